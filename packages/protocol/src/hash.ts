@@ -1,0 +1,62 @@
+import { normalizeEmail, normalizeEmailGoogle } from "./email.js";
+import { normalizePhone, normalizePhoneMeta } from "./phone.js";
+import { isSha256Hex, sha256Hex } from "./sha256.js";
+
+/** A normalizer: raw value (and, for phones, a default country) → normalized value or `null`. */
+export type Normalizer = (raw: string, defaultCountry?: string) => string | null;
+
+/**
+ * Hash one identifier for a platform: a value that already is a SHA-256 hex digest is taken
+ * as hashed (lowercased, the convention of every platform client), anything else is
+ * normalized with `normalize` and hashed. `null` when the value does not normalize.
+ *
+ * @example
+ * hashField(" San Francisco ", normalizeCity); // sha256Hex("sanfrancisco")
+ */
+export function hashField(raw: string, normalize: Normalizer, defaultCountry?: string): string | null {
+  if (typeof raw !== "string") return null;
+  const trimmed = raw.trim();
+  if (isSha256Hex(trimmed)) return trimmed.toLowerCase();
+  const normalized = normalize(raw, defaultCountry);
+  return normalized === null ? null : sha256Hex(normalized);
+}
+
+/**
+ * Hashed email for Meta, TikTok, LinkedIn, Microsoft and Tally's own storage.
+ *
+ * @example
+ * hashEmail("John_Smith@gmail.com"); // "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f"
+ */
+export function hashEmail(raw: string): string | null {
+  return hashField(raw, normalizeEmail);
+}
+
+/**
+ * Hashed email for Google Ads (`hashedEmail`), with the gmail dot and `+tag` rule.
+ *
+ * @example
+ * hashEmailGoogle("Jane.Doe+promo@googlemail.com"); // sha256Hex("janedoe@googlemail.com")
+ */
+export function hashEmailGoogle(raw: string): string | null {
+  return hashField(raw, normalizeEmailGoogle);
+}
+
+/**
+ * Hashed phone for Google Ads and TikTok: SHA-256 of E.164 with the `+`.
+ *
+ * @example
+ * hashPhone("(650)555-1212", "US"); // sha256Hex("+16505551212")
+ */
+export function hashPhone(raw: string, defaultCountry?: string): string | null {
+  return hashField(raw, normalizePhone, defaultCountry);
+}
+
+/**
+ * Hashed phone for Meta and Microsoft: SHA-256 of the E.164 digits without the `+`.
+ *
+ * @example
+ * hashPhoneMeta("(650)555-1212", "US"); // "e323ec626319ca94ee8bff2e4c87cf613be6ea19919ed1364124e16807ab3176"
+ */
+export function hashPhoneMeta(raw: string, defaultCountry?: string): string | null {
+  return hashField(raw, normalizePhoneMeta, defaultCountry);
+}

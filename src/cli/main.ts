@@ -1,0 +1,50 @@
+/**
+ * The `tally` command. Each subcommand lives in its own file; this one only dispatches.
+ */
+import { ConfigError } from "../config/config.js";
+import { serveCommand } from "./serve.js";
+import { workspaceCommand } from "./workspace.js";
+import { configCommand } from "./config.js";
+import { parseArgs } from "./args.js";
+
+const USAGE = `tally — real-time conversion tracking
+
+Usage:
+  tally serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
+  tally workspace create --name NAME [--currency USD] [--timezone UTC]
+  tally workspace list
+  tally config                      every setting, its variable, default and current value
+
+Settings come from TALLY_* environment variables (see \`tally config\`); flags win.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  workspace: workspaceCommand,
+  config: configCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    console.log(USAGE);
+    return cmd ? 0 : 1;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    console.error(`tally: unknown command "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  return run(rest);
+}
+
+export { parseArgs };
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof ConfigError ? `tally: ${err.message}` : err);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  },
+);

@@ -1,0 +1,25 @@
+import { randomBytes } from "node:crypto";
+
+const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lowercase
+
+/**
+ * A time-sortable id (48-bit milliseconds + 80 random bits, 26 base32 chars) with a type
+ * prefix: `evt_`, `ws_`, `lnk_`, `tch_`, `dst_`, `dlv_`. Sorting ids sorts by creation time.
+ */
+export function newId(prefix: string, now = Date.now()): string {
+  let time = "";
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = ALPHABET[t % 32]! + time;
+    t = Math.floor(t / 32);
+  }
+  const bytes = randomBytes(16);
+  let rand = "";
+  for (let i = 0; i < 16; i++) rand += ALPHABET[bytes[i]! & 31];
+  return `${prefix}_${time}${rand}`;
+}
+
+/** A random secret with a prefix, e.g. `sk_…` (32 bytes of entropy, base64url). */
+export function newSecret(prefix: string, bytes = 32): string {
+  return `${prefix}_${randomBytes(bytes).toString("base64url")}`;
+}

@@ -1,0 +1,30 @@
+/** What the HTTP layer is given. `main.ts` builds it; tests build it with real parts. */
+import type { Logger } from "pino";
+import type { PromMetrics } from "../monitoring/prometheus.js";
+import type { Config } from "../config/config.js";
+import type { IngestPipeline } from "../pipeline/ingest-pipeline.js";
+import type { LinkResolver } from "../pipeline/link-resolver.js";
+import type { Bus } from "../realtime/bus.js";
+import type { Cipher } from "../security/cipher.js";
+import type { Store } from "../storage/storage.js";
+import type { WorkspaceDirectory } from "../workspaces/directory.js";
+import type { Auth } from "./auth.js";
+import type { Readiness } from "./readiness.js";
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  bus: Bus;
+  pipeline: IngestPipeline;
+  directory: WorkspaceDirectory;
+  links: LinkResolver;
+  cipher: Cipher;
+  auth: Auth;
+  logger: Logger;
+  prom: PromMetrics;
+  readiness: Readiness;
+  /** Folder with the built browser tag and dashboard (dist/public). */
+  publicDir: string;
+  /** Called when this node changed destinations, so routing caches refresh. */
+  onDestinationsChanged?: (workspaceId: string) => void;
+}

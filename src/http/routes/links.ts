@@ -1,0 +1,65 @@
+/**
+ * Tracking links. `GET /c/{id}` answers its 302 at once and records the click in the next
+ * group commit without waiting for the sync: the redirect sits between an ad and a landing
+ * page. The destination is fixed when the link is made; query parameters of the /c/ request
+ * never change where it goes.
+ */
+import type { FastifyInstance } from "fastify";
+import { randomBytes } from "node:crypto";
+import { HttpError } from "../../domain/errors.js";
+import { newId } from "../../domain/ids.js";
+import { isoTime } from "../../domain/time.js";
+import { LinkResolver } from "../../pipeline/link-resolver.js";
+import type { Link } from "../../storage/storage.js";
+import type { AppDeps } from "../deps.js";
+import { bodyObject, invalid, stringField } from "../params.js";
+
+export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const linkJson = (l: Link, base: string) => ({
+    id: l.id,
+    url: `${base}/c/${l.id}`,
+    destination_url: l.destinationUrl,
+    platform: l.platform,
+    campaign: l.campaign,
+    ad: l.ad,
+    created_at: isoTime(l.createdAt),
+  });
+
+  app.post("/v1/links", async (req, reply) => {
+    const ws = await deps.auth.workspace(req);
+    const b = bodyObject(req.body);
+    const dest = stringField(b, "destination_url", { required: true, max: 2048 })!;
+    let url: URL;
+    try {
+      url = new URL(dest);
+    } catch {
+      throw invalid("destination_url", "`destination_url` must be an absolute http(s) URL.");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid("destination_url", "`destination_url` must be an http(s) URL.");
+    const platform = stringField(b, "platform", { required: true, max: 64 })!.toLowerCase();
+    const campaign = stringField(b, "campaign", { required: true, max: 256 })!;
+    const ad = stringField(b, "ad", { max: 256 }) ?? null;
+    const link = await deps.store.createLink({ id: newId("lnk"), workspaceId: ws.id, destinationUrl: url.toString(), platform, campaign, ad, createdAt: Date.now() });
+    return reply.code(201).send(linkJson(link, `${req.protocol}://${req.headers.host ?? `${deps.config.host}:${deps.config.port}`}`));
+  });
+
+  app.get<{ Params: { id: string } }>("/c/:id", async (req, reply) => {
+    const id = req.params.id;
+    const link = /^lnk_[0-9a-z]{26}$/.test(id) ? await deps.links.get(id) : null;
+    if (!link) throw new HttpError("not_found", "No tracking link with this id.");
+    const clickId = LinkResolver.clickIdFor(link, randomBytes(9).toString("base64url"));
+    const now = Date.now();
+    deps.store
+      .commitTouches(
+        link.workspaceId,
+        [{ kind: "click", time: now, platform: link.platform, campaign: link.campaign, ad: link.ad, touchId: null, clickId: `click_id:${clickId}`, identifiers: [{ kind: "click_id", value: clickId }] }],
+        now,
+        [],
+      )
+      .then(() => deps.prom.touches.inc({ kind: "click", status: "accepted" }))
+      .catch((err: unknown) => req.log.error({ err: { message: (err as Error).message } }, "recording a link click failed"));
+    const to = new URL(link.destinationUrl);
+    to.searchParams.set("tally_click", clickId);
+    return reply.code(302).header("location", to.toString()).header("cache-control", "no-store").send();
+  });
+}

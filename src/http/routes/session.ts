@@ -1,0 +1,47 @@
+/**
+ * Dashboard login: the admin token is exchanged for a session cookie (HttpOnly,
+ * SameSite=Strict) and a CSRF token the dashboard sends as `X-CSRF-Token` on every
+ * state-changing call. Sessions are stored hashed, so they survive restarts and work on
+ * every node.
+ */
+import type { FastifyInstance } from "fastify";
+import { randomBytes } from "node:crypto";
+import { HttpError } from "../../domain/errors.js";
+import { hashKey } from "../../workspaces/directory.js";
+import { SESSION_COOKIE, cookie } from "../auth.js";
+import type { AppDeps } from "../deps.js";
+import { bodyObject } from "../params.js";
+
+export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.post("/v1/session", async (req, reply) => {
+    const b = bodyObject(req.body);
+    if (typeof b.token !== "string" || b.token === "") throw new HttpError("validation_failed", "Send the admin token as `token`.", { field: "token" });
+    const p = await deps.auth.resolveKey(b.token).catch(() => null);
+    if (!p || p.kind !== "admin") throw new HttpError("unknown_key", "That is not the admin token.");
+    const sid = randomBytes(32).toString("base64url");
+    const csrf = randomBytes(24).toString("base64url");
+    const ttl = deps.config.sessionTtlHours * 3_600_000;
+    const expiresAt = Date.now() + ttl;
+    await deps.store.createSession({ idHash: hashKey(sid), csrfToken: csrf, expiresAt });
+    void reply.header(
+      "set-cookie",
+      `${SESSION_COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(ttl / 1000)}`,
+    );
+    return { csrf_token: csrf, expires_at: new Date(expiresAt).toISOString() };
+  });
+
+  app.get("/v1/session", async (req) => {
+    const sid = cookie(req, SESSION_COOKIE);
+    const s = sid ? await deps.store.getSession(hashKey(sid), Date.now()) : null;
+    if (!s) throw new HttpError("missing_key", "Not logged in.");
+    return { csrf_token: s.csrfToken, expires_at: new Date(s.expiresAt).toISOString() };
+  });
+
+  app.delete("/v1/session", async (req, reply) => {
+    const p = await deps.auth.principal(req);
+    if (p.kind !== "admin" || !p.session) throw new HttpError("key_not_allowed", "Only a dashboard session can log out.");
+    await deps.store.deleteSession(p.session.idHash);
+    void reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+    return reply.code(204).send();
+  });
+}

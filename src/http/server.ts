@@ -1,0 +1,119 @@
+/**
+ * buildServer(deps): the Fastify app with every route, the body parser, auth and the error
+ * mapping — without listening, so tests can `inject()` and main.ts can `listen()`.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { ERRORS } from "../domain/errors.js";
+import { HttpError } from "../domain/errors.js";
+import { StoreError } from "../storage/sqlite/sqlite-store.js";
+import type { AppDeps } from "./deps.js";
+import { parseJsonBody } from "./body.js";
+import { healthRoutes } from "./routes/health.js";
+import { workspaceRoutes } from "./routes/workspaces.js";
+import { eventRoutes } from "./routes/events.js";
+import { collectRoutes } from "./routes/collect.js";
+import { conversionRoutes } from "./routes/conversions.js";
+import { linkRoutes } from "./routes/links.js";
+import { touchRoutes } from "./routes/touches.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { erasureRoutes } from "./routes/erasure.js";
+import { sessionRoutes } from "./routes/session.js";
+
+export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
+
+export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  // Routes are typed against Fastify's base logger; pino's Logger is one.
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    // Node checks header/request timeouts on this interval (30 s by default): check every
+    // second so a slowloris client is cut off close to the configured time.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+          connectionsCheckingInterval: 1000,
+          keepAliveTimeout: config.keepAliveTimeoutMs,
+        },
+        (req: IncomingMessage, res: ServerResponse) => handler(req, res),
+      ),
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(["application/json", "text/plain"], { parseAs: "buffer" }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer, config.maxJsonDepth));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) {
+      if (err.headers) void reply.headers(err.headers);
+      return reply.code(err.status).send(err.toBody());
+    }
+    const fe = err;
+    const mapped = fastifyErrorCode(fe);
+    if (mapped) {
+      const e = new HttpError(mapped);
+      return reply.code(e.status).send(e.toBody());
+    }
+    if (fe instanceof StoreError || (fe as { storeUnavailable?: boolean }).storeUnavailable) {
+      deps.readiness.markDown(fe);
+      const e = new HttpError("not_ready", undefined, undefined, { "retry-after": "1" });
+      return reply.code(503).header("retry-after", "1").send(e.toBody());
+    }
+    req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, "unhandled error");
+    return reply.code(500).send(new HttpError("internal_error").toBody());
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const e = new HttpError("route_not_found", `No endpoint ${req.method} ${req.url.split("?")[0]!.slice(0, 200)}.`);
+    return reply.code(404).send(e.toBody());
+  });
+
+  const plugins: RoutePlugin[] = [
+    healthRoutes, sessionRoutes, workspaceRoutes, eventRoutes, collectRoutes, conversionRoutes, linkRoutes, touchRoutes,
+    metricsRoutes, erasureRoutes,
+  ];
+  for (const p of plugins) await p(app, deps);
+  return app;
+}
+
+function fastifyErrorCode(err: FastifyError): keyof typeof ERRORS | null {
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "body_too_large";
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "FST_ERR_CTP_INVALID_TYPE":
+      return "unsupported_media_type";
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return "invalid_json";
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return "invalid_body";
+    case "FST_ERR_VALIDATION":
+      return "invalid_body";
+    case "FST_ERR_BAD_URL":
+    case "FST_ERR_ASYNC_CONSTRAINT":
+      return "invalid_query";
+  }
+  if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+    if (err.statusCode === 413) return "body_too_large";
+    if (err.statusCode === 415) return "unsupported_media_type";
+    if (err.statusCode === 408) return "request_timeout";
+    return "invalid_body";
+  }
+  return null;
+}

@@ -1,0 +1,112 @@
+/**
+ * The only place that wires concrete parts together: config → store → pipeline → HTTP,
+ * plus the background work (latency flush, purge, live feed, delivery workers).
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance } from "fastify";
+import type { Logger, DestinationStream } from "pino";
+import type { Config } from "./config/config.js";
+import { DAY_MS } from "./domain/time.js";
+import { Auth } from "./http/auth.js";
+import type { AppDeps } from "./http/deps.js";
+import { RateLimiter } from "./http/rate-limit.js";
+import { Readiness } from "./http/readiness.js";
+import { buildServer } from "./http/server.js";
+import { LatencyRecorder } from "./monitoring/latency-recorder.js";
+import { createLogger } from "./monitoring/logger.js";
+import { createPromMetrics } from "./monitoring/prometheus.js";
+import { createIngestPipeline } from "./pipeline/ingest-pipeline.js";
+import { LinkResolver } from "./pipeline/link-resolver.js";
+import { Bus } from "./realtime/bus.js";
+import { createCipher } from "./security/cipher.js";
+import { loadSecrets } from "./security/secrets.js";
+import { openStore } from "./storage/open.js";
+import type { Store } from "./storage/storage.js";
+import { WorkspaceDirectory, hashKey } from "./workspaces/directory.js";
+
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+export interface RunningTally {
+  app: FastifyInstance;
+  deps: AppDeps;
+  url: string;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logDestination?: DestinationStream;
+  logger?: Logger;
+  /** Do not listen (tests using inject()). */
+  listen?: boolean;
+}
+
+export async function startTally(config: Config, opts: StartOptions = {}): Promise<RunningTally> {
+  const logger = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
+  const secrets = loadSecrets(config.dataDir, config.adminToken, config.encryptionKey);
+  if (secrets.adminTokenCreated) {
+    // Printed once, on the run that generated it; it stays in the data folder (mode 0600).
+    process.stdout.write(`\nTally admin token (shown once; also in ${join(config.dataDir, "admin-token")}):\n  ${secrets.adminToken}\n\n`);
+  }
+  const store: Store = await openStore(config);
+  const cipher = createCipher(secrets.encryptionKey);
+  const prom = createPromMetrics();
+  const bus = new Bus((err) => logger.error({ err: { message: (err as Error).message } }, "live subscriber failed"));
+  const latency = new LatencyRecorder();
+  const directory = new WorkspaceDirectory(store);
+  const links = new LinkResolver(store);
+  const readiness = new Readiness(store);
+  const auth = new Auth({ directory, store, adminTokenHash: hashKey(secrets.adminToken), limiter: new RateLimiter(config.rateLimitPerSecond) });
+
+  const routeDestinations = (_ws: string, _name: string, _isTest: boolean): string[] => [];
+  const pipeline = createIngestPipeline({
+    store, bus, cipher, latency, links, routeDestinations,
+    limits: { maxEventAgeDays: config.maxEventAgeDays, maxFutureMinutes: config.maxFutureMinutes, ipRetentionDays: config.ipRetentionDays },
+  });
+
+  const deps: AppDeps = {
+    config, store, bus, pipeline, directory, links, cipher, auth, logger, prom, readiness,
+    publicDir: join(repoRoot(), "dist", "public"),
+  };
+  const app = await buildServer(deps);
+
+  const timers: NodeJS.Timeout[] = [];
+  const flushLatency = async () => {
+    const d = latency.drain();
+    if (d.length) await store.addRollups(d).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "latency flush failed"));
+  };
+  timers.push(setInterval(() => void flushLatency(), 1000));
+  const purge = () => {
+    const now = Date.now();
+    store
+      .purge(now, now - config.dedupWindowDays * DAY_MS, now - Math.min(config.ipRetentionDays, config.dedupWindowDays) * DAY_MS)
+      .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "purge failed"));
+  };
+  timers.push(setInterval(purge, 3_600_000));
+  for (const t of timers) t.unref();
+  readiness.start();
+
+  let url = "";
+  if (opts.listen !== false) {
+    url = await app.listen({ port: config.port, host: config.host });
+    logger.info({ url, store: store.kind }, "tally is listening");
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const t of timers) clearInterval(t);
+      readiness.stop();
+      await app.close(); // stops accepting, lets in-flight requests finish (their commits included)
+      await flushLatency();
+      await store.close(); // the writer drains its queue before closing
+    })());
+
+  return { app, deps, url, adminToken: secrets.adminToken, stop };
+}

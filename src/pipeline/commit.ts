@@ -1,0 +1,186 @@
+/**
+ * The commit stage of the ingest pipeline: dedup → identify → attribute → persist, run by a
+ * store backend inside ONE transaction for a whole group of batches. Shared by SQLite and
+ * PostgreSQL so both count, link and attribute identically.
+ *
+ * Ordering constraints:
+ * - dedup first: a duplicate must not link identities, record touches, be attributed or
+ *   forwarded; and it keys on ids that normalize already cleaned.
+ * - identify before attribute: a conversion's touches are those of every identifier linked
+ *   to it, including the links this very event brings.
+ * - the event's own touch (a PageView with a click id) is recorded before attribution, so
+ *   a conversion later in the same batch already sees it.
+ * - everything in one transaction, so a crash leaves either all of an event or none of it.
+ */
+import { attributeAll, MODELS, type ModelName } from "../attribution/index.js";
+import type { CommitOutcome, NormalizedEvent } from "../domain/event.js";
+import { DAY_MS, MINUTE_MS } from "../domain/time.js";
+import type { CommitItem, CommitTx, CreditRow, RollupDelta, TouchOutcome } from "../storage/storage.js";
+import type { TouchInput } from "../domain/event.js";
+
+/** Most touches of one person read for one conversion (the most recent ones). */
+export const ATTRIBUTION_TOUCH_LIMIT = 200;
+
+export interface DedupKeys {
+  lookup: string[];
+  claim: string[];
+}
+
+/**
+ * Dedup keys per API.md: same event name and equal `event_id`s, or equal `order_id`s when at
+ * least one of the two has no `event_id` (two different `event_id`s are never duplicates).
+ * `o|` marks an order id claimed by an event without event_id, `x|` one claimed by an event
+ * with one. Test events live in their own namespace so they never shadow real ones.
+ */
+export function dedupKeys(ev: Pick<NormalizedEvent, "eventName" | "eventId" | "orderId" | "testEventCode">): DedupKeys {
+  const ns = ev.testEventCode === null ? "" : "t";
+  const name = ev.eventName;
+  if (ev.eventId !== null) {
+    const e = `${ns}e|${name}|${ev.eventId}`;
+    if (ev.orderId === null) return { lookup: [e], claim: [e] };
+    return { lookup: [e, `${ns}o|${name}|${ev.orderId}`], claim: [e, `${ns}x|${name}|${ev.orderId}`] };
+  }
+  if (ev.orderId !== null) {
+    const o = `${ns}o|${name}|${ev.orderId}`;
+    return { lookup: [o, `${ns}x|${name}|${ev.orderId}`], claim: [o] };
+  }
+  return { lookup: [], claim: [] };
+}
+
+export function minuteOf(ms: number): number {
+  return ms - (ms % MINUTE_MS);
+}
+
+/** Accumulates rollup deltas in memory so a transaction writes each (workspace, minute) once. */
+export class RollupAccumulator {
+  private readonly map = new Map<string, RollupDelta>();
+
+  add(workspaceId: string, at: number, delta: Omit<RollupDelta, "workspaceId" | "minute">): void {
+    const minute = minuteOf(at);
+    const key = `${workspaceId}|${minute}`;
+    let d = this.map.get(key);
+    if (!d) {
+      d = { workspaceId, minute };
+      this.map.set(key, d);
+    }
+    for (const [k, v] of Object.entries(delta) as [keyof typeof delta, number | number[] | undefined][]) {
+      if (typeof v === "number") (d as unknown as Record<string, number>)[k] = ((d as unknown as Record<string, number>)[k] ?? 0) + v;
+    }
+  }
+
+  addAll(deltas: RollupDelta[]): void {
+    for (const d of deltas) {
+      if (d.latency || d.pipeline) {
+        this.map.set(`${d.workspaceId}|${d.minute}|h${this.map.size}`, d);
+        continue;
+      }
+      const { workspaceId, minute, ...rest } = d;
+      this.add(workspaceId, minute, rest);
+    }
+  }
+
+  drain(): RollupDelta[] {
+    const out = [...this.map.values()];
+    this.map.clear();
+    return out;
+  }
+}
+
+export interface CommitOptions {
+  dedupWindowMs: number;
+  /** The workspace currency: only values in it are summed into rollups. */
+  currencyOf: (workspaceId: string) => string | null;
+}
+
+/** Runs dedup → identify → attribute → persist for each item, in order. */
+export async function commitEventItems(
+  tx: CommitTx,
+  items: CommitItem[],
+  rollups: RollupAccumulator,
+  opts: CommitOptions,
+): Promise<CommitOutcome[]> {
+  const outcomes: CommitOutcome[] = [];
+  for (const item of items) {
+    const ev = item.event;
+    const ws = ev.workspaceId;
+    const isTest = ev.testEventCode !== null;
+    const since = ev.receivedAt - opts.dedupWindowMs;
+
+    // dedup
+    const keys = dedupKeys(ev);
+    if (keys.lookup.length > 0) {
+      const original = await tx.findDedup(ws, keys.lookup, since);
+      if (original !== null) {
+        outcomes.push({ status: "duplicate", id: original });
+        if (!isTest) rollups.add(ws, ev.receivedAt, { duplicates: 1 });
+        continue;
+      }
+      await tx.claimDedup(ws, keys.claim, ev.id, ev.receivedAt, since);
+    }
+
+    // identify: test events never touch the identity graph or attribution
+    const person = isTest ? null : await tx.linkIdentifiers(ws, ev.identifiers);
+
+    if (ev.touch && !isTest) {
+      const t = await tx.insertTouch(ws, ev.touch, person, ev.receivedAt);
+      if (t.status === "accepted") rollups.add(ws, ev.receivedAt, { clicks: 1 });
+    }
+
+    // attribute
+    let credits: Record<ModelName, CreditRow[]> | null = null;
+    if (item.windows && !isTest) {
+      credits = emptyCredits();
+      if (person !== null) {
+        const lookback = Math.max(item.windows.clickWindowDays, item.windows.viewWindowDays) * DAY_MS;
+        const touches = await tx.touchesOf(ws, person, ev.eventTime - lookback, ev.eventTime, ATTRIBUTION_TOUCH_LIMIT);
+        if (touches.length > 0) {
+          const all = attributeAll(touches, ev.eventTime, item.windows);
+          for (const m of MODELS) {
+            credits[m] = all[m].map((c) => ({
+              platform: c.touch.platform,
+              campaign: c.touch.campaign,
+              ad: c.touch.ad,
+              time: c.touch.time,
+              credit: c.credit,
+            }));
+          }
+        }
+      }
+    }
+
+    // persist (event, attribution, outbox rows)
+    await tx.insertEvent(ev, credits);
+    if (item.destinations.length > 0) await tx.insertDeliveries(ws, ev.id, item.destinations, ev.receivedAt);
+
+    outcomes.push(credits ? { status: "accepted", id: ev.id, attribution: credits } : { status: "accepted", id: ev.id });
+    if (!isTest) {
+      const inCurrency = ev.value !== null && (ev.currency === null || ev.currency === opts.currencyOf(ws));
+      rollups.add(ws, ev.receivedAt, {
+        accepted: 1,
+        ...(item.windows ? { conversions: 1, value: inCurrency ? (ev.value ?? 0) : 0 } : {}),
+      });
+    }
+  }
+  return outcomes;
+}
+
+export async function commitTouchItems(
+  tx: CommitTx,
+  workspaceId: string,
+  touches: TouchInput[],
+  receivedAt: number,
+  rollups: RollupAccumulator,
+): Promise<TouchOutcome[]> {
+  const out: TouchOutcome[] = [];
+  for (const touch of touches) {
+    const person = await tx.linkIdentifiers(workspaceId, touch.identifiers);
+    const res = await tx.insertTouch(workspaceId, touch, person, receivedAt);
+    if (res.status === "accepted") rollups.add(workspaceId, receivedAt, touch.kind === "click" ? { clicks: 1 } : { impressions: 1 });
+    out.push(res);
+  }
+  return out;
+}
+
+export function emptyCredits(): Record<ModelName, CreditRow[]> {
+  return { last_click: [], first_click: [], linear: [], time_decay: [], position_based: [] };
+}

@@ -1,0 +1,186 @@
+/**
+ * The ingest pipeline, in order. HTTP routes call `ingest`; nothing here knows about HTTP.
+ *
+ *   validate → normalize → (link lookup, destination routing) → commit → publish
+ *                                                               │
+ *            dedup → identify → attribute → persist (+ outbox rows, rollups)   (pipeline/commit.ts,
+ *                                                                              one transaction)
+ *
+ * - validate before normalize: nothing is derived from an event that will be refused.
+ * - normalize before dedup: dedup keys on the cleaned ids, identity on the hashed email/phone.
+ * - routing before commit: outbox rows are written in the same transaction as the event, so
+ *   an acknowledged event is never lost to forwarding.
+ * - publish after the commit resolves and after the response is on its way (setImmediate):
+ *   the live feed never shows what is not durable, and never delays the acknowledgement.
+ */
+import type { Bus, TestEventMessage } from "../realtime/bus.js";
+import type { CommitItem, RollupDelta, Store } from "../storage/storage.js";
+import type { ConversionAction, Workspace } from "../domain/workspace.js";
+import type { Cipher } from "../security/cipher.js";
+import type { LatencyRecorder } from "../monitoring/latency-recorder.js";
+import type { CommitOutcome, NormalizedEvent } from "../domain/event.js";
+import { validateEvent } from "./steps/validate.js";
+import { normalizeEvent } from "./steps/normalize.js";
+import { RollupAccumulator } from "./commit.js";
+import { maskReceived } from "./mask.js";
+import type { LinkResolver } from "./link-resolver.js";
+
+export interface IngestDeps {
+  store: Store;
+  bus: Bus;
+  cipher: Cipher;
+  latency: LatencyRecorder;
+  links: LinkResolver;
+  /** Destination ids an event goes to (test events: only destinations with a test mode). */
+  routeDestinations: (workspaceId: string, eventName: string, isTest: boolean) => string[];
+  limits: { maxEventAgeDays: number; maxFutureMinutes: number; ipRetentionDays: number };
+  now?: () => number;
+}
+
+export interface IngestRequest {
+  workspace: Workspace;
+  actions: ReadonlyMap<string, ConversionAction>;
+  events: unknown[];
+  testEventCode: string | null;
+  source: "server" | "browser";
+  requestIp: string | null;
+  requestUserAgent: string | null;
+}
+
+export type EventResult =
+  | { index: number; status: "accepted" | "duplicate"; id: string; warnings?: string[] }
+  | { index: number; status: "rejected"; error: { code: string; message: string; field?: string } };
+
+export interface IngestResponse {
+  received: number;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+export interface IngestPipeline {
+  ingest(req: IngestRequest): Promise<IngestResponse>;
+}
+
+export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
+  const now = deps.now ?? Date.now;
+
+  async function ingest(req: IngestRequest): Promise<IngestResponse> {
+    const receivedAt = now();
+    const ws = req.workspace;
+    const isTest = req.testEventCode !== null;
+    const results: EventResult[] = new Array<EventResult>(req.events.length);
+    const items: CommitItem[] = [];
+    const itemIndex: number[] = [];
+    const rollups = new RollupAccumulator();
+    const testMessages: TestEventMessage[] = [];
+
+    const vctx = {
+      actions: req.actions,
+      receivedAt,
+      maxAgeDays: deps.limits.maxEventAgeDays,
+      maxFutureMinutes: deps.limits.maxFutureMinutes,
+      eventTimeOptional: req.source === "browser",
+    };
+    const nctx = {
+      workspaceId: ws.id,
+      defaultCountry: ws.defaultCountry,
+      receivedAt,
+      testEventCode: req.testEventCode,
+      cipher: deps.cipher,
+      keepIp: deps.limits.ipRetentionDays > 0,
+      requestIp: req.requestIp,
+      requestUserAgent: req.requestUserAgent,
+    };
+
+    for (let i = 0; i < req.events.length; i++) {
+      const raw = req.events[i];
+      const v = validateEvent(raw, vctx);
+      if (!v.ok) {
+        const error = { code: v.code, message: v.message, ...(v.field ? { field: v.field } : {}) };
+        results[i] = { index: i, status: "rejected", error };
+        if (!isTest) rollups.add(ws.id, receivedAt, { received: 1, rejected: 1 });
+        testMessages.push(testMessage(ws.id, receivedAt, "rejected", null, req.testEventCode, raw, error));
+        continue;
+      }
+      const ev = normalizeEvent(v.value, nctx);
+      if (ev.touch?.clickId?.startsWith("click_id:")) await deps.links.fillTouch(ev.touch, ev.user.click_id ?? "");
+      const action = v.value.action;
+      items.push({
+        event: ev,
+        windows: action ? { clickWindowDays: action.clickWindowDays, viewWindowDays: action.viewWindowDays } : null,
+        destinations: action ? deps.routeDestinations(ws.id, ev.eventName, isTest) : [],
+      });
+      itemIndex.push(i);
+      if (!isTest) rollups.add(ws.id, receivedAt, { received: 1 });
+    }
+
+    const deltas: RollupDelta[] = rollups.drain();
+    let outcomes: CommitOutcome[] = [];
+    if (items.length > 0) outcomes = await deps.store.commitEvents(items, deltas);
+    else if (deltas.length > 0) await deps.store.addRollups(deltas);
+
+    let accepted = 0;
+    let duplicates = 0;
+    outcomes.forEach((o, k) => {
+      const i = itemIndex[k]!;
+      const ev = items[k]!.event;
+      if (o.status === "accepted") accepted++;
+      else duplicates++;
+      results[i] = { index: i, status: o.status, id: o.id, ...(ev.warnings.length ? { warnings: ev.warnings } : {}) };
+      if (isTest) testMessages.push(testMessage(ws.id, receivedAt, o.status, o.id, req.testEventCode, req.events[i], null, ev));
+    });
+
+    setImmediate(() => publish(items, outcomes, testMessages));
+    return { received: req.events.length, accepted, duplicates, rejected: req.events.length - accepted - duplicates, results };
+  }
+
+  function publish(items: CommitItem[], outcomes: CommitOutcome[], tests: TestEventMessage[]): void {
+    outcomes.forEach((o, k) => {
+      const item = items[k]!;
+      const ev = item.event;
+      if (o.status !== "accepted" || ev.testEventCode !== null || !item.windows) return;
+      deps.bus.publish({
+        type: "conversion",
+        workspaceId: ev.workspaceId,
+        id: o.id,
+        eventName: ev.eventName,
+        eventTime: ev.eventTime,
+        receivedAt: ev.receivedAt,
+        value: ev.value,
+        currency: ev.currency,
+        eventId: ev.eventId,
+        attribution: o.attribution ?? null,
+      });
+      deps.latency.record(ev.workspaceId, ev.eventTime, ev.receivedAt, now());
+    });
+    for (const t of tests) deps.bus.publish(t);
+  }
+
+  return { ingest };
+}
+
+function testMessage(
+  workspaceId: string,
+  receivedAt: number,
+  status: TestEventMessage["status"],
+  id: string | null,
+  testEventCode: string | null,
+  raw: unknown,
+  error: TestEventMessage["error"],
+  ev?: NormalizedEvent,
+): TestEventMessage {
+  const name = ev?.eventName ?? (typeof raw === "object" && raw !== null ? (raw as { event_name?: unknown }).event_name : null);
+  return {
+    type: "test_event",
+    workspaceId,
+    receivedAt,
+    status,
+    id,
+    testEventCode,
+    eventName: typeof name === "string" ? name.slice(0, 64) : null,
+    received: maskReceived(raw),
+    error,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The in-process bus between the ingest pipeline and whoever reacts to what it stored: the
+ * live feed, metrics, forwarding wake-ups. Publishing is synchronous fan-out after the
+ * acknowledgement; a subscriber that throws is isolated and logged, never the publisher.
+ *
+ * With several nodes, a `BusBridge` (e.g. PostgreSQL LISTEN/NOTIFY) re-publishes what other
+ * nodes stored, marked `remote: true`, so every node's live feed sees every conversion.
+ */
+import type { ModelName } from "../attribution/index.js";
+import type { CreditRow } from "../storage/storage.js";
+
+export interface ConversionMessage {
+  type: "conversion";
+  workspaceId: string;
+  id: string;
+  eventName: string;
+  eventTime: number;
+  receivedAt: number;
+  value: number | null;
+  currency: string | null;
+  eventId: string | null;
+  attribution: Record<ModelName, CreditRow[]> | null;
+  remote?: boolean;
+}
+
+export interface TestEventMessage {
+  type: "test_event";
+  workspaceId: string;
+  receivedAt: number;
+  status: "accepted" | "duplicate" | "rejected";
+  id: string | null;
+  testEventCode: string | null;
+  eventName: string | null;
+  /** What was received, with email, phone and IP masked. */
+  received: unknown;
+  error: { code: string; message: string; field?: string } | null;
+  remote?: boolean;
+}
+
+export interface AlertMessage {
+  type: "alert";
+  workspaceId: string;
+  at: number;
+  rule: string;
+  message: string;
+  remote?: boolean;
+}
+
+export type BusMessage = ConversionMessage | TestEventMessage | AlertMessage;
+export type Subscriber = (m: BusMessage) => void;
+
+export class Bus {
+  private readonly subs = new Set<Subscriber>();
+  constructor(private readonly onSubscriberError: (err: unknown) => void = () => {}) {}
+
+  subscribe(fn: Subscriber): () => void {
+    this.subs.add(fn);
+    return () => this.subs.delete(fn);
+  }
+
+  publish(m: BusMessage): void {
+    for (const fn of this.subs) {
+      try {
+        fn(m);
+      } catch (err) {
+        this.onSubscriberError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/** Versioned migrations of the embedded store, applied in order at start. Never edit a shipped one. */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, timezone TEXT NOT NULL,
+  default_country TEXT, allowed_origins TEXT NOT NULL DEFAULT '[]', consent_default TEXT NOT NULL DEFAULT 'denied',
+  public_key TEXT NOT NULL UNIQUE, secret_key_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+CREATE TABLE conversion_actions (
+  workspace_id TEXT NOT NULL, name TEXT NOT NULL, required TEXT NOT NULL,
+  click_window_days REAL NOT NULL, view_window_days REAL NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, name)) WITHOUT ROWID;
+CREATE TABLE events (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, event_name TEXT NOT NULL, is_conversion INTEGER NOT NULL,
+  test_event_code TEXT, event_time INTEGER NOT NULL, received_at INTEGER NOT NULL, event_id TEXT, order_id TEXT,
+  value REAL, currency TEXT, attributed INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, ip_enc TEXT);
+CREATE INDEX events_conversions ON events (workspace_id, event_time, id) WHERE is_conversion = 1 AND test_event_code IS NULL;
+CREATE INDEX events_ip ON events (received_at) WHERE ip_enc IS NOT NULL;
+CREATE TABLE credits (
+  event_ref TEXT NOT NULL, workspace_id TEXT NOT NULL, model TEXT NOT NULL, event_time INTEGER NOT NULL,
+  ord INTEGER NOT NULL, platform TEXT NOT NULL, campaign TEXT, ad TEXT, touch_time INTEGER NOT NULL,
+  credit REAL NOT NULL, value REAL, currency TEXT,
+  PRIMARY KEY (event_ref, model, ord)) WITHOUT ROWID;
+CREATE INDEX credits_report ON credits (workspace_id, model, event_time);
+CREATE TABLE dedup_keys (
+  workspace_id TEXT NOT NULL, key TEXT NOT NULL, event_ref TEXT NOT NULL, received_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, key)) WITHOUT ROWID;
+CREATE INDEX dedup_keys_age ON dedup_keys (received_at);
+CREATE TABLE identities (
+  workspace_id TEXT NOT NULL, ident TEXT NOT NULL, person TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, ident)) WITHOUT ROWID;
+CREATE INDEX identities_person ON identities (workspace_id, person);
+CREATE TABLE touches (
+  seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, workspace_id TEXT NOT NULL, kind TEXT NOT NULL,
+  time INTEGER NOT NULL, platform TEXT NOT NULL, campaign TEXT, ad TEXT, touch_id TEXT, click_id TEXT,
+  person TEXT, received_at INTEGER NOT NULL);
+CREATE INDEX touches_person ON touches (workspace_id, person, time);
+CREATE UNIQUE INDEX touches_touch_id ON touches (workspace_id, touch_id) WHERE touch_id IS NOT NULL;
+CREATE UNIQUE INDEX touches_click_id ON touches (workspace_id, click_id) WHERE click_id IS NOT NULL;
+CREATE TABLE links (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, destination_url TEXT NOT NULL, platform TEXT NOT NULL,
+  campaign TEXT NOT NULL, ad TEXT, created_at INTEGER NOT NULL);
+CREATE TABLE rollups_minute (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0, conversions INTEGER NOT NULL DEFAULT 0,
+  value REAL NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,
+  clicks INTEGER NOT NULL DEFAULT 0, impressions INTEGER NOT NULL DEFAULT 0, latency TEXT, pipeline TEXT,
+  PRIMARY KEY (workspace_id, start)) WITHOUT ROWID;
+CREATE TABLE rollups_hour (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL,
+  received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0, conversions INTEGER NOT NULL DEFAULT 0,
+  value REAL NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,
+  clicks INTEGER NOT NULL DEFAULT 0, impressions INTEGER NOT NULL DEFAULT 0, latency TEXT, pipeline TEXT,
+  PRIMARY KEY (workspace_id, start)) WITHOUT ROWID;
+CREATE TABLE destinations (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, events TEXT,
+  config_enc TEXT NOT NULL, created_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, destination_id TEXT NOT NULL, event_ref TEXT NOT NULL,
+  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, last_status_code INTEGER, last_error TEXT,
+  delivered_at INTEGER, created_at INTEGER NOT NULL, dedup_id TEXT);
+CREATE INDEX deliveries_due ON deliveries (destination_id, status, next_attempt_at);
+CREATE INDEX deliveries_list ON deliveries (workspace_id, destination_id, status, created_at);
+CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, expires_at INTEGER NOT NULL);
+`,
+  },
+];

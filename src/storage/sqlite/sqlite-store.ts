@@ -1,0 +1,234 @@
+/**
+ * The embedded store: SQLite in WAL mode. Writes go to a worker thread that owns the write
+ * connection and group-commits (see sqlite-writer-worker.ts); reads use a second connection
+ * on the calling thread, which WAL lets run beside the writer.
+ */
+import Database from "better-sqlite3";
+import { Worker } from "node:worker_threads";
+import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
+import type { ConversionAction, Workspace } from "../../domain/workspace.js";
+import type {
+  Bucket, CommitItem, ConversionQuery, ConversionRow, DeliveryJob, DeliveryRow, DeliveryStatus, DeliveryUpdate,
+  DestinationRecord, Link, MetricsRow, NewWorkspace, ReportQuery, ReportResult, RollupDelta, Session, Store,
+  TouchOutcome, WorkspaceKeys, WorkspacePatch,
+} from "../storage.js";
+import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
+import { workerScriptUrl } from "./worker-script.js";
+import type { Reply } from "./sqlite-writer-worker.js";
+import { SqliteReader } from "./sqlite-reader.js";
+
+export interface SqliteStoreOptions {
+  path: string;
+  synchronous: "full" | "normal";
+  dedupWindowMs: number;
+  /** Most events one transaction takes (weights: an event 1, any other operation 1). */
+  maxGroupWeight: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class StoreError extends Error {}
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  private worker: Worker | null = null;
+  private reader: SqliteReader | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: SqliteStoreOptions) {}
+
+  async init(): Promise<void> {
+    const url = await workerScriptUrl();
+    const worker = new Worker(url, { workerData: { ...this.opts } });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: unknown) => {
+        if ((m as { ready?: boolean }).ready) {
+          worker.off("error", reject);
+          resolve();
+        }
+      };
+      worker.once("message", onMessage);
+      worker.once("error", reject);
+    });
+    worker.on("message", (m: Reply[] | { closed: true }) => {
+      if (!Array.isArray(m)) return;
+      for (const r of m) {
+        const p = this.pending.get(r.id);
+        if (!p) continue;
+        this.pending.delete(r.id);
+        if (r.ok) p.resolve(r.result);
+        else p.reject(new StoreError(r.error));
+      }
+    });
+    worker.on("error", (err) => this.failAll(err));
+    worker.on("exit", () => this.failAll(new StoreError("the store's writer stopped")));
+    this.reader = new SqliteReader(new Database(this.opts.path, { readonly: true, fileMustExist: true }));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.worker = null;
+  }
+
+  private call<T>(op: string, args: unknown[], weight = 1): Promise<T> {
+    const worker = this.worker;
+    if (!worker || this.closed) return Promise.reject(new StoreError("the store is closed"));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, op, args, weight });
+    });
+  }
+
+  private get r(): SqliteReader {
+    if (!this.reader) throw new StoreError("the store is not open");
+    return this.reader;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (worker) {
+      await new Promise<void>((resolve) => {
+        worker.on("message", (m: { closed?: boolean }) => {
+          if (m.closed) resolve();
+        });
+        worker.on("exit", () => resolve());
+        worker.postMessage({ op: "close" });
+      });
+      await worker.terminate();
+    }
+    this.reader?.close();
+  }
+
+  ping(): Promise<void> {
+    if (!this.worker) return Promise.reject(new StoreError("the store's writer is not running"));
+    this.r.ping();
+    return Promise.resolve();
+  }
+
+  createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace> {
+    return this.call("createWorkspace", [input, keys, actions]);
+  }
+  listWorkspaces(): Promise<Workspace[]> {
+    return Promise.resolve(this.r.listWorkspaces());
+  }
+  getWorkspace(id: string): Promise<Workspace | null> {
+    return Promise.resolve(this.r.getWorkspace(id));
+  }
+  findWorkspaceByPublicKey(publicKey: string): Promise<Workspace | null> {
+    return Promise.resolve(this.r.workspaceWhere("public_key", publicKey));
+  }
+  findWorkspaceBySecretHash(hash: string): Promise<{ workspace: Workspace; secretKeyHash: string } | null> {
+    const row = this.r.workspaceRowWhere("secret_key_hash", hash);
+    return Promise.resolve(row ? { workspace: rowToWorkspace(row), secretKeyHash: row.secret_key_hash } : null);
+  }
+  updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
+    return this.call("updateWorkspace", [id, patch]);
+  }
+  listConversionActions(workspaceId: string): Promise<ConversionAction[]> {
+    return Promise.resolve(this.r.listConversionActions(workspaceId));
+  }
+  upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction> {
+    return this.call("upsertConversionAction", [workspaceId, action]);
+  }
+
+  commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
+    return this.call("commitEvents", [items, rollups], items.length);
+  }
+  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
+    return this.call("commitTouches", [workspaceId, touches, receivedAt, rollups], touches.length);
+  }
+  addRollups(deltas: RollupDelta[]): Promise<void> {
+    return this.call("addRollups", [deltas]);
+  }
+
+  createLink(link: Link): Promise<Link> {
+    return this.call("createLink", [link]);
+  }
+  getLink(id: string): Promise<Link | null> {
+    return Promise.resolve(this.r.getLink(id));
+  }
+
+  listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]> {
+    return Promise.resolve(this.r.listConversions(workspaceId, q));
+  }
+  attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
+    return Promise.resolve(this.r.attributionReport(workspaceId, q));
+  }
+  metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
+    return Promise.resolve(this.r.metrics(workspaceId, from, to, bucket));
+  }
+  async reattribute(
+    workspaceId: string | null,
+    from: number,
+    to: number,
+    windowsOf: (ws: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+  ): Promise<number> {
+    const windows: Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>> = {};
+    const workspaces = workspaceId ? [workspaceId] : (await this.listWorkspaces()).map((w) => w.id);
+    for (const ws of workspaces) {
+      windows[ws] = {};
+      for (const a of await this.listConversionActions(ws)) {
+        const w = await windowsOf(ws, a.name);
+        if (w) windows[ws][a.name] = w;
+      }
+    }
+    return this.call("reattribute", [workspaceId, from, to, windows], 1000);
+  }
+
+  createDestination(d: DestinationRecord): Promise<DestinationRecord> {
+    return this.call("createDestination", [d]);
+  }
+  listDestinations(workspaceId: string | null): Promise<DestinationRecord[]> {
+    return Promise.resolve(this.r.listDestinations(workspaceId));
+  }
+  getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null> {
+    return Promise.resolve(this.r.getDestination(workspaceId, id));
+  }
+  deleteDestination(workspaceId: string, id: string): Promise<boolean> {
+    return this.call("deleteDestination", [workspaceId, id]);
+  }
+  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
+    return this.call("claimDeliveries", [destinationId, limit, now, leaseMs, owner]);
+  }
+  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
+    return this.call("completeDeliveries", [updates, owner], updates.length);
+  }
+  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]> {
+    return Promise.resolve(this.r.listDeliveries(workspaceId, destinationId, status, limit));
+  }
+  replayDead(workspaceId: string, destinationId: string, now: number): Promise<number> {
+    return this.call("replayDead", [workspaceId, destinationId, now]);
+  }
+  deliveryStats(workspaceId: string, since: number) {
+    return Promise.resolve(this.r.deliveryStats(workspaceId, since));
+  }
+
+  erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
+    return this.call("erase", [workspaceId, identifiers]);
+  }
+  purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
+    return this.call("purge", [now, dedupBefore, ipBefore]);
+  }
+
+  createSession(s: Session): Promise<void> {
+    return this.call("createSession", [s]);
+  }
+  getSession(idHash: string, now: number): Promise<Session | null> {
+    return Promise.resolve(this.r.getSession(idHash, now));
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return this.call("deleteSession", [idHash]);
+  }
+}
+
+export type { WorkspaceRow };

@@ -1,0 +1,107 @@
+/**
+ * Worker thread that owns the SQLite write connection. Operations posted while a commit is
+ * syncing queue up and go into the next transaction together: group commit, one fsync for
+ * many requests, and the main thread never blocks on the disk.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { SqliteWriter, type WriterOptions } from "./sqlite-writer.js";
+
+interface OpMessage {
+  id: number;
+  op: string;
+  args: unknown[];
+  weight: number;
+}
+
+export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+const port = parentPort!;
+const { maxGroupWeight, ...opts } = workerData as WriterOptions & { maxGroupWeight: number };
+const writer = new SqliteWriter(opts);
+
+const OPS: Record<string, (...args: never[]) => unknown> = {
+  commitEvents: writer.commitEvents.bind(writer),
+  commitTouches: writer.commitTouches.bind(writer),
+  addRollups: writer.addRollupsOp.bind(writer),
+  createWorkspace: writer.createWorkspace.bind(writer),
+  updateWorkspace: writer.updateWorkspace.bind(writer),
+  upsertConversionAction: writer.upsertConversionAction.bind(writer),
+  createLink: writer.createLink.bind(writer),
+  createDestination: writer.createDestination.bind(writer),
+  deleteDestination: writer.deleteDestination.bind(writer),
+  claimDeliveries: writer.claimDeliveries.bind(writer),
+  completeDeliveries: writer.completeDeliveries.bind(writer),
+  replayDead: writer.replayDead.bind(writer),
+  erase: writer.erase.bind(writer),
+  purge: writer.purge.bind(writer),
+  createSession: writer.createSession.bind(writer),
+  deleteSession: writer.deleteSession.bind(writer),
+  reattribute: writer.reattribute.bind(writer),
+};
+
+let queue: OpMessage[] = [];
+let scheduled = false;
+let closing = false;
+
+port.on("message", (m: OpMessage | { op: "close" }) => {
+  if (m.op === "close") {
+    closing = true;
+    schedule();
+    return;
+  }
+  queue.push(m as OpMessage);
+  schedule();
+});
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  // setImmediate runs after the poll phase, so every message that arrived meanwhile joins.
+  setImmediate(() => void drain());
+}
+
+async function drain(): Promise<void> {
+  while (queue.length > 0) {
+    let weight = 0;
+    let n = 0;
+    while (n < queue.length && (n === 0 || weight + queue[n]!.weight <= maxGroupWeight)) weight += queue[n++]!.weight;
+    const group = queue.slice(0, n);
+    queue = queue.slice(n);
+    port.postMessage(await runGroup(group));
+  }
+  scheduled = false;
+  if (closing) {
+    writer.db.close();
+    port.postMessage({ closed: true });
+  }
+}
+
+async function runGroup(group: OpMessage[]): Promise<Reply[]> {
+  const db = writer.db;
+  const replies: Reply[] = [];
+  db.exec("BEGIN IMMEDIATE");
+  for (const m of group) {
+    db.exec("SAVEPOINT op");
+    try {
+      const fn = OPS[m.op];
+      if (!fn) throw new Error(`unknown store operation ${m.op}`);
+      const result: unknown = await fn(...(m.args as never[]));
+      db.exec("RELEASE op");
+      replies.push({ id: m.id, ok: true, result });
+    } catch (err) {
+      db.exec("ROLLBACK TO op");
+      db.exec("RELEASE op");
+      replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  try {
+    db.exec("COMMIT"); // with synchronous=FULL this is the fsync that makes every reply true
+  } catch (err) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    const error = `commit failed: ${err instanceof Error ? err.message : String(err)}`;
+    return group.map((m) => ({ id: m.id, ok: false, error }));
+  }
+  return replies;
+}
+
+port.postMessage({ ready: true });

@@ -1,0 +1,282 @@
+/**
+ * The storage seam. Everything Tally keeps goes through `Store`; the SQLite backend
+ * (`storage/sqlite`) and the PostgreSQL backend (`storage/postgres`) implement it, and one
+ * contract suite (`storage/store.contract.test.ts`) runs against both.
+ *
+ * Writes that must be atomic with ingestion (dedup keys, identity links, touches, the event,
+ * its attribution, its outbox rows, the rollups) happen in `commitEvents` / `commitTouches`,
+ * which run the shared commit algorithm of `pipeline/commit.ts` against a backend's
+ * `CommitTx` inside one transaction. Backends group concurrent calls into one transaction
+ * and one sync (group commit); a resolved promise means the data is durable.
+ *
+ * @example
+ * const store = await openStore(config);            // storage/open.ts
+ * const ws = await store.createWorkspace({ name: "Shop", currency: "USD", timezone: "UTC" }, keys);
+ * const outcomes = await store.commitEvents([event]); // [{ status: "accepted", id: "evt_…" }]
+ */
+import type { ModelName, GroupBy } from "../attribution/index.js";
+import type { CommitOutcome, CreditRow, Identifier, NormalizedEvent, TouchInput, HashedUserData, Consent } from "../domain/event.js";
+import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface NewWorkspace {
+  name: string;
+  currency: string;
+  timezone: string;
+}
+
+export interface WorkspaceKeys {
+  publicKey: string;
+  /** sha256 hex of the secret key: the key itself is never stored. */
+  secretKeyHash: string;
+}
+
+export interface WorkspacePatch {
+  name?: string;
+  currency?: string;
+  timezone?: string;
+  defaultCountry?: string | null;
+  allowedOrigins?: string[];
+  consentDefault?: ConsentDefault;
+}
+
+/** A touch as stored: what attribution reads. */
+export interface StoredTouch {
+  id: string;
+  kind: "click" | "impression";
+  time: number;
+  seq: number;
+  platform: string;
+  campaign: string | null;
+  ad: string | null;
+}
+
+export interface TouchOutcome {
+  status: "accepted" | "duplicate";
+  id: string;
+}
+
+export interface Link {
+  id: string;
+  workspaceId: string;
+  destinationUrl: string;
+  platform: string;
+  campaign: string;
+  ad: string | null;
+  createdAt: number;
+}
+
+/** One event of an ingest batch, with what the commit needs beyond the event itself. */
+export interface CommitItem {
+  event: NormalizedEvent;
+  /** Windows of the conversion action; null for non-conversion events. */
+  windows: { clickWindowDays: number; viewWindowDays: number } | null;
+  /** Destination ids to enqueue a delivery for (test events: only those with a test mode). */
+  destinations: string[];
+}
+
+export type { CreditRow };
+
+export interface ConversionRow {
+  id: string;
+  eventName: string;
+  eventTime: number;
+  receivedAt: number;
+  value: number | null;
+  currency: string | null;
+  touches: CreditRow[];
+}
+
+export interface ConversionQuery {
+  from: number | null;
+  to: number | null;
+  limit: number;
+  /** Opaque position from a previous page: (event_time, id) of its last row. */
+  after: { eventTime: number; id: string } | null;
+  model: ModelName;
+}
+
+export interface ReportQuery {
+  from: number | null;
+  to: number | null;
+  model: ModelName;
+  groupBy: GroupBy;
+  currency: string;
+}
+
+export interface ReportResult {
+  rows: { key: string; conversions: number; value: number }[];
+  unattributed: { conversions: number; value: number };
+  otherCurrencies: Record<string, { conversions: number; value: number }>;
+}
+
+export type Bucket = "minute" | "hour" | "day";
+
+/** Counters kept per workspace and minute (and hour), by arrival time. */
+export interface RollupCounters {
+  received: number;
+  accepted: number;
+  conversions: number;
+  value: number;
+  duplicates: number;
+  rejected: number;
+  clicks: number;
+  impressions: number;
+}
+
+export interface RollupDelta extends Partial<RollupCounters> {
+  workspaceId: string;
+  minute: number; // ms, start of the minute
+  latency?: number[]; // histogram bucket counts (monitoring/histogram.ts)
+  pipeline?: number[];
+}
+
+export interface MetricsRow extends RollupCounters {
+  start: number;
+  latency: number[];
+  pipeline: number[];
+}
+
+export interface StoredEvent {
+  id: string;
+  workspaceId: string;
+  eventName: string;
+  eventTime: number;
+  receivedAt: number;
+  eventId: string | null;
+  orderId: string | null;
+  actionSource: string | null;
+  eventSourceUrl: string | null;
+  value: number | null;
+  currency: string | null;
+  user: HashedUserData;
+  customData: Record<string, unknown>;
+  consent: Consent | null;
+  testEventCode: string | null;
+}
+
+export interface DestinationRecord {
+  id: string;
+  workspaceId: string;
+  type: string;
+  name: string;
+  events: string[] | null;
+  /** Encrypted JSON of the config (secrets included); decrypted only by destinations/. */
+  configEnc: string;
+  createdAt: number;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
+
+export interface DeliveryJob {
+  id: string;
+  destinationId: string;
+  attempts: number;
+  createdAt: number;
+  event: StoredEvent;
+}
+
+export interface DeliveryUpdate {
+  id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+  deliveredAt: number | null;
+  dedupId: string;
+}
+
+export interface DeliveryRow {
+  id: string; // Tally's event id
+  deliveryId: string;
+  eventId: string | null; // platform dedup id sent
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+  createdAt: number;
+}
+
+export interface Session {
+  idHash: string;
+  csrfToken: string;
+  expiresAt: number;
+}
+
+/**
+ * The operations the shared commit algorithm (`pipeline/commit.ts`) needs inside one
+ * transaction. SQLite answers synchronously, PostgreSQL with promises.
+ */
+export interface CommitTx {
+  /** The first live dedup key among `keys` (received at or after `since`), with its event. */
+  findDedup(workspaceId: string, keys: string[], since: number): MaybePromise<string | null>;
+  /** Claims keys for `eventRef`; keys older than `since` are replaced. Existing live keys are kept. */
+  claimDedup(workspaceId: string, keys: string[], eventRef: string, receivedAt: number, since: number): MaybePromise<void>;
+  /** Links the identifiers (transitively) and returns the person they belong to (null for none). */
+  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): MaybePromise<string | null>;
+  touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): MaybePromise<StoredTouch[]>;
+  /** Inserts a touch unless its touch_id or click id is already known; returns the outcome. */
+  insertTouch(workspaceId: string, touch: TouchInput, person: string | null, receivedAt: number): MaybePromise<TouchOutcome>;
+  insertEvent(event: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): MaybePromise<void>;
+  insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): MaybePromise<void>;
+  addRollups(deltas: RollupDelta[]): MaybePromise<void>;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Applies migrations; safe to call from several nodes at once. */
+  init(): Promise<void>;
+  /** Finishes queued writes, then closes. */
+  close(): Promise<void>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+
+  createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace>;
+  listWorkspaces(): Promise<Workspace[]>;
+  getWorkspace(id: string): Promise<Workspace | null>;
+  findWorkspaceByPublicKey(publicKey: string): Promise<Workspace | null>;
+  /** Looks up by the secret key's hash; the caller compares in constant time. */
+  findWorkspaceBySecretHash(secretKeyHash: string): Promise<{ workspace: Workspace; secretKeyHash: string } | null>;
+  updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null>;
+  listConversionActions(workspaceId: string): Promise<ConversionAction[]>;
+  upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction>;
+
+  /** Dedup → identify → attribute → persist (+ outbox, rollups), one transaction, durable on resolve. */
+  commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]>;
+  /** Records clicks/impressions (imports, links, PageViews), durable on resolve. */
+  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]>;
+  /** Rollups that are not tied to a stored row (rejected events, latency), batched. */
+  addRollups(deltas: RollupDelta[]): Promise<void>;
+
+  createLink(link: Link): Promise<Link>;
+  getLink(id: string): Promise<Link | null>;
+
+  listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
+  attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
+  /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
+  reattribute(workspaceId: string | null, from: number, to: number, windowsOf: (workspaceId: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>): Promise<number>;
+
+  createDestination(d: DestinationRecord): Promise<DestinationRecord>;
+  listDestinations(workspaceId: string | null): Promise<DestinationRecord[]>;
+  getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null>;
+  deleteDestination(workspaceId: string, id: string): Promise<boolean>;
+  /** Claims up to `limit` due deliveries of one destination under a lease owned by `owner`. */
+  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]>;
+  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void>;
+  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]>;
+  replayDead(workspaceId: string, destinationId: string, now: number): Promise<number>;
+  deliveryStats(workspaceId: string, since: number): Promise<{ destinationId: string; status: DeliveryStatus; count: number; latencies: number[]; lastError: string | null }[]>;
+
+  /** Erases every identifier linked to the person, and the links; returns how many identifiers. */
+  erase(workspaceId: string, identifiers: Identifier[]): Promise<number>;
+  /** Deletes expired dedup keys, encrypted IPs past retention, and expired sessions. */
+  purge(now: number, dedupBefore: number, ipBefore: number): Promise<void>;
+
+  createSession(s: Session): Promise<void>;
+  getSession(idHash: string, now: number): Promise<Session | null>;
+  deleteSession(idHash: string): Promise<void>;
+}
