@@ -23,6 +23,8 @@ import { Bus } from "./realtime/bus.js";
 import { createCipher } from "./security/cipher.js";
 import { loadSecrets } from "./security/secrets.js";
 import { openStore } from "./storage/open.js";
+import { createForwarding } from "./destinations/forwarding.js";
+import { createLive } from "./realtime/live.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory, hashKey } from "./workspaces/directory.js";
 
@@ -64,9 +66,10 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const readiness = new Readiness(store);
   const auth = new Auth({ directory, store, adminTokenHash: hashKey(secrets.adminToken), limiter: new RateLimiter(config.rateLimitPerSecond) });
 
-  const routeDestinations = (_ws: string, _name: string, _isTest: boolean): string[] => [];
+  const forwarding = createForwarding({ store, cipher, logger, config, prom, bus });
+  const live = createLive();
   const pipeline = createIngestPipeline({
-    store, bus, cipher, latency, links, routeDestinations,
+    store, bus, cipher, latency, links, routeDestinations: (ws, name, isTest) => forwarding.route(ws, name, isTest),
     limits: { maxEventAgeDays: config.maxEventAgeDays, maxFutureMinutes: config.maxFutureMinutes, ipRetentionDays: config.ipRetentionDays },
   });
 
@@ -74,7 +77,9 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     config, store, bus, pipeline, directory, links, cipher, auth, logger, prom, readiness,
     publicDir: join(repoRoot(), "dist", "public"),
   };
-  const app = await buildServer(deps);
+  const app = await buildServer(deps, [(a, d) => forwarding.routes(a, d), (a, d) => live.routes(a, d)]);
+  await forwarding.start();
+  live.start();
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -103,7 +108,9 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     (stopping ??= (async () => {
       for (const t of timers) clearInterval(t);
       readiness.stop();
+      await live.stop();
       await app.close(); // stops accepting, lets in-flight requests finish (their commits included)
+      await forwarding.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing
     })());

@@ -22,7 +22,7 @@ import { sessionRoutes } from "./routes/session.js";
 
 export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
 
-export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Promise<FastifyInstance> {
   const { config } = deps;
   // Routes are typed against Fastify's base logger; pino's Logger is one.
   const loggerInstance: FastifyBaseLogger = deps.logger;
@@ -87,7 +87,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     healthRoutes, sessionRoutes, workspaceRoutes, eventRoutes, collectRoutes, conversionRoutes, linkRoutes, touchRoutes,
     metricsRoutes, erasureRoutes,
   ];
-  for (const p of plugins) await p(app, deps);
+  for (const p of [...plugins, ...extra]) await p(app, deps);
   return app;
 }
 

@@ -74,13 +74,17 @@ async function lossyProxy(target: string, drop: number): Promise<{ url: string; 
         if (left-- > 0) return void req.socket.destroy();
         res.writeHead(answer.status, { "content-type": "application/json" });
         res.end(text);
-      })();
+      })().catch(() => req.socket.destroy());
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      }),
   };
 }
 
