@@ -29,6 +29,9 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
+    // One logger for every request: a pino child per request costs on the hot path, and
+    // requests are not logged one by one anyway.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.bodyLimitBytes,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,

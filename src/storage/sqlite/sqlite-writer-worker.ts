@@ -76,32 +76,60 @@ async function drain(): Promise<void> {
   }
 }
 
+/**
+ * One transaction for the whole group. The fast path runs every operation directly; if one
+ * throws, the transaction is rolled back and the group is run again with a SAVEPOINT around
+ * each operation, so one failure never sinks the others (a bug or a constraint, not bad
+ * input: bad input never reaches the store).
+ */
 async function runGroup(group: OpMessage[]): Promise<Reply[]> {
   const db = writer.db;
+  db.exec("BEGIN IMMEDIATE");
+  const fast: Reply[] = [];
+  try {
+    for (const m of group) fast.push({ id: m.id, ok: true, result: await runOp(m) });
+    writer.flushGroup();
+    return commit(group, fast);
+  } catch {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    writer.discardGroup();
+  }
   const replies: Reply[] = [];
   db.exec("BEGIN IMMEDIATE");
   for (const m of group) {
     db.exec("SAVEPOINT op");
     try {
-      const fn = OPS[m.op];
-      if (!fn) throw new Error(`unknown store operation ${m.op}`);
-      const result: unknown = await fn(...(m.args as never[]));
+      const result = await runOp(m);
       db.exec("RELEASE op");
       replies.push({ id: m.id, ok: true, result });
     } catch (err) {
       db.exec("ROLLBACK TO op");
       db.exec("RELEASE op");
+      writer.discardOp();
       replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
     }
   }
+  writer.flushGroup();
+  return commit(group, replies);
+}
+
+function runOp(m: OpMessage): unknown {
+  const fn = OPS[m.op];
+  if (!fn) throw new Error(`unknown store operation ${m.op}`);
+  return fn(...(m.args as never[]));
+}
+
+function commit(group: OpMessage[], replies: Reply[]): Reply[] {
+  const db = writer.db;
   try {
     db.exec("COMMIT"); // with synchronous=FULL this is the fsync that makes every reply true
+    return replies;
   } catch (err) {
     if (db.inTransaction) db.exec("ROLLBACK");
+    writer.discardGroup();
     const error = `commit failed: ${err instanceof Error ? err.message : String(err)}`;
     return group.map((m) => ({ id: m.id, ok: false, error }));
   }
-  return replies;
 }
 
 port.postMessage({ ready: true });

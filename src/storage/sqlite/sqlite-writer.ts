@@ -74,6 +74,12 @@ export class SqliteWriter implements CommitTx {
   private readonly s: Record<string, Stmt>;
   private readonly currencies = new Map<string, string>();
   private readonly rollupStmts = new Map<string, Stmt>();
+  /** Rollups of the operations that succeeded in the current group, written once before COMMIT. */
+  private groupRollups = new RollupAccumulator();
+  /** Rollups of the operation running now; merged into the group's when it succeeds. */
+  private opRollups = new RollupAccumulator();
+  /** Persons created in this transaction: they cannot have touches yet, no query needed. */
+  private freshPersons = new Set<string>();
 
   constructor(opts: WriterOptions) {
     this.opts = opts;
@@ -146,12 +152,16 @@ export class SqliteWriter implements CommitTx {
       else missing.push(ident);
     }
     let person: string;
-    if (persons.size === 0) person = newId("p");
+    if (persons.size === 0) {
+      person = newId("p");
+      this.freshPersons.add(person);
+    }
     else if (persons.size === 1) person = persons.values().next().value!;
     else {
       const sized = [...persons].map((p) => ({ p, n: (this.s.personSize!.get(workspaceId, p) as { n: number }).n }));
       sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
       person = sized[0]!.p;
+      this.freshPersons.delete(person); // it now holds the others' touches
       for (const { p } of sized.slice(1)) {
         this.s.relabelIdent!.run(person, workspaceId, p);
         this.s.relabelTouches!.run(person, workspaceId, p);
@@ -162,6 +172,7 @@ export class SqliteWriter implements CommitTx {
   }
 
   touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): StoredTouch[] {
+    if (this.freshPersons.has(person)) return [];
     return this.s.touchesOf!.all(workspaceId, person, from, to, limit) as StoredTouch[];
   }
 
@@ -179,6 +190,7 @@ export class SqliteWriter implements CommitTx {
       }
     }
     const id = newId("tch");
+    if (person !== null) this.freshPersons.delete(person);
     this.s.insertTouch!.run(
       id, workspaceId, touch.kind, touch.time, touch.platform, touch.campaign, touch.ad,
       touch.touchId, touch.clickId, person, receivedAt,
@@ -263,25 +275,38 @@ export class SqliteWriter implements CommitTx {
   };
 
   async commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
-    const acc = new RollupAccumulator();
-    acc.addAll(rollups);
-    const out = await commitEventItems(this, items, acc, { dedupWindowMs: this.opts.dedupWindowMs, currencyOf: this.currencyOf });
-    this.addRollups(acc.drain());
+    this.opRollups.addAll(rollups);
+    const out = await commitEventItems(this, items, this.opRollups, { dedupWindowMs: this.opts.dedupWindowMs, currencyOf: this.currencyOf });
+    this.groupRollups.addAll(this.opRollups.drain());
     return out;
   }
 
   async commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
-    const acc = new RollupAccumulator();
-    acc.addAll(rollups);
-    const out = await commitTouchItems(this, workspaceId, touches, receivedAt, acc);
-    this.addRollups(acc.drain());
+    this.opRollups.addAll(rollups);
+    const out = await commitTouchItems(this, workspaceId, touches, receivedAt, this.opRollups);
+    this.groupRollups.addAll(this.opRollups.drain());
     return out;
   }
 
   addRollupsOp(deltas: RollupDelta[]): void {
-    const acc = new RollupAccumulator();
-    acc.addAll(deltas);
-    this.addRollups(acc.drain());
+    this.groupRollups.addAll(deltas);
+  }
+
+  /** Before COMMIT: write the group's rollups (one upsert per workspace and minute). */
+  flushGroup(): void {
+    this.addRollups(this.groupRollups.drain());
+    this.freshPersons.clear();
+  }
+
+  /** After a rollback: forget what the rolled-back operations accumulated. */
+  discardGroup(): void {
+    this.groupRollups.drain();
+    this.opRollups.drain();
+    this.freshPersons.clear();
+  }
+
+  discardOp(): void {
+    this.opRollups.drain();
   }
 
   createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Workspace {
