@@ -77,14 +77,20 @@ describe.skipIf(!hasChromium)("tally.js with the real server", () => {
     }[];
   };
 
-  const serverPurchase = (orderId: string) => ({
-    event_name: "Purchase",
-    event_time: nowSeconds(),
-    event_id: `order-${orderId}`,
-    action_source: "website",
-    user_data: { external_id: "crm-77" },
-    custom_data: { value: 99.99, currency: "USD", order_id: orderId },
-  });
+  // What the shop's backend sends: the order, and the visitor's anonymous id read from the
+  // first-party `_tally_id` cookie of the request (docs/tracker.md, "Pairing with your server").
+  const serverPurchase = async (orderId: string) => {
+    const anonymousId = (await context.cookies(site.url)).find((c) => c.name === "_tally_id")?.value;
+    expect(anonymousId).toMatch(/^[0-9a-f]{32}$/);
+    return {
+      event_name: "Purchase",
+      event_time: nowSeconds(),
+      event_id: `order-${orderId}`,
+      action_source: "website",
+      user_data: { external_id: "crm-77", anonymous_id: anonymousId },
+      custom_data: { value: 99.99, currency: "USD", order_id: orderId },
+    };
+  };
 
   async function landFromAd(): Promise<void> {
     const landing = shopPage("/landing");
@@ -97,6 +103,8 @@ describe.skipIf(!hasChromium)("tally.js with the real server", () => {
     await page.goto(link.body.url as string);
     expect(page.url()).toMatch(/[?&]tally_click=[^&]+/);
     expect(page.url()).toContain("gclid=G-e2e");
+    // A shop's backend stamps whole seconds: buy at least a second after the click, as people do.
+    await new Promise((r) => setTimeout(r, 1100));
   }
 
   it.each([
@@ -113,10 +121,10 @@ describe.skipIf(!hasChromium)("tally.js with the real server", () => {
     if (browserFirst) {
       await page.goto(thanks);
       await waitFor(async () => (await conversions()).length === 1, "the browser's Purchase", 10_000);
-      const r = await api("POST", "/v1/events", { data: [serverPurchase(orderId)] });
+      const r = await api("POST", "/v1/events", { data: [await serverPurchase(orderId)] });
       serverStatus = r.body.results[0].status;
     } else {
-      const r = await api("POST", "/v1/events", { data: [serverPurchase(orderId)] });
+      const r = await api("POST", "/v1/events", { data: [await serverPurchase(orderId)] });
       serverStatus = r.body.results[0].status;
       await page.goto(thanks);
     }

@@ -63,6 +63,7 @@ describe.skipIf(!hasChromium)("tally.js in Chromium", () => {
     expect(pv).toMatchObject({ action_source: "website", event_source_url: url, custom_data: {} });
     expect(pv.event_id).toMatch(/^[0-9a-f]{32}$/);
     expect(Math.abs(pv.event_time - Date.now() / 1000)).toBeLessThan(60);
+    expect(String(pv.event_time)).toMatch(/^\d{10}(\.\d{1,3})?$/); // seconds, to the millisecond
     expect(pv.consent).toBeUndefined();
     const cookie = (await context.cookies()).find((c) => c.name === "_tally_id");
     expect(pv.user_data.anonymous_id).toBe(cookie?.value);
@@ -203,8 +204,8 @@ describe.skipIf(!hasChromium)("tally.js in Chromium", () => {
     expect(sent.map((e) => e.custom_data.i)).toEqual([0, 1, 2, 3, 4, undefined]);
     expect(sent[5]).toMatchObject({ event_name: "Purchase", event_id: "order-off" });
     // What waited on the device left without the plain email, with the rest of the identity.
-    expect(sent[5].user_data.email).toBeUndefined();
-    expect(sent[5].user_data.external_id).toBe("crm-9");
+    expect(sent[5]!.user_data.email).toBeUndefined();
+    expect(sent[5]!.user_data.external_id).toBe("crm-9");
     expect(new Set(sent.map((e) => e.event_id)).size).toBe(6);
     expect((await storage()).tally_outbox).toBeUndefined();
   });

@@ -131,7 +131,8 @@ function start(): void {
     } else custom = utm(kept);
     pending.push({
       event_name: name,
-      event_time: options.event_time || Math.floor(t / 1000),
+      // Unix seconds to the millisecond: a purchase a moment after the ad click still sorts after it.
+      event_time: options.event_time || t / 1000,
       event_id:
         typeof eventId === "number"
           ? String(eventId)
