@@ -23,6 +23,8 @@ import { Bus } from "./realtime/bus.js";
 import { createCipher } from "./security/cipher.js";
 import { loadSecrets } from "./security/secrets.js";
 import { openStore } from "./storage/open.js";
+import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
+import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
 import { createLive } from "./realtime/live.js";
 import type { Store } from "./storage/storage.js";
@@ -60,6 +62,17 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const cipher = createCipher(secrets.encryptionKey);
   const prom = createPromMetrics();
   const bus = new Bus((err) => logger.error({ err: { message: (err as Error).message } }, "live subscriber failed"));
+  // With several nodes on PostgreSQL, conversions stored by other nodes reach this node's live
+  // feed through LISTEN/NOTIFY, re-published on the local bus as `remote`.
+  let bridge: NotifyBridge | null = null;
+  if (config.databaseUrl) {
+    const { startNotifyBridge } = await import("./storage/postgres/notify-bridge.js");
+    const b = await startNotifyBridge({ url: config.databaseUrl, bus, nodeId: newId("node"), logger });
+    bus.subscribe((m) => {
+      if (!m.remote) void b.publishLocal([m]);
+    });
+    bridge = b;
+  }
   const latency = new LatencyRecorder();
   const directory = new WorkspaceDirectory(store);
   const links = new LinkResolver(store);
@@ -109,6 +122,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       for (const t of timers) clearInterval(t);
       readiness.stop();
       await live.stop();
+      await bridge?.stop();
       await app.close(); // stops accepting, lets in-flight requests finish (their commits included)
       await forwarding.stop();
       await flushLatency();

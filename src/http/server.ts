@@ -6,7 +6,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ERRORS } from "../domain/errors.js";
 import { HttpError } from "../domain/errors.js";
-import { StoreError } from "../storage/sqlite/sqlite-store.js";
 import type { AppDeps } from "./deps.js";
 import { parseJsonBody } from "./body.js";
 import { healthRoutes } from "./routes/health.js";
@@ -72,7 +71,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
       const e = new HttpError(mapped);
       return reply.code(e.status).send(e.toBody());
     }
-    if (fe instanceof StoreError || (fe as { storeUnavailable?: boolean }).storeUnavailable) {
+    if ((fe as { storeUnavailable?: boolean }).storeUnavailable === true) {
       deps.readiness.markDown(fe);
       const e = new HttpError("not_ready", undefined, undefined, { "retry-after": "1" });
       return reply.code(503).header("retry-after", "1").send(e.toBody());

@@ -20,6 +20,15 @@ import type { ConversionAction, Workspace, ConsentDefault } from "../domain/work
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
+ * that failed to commit, the database unreachable). The HTTP layer answers 503 + Retry-After:
+ * nothing was acknowledged, a retry is safe for events with an event_id or order_id.
+ */
+export class StoreError extends Error {
+  readonly storeUnavailable = true;
+}
+
 export interface NewWorkspace {
   name: string;
   currency: string;

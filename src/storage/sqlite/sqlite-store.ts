@@ -12,6 +12,7 @@ import type {
   DestinationRecord, Link, MetricsRow, NewWorkspace, ReportQuery, ReportResult, RollupDelta, Session, Store,
   TouchOutcome, WorkspaceKeys, WorkspacePatch,
 } from "../storage.js";
+import { StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./sqlite-writer-worker.js";
@@ -30,7 +31,6 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-export class StoreError extends Error {}
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;

@@ -380,15 +380,16 @@ export class SqliteWriter implements CommitTx {
   }
 
   claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): DeliveryJob[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at, e.*
-         FROM deliveries d JOIN events e ON e.id = d.event_ref
-         WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
-         ORDER BY d.next_attempt_at, d.id LIMIT ?`,
-      )
-      .all(destinationId, now, now, limit) as (EventRow & { delivery_id: string; destination_id: string; attempts: number; delivery_created_at: number })[];
-    const lease = this.db.prepare("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?");
+    // ORDER BY must follow the deliveries_due index (ties by rowid, which the index carries):
+    // a tie-break on `id` made SQLite sort the whole backlog on every claim.
+    const select = (this.s.claimDue ??= this.db.prepare(
+      `SELECT d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at, e.*
+       FROM deliveries d JOIN events e ON e.id = d.event_ref
+       WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
+       ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
+    ));
+    const rows = select.all(destinationId, now, now, limit) as (EventRow & { delivery_id: string; destination_id: string; attempts: number; delivery_created_at: number })[];
+    const lease = (this.s.leaseDelivery ??= this.db.prepare("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?"));
     return rows.map((r) => {
       lease.run(owner, now + leaseMs, r.delivery_id);
       return { id: r.delivery_id, destinationId: r.destination_id, attempts: r.attempts, createdAt: r.delivery_created_at, event: eventFromRow(r) };
@@ -396,11 +397,12 @@ export class SqliteWriter implements CommitTx {
   }
 
   completeDeliveries(updates: DeliveryUpdate[], owner: string): void {
-    const st = this.db.prepare(
+    // `status = 'pending'`: a row changed meanwhile (its destination deleted, say) is not revived.
+    const st = (this.s.completeDelivery ??= this.db.prepare(
       `UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
          delivered_at = ?, dedup_id = ?, lease_owner = NULL, lease_until = 0
-       WHERE id = ? AND (lease_owner = ? OR lease_owner IS NULL)`,
-    );
+       WHERE id = ? AND status = 'pending' AND (lease_owner = ? OR lease_owner IS NULL)`,
+    ));
     for (const u of updates) {
       st.run(u.status, u.attempts, u.lastStatusCode, u.lastError, u.nextAttemptAt ?? 0, u.deliveredAt, u.dedupId, u.id, owner);
     }

@@ -1,0 +1,217 @@
+/**
+ * Group commit for PostgreSQL, the counterpart of storage/sqlite/sqlite-writer-worker.ts:
+ * `commitEvents`, `commitTouches` and `addRollups` calls that arrive while a transaction is
+ * running queue up and all go into the next one — one COMMIT, one WAL flush for many
+ * requests. `synchronous_commit` stays on, so a resolved promise still means durable.
+ *
+ * A group first runs optimistically: every operation's rows are buffered and written once,
+ * a handful of statements for the whole group. If that fails (a bug, bad data), the group
+ * runs again with one SAVEPOINT per operation, so the failing one is rolled back alone and
+ * the others commit — as the SQLite writer does. A deadlock or serialization failure between nodes aborts
+ * the whole group, which is then run again from the start (nothing was answered yet); an
+ * unreachable database fails every operation of the group with `storeUnavailable`.
+ */
+import type pg from "pg";
+import type { CommitOutcome } from "../../domain/event.js";
+import { commitEventItems, commitTouchItems, dedupKeys, RollupAccumulator } from "../../pipeline/commit.js";
+import type { CommitItem, RollupDelta, TouchOutcome } from "../storage.js";
+import type { TouchInput } from "../../domain/event.js";
+import { classify, isRetryable, isUnavailable, StoreUnavailableError } from "./errors.js";
+import { PgCommitTx } from "./pg-commit-tx.js";
+import { RollupMerger } from "./rollups.js";
+
+export type CommitOp =
+  | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
+  | { kind: "touches"; workspaceId: string; touches: TouchInput[]; receivedAt: number; rollups: RollupDelta[] }
+  | { kind: "rollups"; deltas: RollupDelta[] };
+
+type Result<O extends CommitOp> = O extends { kind: "events" } ? CommitOutcome[] : O extends { kind: "touches" } ? TouchOutcome[] : void;
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Queued {
+  op: CommitOp;
+  weight: number;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface GroupCommitterOptions {
+  dedupWindowMs: number;
+  /** Most events (or touches) one transaction takes; bounds the advisory locks it holds. */
+  maxGroupWeight: number;
+  /** Runs of a group after a deadlock or serialization failure before giving up. */
+  maxRetries?: number;
+}
+
+export class GroupCommitter {
+  private queue: Queued[] = [];
+  private draining: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly opts: GroupCommitterOptions,
+  ) {}
+
+  submit<O extends CommitOp>(op: O): Promise<Result<O>> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError("the store is closed"));
+    const weight = op.kind === "events" ? op.items.length : op.kind === "touches" ? op.touches.length : 1;
+    return new Promise<Result<O>>((resolve, reject) => {
+      this.queue.push({ op, weight: Math.max(1, weight), resolve: resolve as (v: unknown) => void, reject });
+      // setImmediate: every request parsed in this turn of the event loop joins the group.
+      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+    });
+  }
+
+  /** Refuses new operations and waits for the queued ones to commit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        let weight = 0;
+        let n = 0;
+        while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight)) weight += this.queue[n++]!.weight;
+        const group = this.queue.slice(0, n);
+        this.queue = this.queue.slice(n);
+        await this.runWithRetry(group);
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async runWithRetry(group: Queued[]): Promise<void> {
+    const maxRetries = this.opts.maxRetries ?? 5;
+    // Optimistic first: every operation's rows buffered and written once for the whole group.
+    // Should that fail for one operation's sake, the group runs again one SAVEPOINT per
+    // operation, so only the culprit fails.
+    let isolated = group.length === 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const results = await this.runGroup(group, isolated);
+        results.forEach((r, i) => (r.ok ? group[i]!.resolve(r.value) : group[i]!.reject(r.error)));
+        return;
+      } catch (err) {
+        if (isRetryable(err) && attempt < maxRetries) {
+          // The other node's transaction is finishing; a short random pause lets it.
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+          continue;
+        }
+        if (!isolated && !isUnavailable(err) && !isRetryable(err)) {
+          isolated = true;
+          continue;
+        }
+        const e = isRetryable(err)
+          ? new StoreUnavailableError("the database stayed too contended to commit; retry", { cause: err })
+          : classify(err);
+        for (const q of group) q.reject(e);
+        return;
+      }
+    }
+  }
+
+  private async runGroup(group: Queued[], isolated: boolean): Promise<Outcome[]> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      try {
+        const out = await this.inTransaction(client, group, isolated);
+        await client.query("COMMIT");
+        return out;
+      } catch (err) {
+        if (isUnavailable(err)) broken = err as Error;
+        else await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async inTransaction(client: pg.PoolClient, group: Queued[], isolated: boolean): Promise<Outcome[]> {
+    const tx = new PgCommitTx(client, this.opts.dedupWindowMs);
+    const events = group.flatMap((q) => (q.op.kind === "events" ? q.op.items : []));
+    const currencies = await this.prefetch(client, tx, group, events);
+    const total = new RollupMerger();
+    const out: Outcome[] = [];
+    // A lone operation needs no SAVEPOINT: its failure is the transaction's.
+    const savepoints = isolated && group.length > 1;
+    let opened = false;
+    for (const q of group) {
+      if (q.op.kind === "rollups") {
+        total.add(q.op.deltas);
+        out.push({ ok: true, value: undefined });
+        continue;
+      }
+      if (!isolated) {
+        out.push({ ok: true, value: await this.runOp(tx, q.op, currencies) });
+        continue;
+      }
+      // One round trip per boundary: release the previous operation's savepoint and open the
+      // next one together (COMMIT releases the last).
+      if (savepoints) await client.query(opened ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "SAVEPOINT op");
+      opened = true;
+      try {
+        const value = await this.runOp(tx, q.op, currencies);
+        await tx.flush();
+        total.merge(tx.endOp());
+        out.push({ ok: true, value });
+      } catch (err) {
+        // The group cannot go on without its connection; contention reruns the whole group.
+        if (!savepoints || isUnavailable(err) || isRetryable(err)) throw err;
+        await client.query("ROLLBACK TO SAVEPOINT op"); // the savepoint stays, empty
+        tx.abortOp();
+        out.push({ ok: false, error: err });
+      }
+    }
+    if (!isolated) {
+      await tx.flush();
+      total.merge(tx.endOp());
+    }
+    await total.write(client);
+    return out;
+  }
+
+  /**
+   * Locks and reads, once for the whole group and in a stable order, the dedup keys and the
+   * identity groups its events will look up; returns the workspaces' currencies.
+   */
+  private async prefetch(client: pg.PoolClient, tx: PgCommitTx, group: Queued[], events: CommitItem[]): Promise<Map<string, string>> {
+    const keys: [string, string][] = [];
+    const idents = new Map<string, string[]>();
+    const addIdents = (ws: string, list: { kind: string; value: string }[]) => {
+      let l = idents.get(ws);
+      if (!l) idents.set(ws, (l = []));
+      for (const i of list) l.push(`${i.kind}:${i.value}`);
+    };
+    for (const { event: ev } of events) {
+      for (const key of dedupKeys(ev).lookup) keys.push([ev.workspaceId, key]);
+      if (ev.testEventCode === null) addIdents(ev.workspaceId, ev.identifiers);
+    }
+    for (const q of group) if (q.op.kind === "touches") for (const t of q.op.touches) addIdents(q.op.workspaceId, t.identifiers);
+    await tx.loadDedup(keys);
+    for (const ws of [...idents.keys()].sort()) await tx.loadIdents(ws, idents.get(ws)!);
+    tx.endOp();
+    const wsIds = [...new Set(events.map((i) => i.event.workspaceId))];
+    if (wsIds.length === 0) return new Map();
+    const r = await client.query<{ id: string; currency: string }>("SELECT id, currency FROM workspaces WHERE id = ANY($1::text[])", [wsIds]);
+    return new Map(r.rows.map((w) => [w.id, w.currency]));
+  }
+
+  private async runOp(tx: PgCommitTx, op: Exclude<CommitOp, { kind: "rollups" }>, currencies: Map<string, string>): Promise<unknown> {
+    const acc = new RollupAccumulator();
+    acc.addAll(op.rollups);
+    const out =
+      op.kind === "events"
+        ? await commitEventItems(tx, op.items, acc, { dedupWindowMs: this.opts.dedupWindowMs, currencyOf: (ws) => currencies.get(ws) ?? null })
+        : await commitTouchItems(tx, op.workspaceId, op.touches, op.receivedAt, acc);
+    tx.addRollups(acc.drain());
+    return out;
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * `CommitTx` on one PostgreSQL transaction client: what the shared commit algorithm
+ * (pipeline/commit.ts) runs against inside a group commit (group-committer.ts).
+ *
+ * Exactness across nodes comes from locks, taken before anything is read:
+ * - dedup keys: `pg_advisory_xact_lock(hashtextextended(workspace|key))` on every lookup key,
+ *   in hash order, so two nodes deciding whether the same event_id or order_id was seen take
+ *   turns. The order-id rules share a key (`o|name|order`) between the two events that must
+ *   meet, so those are serialized too (see `dedupKeys`). Held until COMMIT.
+ * - identities: the `persons` row of every identity group an event touches is locked
+ *   (`FOR UPDATE`, in id order) before its identifiers are trusted; relabelling a group and
+ *   adding an identifier to it therefore never interleave between nodes. A new identifier
+ *   two nodes add at once meets on the primary key; the later transaction sees it was beaten
+ *   (`ON CONFLICT DO NOTHING` inserted fewer rows) and its group runs again, reading it.
+ * With every lookup key locked, what this transaction read stays true until it commits, so
+ * lookups are answered from memory after one prefetch per group. Rows nothing reads back in
+ * the same transaction (events, credits, outbox rows, claimed keys, new identifiers) are
+ * buffered and written as multi-row inserts at the end of each operation, so an event of a
+ * new person costs no round trip of its own.
+ *
+ * State changed by an operation is journalled so a failed operation (rolled back to its
+ * SAVEPOINT) leaves the in-memory view as the database is.
+ */
+import type pg from "pg";
+import { MODELS, type ModelName } from "../../attribution/index.js";
+import type { Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import { newId } from "../../domain/ids.js";
+import type { CommitTx, CreditRow, RollupDelta, StoredTouch, TouchOutcome } from "../storage.js";
+import { insertCredits, insertDeliveries, insertEvents, type CreditInsert, type DeliveryInsert } from "./bulk-inserts.js";
+import { RetryGroupError } from "./errors.js";
+import { RollupMerger } from "./rollups.js";
+
+interface DedupRow {
+  eventRef: string;
+  receivedAt: number;
+}
+
+const k = (ws: string, x: string): string => `${ws}|${x}`;
+
+export class PgCommitTx implements CommitTx {
+  /** Dedup keys locked by this transaction → the live row (null: none). Only locked keys are here. */
+  private readonly dedup = new Map<string, DedupRow | null>();
+  /** workspace|ident → person, for identifiers whose person this transaction has locked or created. */
+  private readonly idents = new Map<string, string>();
+  /** Identifiers seen absent; trusted only until an insert says otherwise. */
+  private readonly absent = new Set<string>();
+  private readonly lockedPersons = new Set<string>();
+  /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
+  private readonly fresh = new Set<string>();
+  private undo: (() => void)[] = [];
+
+  private claims = new Map<string, [string, string, string, number]>();
+  private pendingPersons: [string, string][] = [];
+  private pendingIdents = new Map<string, [string, string, string]>();
+  private events: NormalizedEvent[] = [];
+  private credits: { ev: NormalizedEvent; credits: Record<ModelName, CreditRow[]> }[] = [];
+  private deliveries: DeliveryInsert[] = [];
+  /** Rollups of the current operation; the committer takes them when the operation succeeds. */
+  rollups = new RollupMerger();
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly dedupWindowMs: number,
+  ) {}
+
+  // ---- group prefetch --------------------------------------------------------------------
+
+  /** Locks and reads the given dedup keys (sorted lock order, one statement each). */
+  async loadDedup(pairs: [string, string][]): Promise<void> {
+    const want = new Map<string, [string, string]>();
+    for (const [ws, key] of pairs) if (!this.dedup.has(k(ws, key))) want.set(k(ws, key), [ws, key]);
+    if (want.size === 0) return;
+    await this.flushClaims(); // our own pending claims must be visible to the read
+    const full = [...want.keys()];
+    await this.client.query(
+      `SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest($1::text[]) AS x ORDER BY 1) s`,
+      [full],
+    );
+    const rows = await this.client.query<{ workspace_id: string; key: string; event_ref: string; received_at: number }>(
+      `SELECT d.workspace_id, d.key, d.event_ref, d.received_at FROM dedup_keys d
+       JOIN unnest($1::text[], $2::text[]) AS t(ws, key) ON d.workspace_id = t.ws AND d.key = t.key`,
+      [[...want.values()].map((p) => p[0]), [...want.values()].map((p) => p[1])],
+    );
+    for (const f of full) this.remember(this.dedup, f, null);
+    for (const r of rows.rows) this.dedup.set(k(r.workspace_id, r.key), { eventRef: r.event_ref, receivedAt: r.received_at });
+  }
+
+  /** Reads identifiers' persons and locks those persons (re-reading until stable). */
+  async loadIdents(ws: string, idents: string[]): Promise<void> {
+    const want = [...new Set(idents)].filter((i) => !this.idents.has(k(ws, i)) && !this.absent.has(k(ws, i)));
+    if (want.length === 0) return;
+    const read = async () =>
+      (await this.client.query<{ ident: string; person: string }>(
+        "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+        [ws, want],
+      )).rows;
+    let rows = await read();
+    for (let pass = 0; ; pass++) {
+      const need = [...new Set(rows.map((r) => r.person))].filter((p) => !this.lockedPersons.has(k(ws, p))).sort();
+      if (need.length === 0) break;
+      if (pass > 20) throw new Error("identity groups kept changing while being locked");
+      await this.client.query("SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE", [ws, need]);
+      for (const p of need) this.remember(this.lockedPersons, k(ws, p));
+      rows = await read(); // a group merged away meanwhile shows its new person now
+    }
+    const found = new Set<string>();
+    for (const r of rows) {
+      found.add(r.ident);
+      this.setIdent(k(ws, r.ident), r.person);
+    }
+    for (const i of want) if (!found.has(i)) this.remember(this.absent, k(ws, i));
+  }
+
+  // ---- CommitTx ---------------------------------------------------------------------------
+
+  async findDedup(workspaceId: string, keys: string[], since: number): Promise<string | null> {
+    await this.loadDedup(keys.map((key) => [workspaceId, key]));
+    for (const key of keys) {
+      const row = this.dedup.get(k(workspaceId, key));
+      if (row && row.receivedAt >= since) return row.eventRef;
+    }
+    return null;
+  }
+
+  claimDedup(workspaceId: string, keys: string[], eventRef: string, receivedAt: number, since: number): void {
+    for (const key of keys) {
+      const full = k(workspaceId, key);
+      if (this.dedup.has(full)) {
+        const row = this.dedup.get(full);
+        if (row && row.receivedAt >= since) continue; // a live key is kept
+        this.setDedup(full, { eventRef, receivedAt });
+      }
+      // A key not locked here (an order id claimed beside an event_id) is decided by the
+      // upsert's own rule, the same one: only a key older than the window is replaced.
+      if (!this.claims.has(full)) this.claims.set(full, [workspaceId, key, eventRef, receivedAt]);
+    }
+  }
+
+  /**
+   * Union-find with relabelling, as storage/sqlite: the larger group keeps its person id.
+   * New identifiers (and new persons) are written at the end of the operation in one
+   * statement; if another node added one of them meanwhile, the whole group runs again.
+   */
+  async linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Promise<string | null> {
+    if (identifiers.length === 0) return null;
+    const idents = [...new Set(identifiers.map((i) => `${i.kind}:${i.value}`))];
+    await this.loadIdents(workspaceId, idents);
+    const persons = new Set<string>();
+    const missing: string[] = [];
+    for (const i of idents) {
+      const p = this.idents.get(k(workspaceId, i));
+      if (p) persons.add(p);
+      else missing.push(i);
+    }
+    let person: string;
+    if (persons.size === 0) {
+      person = newId("p");
+      this.remember(this.lockedPersons, k(workspaceId, person));
+      this.remember(this.fresh, k(workspaceId, person));
+      this.pendingPersons.push([workspaceId, person]);
+    } else if (persons.size === 1) person = persons.values().next().value!;
+    else person = await this.merge(workspaceId, [...persons]);
+    for (const i of missing) {
+      this.setIdent(k(workspaceId, i), person);
+      this.pendingIdents.set(k(workspaceId, i), [workspaceId, i, person]);
+    }
+    return person;
+  }
+
+  private async merge(ws: string, persons: string[]): Promise<string> {
+    await this.flushIdents(); // counted and relabelled below
+    const counts = new Map(
+      (
+        await this.client.query<{ person: string; n: number }>(
+          "SELECT person, count(*) AS n FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[]) GROUP BY person",
+          [ws, persons],
+        )
+      ).rows.map((r) => [r.person, r.n]),
+    );
+    const sized = persons.map((p) => ({ p, n: counts.get(p) ?? 0 }));
+    sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
+    const winner = sized[0]!.p;
+    const losers = sized.slice(1).map((s) => s.p);
+    await this.client.query("UPDATE identities SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [ws, winner, losers]);
+    await this.client.query("UPDATE touches SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [ws, winner, losers]);
+    await this.client.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [ws, losers]);
+    const lost = new Set(losers);
+    for (const [key, p] of this.idents) if (lost.has(p) && key.startsWith(`${ws}|`)) this.setIdent(key, winner);
+    if (!persons.every((p) => this.fresh.has(k(ws, p)))) this.forget(this.fresh, k(ws, winner));
+    return winner;
+  }
+
+  async touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): Promise<StoredTouch[]> {
+    if (this.fresh.has(k(workspaceId, person))) return []; // made in this transaction, no touch given yet
+    const r = await this.client.query<StoredTouch>(
+      `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
+       WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
+      [workspaceId, person, from, to, limit],
+    );
+    return r.rows;
+  }
+
+  async insertTouch(workspaceId: string, touch: TouchInput, person: string | null, receivedAt: number): Promise<TouchOutcome> {
+    if (person !== null) this.forget(this.fresh, k(workspaceId, person));
+    const id = newId("tch");
+    const ins = await this.client.query(
+      `INSERT INTO touches (id, workspace_id, kind, time, platform, campaign, ad, touch_id, click_id, person, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
+      [id, workspaceId, touch.kind, touch.time, touch.platform, touch.campaign, touch.ad, touch.touchId, touch.clickId, person, receivedAt],
+    );
+    if (ins.rowCount === 1) return { status: "accepted", id };
+    if (touch.touchId !== null) {
+      const r = await this.client.query<{ id: string }>("SELECT id FROM touches WHERE workspace_id = $1 AND touch_id = $2", [workspaceId, touch.touchId]);
+      if (r.rows[0]) return { status: "duplicate", id: r.rows[0].id };
+    }
+    if (touch.clickId !== null) {
+      const r = await this.client.query<{ id: string; person: string | null }>(
+        "SELECT id, person FROM touches WHERE workspace_id = $1 AND click_id = $2",
+        [workspaceId, touch.clickId],
+      );
+      const row = r.rows[0];
+      if (row) {
+        // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
+        if (row.person === null && person !== null) {
+          await this.client.query("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [person, row.id]);
+        }
+        return { status: "duplicate", id: row.id };
+      }
+    }
+    throw new Error("a touch conflicted with a row that is not there");
+  }
+
+  insertEvent(event: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): void {
+    this.events.push(event);
+    if (credits) this.credits.push({ ev: event, credits });
+  }
+
+  insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): void {
+    for (const d of destinationIds) this.deliveries.push([newId("dlv"), workspaceId, d, eventRef, now]);
+  }
+
+  addRollups(deltas: RollupDelta[]): void {
+    this.rollups.add(deltas);
+  }
+
+  // ---- operation boundaries ---------------------------------------------------------------
+
+  /** Writes what the operation buffered; call before releasing its SAVEPOINT. */
+  async flush(): Promise<void> {
+    await this.flushIdents();
+    await this.flushClaims();
+    await this.flushEvents();
+    await this.flushCredits();
+    await this.flushDeliveries();
+  }
+
+  /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
+  endOp(): RollupMerger {
+    this.undo = [];
+    const r = this.rollups;
+    this.rollups = new RollupMerger();
+    return r;
+  }
+
+  /** The operation was rolled back to its SAVEPOINT: forget what it changed or buffered. */
+  abortOp(): void {
+    for (let i = this.undo.length - 1; i >= 0; i--) this.undo[i]!();
+    this.undo = [];
+    this.claims = new Map();
+    this.pendingPersons = [];
+    this.pendingIdents = new Map();
+    this.events = [];
+    this.credits = [];
+    this.deliveries = [];
+    this.rollups = new RollupMerger();
+  }
+
+  private async flushIdents(): Promise<void> {
+    if (this.pendingPersons.length > 0) {
+      const ps = this.pendingPersons;
+      this.pendingPersons = [];
+      await this.client.query("INSERT INTO persons (workspace_id, id) SELECT * FROM unnest($1::text[], $2::text[])", [ps.map((p) => p[0]), ps.map((p) => p[1])]);
+    }
+    if (this.pendingIdents.size === 0) return;
+    const rows = [...this.pendingIdents.values()];
+    this.pendingIdents = new Map();
+    const r = await this.client.query(
+      `INSERT INTO identities (workspace_id, ident, person) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [rows.map((x) => x[0]), rows.map((x) => x[1]), rows.map((x) => x[2])],
+    );
+    // Another node added one of these identifiers after this transaction looked: what was
+    // decided from "unknown" may be wrong, so the group starts over and reads it.
+    if (r.rowCount !== rows.length) throw new RetryGroupError("an identifier was added by another node meanwhile");
+  }
+
+  private async flushClaims(): Promise<void> {
+    if (this.claims.size === 0) return;
+    const rows = [...this.claims.values()];
+    this.claims = new Map();
+    await this.client.query(
+      `INSERT INTO dedup_keys AS d (workspace_id, key, event_ref, received_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
+       ON CONFLICT (workspace_id, key) DO UPDATE SET event_ref = excluded.event_ref, received_at = excluded.received_at
+       WHERE d.received_at < excluded.received_at - $5::int8`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), this.dedupWindowMs],
+    );
+  }
+
+  private async flushEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    const evs = this.events;
+    this.events = [];
+    await insertEvents(this.client, evs, new Set(this.credits.filter((c) => c.credits.last_click.length > 0).map((c) => c.ev.id)));
+  }
+
+  private async flushCredits(): Promise<void> {
+    const list = this.credits;
+    this.credits = [];
+    const rows: CreditInsert[] = [];
+    for (const { ev, credits } of list) {
+      for (const model of MODELS) {
+        credits[model].forEach((c, i) =>
+          rows.push([ev.id, ev.workspaceId, model, ev.eventTime, i, c.platform, c.campaign, c.ad, c.time, c.credit, ev.value, ev.currency]),
+        );
+      }
+    }
+    await insertCredits(this.client, rows);
+  }
+
+  private async flushDeliveries(): Promise<void> {
+    const rows = this.deliveries;
+    this.deliveries = [];
+    await insertDeliveries(this.client, rows);
+  }
+
+  // ---- journalled state -------------------------------------------------------------------
+
+  private remember(target: Set<string> | Map<string, DedupRow | null>, key: string, value?: DedupRow | null): void {
+    if (target instanceof Set) {
+      if (target.has(key)) return;
+      target.add(key);
+      this.undo.push(() => target.delete(key));
+    } else this.setDedup(key, value ?? null);
+  }
+
+  private forget(target: Set<string>, key: string): void {
+    if (!target.delete(key)) return;
+    this.undo.push(() => target.add(key));
+  }
+
+  private setDedup(key: string, row: DedupRow | null): void {
+    const had = this.dedup.has(key);
+    const before = this.dedup.get(key);
+    this.dedup.set(key, row);
+    this.undo.push(() => (had ? this.dedup.set(key, before ?? null) : this.dedup.delete(key)));
+  }
+
+  private setIdent(key: string, person: string): void {
+    const before = this.idents.get(key);
+    this.idents.set(key, person);
+    this.undo.push(() => (before === undefined ? this.idents.delete(key) : this.idents.set(key, before)));
+    this.forget(this.absent, key);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Writes of the PostgreSQL store that are not on the ingest path: workspaces, links,
+ * destinations, the outbox's claim/complete, erasure, purge, sessions and reattribution.
+ * Each runs in its own transaction on a pooled connection (`synchronous_commit` on: durable
+ * when it resolves); the high-rate writes go through the group committer instead.
+ */
+import type pg from "pg";
+import { attributeAll, MODELS } from "../../attribution/index.js";
+import type { Identifier } from "../../domain/event.js";
+import { newId } from "../../domain/ids.js";
+import { DAY_MS } from "../../domain/time.js";
+import type { ConversionAction, Workspace } from "../../domain/workspace.js";
+import { ATTRIBUTION_TOUCH_LIMIT, emptyCredits } from "../../pipeline/commit.js";
+import type {
+  DeliveryJob, DeliveryUpdate, DestinationRecord, Link, NewWorkspace, Session, StoredTouch, WorkspaceKeys, WorkspacePatch,
+} from "../storage.js";
+import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
+import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
+
+export type Windows = Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>>;
+
+/** Runs `fn` in a transaction on one pooled connection; a connection that broke is not reused. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    try {
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (err) {
+      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+export class PgWrites {
+  constructor(private readonly pool: pg.Pool) {}
+
+  createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace> {
+    return inTransaction(this.pool, async (c) => {
+      const id = newId("ws");
+      const now = Date.now();
+      const row = await c.query<WorkspaceRow>(
+        `INSERT INTO workspaces (id, name, currency, timezone, public_key, secret_key_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+        [id, input.name, input.currency, input.timezone, keys.publicKey, keys.secretKeyHash, now],
+      );
+      if (actions.length > 0) {
+        await c.query(
+          `INSERT INTO conversion_actions (workspace_id, name, required, click_window_days, view_window_days, created_at)
+           SELECT $1, name, req::jsonb, cw, vw, $2 + ord - 1
+           FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[]) WITH ORDINALITY AS t(name, req, cw, vw, ord)`,
+          [id, now, actions.map((a) => a.name), actions.map((a) => JSON.stringify(a.required)), actions.map((a) => a.clickWindowDays), actions.map((a) => a.viewWindowDays)],
+        );
+      }
+      return rowToWorkspace(row.rows[0]!);
+    });
+  }
+
+  async updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
+    const sets: string[] = [];
+    const vals: unknown[] = [id];
+    const map: [keyof WorkspacePatch, string, (v: unknown) => unknown][] = [
+      ["name", "name", (v) => v],
+      ["currency", "currency", (v) => v],
+      ["timezone", "timezone", (v) => v],
+      ["defaultCountry", "default_country", (v) => v],
+      ["allowedOrigins", "allowed_origins", (v) => JSON.stringify(v)],
+      ["consentDefault", "consent_default", (v) => v],
+    ];
+    for (const [key, col, f] of map) {
+      if (patch[key] !== undefined) {
+        vals.push(f(patch[key]));
+        sets.push(`${col} = $${vals.length}${col === "allowed_origins" ? "::jsonb" : ""}`);
+      }
+    }
+    const r = sets.length
+      ? await this.pool.query<WorkspaceRow>(`UPDATE workspaces SET ${sets.join(", ")} WHERE id = $1 RETURNING *`, vals)
+      : await this.pool.query<WorkspaceRow>("SELECT * FROM workspaces WHERE id = $1", vals);
+    return r.rows[0] ? rowToWorkspace(r.rows[0]) : null;
+  }
+
+  async upsertConversionAction(workspaceId: string, a: ConversionAction): Promise<ConversionAction> {
+    await this.pool.query(
+      `INSERT INTO conversion_actions (workspace_id, name, required, click_window_days, view_window_days, created_at)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6)
+       ON CONFLICT (workspace_id, name) DO UPDATE SET required = excluded.required,
+         click_window_days = excluded.click_window_days, view_window_days = excluded.view_window_days`,
+      [workspaceId, a.name, JSON.stringify(a.required), a.clickWindowDays, a.viewWindowDays, Date.now()],
+    );
+    return a;
+  }
+
+  async createLink(link: Link): Promise<Link> {
+    await this.pool.query(
+      "INSERT INTO links (id, workspace_id, destination_url, platform, campaign, ad, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [link.id, link.workspaceId, link.destinationUrl, link.platform, link.campaign, link.ad, link.createdAt],
+    );
+    return link;
+  }
+
+  async createDestination(d: DestinationRecord): Promise<DestinationRecord> {
+    await this.pool.query(
+      "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+      [d.id, d.workspaceId, d.type, d.name, d.events ? JSON.stringify(d.events) : null, d.configEnc, d.createdAt],
+    );
+    return d;
+  }
+
+  deleteDestination(workspaceId: string, id: string): Promise<boolean> {
+    return inTransaction(this.pool, async (c) => {
+      const r = await c.query("UPDATE destinations SET deleted = true WHERE workspace_id = $1 AND id = $2 AND NOT deleted", [workspaceId, id]);
+      await c.query("UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = $1 AND status = 'pending'", [id]);
+      return r.rowCount === 1;
+    });
+  }
+
+  /**
+   * `FOR UPDATE SKIP LOCKED` lets workers on every node claim at once without waiting on or
+   * taking each other's rows; the lease makes the claim outlive the statement, and once it
+   * passes (a worker that crashed) the row is due again.
+   */
+  async claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
+    const r = await this.pool.query<EventRow & { delivery_id: string; destination_id: string; attempts: number; delivery_created_at: number }>(
+      `WITH due AS (
+         SELECT id FROM deliveries
+         WHERE destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
+         ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.id = due.id
+         RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at)
+       SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
+              e.id, e.workspace_id, e.event_name, e.event_time, e.received_at, e.event_id, e.order_id, e.value, e.currency,
+              e.test_event_code, e.payload, e.ip_enc
+       FROM claimed c JOIN events e ON e.id = c.event_ref ORDER BY c.next_attempt_at, c.id`,
+      [destinationId, now, limit, owner, now + leaseMs],
+    );
+    return r.rows.map((x) => ({ id: x.delivery_id, destinationId: x.destination_id, attempts: x.attempts, createdAt: x.delivery_created_at, event: eventFromRow(x) }));
+  }
+
+  async completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
+    if (updates.length === 0) return;
+    const col = <T>(f: (u: DeliveryUpdate) => T): T[] => updates.map(f);
+    // Only the lease holder (or nobody, after a replay) may settle a delivery.
+    await this.pool.query(
+      `UPDATE deliveries d SET status = u.status, attempts = u.attempts, last_status_code = u.code, last_error = u.err,
+         next_attempt_at = u.next, delivered_at = u.delivered, dedup_id = u.dedup, lease_owner = NULL, lease_until = 0
+       FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::text[], $6::int8[], $7::int8[], $8::text[])
+         AS u(id, status, attempts, code, err, next, delivered, dedup)
+       WHERE d.id = u.id AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
+      [
+        col((u) => u.id), col((u) => u.status), col((u) => u.attempts), col((u) => u.lastStatusCode), col((u) => u.lastError),
+        col((u) => u.nextAttemptAt ?? 0), col((u) => u.deliveredAt), col((u) => u.dedupId), owner,
+      ],
+    );
+  }
+
+  async replayDead(workspaceId: string, destinationId: string, now: number): Promise<number> {
+    const r = await this.pool.query(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, lease_owner = NULL, lease_until = 0
+       WHERE workspace_id = $1 AND destination_id = $2 AND status = 'dead'`,
+      [workspaceId, destinationId, now],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  /** Locks the person rows first, like the commit does, so an erasure never races a merge. */
+  erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
+    const idents = identifiers.map((i) => `${i.kind}:${i.value}`);
+    return inTransaction(this.pool, async (c) => {
+      const personsOf = async () =>
+        [...new Set((await c.query<{ person: string }>(
+          "SELECT person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+          [workspaceId, idents],
+        )).rows.map((r) => r.person))].sort();
+      let persons = await personsOf();
+      for (let pass = 0; persons.length > 0; pass++) {
+        await c.query("SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE", [workspaceId, persons]);
+        const again = await personsOf();
+        if (again.join() === persons.join() || pass > 20) break;
+        persons = again;
+      }
+      if (persons.length === 0) return 0;
+      const n = await c.query("DELETE FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])", [workspaceId, persons]);
+      // Touches stay for the aggregate counts, but no longer belong to anyone.
+      await c.query("UPDATE touches SET person = NULL WHERE workspace_id = $1 AND person = ANY($2::text[])", [workspaceId, persons]);
+      await c.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [workspaceId, persons]);
+      return n.rowCount ?? 0;
+    });
+  }
+
+  async purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
+    await this.pool.query("DELETE FROM dedup_keys WHERE received_at < $1", [dedupBefore]);
+    await this.pool.query("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < $1", [ipBefore]);
+    await this.pool.query("DELETE FROM sessions WHERE expires_at < $1", [now]);
+    await this.pool.query("DELETE FROM live_spill WHERE created_at < $1", [now - 3_600_000]);
+  }
+
+  async createSession(s: Session): Promise<void> {
+    await this.pool.query("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES ($1, $2, $3)", [s.idHash, s.csrfToken, s.expiresAt]);
+  }
+
+  async deleteSession(idHash: string): Promise<void> {
+    await this.pool.query("DELETE FROM sessions WHERE id_hash = $1", [idHash]);
+  }
+
+  /** Recomputes stored credits of conversions in [from, to) from the touches known now. */
+  reattribute(workspaceId: string | null, from: number, to: number, windows: Windows): Promise<number> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query("SET LOCAL statement_timeout = 0"); // a batch job, not a request
+      const rows = (
+        await c.query<{ id: string; workspace_id: string; event_name: string; event_time: number; value: number | null; currency: string | null; payload: string }>(
+          `SELECT id, workspace_id, event_name, event_time, value, currency, payload FROM events
+           WHERE is_conversion AND test_event_code IS NULL AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
+           ORDER BY id FOR UPDATE`,
+          [from, to, workspaceId],
+        )
+      ).rows;
+      for (const r of rows) {
+        const w = windows[r.workspace_id]?.[r.event_name];
+        if (!w) continue;
+        const idents = ((JSON.parse(r.payload) as Partial<EventPayload>).i ?? []).map((i) => `${i.kind}:${i.value}`);
+        const found = idents.length
+          ? await c.query<{ ident: string; person: string }>("SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])", [r.workspace_id, idents])
+          : { rows: [] };
+        // The first identifier of the event that is still known names the person, as in SQLite.
+        const byIdent = new Map(found.rows.map((x) => [x.ident, x.person]));
+        const person = idents.map((i) => byIdent.get(i)).find((p) => p !== undefined) ?? null;
+        const credits = emptyCredits();
+        if (person) {
+          const lookback = Math.max(w.clickWindowDays, w.viewWindowDays) * DAY_MS;
+          const touches = (
+            await c.query<StoredTouch>(
+              `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
+               WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
+              [r.workspace_id, person, r.event_time - lookback, r.event_time, ATTRIBUTION_TOUCH_LIMIT],
+            )
+          ).rows;
+          const all = attributeAll(touches, r.event_time, w);
+          for (const m of MODELS) {
+            credits[m] = all[m].map((x) => ({ platform: x.touch.platform, campaign: x.touch.campaign, ad: x.touch.ad, time: x.touch.time, credit: x.credit }));
+          }
+        }
+        await c.query("DELETE FROM credits WHERE event_ref = $1", [r.id]);
+        const rowsOut: CreditInsert[] = [];
+        for (const m of MODELS) {
+          credits[m].forEach((x, i) => rowsOut.push([r.id, r.workspace_id, m, r.event_time, i, x.platform, x.campaign, x.ad, x.time, x.credit, r.value, r.currency]));
+        }
+        await insertCredits(c, rowsOut);
+        await c.query("UPDATE events SET attributed = $2 WHERE id = $1", [r.id, credits.last_click.length > 0]);
+      }
+      return rows.length;
+    });
+  }
+}

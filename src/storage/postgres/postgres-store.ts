@@ -1,0 +1,197 @@
+/**
+ * The PostgreSQL store, for several Tally nodes sharing one database. Reads go straight to
+ * the pool; ingest writes go through the group committer (one transaction and one WAL flush
+ * for every request that arrived meanwhile); other writes run in their own transactions.
+ *
+ * Every method rejects promptly with an error carrying `storeUnavailable = true` while the
+ * database cannot be reached (connect timeout 2 s), which the HTTP layer answers with 503 +
+ * Retry-After; the pool opens fresh connections by itself once the database is back.
+ *
+ * @example
+ * const store = new PostgresStore({ url: "postgres://tally@db/tally", dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 500 });
+ * await store.init(); // migrations, under an advisory lock: safe from every node at once
+ */
+import type pg from "pg";
+import type { CommitOutcome, Identifier, TouchInput } from "../../domain/event.js";
+import type { ConversionAction, Workspace } from "../../domain/workspace.js";
+import type {
+  Bucket, CommitItem, ConversionQuery, ConversionRow, DeliveryJob, DeliveryRow, DeliveryStatus, DeliveryUpdate,
+  DestinationRecord, Link, MetricsRow, NewWorkspace, ReportQuery, ReportResult, RollupDelta, Session, Store,
+  TouchOutcome, WorkspaceKeys, WorkspacePatch,
+} from "../storage.js";
+import { classify, StoreUnavailableError } from "./errors.js";
+import { GroupCommitter } from "./group-committer.js";
+import { migrate } from "./migrate.js";
+import { createPool, type ConnectionOptions } from "./pool.js";
+import { PgReader } from "./pg-reader.js";
+import { PgWrites, type Windows } from "./pg-writes.js";
+import { rowToWorkspace } from "./rows.js";
+
+export interface PostgresStoreOptions extends ConnectionOptions {
+  dedupWindowMs: number;
+  /** Most events one group transaction takes. */
+  maxGroupWeight: number;
+  /** Told about connections that fail while idle in the pool (the pool replaces them). */
+  onIdleError?: (err: Error) => void;
+}
+
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+  private readonly committer: GroupCommitter;
+  private readonly r: PgReader;
+  private readonly w: PgWrites;
+  private closed = false;
+
+  constructor(opts: PostgresStoreOptions) {
+    this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
+    this.committer = new GroupCommitter(this.pool, { dedupWindowMs: opts.dedupWindowMs, maxGroupWeight: opts.maxGroupWeight });
+    this.r = new PgReader(this.pool);
+    this.w = new PgWrites(this.pool);
+  }
+
+  /** Every call goes through here: infrastructure failures become `storeUnavailable`. */
+  private async guard<T>(f: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError("the store is closed");
+    try {
+      return await f();
+    } catch (err) {
+      throw classify(err);
+    }
+  }
+
+  init(): Promise<void> {
+    return this.guard(() => migrate(this.pool));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.committer.close();
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  ping(): Promise<void> {
+    return this.guard(() => this.r.ping());
+  }
+
+  createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace> {
+    return this.guard(() => this.w.createWorkspace(input, keys, actions));
+  }
+  listWorkspaces(): Promise<Workspace[]> {
+    return this.guard(() => this.r.listWorkspaces());
+  }
+  getWorkspace(id: string): Promise<Workspace | null> {
+    return this.guard(() => this.r.workspaceWhere("id", id));
+  }
+  findWorkspaceByPublicKey(publicKey: string): Promise<Workspace | null> {
+    return this.guard(() => this.r.workspaceWhere("public_key", publicKey));
+  }
+  findWorkspaceBySecretHash(hash: string): Promise<{ workspace: Workspace; secretKeyHash: string } | null> {
+    return this.guard(async () => {
+      const row = await this.r.workspaceRowWhere("secret_key_hash", hash);
+      return row ? { workspace: rowToWorkspace(row), secretKeyHash: row.secret_key_hash } : null;
+    });
+  }
+  updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
+    return this.guard(() => this.w.updateWorkspace(id, patch));
+  }
+  listConversionActions(workspaceId: string): Promise<ConversionAction[]> {
+    return this.guard(() => this.r.listConversionActions(workspaceId));
+  }
+  upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction> {
+    return this.guard(() => this.w.upsertConversionAction(workspaceId, action));
+  }
+
+  commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
+    return this.guard(() => this.committer.submit({ kind: "events", items, rollups }));
+  }
+  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
+    return this.guard(() => this.committer.submit({ kind: "touches", workspaceId, touches, receivedAt, rollups }));
+  }
+  addRollups(deltas: RollupDelta[]): Promise<void> {
+    return this.guard(() => this.committer.submit({ kind: "rollups", deltas }));
+  }
+
+  createLink(link: Link): Promise<Link> {
+    return this.guard(() => this.w.createLink(link));
+  }
+  getLink(id: string): Promise<Link | null> {
+    return this.guard(() => this.r.getLink(id));
+  }
+
+  listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]> {
+    return this.guard(() => this.r.listConversions(workspaceId, q));
+  }
+  attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
+    return this.guard(() => this.r.attributionReport(workspaceId, q));
+  }
+  metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
+    return this.guard(() => this.r.metrics(workspaceId, from, to, bucket));
+  }
+  reattribute(
+    workspaceId: string | null,
+    from: number,
+    to: number,
+    windowsOf: (ws: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+  ): Promise<number> {
+    return this.guard(async () => {
+      const windows: Windows = {};
+      const workspaces = workspaceId ? [workspaceId] : (await this.r.listWorkspaces()).map((w) => w.id);
+      for (const ws of workspaces) {
+        const byName: Windows[string] = {};
+        for (const a of await this.r.listConversionActions(ws)) {
+          const w = await windowsOf(ws, a.name);
+          if (w) byName[a.name] = w;
+        }
+        windows[ws] = byName;
+      }
+      return this.w.reattribute(workspaceId, from, to, windows);
+    });
+  }
+
+  createDestination(d: DestinationRecord): Promise<DestinationRecord> {
+    return this.guard(() => this.w.createDestination(d));
+  }
+  listDestinations(workspaceId: string | null): Promise<DestinationRecord[]> {
+    return this.guard(() => this.r.listDestinations(workspaceId));
+  }
+  getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null> {
+    return this.guard(() => this.r.getDestination(workspaceId, id));
+  }
+  deleteDestination(workspaceId: string, id: string): Promise<boolean> {
+    return this.guard(() => this.w.deleteDestination(workspaceId, id));
+  }
+  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
+    return this.guard(() => this.w.claimDeliveries(destinationId, limit, now, leaseMs, owner));
+  }
+  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
+    return this.guard(() => this.w.completeDeliveries(updates, owner));
+  }
+  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]> {
+    return this.guard(() => this.r.listDeliveries(workspaceId, destinationId, status, limit));
+  }
+  replayDead(workspaceId: string, destinationId: string, now: number): Promise<number> {
+    return this.guard(() => this.w.replayDead(workspaceId, destinationId, now));
+  }
+  deliveryStats(workspaceId: string, since: number) {
+    return this.guard(() => this.r.deliveryStats(workspaceId, since));
+  }
+
+  erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
+    return this.guard(() => this.w.erase(workspaceId, identifiers));
+  }
+  purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
+    return this.guard(() => this.w.purge(now, dedupBefore, ipBefore));
+  }
+
+  createSession(s: Session): Promise<void> {
+    return this.guard(() => this.w.createSession(s));
+  }
+  getSession(idHash: string, now: number): Promise<Session | null> {
+    return this.guard(() => this.r.getSession(idHash, now));
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return this.guard(() => this.w.deleteSession(idHash));
+  }
+}

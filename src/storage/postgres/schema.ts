@@ -1,0 +1,80 @@
+/**
+ * Versioned migrations of the PostgreSQL store, applied in order at start under an advisory
+ * lock (migrate.ts). Never edit a shipped one; add the next version.
+ *
+ * Times are unix milliseconds in BIGINT (as in the SQLite store), values DOUBLE PRECISION.
+ * The tables mirror storage/sqlite/schema.ts, plus `persons` (one row per identity group,
+ * locked while a group is relabelled so two nodes never merge the same person apart) and
+ * `live_spill` (live-feed messages too big for one NOTIFY).
+ */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, currency TEXT NOT NULL, timezone TEXT NOT NULL,
+  default_country TEXT, allowed_origins JSONB NOT NULL DEFAULT '[]', consent_default TEXT NOT NULL DEFAULT 'denied',
+  public_key TEXT NOT NULL UNIQUE, secret_key_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL);
+CREATE TABLE conversion_actions (
+  workspace_id TEXT NOT NULL, name TEXT NOT NULL, required JSONB NOT NULL,
+  click_window_days DOUBLE PRECISION NOT NULL, view_window_days DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, name));
+CREATE TABLE events (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, event_name TEXT NOT NULL, is_conversion BOOLEAN NOT NULL,
+  test_event_code TEXT, event_time BIGINT NOT NULL, received_at BIGINT NOT NULL, event_id TEXT, order_id TEXT,
+  value DOUBLE PRECISION, currency TEXT, attributed BOOLEAN NOT NULL DEFAULT false, payload TEXT NOT NULL, ip_enc TEXT);
+CREATE INDEX events_conversions ON events (workspace_id, event_time, id) WHERE is_conversion AND test_event_code IS NULL;
+CREATE INDEX events_ip ON events (received_at) WHERE ip_enc IS NOT NULL;
+CREATE TABLE credits (
+  event_ref TEXT NOT NULL, workspace_id TEXT NOT NULL, model TEXT NOT NULL, event_time BIGINT NOT NULL,
+  ord INTEGER NOT NULL, platform TEXT NOT NULL, campaign TEXT, ad TEXT, touch_time BIGINT NOT NULL,
+  credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION, currency TEXT,
+  PRIMARY KEY (event_ref, model, ord));
+CREATE INDEX credits_report ON credits (workspace_id, model, event_time);
+CREATE TABLE dedup_keys (
+  workspace_id TEXT NOT NULL, key TEXT NOT NULL, event_ref TEXT NOT NULL, received_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, key));
+CREATE INDEX dedup_keys_age ON dedup_keys (received_at);
+CREATE TABLE persons (workspace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (workspace_id, id));
+CREATE TABLE identities (
+  workspace_id TEXT NOT NULL, ident TEXT NOT NULL, person TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, ident));
+CREATE INDEX identities_person ON identities (workspace_id, person);
+CREATE TABLE touches (
+  id TEXT PRIMARY KEY, seq BIGINT GENERATED ALWAYS AS IDENTITY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL,
+  time BIGINT NOT NULL, platform TEXT NOT NULL, campaign TEXT, ad TEXT, touch_id TEXT, click_id TEXT,
+  person TEXT, received_at BIGINT NOT NULL);
+CREATE INDEX touches_person ON touches (workspace_id, person, time);
+CREATE UNIQUE INDEX touches_touch_id ON touches (workspace_id, touch_id) WHERE touch_id IS NOT NULL;
+CREATE UNIQUE INDEX touches_click_id ON touches (workspace_id, click_id) WHERE click_id IS NOT NULL;
+CREATE TABLE links (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, destination_url TEXT NOT NULL, platform TEXT NOT NULL,
+  campaign TEXT NOT NULL, ad TEXT, created_at BIGINT NOT NULL);
+CREATE TABLE rollups_minute (
+  workspace_id TEXT NOT NULL, start BIGINT NOT NULL,
+  received BIGINT NOT NULL DEFAULT 0, accepted BIGINT NOT NULL DEFAULT 0, conversions BIGINT NOT NULL DEFAULT 0,
+  value DOUBLE PRECISION NOT NULL DEFAULT 0, duplicates BIGINT NOT NULL DEFAULT 0, rejected BIGINT NOT NULL DEFAULT 0,
+  clicks BIGINT NOT NULL DEFAULT 0, impressions BIGINT NOT NULL DEFAULT 0, latency INTEGER[], pipeline INTEGER[],
+  PRIMARY KEY (workspace_id, start)) WITH (fillfactor = 70);
+CREATE TABLE rollups_hour (LIKE rollups_minute INCLUDING ALL) WITH (fillfactor = 70);
+CREATE TABLE destinations (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, events JSONB,
+  config_enc TEXT NOT NULL, created_at BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false);
+CREATE TABLE deliveries (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, destination_id TEXT NOT NULL, event_ref TEXT NOT NULL,
+  status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
+  lease_owner TEXT, lease_until BIGINT NOT NULL DEFAULT 0, last_status_code INTEGER, last_error TEXT,
+  delivered_at BIGINT, created_at BIGINT NOT NULL, dedup_id TEXT) WITH (fillfactor = 80);
+CREATE INDEX deliveries_due ON deliveries (destination_id, next_attempt_at, id) WHERE status = 'pending';
+CREATE INDEX deliveries_list ON deliveries (workspace_id, destination_id, status, created_at);
+CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, expires_at BIGINT NOT NULL);
+CREATE TABLE live_spill (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload TEXT NOT NULL, created_at BIGINT NOT NULL);
+-- Element-wise sum of two latency histograms (monitoring/histogram.ts), so rollups merge in one upsert.
+CREATE FUNCTION tally_hist_add(a INTEGER[], b INTEGER[]) RETURNS INTEGER[] LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a ELSE ARRAY(
+    SELECT COALESCE(a[i], 0) + COALESCE(b[i], 0) FROM generate_series(1, GREATEST(cardinality(a), cardinality(b))) AS i ORDER BY i)
+  END
+$fn$;
+`,
+  },
+];
