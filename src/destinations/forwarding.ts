@@ -2,15 +2,29 @@
  * Forwarding to ad platforms: which destinations an event goes to (routing, used by the
  * ingest pipeline to write outbox rows in the event's transaction), the delivery workers, and
  * the destination endpoints. main.ts wires this in; nothing else imports destinations/.
+ *
+ * The known destinations are kept in memory with their configs opened once: routing must
+ * answer synchronously on the ingest path. This node's own changes apply at once; other
+ * nodes' changes (PostgreSQL) are picked up by a periodic reload.
  */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
+import type { ConsentDefault } from "../domain/workspace.js";
 import type { AppDeps } from "../http/deps.js";
 import type { PromMetrics } from "../monitoring/prometheus.js";
 import type { Bus } from "../realtime/bus.js";
 import type { Cipher } from "../security/cipher.js";
-import type { Store } from "../storage/storage.js";
+import type { DestinationRecord, Store } from "../storage/storage.js";
+import { isDestinationType, parseConfig, type DestinationConfig } from "./config-schema.js";
+import { httpSend } from "./http-send.js";
+import { OutboxWorker, type ActiveDestination } from "./outbox-worker.js";
+import { adapterFor } from "./platforms.js";
+import { destinationRoutes } from "./routes.js";
+import { RoutingTable } from "./routing-table.js";
+import type { Send } from "./types.js";
 
 export interface ForwardingDeps {
   store: Store;
@@ -19,6 +33,8 @@ export interface ForwardingDeps {
   config: Config;
   prom: PromMetrics;
   bus: Bus;
+  /** Outbound HTTP (tests may inject one; default: global fetch with a timeout). */
+  send?: Send;
 }
 
 export interface Forwarding {
@@ -31,11 +47,158 @@ export interface Forwarding {
   routes(app: FastifyInstance, deps: AppDeps): void;
 }
 
-export function createForwarding(_deps: ForwardingDeps): Forwarding {
+/** What the HTTP routes need of the running forwarding. */
+export interface DestinationRegistry {
+  /** Opens a stored config (null when it no longer parses). */
+  configOf(record: DestinationRecord): DestinationConfig | null;
+  added(record: DestinationRecord, config: DestinationConfig): void;
+  removed(id: string): void;
+  /** Due rows were written for this destination (replay). */
+  wake(id: string): void;
+}
+
+/** How often the destination list is reloaded (changes made on other nodes). */
+const RELOAD_MS = 5000;
+/** How long consent defaults of workspaces are cached. */
+const CONSENT_TTL_MS = 2000;
+/** How long stopping waits for in-flight requests before aborting them. */
+const STOP_GRACE_MS = 2000;
+
+export function createForwarding(deps: ForwardingDeps): Forwarding {
+  const { store, cipher, logger, config, bus } = deps;
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  const send = deps.send ?? httpSend;
+  const active = new Map<string, ActiveDestination>();
+  const routing = new RoutingTable();
+  const workers = new Map<string, OutboxWorker>();
+  const consent = new Map<string, { value: ConsentDefault; expires: number }>();
+  let running = false;
+  let changes = 0; // local changes; a reload started before one is stale
+  let reloadTimer: NodeJS.Timeout | null = null;
+  let unsubscribe: (() => void) | null = null;
+
+  function configOf(record: DestinationRecord): DestinationConfig | null {
+    if (!isDestinationType(record.type)) return null;
+    try {
+      const parsed = parseConfig(record.type, JSON.parse(cipher.decrypt(record.configEnc)) as unknown);
+      return parsed.ok ? parsed.config : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function activate(record: DestinationRecord, cfg?: DestinationConfig): ActiveDestination | null {
+    const known = active.get(record.id);
+    if (known) return known;
+    const c = cfg ?? configOf(record);
+    if (c === null) {
+      logger.error({ destination: record.id, type: record.type }, "destination config cannot be opened; it is skipped");
+      return null;
+    }
+    return { record, config: c, adapter: adapterFor(c.type) };
+  }
+
+  const workerDeps = {
+    store,
+    logger,
+    prom: deps.prom,
+    send,
+    owner,
+    pollMs: config.outboxPollMs,
+    consentDefault: async (workspaceId: string): Promise<ConsentDefault> => {
+      const hit = consent.get(workspaceId);
+      if (hit && hit.expires > Date.now()) return hit.value;
+      const ws = await store.getWorkspace(workspaceId);
+      const value = ws?.consentDefault ?? "denied";
+      consent.set(workspaceId, { value, expires: Date.now() + CONSENT_TTL_MS });
+      return value;
+    },
+    openIp: (sealed: string): string | null => {
+      try {
+        return cipher.decrypt(sealed);
+      } catch {
+        return null;
+      }
+    },
+  };
+
+  /** Makes `next` the set of destinations: routing at once, workers started and stopped. */
+  function apply(next: Map<string, ActiveDestination>): void {
+    const removed = [...active.keys()].filter((id) => !next.has(id));
+    active.clear();
+    for (const [id, d] of next) active.set(id, d);
+    routing.set(active.values());
+    if (!running || !config.outboxEnabled) return;
+    for (const id of removed) {
+      const w = workers.get(id);
+      workers.delete(id);
+      if (w) void w.stop(STOP_GRACE_MS);
+    }
+    for (const [id, d] of active) {
+      if (workers.has(id)) continue;
+      const w = new OutboxWorker(d, workerDeps);
+      workers.set(id, w);
+      w.start();
+    }
+  }
+
+  async function reload(): Promise<void> {
+    const seen = changes;
+    const list = await store.listDestinations(null);
+    if (seen !== changes) return; // a local change happened meanwhile: the next reload sees it
+    const next = new Map<string, ActiveDestination>();
+    for (const record of list) {
+      const d = activate(record);
+      if (d) next.set(record.id, d);
+    }
+    apply(next);
+  }
+
+  const registry: DestinationRegistry = {
+    configOf: (record) => active.get(record.id)?.config ?? configOf(record),
+    added(record, cfg) {
+      changes++;
+      const d = activate(record, cfg);
+      if (!d) return;
+      apply(new Map([...active, [record.id, d]]));
+    },
+    removed(id) {
+      changes++;
+      const next = new Map(active);
+      next.delete(id);
+      apply(next);
+    },
+    wake: (id) => workers.get(id)?.wake(),
+  };
+
   return {
-    route: () => [],
-    start: () => Promise.resolve(),
-    stop: () => Promise.resolve(),
-    routes: () => {},
+    route: (workspaceId, eventName, isTest) => routing.route(workspaceId, eventName, isTest),
+
+    async start() {
+      running = true;
+      await reload(); // starts a worker per destination (when the outbox runs here)
+      if (config.outboxEnabled) {
+        // The commit is durable when the bus hears of it: wake that workspace's workers now.
+        unsubscribe = bus.subscribe((m) => {
+          if (m.type !== "conversion" && !(m.type === "test_event" && m.status === "accepted")) return;
+          for (const [id, d] of active) if (d.record.workspaceId === m.workspaceId) workers.get(id)?.wake();
+        });
+      }
+      reloadTimer = setInterval(() => {
+        reload().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "reloading destinations failed"));
+      }, RELOAD_MS);
+      reloadTimer.unref();
+    },
+
+    async stop() {
+      running = false;
+      if (reloadTimer) clearInterval(reloadTimer);
+      unsubscribe?.();
+      const all = [...workers.values()];
+      workers.clear();
+      await Promise.all(all.map((w) => w.stop(STOP_GRACE_MS)));
+    },
+
+    routes: (app, appDeps) => destinationRoutes(app, appDeps, registry),
   };
 }

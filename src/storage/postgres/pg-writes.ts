@@ -152,7 +152,7 @@ export class PgWrites {
          next_attempt_at = u.next, delivered_at = u.delivered, dedup_id = u.dedup, lease_owner = NULL, lease_until = 0
        FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::text[], $6::int8[], $7::int8[], $8::text[])
          AS u(id, status, attempts, code, err, next, delivered, dedup)
-       WHERE d.id = u.id AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
+       WHERE d.id = u.id AND d.status = 'pending' AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
       [
         col((u) => u.id), col((u) => u.status), col((u) => u.attempts), col((u) => u.lastStatusCode), col((u) => u.lastError),
         col((u) => u.nextAttemptAt ?? 0), col((u) => u.deliveredAt), col((u) => u.dedupId), owner,

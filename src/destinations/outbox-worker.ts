@@ -1,0 +1,309 @@
+/**
+ * The delivery loop of ONE destination: claim due outbox rows under a lease, prepare each
+ * event for the platform, send in batches of the platform's size with a timeout, classify the
+ * answer per event, and mark the rows. One loop per destination, so a slow or failing
+ * platform never delays another one nor ingestion (which only writes the rows).
+ *
+ * Delivery is at least once: a crash between send and mark leaves the rows leased; when the
+ * lease runs out they are claimed and sent again with the same dedup id, which the platform
+ * uses to count the event once.
+ *
+ *   pending ──send ok──────────────────────────▶ delivered
+ *      │ ▲
+ *      │ └─429/5xx/timeout (attempts < max)      (backoff with full jitter, ≥ Retry-After)
+ *      ├──4xx / permanent platform error / skip ─▶ failed
+ *      └──retryable, attempts ≥ max_attempts ────▶ dead ──replay──▶ pending
+ */
+import type { Logger } from "pino";
+import type { ConsentDefault } from "../domain/workspace.js";
+import type { PromMetrics } from "../monitoring/prometheus.js";
+import type { DeliveryJob, DeliveryUpdate, DestinationRecord, Store } from "../storage/storage.js";
+import { backoffDelay } from "./backoff.js";
+import type { DestinationConfig } from "./config-schema.js";
+import { dedupId } from "./dedup-id.js";
+import type { BatchOutcome, PlatformAdapter, PrepareContext, RowOutcome, Send } from "./types.js";
+import { userDataAllowed } from "./user-data-allowed.js";
+
+export interface ActiveDestination {
+  record: DestinationRecord;
+  config: DestinationConfig;
+  adapter: PlatformAdapter<DestinationConfig, unknown>;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  logger: Logger;
+  prom: PromMetrics;
+  send: Send;
+  /** Lease owner id of this process. */
+  owner: string;
+  /** Longest idle wait before looking for due rows again (retries, other nodes' rows). */
+  pollMs: number;
+  consentDefault(workspaceId: string): Promise<ConsentDefault>;
+  /** The client IP from its sealed form; null when it cannot be opened. */
+  openIp(sealed: string): string | null;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Rows claimed at once when the platform takes one event per request (webhooks). */
+const SINGLE_EVENT_CLAIM = 8;
+/** Requests of one claimed batch sent at the same time (webhooks, several test groups). */
+const REQUEST_CONCURRENCY = 4;
+
+interface Entry {
+  job: DeliveryJob;
+  item: unknown;
+  dedupId: string;
+}
+
+/**
+ * The lease must outlive a claimed batch's work: the first send, the halves of an isolation
+ * and the writes. Past it, the rows may be claimed (and sent) again.
+ */
+export function leaseMsFor(timeoutMs: number): number {
+  return timeoutMs * 3 + 5000;
+}
+
+export class OutboxWorker {
+  private readonly d: ActiveDestination;
+  private readonly deps: WorkerDeps;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly claimSize: number;
+  private readonly leaseMs: number;
+  private stopping = false;
+  private woken = false;
+  private wakeIdle: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(destination: ActiveDestination, deps: WorkerDeps) {
+    this.d = destination;
+    this.deps = deps;
+    this.now = deps.now ?? Date.now;
+    this.claimSize = destination.adapter.batchLimit === 1 ? SINGLE_EVENT_CLAIM : destination.adapter.batchLimit;
+    this.leaseMs = leaseMsFor(destination.config.timeout_ms);
+  }
+
+  get id(): string {
+    return this.d.record.id;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New rows may be due: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    const w = this.wakeIdle;
+    this.wakeIdle = null;
+    w?.();
+  }
+
+  /**
+   * Stops claiming and lets in-flight requests finish for `graceMs`; then aborts them. An
+   * aborted request's rows go back to pending without counting the attempt.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    const loop = this.loop ?? Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([loop, grace]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await loop;
+  }
+
+  private async run(): Promise<void> {
+    const parallel = this.d.adapter.parallel;
+    while (!this.stopping) {
+      if (this.inflight.size >= parallel) {
+        await Promise.race(this.inflight);
+        continue;
+      }
+      this.woken = false;
+      let jobs: DeliveryJob[];
+      try {
+        jobs = await this.deps.store.claimDeliveries(this.id, this.claimSize, this.now(), this.leaseMs, this.deps.owner);
+      } catch (err) {
+        this.deps.logger.warn({ destination: this.id, err: { message: (err as Error).message } }, "claiming deliveries failed");
+        await this.idle(this.deps.pollMs);
+        continue;
+      }
+      if (jobs.length === 0) {
+        await this.idle(this.deps.pollMs);
+        continue;
+      }
+      const p: Promise<void> = this.process(jobs)
+        .catch((err: unknown) => this.deps.logger.error({ destination: this.id, err: { message: (err as Error).message } }, "a delivery batch failed"))
+        .finally(() => this.inflight.delete(p));
+      this.inflight.add(p);
+    }
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Waits for a wake-up or `ms`. */
+  private idle(ms: number): Promise<void> {
+    if (this.woken || this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeIdle = done;
+    });
+  }
+
+  private async process(jobs: DeliveryJob[]): Promise<void> {
+    const { record, config, adapter } = this.d;
+    const claimedAt = this.now();
+    const consentDefault = await this.deps.consentDefault(record.workspaceId);
+    const updates: DeliveryUpdate[] = [];
+    const groups = new Map<string, Entry[]>();
+
+    for (const job of jobs) {
+      const ev = job.event;
+      const id = dedupId(ev);
+      const isTest = ev.testEventCode !== null;
+      if (isTest && !adapter.testMode) {
+        updates.push(this.update(job, id, { status: "failed", code: null, error: `${record.type} has no test mode: test events are not sent to it` }, false));
+        continue;
+      }
+      const allowed = userDataAllowed(ev.consent, consentDefault);
+      const ctx: PrepareContext = {
+        now: claimedAt,
+        userData: allowed,
+        clientIp: allowed && adapter.usesClientIp && ev.user.client_ip_enc ? this.deps.openIp(ev.user.client_ip_enc) : null,
+        testEventCode: isTest ? (testCodeOf(config) ?? ev.testEventCode) : null,
+        dedupId: id,
+      };
+      const p = adapter.prepare(ev, config, ctx);
+      if (!p.ok) {
+        updates.push(this.update(job, id, { status: "failed", code: null, error: p.error }, false));
+        continue;
+      }
+      const list = groups.get(p.group) ?? [];
+      list.push({ job, item: p.item, dedupId: id });
+      groups.set(p.group, list);
+    }
+
+    const requests: { group: string; entries: Entry[] }[] = [];
+    for (const [group, entries] of groups)
+      for (let i = 0; i < entries.length; i += adapter.batchLimit) requests.push({ group, entries: entries.slice(i, i + adapter.batchLimit) });
+    const deadline = claimedAt + this.leaseMs - config.timeout_ms - 2000;
+    await forEachLimit(requests, REQUEST_CONCURRENCY, async (r) => {
+      const outcomes = await this.sendIsolating(r.group, r.entries, deadline);
+      r.entries.forEach((e, i) => updates.push(this.update(e.job, e.dedupId, outcomes[i]!, true)));
+    });
+
+    await this.deps.store.completeDeliveries(updates, this.deps.owner);
+    this.afterComplete(updates);
+  }
+
+  /**
+   * Sends one request; when the platform refuses all of it for something one event may have
+   * caused, sends each half again (while the lease leaves time), so only the poison event fails.
+   */
+  private async sendIsolating(group: string, entries: Entry[], deadline: number): Promise<(RowOutcome | "requeue")[]> {
+    const outcome = await this.sendOnce(group, entries);
+    if (outcome === "requeue") return entries.map(() => "requeue");
+    if (outcome.kind === "rows") return outcome.rows;
+    if (outcome.kind === "failed" && outcome.isolate && entries.length > 1 && this.now() < deadline && !this.stopping) {
+      const mid = Math.ceil(entries.length / 2);
+      const left = await this.sendIsolating(group, entries.slice(0, mid), deadline);
+      const right = await this.sendIsolating(group, entries.slice(mid), deadline);
+      return [...left, ...right];
+    }
+    const row: RowOutcome =
+      outcome.kind === "retry"
+        ? { status: "retry", code: outcome.code, error: outcome.error, ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}) }
+        : outcome.isolate && entries.length > 1
+          ? // Out of time to find the poison event: try the whole group again later.
+            { status: "retry", code: outcome.code, error: outcome.error }
+          : { status: "failed", code: outcome.code, error: outcome.error };
+    return entries.map(() => row);
+  }
+
+  private async sendOnce(group: string, entries: Entry[]): Promise<BatchOutcome | "requeue"> {
+    const { config, adapter } = this.d;
+    let accessToken: string | undefined;
+    if (adapter.authorize) {
+      const auth = await adapter.authorize(config, this.deps.send, this.now());
+      if (!auth.ok) return auth.outcome;
+      accessToken = auth.accessToken;
+    }
+    const ctx = { nowSeconds: Math.floor(this.now() / 1000), ...(accessToken !== undefined ? { accessToken } : {}) };
+    const req = adapter.build(entries.map((e) => e.item), config, group, ctx);
+    const answer = await this.deps.send(req, config.timeout_ms, this.abort.signal);
+    if (this.abort.signal.aborted && answer.kind !== "response") return "requeue";
+    if (answer.kind === "timeout") return { kind: "retry", code: null, error: `no answer within ${answer.ms} ms (timeout)` };
+    if (answer.kind === "network") return { kind: "retry", code: null, error: `network error: ${answer.message}` };
+    return adapter.classify(answer, entries.length);
+  }
+
+  private update(job: DeliveryJob, id: string, outcome: RowOutcome | "requeue", attempted: boolean): DeliveryUpdate {
+    const now = this.now();
+    const attempts = job.attempts + (attempted && outcome !== "requeue" ? 1 : 0);
+    const u = (status: DeliveryUpdate["status"], code: number | null, error: string | null, next: number | null, delivered: number | null) =>
+      deliveryUpdate(job.id, id, attempts, status, code, error, next, delivered);
+    if (outcome === "requeue") return u("pending", null, "interrupted by a shutdown; will be sent again", now, null);
+    switch (outcome.status) {
+      case "delivered":
+        return u("delivered", outcome.code, outcome.note ?? null, null, now);
+      case "failed":
+        return u("failed", outcome.code, outcome.error, null, null);
+      case "retry": {
+        if (attempts >= this.d.config.max_attempts) return u("dead", outcome.code, `${outcome.error} (gave up after ${attempts} attempts)`, null, null);
+        const delay = backoffDelay(attempts, this.d.config.retry_base_ms, outcome.retryAfterMs, this.deps.random);
+        return u("pending", outcome.code, outcome.error, now + delay, null);
+      }
+    }
+  }
+
+  private afterComplete(updates: DeliveryUpdate[]): void {
+    const type = this.d.record.type;
+    const counts = new Map<string, number>();
+    let soonest = Infinity;
+    let problem: DeliveryUpdate | null = null;
+    for (const u of updates) {
+      const key = u.status === "pending" ? "retry" : u.status;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (u.status === "pending" && u.nextAttemptAt !== null) soonest = Math.min(soonest, u.nextAttemptAt);
+      if (u.status !== "delivered" && u.lastError) problem ??= u;
+    }
+    for (const [status, n] of counts) this.deps.prom.deliveries.inc({ type, status }, n);
+    if (problem) {
+      this.deps.logger.warn(
+        { destination: this.id, type, status: problem.status, code: problem.lastStatusCode, counts: Object.fromEntries(counts) },
+        `delivery problem: ${problem.lastError ?? ""}`,
+      );
+    }
+    // A retry due before the next poll: wake up for it rather than waiting a whole poll.
+    const wait = soonest - this.now();
+    if (Number.isFinite(wait) && wait < this.deps.pollMs) setTimeout(() => this.wake(), Math.max(0, wait)).unref();
+  }
+}
+
+/** One flat literal per row: a batch makes thousands of these. */
+function deliveryUpdate(
+  id: string, dedup: string, attempts: number, status: DeliveryUpdate["status"], code: number | null, error: string | null, next: number | null, delivered: number | null,
+): DeliveryUpdate {
+  return { id, status, attempts, lastStatusCode: code, lastError: error, nextAttemptAt: next, deliveredAt: delivered, dedupId: dedup };
+}
+
+function testCodeOf(config: DestinationConfig): string | null {
+  return config.type === "meta" || config.type === "tiktok" ? config.test_event_code : null;
+}
+
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
