@@ -1,6 +1,6 @@
 /** Turns rollup rows (per minute or hour) into the buckets `/v1/metrics` answers, zeros included. */
 import type { Bucket, MetricsRow } from "../storage/storage.js";
-import { mergeHistograms, emptyHistogram } from "./histogram.js";
+import { emptyHistogram } from "./histogram.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 
 export const BUCKET_MS: Record<Bucket, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
@@ -34,8 +34,13 @@ export function aggregateBuckets(source: Iterable<MetricsRow>, from: number, to:
     b.rejected += r.rejected;
     b.clicks += r.clicks;
     b.impressions += r.impressions;
-    if (r.latency.length) b.latency = mergeHistograms(b.latency, r.latency);
-    if (r.pipeline.length) b.pipeline = mergeHistograms(b.pipeline, r.pipeline);
+    // In place: a 30-day minute query sums tens of thousands of rows.
+    addInto(b.latency, r.latency);
+    addInto(b.pipeline, r.pipeline);
   }
   return out;
+}
+
+function addInto(target: number[], source: readonly number[]): void {
+  for (let i = 0; i < source.length && i < target.length; i++) target[i]! += source[i] ?? 0;
 }

@@ -1,0 +1,117 @@
+/** The shapes the dashboard reads from the HTTP API and the live feed (API.md). */
+
+export type ModelName = "last_click" | "first_click" | "linear" | "time_decay" | "position_based";
+export type GroupBy = "platform" | "campaign" | "ad";
+
+export const MODELS: readonly { id: ModelName; label: string; hint: string }[] = [
+  { id: "last_click", label: "Last click", hint: "All credit to the latest touch" },
+  { id: "first_click", label: "First click", hint: "All credit to the first touch" },
+  { id: "linear", label: "Linear", hint: "Equal shares to every touch" },
+  { id: "time_decay", label: "Time decay", hint: "Recent touches weigh more (7-day half-life)" },
+  { id: "position_based", label: "Position based", hint: "40% first, 40% last, 20% shared by the middle" },
+];
+
+export interface WorkspaceSummary {
+  id: string;
+  name: string;
+  public_key: string;
+  created_at: string;
+  currency?: string;
+  timezone?: string;
+}
+
+export interface WorkspaceSettings {
+  id: string;
+  name: string;
+  currency: string;
+  timezone: string;
+  default_country: string | null;
+  allowed_origins: string[];
+  consent_default: "denied" | "granted";
+  public_key: string;
+  created_at: string;
+}
+
+export interface CreatedWorkspace extends WorkspaceSettings {
+  secret_key: string;
+}
+
+export interface MetricsBucket {
+  start: string;
+  received: number;
+  accepted: number;
+  conversions: number;
+  value: number;
+  clicks: number;
+  impressions: number;
+  conversion_rate: number | null;
+  duplicates: number;
+  dedup_rate: number | null;
+  rejected: number;
+  error_rate: number | null;
+  latency_ms_p50: number | null;
+  latency_ms_p95: number | null;
+  pipeline_ms_p50: number | null;
+  pipeline_ms_p95: number | null;
+}
+
+export interface Touch {
+  platform: string;
+  campaign: string | null;
+  ad: string | null;
+  time: string;
+  credit: number;
+}
+
+export interface Conversion {
+  workspace_id?: string;
+  id: string;
+  event_name: string;
+  event_time: string;
+  received_at: string;
+  published_at?: string;
+  value: number | null;
+  currency: string | null;
+  event_id?: string | null;
+  attribution: { model: string; touches: Touch[] };
+}
+
+export interface TestEvent {
+  workspace_id?: string;
+  id: string | null;
+  status: "accepted" | "duplicate" | "rejected";
+  test_event_code: string | null;
+  event_name: string | null;
+  received_at: string;
+  received: unknown;
+  error: { code: string; message: string; field?: string } | null;
+}
+
+export interface Alert {
+  workspace_id: string;
+  at: string;
+  rule: string;
+  message: string;
+}
+
+export type LiveMessage =
+  | { type: "conversion"; data: Conversion }
+  | { type: "test_event"; data: TestEvent }
+  | { type: "metrics"; data: MetricsBucket & { workspace_id: string } }
+  | { type: "alert"; data: Alert };
+
+export interface ConversionAction {
+  name: string;
+  required: string[];
+  click_window_days: number;
+  view_window_days: number;
+}
+
+export interface AttributionReport {
+  model: ModelName;
+  group_by: GroupBy;
+  currency: string;
+  rows: { key: string; conversions: number; value: number }[];
+  unattributed: { conversions: number; value: number };
+  other_currencies?: Record<string, { conversions: number; value: number }>;
+}
