@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "test-artifacts/**", "**/*.mjs", "**/*.js", "!eslint.config.js"] },
+  { ignores: ["dist/**", "node_modules/**", "data/**", "test-artifacts/**", "**/*.mjs", "**/*.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -23,10 +23,16 @@ export default tseslint.config(
     files: ["src/**/*.ts"],
     ignores: ["src/destinations/**", "**/*.test.ts"],
     rules: {
-      "no-restricted-globals": ["error", { name: "fetch", message: "Outbound HTTP belongs in src/destinations/." }],
+      "no-restricted-globals": [
+        "error",
+        { name: "fetch", message: "Outbound HTTP belongs in src/destinations/." },
+      ],
       "no-restricted-syntax": [
         "error",
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Read settings through loadConfig() in src/config/." },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: "Read settings through loadConfig() in src/config/.",
+        },
       ],
     },
   },

@@ -113,7 +113,11 @@ function purchase() {
     event_id: `bench-${seq}`,
     action_source: "website",
     event_source_url: "https://shop.example/thanks",
-    user_data: { email: `user${seq}@example.com`, client_ip_address: "203.0.113.9", client_user_agent: "Mozilla/5.0 (bench)" },
+    user_data: {
+      email: `user${seq}@example.com`,
+      client_ip_address: "203.0.113.9",
+      client_user_agent: "Mozilla/5.0 (bench)",
+    },
     custom_data: { value: 19.99, currency: "USD" },
     consent: { ad_user_data: "granted" },
   };
@@ -156,8 +160,12 @@ for (let i = 0; i < LATENCY_EVENTS; i++) {
   await new Promise((r) => setTimeout(r, 5));
 }
 console.log(`delivery latency, ${LATENCY_EVENTS} single events, healthy fake Meta:`);
-console.log(`  ack → fake received:     p50 ${fmt(pct(latencies, 0.5))} ms   p99 ${fmt(pct(latencies, 0.99))} ms   (target p50 < 100 ms)`);
-console.log(`  request → fake received: p50 ${fmt(pct(sendToReceive, 0.5))} ms   p99 ${fmt(pct(sendToReceive, 0.99))} ms`);
+console.log(
+  `  ack → fake received:     p50 ${fmt(pct(latencies, 0.5))} ms   p99 ${fmt(pct(latencies, 0.99))} ms   (target p50 < 100 ms)`,
+);
+console.log(
+  `  request → fake received: p50 ${fmt(pct(sendToReceive, 0.5))} ms   p99 ${fmt(pct(sendToReceive, 0.99))} ms`,
+);
 
 // ---- 2. throughput -------------------------------------------------------------------------
 
@@ -172,11 +180,14 @@ async function buildBacklog(n) {
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
-      while (next < batches.length) await call(ws.secret_key, "POST", "/v1/events", { data: batches[next++] });
+      while (next < batches.length)
+        await call(ws.secret_key, "POST", "/v1/events", { data: batches[next++] });
     }),
   );
   const secs = (performance.now() - started) / 1000;
-  console.log(`  backlog: ${fmt(n)} events ingested with the outbox off in ${fmt(secs)} s (${fmt(n / secs)} events/s)`);
+  console.log(
+    `  backlog: ${fmt(n)} events ingested with the outbox off in ${fmt(secs)} s (${fmt(n / secs)} events/s)`,
+  );
   server.child.kill("SIGTERM");
   await server.exited;
   return batches.flat().map((e) => e.event_id);
@@ -206,13 +217,19 @@ async function drain(ids, rate) {
   await ingester;
   const sent = events - eventsBefore;
   const reqs = requests - requestsBefore;
-  console.log(`  ${fmt(ids.length)} backlog events delivered in ${fmt(secs)} s: ${fmt(ids.length / secs)} events/s   (target ≥ 20,000 events/s)`);
-  console.log(`  sent meanwhile: ${fmt(sent)} events in ${fmt(reqs)} requests (${fmt(sent / reqs)} events/request); ingested meanwhile ${fmt(ingested)} (${fmt(ingested / secs)} events/s)`);
+  console.log(
+    `  ${fmt(ids.length)} backlog events delivered in ${fmt(secs)} s: ${fmt(ids.length / secs)} events/s   (target ≥ 20,000 events/s)`,
+  );
+  console.log(
+    `  sent meanwhile: ${fmt(sent)} events in ${fmt(reqs)} requests (${fmt(sent / reqs)} events/request); ingested meanwhile ${fmt(ingested)} (${fmt(ingested / secs)} events/s)`,
+  );
 }
 
 console.log(`\noutbox throughput to the fake Meta, drained alone:`);
 await drain(await buildBacklog(BACKLOG), 0);
-console.log(`\noutbox throughput to the fake Meta while ingestion continues at ${fmt(INGEST_RATE)} events/s:`);
+console.log(
+  `\noutbox throughput to the fake Meta while ingestion continues at ${fmt(INGEST_RATE)} events/s:`,
+);
 await drain(await buildBacklog(BACKLOG), INGEST_RATE);
 
 server.child.kill("SIGTERM");

@@ -42,9 +42,26 @@ if (process.env.BENCH_LIVE_SKIP_METRICS !== "1") await metricsQueries();
 
 async function liveLatency() {
   const sync = process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS ?? "full";
-  console.log(`\n-- accepted → subscriber, ingesting ${fmt.int(RATE)} conversions/s for ${SECONDS} s (batches of ${BATCH}, SQLite synchronous=${sync})`);
-  const rows = [["subscribers", "delivered", "accepted→sub p50", "p99", "max", "publish→sub p50", "p99", "server CPU", "bench CPU", "target"]];
-  const env = process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS ? { TALLY_SQLITE_SYNCHRONOUS: process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS } : {};
+  console.log(
+    `\n-- accepted → subscriber, ingesting ${fmt.int(RATE)} conversions/s for ${SECONDS} s (batches of ${BATCH}, SQLite synchronous=${sync})`,
+  );
+  const rows = [
+    [
+      "subscribers",
+      "delivered",
+      "accepted→sub p50",
+      "p99",
+      "max",
+      "publish→sub p50",
+      "p99",
+      "server CPU",
+      "bench CPU",
+      "target",
+    ],
+  ];
+  const env = process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS
+    ? { TALLY_SQLITE_SYNCHRONOUS: process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS }
+    : {};
   for (const n of SUBSCRIBERS) {
     const tally = await startTally({ env });
     try {
@@ -57,7 +74,18 @@ async function liveLatency() {
       const used = process.cpuUsage(cpu0[1]);
       const benchCpu = (used.user + used.system) / 1e6 / secs;
       const ok = r.p50 !== null && r.p50 < 5 && r.p99 < 25;
-      rows.push([n, `${fmt.int(r.delivered)} of ${fmt.int(r.expected)}`, fmt.ms(r.p50), fmt.ms(r.p99), fmt.ms(r.max), fmt.ms(r.hubP50), fmt.ms(r.hubP99), fmt.pct(serverCpu), fmt.pct(benchCpu), verdict(ok)]);
+      rows.push([
+        n,
+        `${fmt.int(r.delivered)} of ${fmt.int(r.expected)}`,
+        fmt.ms(r.p50),
+        fmt.ms(r.p99),
+        fmt.ms(r.max),
+        fmt.ms(r.hubP50),
+        fmt.ms(r.hubP99),
+        fmt.pct(serverCpu),
+        fmt.pct(benchCpu),
+        verdict(ok),
+      ]);
     } finally {
       await tally.stop();
     }
@@ -73,25 +101,29 @@ async function oneRun(url, ws, n) {
   let delivered = 0;
   let measureFrom = Infinity;
   const sockets = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      // A browser validates UTF-8 natively; ws would do it in JavaScript, 200,000 times a second.
-      const s = new WebSocket(wsUrl, { skipUTF8Validation: true, perMessageDeflate: false });
-      s.on("open", () => resolve(s));
-      s.on("error", reject);
-      s.on("message", (data) => {
-        const now = Date.now();
-        if (data.indexOf(CONVERSION) !== 0) return;
-        delivered++;
-        // Read the two stamps without decoding the whole message: the reader is part of the measurement.
-        const at = data.indexOf(RECEIVED_AT) + RECEIVED_AT.length;
-        const r = Date.parse(data.toString("latin1", at, at + 24));
-        if (r < measureFrom) return;
-        const pt = data.indexOf(PUBLISHED_AT, at) + PUBLISHED_AT.length;
-        const p = Date.parse(data.toString("latin1", pt, pt + 24));
-        lat.push(now - r);
-        hub.push(now - p);
-      });
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((resolve, reject) => {
+          // A browser validates UTF-8 natively; ws would do it in JavaScript, 200,000 times a second.
+          const s = new WebSocket(wsUrl, { skipUTF8Validation: true, perMessageDeflate: false });
+          s.on("open", () => resolve(s));
+          s.on("error", reject);
+          s.on("message", (data) => {
+            const now = Date.now();
+            if (data.indexOf(CONVERSION) !== 0) return;
+            delivered++;
+            // Read the two stamps without decoding the whole message: the reader is part of the measurement.
+            const at = data.indexOf(RECEIVED_AT) + RECEIVED_AT.length;
+            const r = Date.parse(data.toString("latin1", at, at + 24));
+            if (r < measureFrom) return;
+            const pt = data.indexOf(PUBLISHED_AT, at) + PUBLISHED_AT.length;
+            const p = Date.parse(data.toString("latin1", pt, pt + 24));
+            lat.push(now - r);
+            hub.push(now - p);
+          });
+        }),
+    ),
   );
 
   const started = Date.now();
@@ -105,7 +137,13 @@ async function oneRun(url, ws, n) {
     while (sent < due) {
       const data = [];
       for (let k = 0; k < BATCH; k++, seq++)
-        data.push({ event_name: "Purchase", event_time: Math.floor(Date.now() / 1000), event_id: `o-${seq}`, user_data: { anonymous_id: `a-${seq % 5000}` }, custom_data: { value: 10 + (seq % 90), currency: "USD" } });
+        data.push({
+          event_name: "Purchase",
+          event_time: Math.floor(Date.now() / 1000),
+          event_id: `o-${seq}`,
+          user_data: { anonymous_id: `a-${seq % 5000}` },
+          custom_data: { value: 10 + (seq % 90), currency: "USD" },
+        });
       const p = post(url, ws.secret_key, "/v1/events", { data }).finally(() => inflight.delete(p));
       inflight.add(p);
       sent += BATCH;
@@ -132,7 +170,9 @@ async function oneRun(url, ws, n) {
 async function metricsQueries() {
   const EVENTS = 5_000_000;
   const HOURS = 30 * 24;
-  console.log(`\n-- metrics for 30 days by hour over ${fmt.int(EVENTS)} events (${HOURS} hourly rows, ${fmt.int(HOURS * 60)} per-minute rows)`);
+  console.log(
+    `\n-- metrics for 30 days by hour over ${fmt.int(EVENTS)} events (${HOURS} hourly rows, ${fmt.int(HOURS * 60)} per-minute rows)`,
+  );
   // A real workspace on a real data folder: made through the API, then its rollups written in.
   const first = await startTally({ dataDir: null });
   const dataDir = first.dataDir;
@@ -143,17 +183,33 @@ async function metricsQueries() {
   const now = Date.now();
   const HOUR = 3_600_000;
   const firstHour = now - (now % HOUR) - (HOURS - 1) * HOUR;
-  const histogram = (scale) => JSON.stringify(Array.from({ length: 35 }, (_, i) => (i >= 2 && i <= 9 ? Math.round(scale * (10 - i)) : 0)));
+  const histogram = (scale) =>
+    JSON.stringify(
+      Array.from({ length: 35 }, (_, i) => (i >= 2 && i <= 9 ? Math.round(scale * (10 - i)) : 0)),
+    );
   const db = new Database(join(dataDir, "tally.db"));
-  const cols = "workspace_id, start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline";
-  const insMinute = db.prepare(`INSERT OR REPLACE INTO rollups_minute (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insHour = db.prepare(`INSERT OR REPLACE INTO rollups_hour (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const cols =
+    "workspace_id, start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline";
+  const insMinute = db.prepare(
+    `INSERT OR REPLACE INTO rollups_minute (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insHour = db.prepare(
+    `INSERT OR REPLACE INTO rollups_hour (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   let written = 0;
   db.transaction(() => {
     for (let h = 0; h < HOURS; h++) {
       const hourStart = firstHour + h * HOUR;
       const hourEvents = Math.floor(((h + 1) * EVENTS) / HOURS) - Math.floor((h * EVENTS) / HOURS);
-      const sum = { received: 0, accepted: 0, conversions: 0, value: 0, duplicates: 0, rejected: 0, clicks: 0 };
+      const sum = {
+        received: 0,
+        accepted: 0,
+        conversions: 0,
+        value: 0,
+        duplicates: 0,
+        rejected: 0,
+        clicks: 0,
+      };
       for (let m = 0; m < 60; m++) {
         const received = Math.floor(((m + 1) * hourEvents) / 60) - Math.floor((m * hourEvents) / 60);
         const rejected = Math.floor(received / 100);
@@ -162,11 +218,42 @@ async function metricsQueries() {
         const conversions = Math.floor(accepted / 4);
         const value = conversions * 42.5;
         const clicks = conversions * 10;
-        insMinute.run(ws.id, hourStart + m * 60_000, received, accepted, conversions, value, duplicates, rejected, clicks, 0, histogram(conversions / 20), histogram(conversions / 20));
-        sum.received += received; sum.accepted += accepted; sum.conversions += conversions; sum.value += value;
-        sum.duplicates += duplicates; sum.rejected += rejected; sum.clicks += clicks;
+        insMinute.run(
+          ws.id,
+          hourStart + m * 60_000,
+          received,
+          accepted,
+          conversions,
+          value,
+          duplicates,
+          rejected,
+          clicks,
+          0,
+          histogram(conversions / 20),
+          histogram(conversions / 20),
+        );
+        sum.received += received;
+        sum.accepted += accepted;
+        sum.conversions += conversions;
+        sum.value += value;
+        sum.duplicates += duplicates;
+        sum.rejected += rejected;
+        sum.clicks += clicks;
       }
-      insHour.run(ws.id, hourStart, sum.received, sum.accepted, sum.conversions, sum.value, sum.duplicates, sum.rejected, sum.clicks, 0, histogram(sum.conversions / 20), histogram(sum.conversions / 20));
+      insHour.run(
+        ws.id,
+        hourStart,
+        sum.received,
+        sum.accepted,
+        sum.conversions,
+        sum.value,
+        sum.duplicates,
+        sum.rejected,
+        sum.clicks,
+        0,
+        histogram(sum.conversions / 20),
+        histogram(sum.conversions / 20),
+      );
       written += sum.received;
     }
   })();
@@ -182,7 +269,9 @@ async function metricsQueries() {
   const { loadConfig } = await import(join(ROOT, "dist/src/config/config.js"));
   const { openStore } = await import(join(ROOT, "dist/src/storage/open.js"));
   const { aggregateBuckets } = await import(join(ROOT, "dist/src/monitoring/buckets.js"));
-  const store = await openStore(loadConfig({ TALLY_DATA_DIR: dataDir, TALLY_ADMIN_TOKEN: "x".repeat(32), TALLY_LOG_LEVEL: "silent" }));
+  const store = await openStore(
+    loadConfig({ TALLY_DATA_DIR: dataDir, TALLY_ADMIN_TOKEN: "x".repeat(32), TALLY_LOG_LEVEL: "silent" }),
+  );
   const time = async (fn) => {
     const ts = [];
     let out;
@@ -196,13 +285,43 @@ async function metricsQueries() {
   const byHour = await time(() => store.metrics(ws.id, from, to, "hour"));
   const check = byHour.out.reduce((s, b) => s + b.received, 0);
   if (check !== EVENTS) throw new Error(`the hourly buckets hold ${check} events, not ${EVENTS}`);
-  rows.push(["store: by hour from rollups_hour", fmt.int(HOURS), byHour.out.length, fmt.ms(byHour.p50), fmt.ms(byHour.p99), verdict(byHour.p99 < 50)]);
+  rows.push([
+    "store: by hour from rollups_hour",
+    fmt.int(HOURS),
+    byHour.out.length,
+    fmt.ms(byHour.p50),
+    fmt.ms(byHour.p99),
+    verdict(byHour.p99 < 50),
+  ]);
   const byDay = await time(() => store.metrics(ws.id, from, to, "day"));
-  rows.push(["store: by day from rollups_hour", fmt.int(HOURS), byDay.out.length, fmt.ms(byDay.p50), fmt.ms(byDay.p99), verdict(byDay.p99 < 50)]);
-  const fromMinutes = await time(async () => aggregateBuckets(await store.metrics(ws.id, from, to, "minute"), from, to, "hour"));
-  rows.push(["store: by hour summed from rollups_minute", fmt.int(HOURS * 60), fromMinutes.out.length, fmt.ms(fromMinutes.p50), fmt.ms(fromMinutes.p99), verdict(fromMinutes.p99 < 50)]);
+  rows.push([
+    "store: by day from rollups_hour",
+    fmt.int(HOURS),
+    byDay.out.length,
+    fmt.ms(byDay.p50),
+    fmt.ms(byDay.p99),
+    verdict(byDay.p99 < 50),
+  ]);
+  const fromMinutes = await time(async () =>
+    aggregateBuckets(await store.metrics(ws.id, from, to, "minute"), from, to, "hour"),
+  );
+  rows.push([
+    "store: by hour summed from rollups_minute",
+    fmt.int(HOURS * 60),
+    fromMinutes.out.length,
+    fmt.ms(fromMinutes.p50),
+    fmt.ms(fromMinutes.p99),
+    verdict(fromMinutes.p99 < 50),
+  ]);
   const live = await time(() => store.metrics(ws.id, now - (now % HOUR), now + 1, "hour"));
-  rows.push(["store: this hour (the live metrics message)", 1, live.out.length, fmt.ms(live.p50), fmt.ms(live.p99), verdict(live.p99 < 50)]);
+  rows.push([
+    "store: this hour (the live metrics message)",
+    1,
+    live.out.length,
+    fmt.ms(live.p50),
+    fmt.ms(live.p99),
+    verdict(live.p99 < 50),
+  ]);
   await store.close();
 
   // Over HTTP: auth, query, JSON.
@@ -214,7 +333,14 @@ async function metricsQueries() {
       if (!res.ok) throw new Error(`GET /v1/metrics answered ${res.status}`);
       return (await res.json()).buckets;
     });
-    rows.push(["HTTP: GET /v1/metrics?bucket=hour, 30 days", fmt.int(HOURS), http.out.length, fmt.ms(http.p50), fmt.ms(http.p99), verdict(http.p99 < 50)]);
+    rows.push([
+      "HTTP: GET /v1/metrics?bucket=hour, 30 days",
+      fmt.int(HOURS),
+      http.out.length,
+      fmt.ms(http.p50),
+      fmt.ms(http.p99),
+      verdict(http.p99 < 50),
+    ]);
   } finally {
     await server.stop();
     const { rmSync } = await import("node:fs");

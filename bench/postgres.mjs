@@ -25,7 +25,10 @@ const opt = (name, def) => {
 const DURATION = Number(opt("duration", "10"));
 const CONNECTIONS = Number(opt("connections", "16"));
 const ONLY = opt("only", null);
-const DB_URL = process.env.TALLY_BENCH_DATABASE_URL ?? process.env.TALLY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const DB_URL =
+  process.env.TALLY_BENCH_DATABASE_URL ??
+  process.env.TALLY_TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/test";
 const ADMIN = "adm_bench_token_0123456789";
 const KEY = "5a".repeat(32);
 
@@ -133,7 +136,9 @@ end
 
 function runWrk(url, script, connections) {
   return new Promise((resolve, reject) => {
-    const p = spawn("wrk", ["-t1", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", script, url], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn("wrk", ["-t1", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", script, url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
@@ -195,7 +200,9 @@ async function scenario(name, nodes, batch) {
     "non-2xx": results.reduce((a, r) => a + r.non2xx, 0),
   };
   rows.push(row);
-  console.error(`${name} batch=${batch}: ${row["req/s"]} req/s, ${row["events/s"]} events/s, p50 ${row["p50 ms"]} ms, p99 ${row["p99 ms"]} ms${row["non-2xx"] ? `, ${row["non-2xx"]} non-2xx` : ""} ${results.map((r) => r.errors).join(" ")}`);
+  console.error(
+    `${name} batch=${batch}: ${row["req/s"]} req/s, ${row["events/s"]} events/s, p50 ${row["p50 ms"]} ms, p99 ${row["p99 ms"]} ms${row["non-2xx"] ? `, ${row["non-2xx"]} non-2xx` : ""} ${results.map((r) => r.errors).join(" ")}`,
+  );
 }
 
 const want = (s) => ONLY === null || ONLY.split(",").includes(s);

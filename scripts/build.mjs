@@ -22,15 +22,23 @@ function newest(path) {
   return max;
 }
 
-if (process.argv.includes("--if-needed") && existsSync(stamp) && existsSync(join(root, "dist/src/cli/main.js"))) {
+if (
+  process.argv.includes("--if-needed") &&
+  existsSync(stamp) &&
+  existsSync(join(root, "dist/src/cli/main.js"))
+) {
   const built = statSync(stamp).mtimeMs;
   if (Math.max(...sources.map((s) => newest(join(root, s)))) <= built) process.exit(0);
 }
 
 const started = Date.now();
-execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
-  stdio: "inherit",
-});
+execFileSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
+  {
+    stdio: "inherit",
+  },
+);
 
 const esbuild = await import("esbuild");
 const publicDir = join(root, "dist/public");

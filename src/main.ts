@@ -56,12 +56,16 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const secrets = loadSecrets(config.dataDir, config.adminToken, config.encryptionKey);
   if (secrets.adminTokenCreated) {
     // Printed once, on the run that generated it; it stays in the data folder (mode 0600).
-    process.stdout.write(`\nTally admin token (shown once; also in ${join(config.dataDir, "admin-token")}):\n  ${secrets.adminToken}\n\n`);
+    process.stdout.write(
+      `\nTally admin token (shown once; also in ${join(config.dataDir, "admin-token")}):\n  ${secrets.adminToken}\n\n`,
+    );
   }
   const store: Store = await openStore(config);
   const cipher = createCipher(secrets.encryptionKey);
   const prom = createPromMetrics();
-  const bus = new Bus((err) => logger.error({ err: { message: (err as Error).message } }, "live subscriber failed"));
+  const bus = new Bus((err) =>
+    logger.error({ err: { message: (err as Error).message } }, "live subscriber failed"),
+  );
   // With several nodes on PostgreSQL, conversions stored by other nodes reach this node's live
   // feed through LISTEN/NOTIFY, re-published on the local bus as `remote`.
   let bridge: NotifyBridge | null = null;
@@ -77,17 +81,41 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const directory = new WorkspaceDirectory(store);
   const links = new LinkResolver(store);
   const readiness = new Readiness(store);
-  const auth = new Auth({ directory, store, adminTokenHash: hashKey(secrets.adminToken), limiter: new RateLimiter(config.rateLimitPerSecond) });
+  const auth = new Auth({
+    directory,
+    store,
+    adminTokenHash: hashKey(secrets.adminToken),
+    limiter: new RateLimiter(config.rateLimitPerSecond),
+  });
 
   const forwarding = createForwarding({ store, cipher, logger, config, prom, bus });
   const live = createLive();
   const pipeline = createIngestPipeline({
-    store, bus, cipher, latency, links, routeDestinations: (ws, name, isTest) => forwarding.route(ws, name, isTest),
-    limits: { maxEventAgeDays: config.maxEventAgeDays, maxFutureMinutes: config.maxFutureMinutes, ipRetentionDays: config.ipRetentionDays },
+    store,
+    bus,
+    cipher,
+    latency,
+    links,
+    routeDestinations: (ws, name, isTest) => forwarding.route(ws, name, isTest),
+    limits: {
+      maxEventAgeDays: config.maxEventAgeDays,
+      maxFutureMinutes: config.maxFutureMinutes,
+      ipRetentionDays: config.ipRetentionDays,
+    },
   });
 
   const deps: AppDeps = {
-    config, store, bus, pipeline, directory, links, cipher, auth, logger, prom, readiness,
+    config,
+    store,
+    bus,
+    pipeline,
+    directory,
+    links,
+    cipher,
+    auth,
+    logger,
+    prom,
+    readiness,
     publicDir: join(repoRoot(), "dist", "public"),
   };
   const app = await buildServer(deps, [(a, d) => forwarding.routes(a, d), (a, d) => live.routes(a, d)]);
@@ -97,13 +125,22 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
     const d = latency.drain();
-    if (d.length) await store.addRollups(d).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "latency flush failed"));
+    if (d.length)
+      await store
+        .addRollups(d)
+        .catch((err: unknown) =>
+          logger.warn({ err: { message: (err as Error).message } }, "latency flush failed"),
+        );
   };
   timers.push(setInterval(() => void flushLatency(), 1000));
   const purge = () => {
     const now = Date.now();
     store
-      .purge(now, now - config.dedupWindowDays * DAY_MS, now - Math.min(config.ipRetentionDays, config.dedupWindowDays) * DAY_MS)
+      .purge(
+        now,
+        now - config.dedupWindowDays * DAY_MS,
+        now - Math.min(config.ipRetentionDays, config.dedupWindowDays) * DAY_MS,
+      )
       .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "purge failed"));
   };
   timers.push(setInterval(purge, 3_600_000));
@@ -123,7 +160,15 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       readiness.stop();
       await live.stop();
       await bridge?.stop();
-      await app.close(); // stops accepting, lets in-flight requests finish (their commits included)
+      readiness.markClosing();
+      // Keep-alive connections become idle as their responses go out; close them as they do,
+      // or the last ones would linger until the keep-alive timeout.
+      const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close(); // stops accepting, lets in-flight requests finish (their commits included)
+      } finally {
+        clearInterval(idle);
+      }
       await forwarding.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing

@@ -17,7 +17,8 @@ export function parseArgs(argv: string[], known: readonly string[]): ParsedArgs 
     }
     const eq = a.indexOf("=");
     const name = a.slice(2, eq > 0 ? eq : undefined);
-    if (!known.includes(name)) throw new UsageError(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(", ")})`);
+    if (!known.includes(name))
+      throw new UsageError(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(", ")})`);
     if (eq > 0) flags[name] = a.slice(eq + 1);
     else if (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) flags[name] = argv[++i]!;
     else flags[name] = true;

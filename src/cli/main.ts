@@ -5,6 +5,9 @@ import { ConfigError } from "../config/config.js";
 import { serveCommand } from "./serve.js";
 import { workspaceCommand } from "./workspace.js";
 import { configCommand } from "./config.js";
+import { importCommand } from "./import.js";
+import { reattributeCommand } from "./reattribute.js";
+import { simulateCommand } from "./simulate.js";
 import { parseArgs } from "./args.js";
 
 const USAGE = `tally — real-time conversion tracking
@@ -14,13 +17,23 @@ Usage:
   tally workspace create --name NAME [--currency USD] [--timezone UTC]
   tally workspace list
   tally config                      every setting, its variable, default and current value
+  tally import clicks|impressions FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
+                                    stream an ad platform's clicks or impressions into a server
+  tally simulate [--workspace NAME] [--days 30] [--users 5000] [--seed N] [--rate N] [--live]
+                                    realistic traffic against a running server (demo, load)
+  tally reattribute --from TIME [--to TIME] [--workspace ID]
+                                    recompute stored attribution with the touches known now
 
-Settings come from TALLY_* environment variables (see \`tally config\`); flags win.`;
+Settings come from TALLY_* environment variables (see \`tally config\`); flags win.
+import and simulate talk to a running server (TALLY_URL, TALLY_SECRET_KEY); docs/cli.md has the details.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   workspace: workspaceCommand,
   config: configCommand,
+  import: importCommand,
+  simulate: simulateCommand,
+  reattribute: reattributeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,13 @@ import { loadConfig, type ConfigKey } from "../config/config.js";
 import { startTally } from "../main.js";
 import { parseArgs, stringFlag } from "./args.js";
 
-const FLAGS: Record<string, ConfigKey> = { port: "port", host: "host", "data-dir": "dataDir", "database-url": "databaseUrl", "log-level": "logLevel" };
+const FLAGS: Record<string, ConfigKey> = {
+  port: "port",
+  host: "host",
+  "data-dir": "dataDir",
+  "database-url": "databaseUrl",
+  "log-level": "logLevel",
+};
 
 /** `tally serve`: run until SIGTERM/SIGINT, then stop accepting, flush what was acknowledged, exit 0. */
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -14,7 +20,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env, overrides);
   const tally = await startTally(config);
-  console.log(`Tally is running on ${tally.url} (dashboard at ${tally.url}/, store: ${tally.deps.store.kind})`);
+  console.log(
+    `Tally is running on ${tally.url} (dashboard at ${tally.url}/, store: ${tally.deps.store.kind})`,
+  );
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       tally.deps.logger.info({ signal: sig }, "stopping");

@@ -10,7 +10,14 @@ import { parseArgs, stringFlag, UsageError } from "./args.js";
 /** `tally workspace create|list`: works on the store directly, with the same settings as `serve`. */
 export async function workspaceCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const args = parseArgs(rest, ["name", "currency", "timezone", "allowed-origins", "default-country", "consent-default"]);
+  const args = parseArgs(rest, [
+    "name",
+    "currency",
+    "timezone",
+    "allowed-origins",
+    "default-country",
+    "consent-default",
+  ]);
   const store = await openStore(loadConfig(process.env));
   try {
     if (sub === "create") {
@@ -21,44 +28,57 @@ export async function workspaceCommand(argv: string[]): Promise<number> {
       const secretKey = newSecret("sk", 32);
       const ws = await store.createWorkspace(
         { name, currency, timezone: stringFlag(args, "timezone") ?? "UTC" },
-        { publicKey: newSecret("pk", 18), secretKeyHash: createHash("sha256").update(secretKey).digest("hex") },
+        {
+          publicKey: newSecret("pk", 18),
+          secretKeyHash: createHash("sha256").update(secretKey).digest("hex"),
+        },
         standardActions(),
       );
-      console.log(`Workspace ${ws.name} (${ws.id})\n  public key: ${ws.publicKey}\n  secret key: ${secretKey}   (shown once: store it now)`);
+      console.log(
+        `Workspace ${ws.name} (${ws.id})\n  public key: ${ws.publicKey}\n  secret key: ${secretKey}   (shown once: store it now)`,
+      );
       return 0;
     }
     if (sub === "settings") {
       const id = args.positionals[0];
-      if (!id) throw new UsageError("usage: tally workspace settings <workspace id> [--allowed-origins a,b] [--default-country US] [--consent-default denied|granted] [--name N] [--currency C] [--timezone TZ]");
+      if (!id)
+        throw new UsageError(
+          "usage: tally workspace settings <workspace id> [--allowed-origins a,b] [--default-country US] [--consent-default denied|granted] [--name N] [--currency C] [--timezone TZ]",
+        );
       const patch: WorkspacePatch = {};
       const name = stringFlag(args, "name");
       if (name) patch.name = name;
       const currency = stringFlag(args, "currency");
       if (currency) {
-        if (!/^[A-Za-z]{3}$/.test(currency)) throw new UsageError("--currency must be a 3-letter ISO-4217 code");
+        if (!/^[A-Za-z]{3}$/.test(currency))
+          throw new UsageError("--currency must be a 3-letter ISO-4217 code");
         patch.currency = currency.toUpperCase();
       }
       const tz = stringFlag(args, "timezone");
       if (tz) {
-        if (!isTimeZone(tz)) throw new UsageError("--timezone must be an IANA time zone such as Europe/Paris");
+        if (!isTimeZone(tz))
+          throw new UsageError("--timezone must be an IANA time zone such as Europe/Paris");
         patch.timezone = tz;
       }
       const origins = stringFlag(args, "allowed-origins");
       if (origins !== undefined) {
         try {
-          patch.allowedOrigins = origins === "" ? [] : [...new Set(origins.split(",").map((o) => normalizeOrigin(o)))];
+          patch.allowedOrigins =
+            origins === "" ? [] : [...new Set(origins.split(",").map((o) => normalizeOrigin(o)))];
         } catch (err) {
           throw new UsageError(`--allowed-origins: ${(err as Error).message}`);
         }
       }
       const country = stringFlag(args, "default-country");
       if (country !== undefined) {
-        if (country !== "" && !/^[A-Za-z]{2}$/.test(country)) throw new UsageError("--default-country must be an ISO-3166 alpha-2 code such as US");
+        if (country !== "" && !/^[A-Za-z]{2}$/.test(country))
+          throw new UsageError("--default-country must be an ISO-3166 alpha-2 code such as US");
         patch.defaultCountry = country === "" ? null : country.toUpperCase();
       }
       const consent = stringFlag(args, "consent-default");
       if (consent !== undefined) {
-        if (consent !== "denied" && consent !== "granted") throw new UsageError("--consent-default must be denied or granted");
+        if (consent !== "denied" && consent !== "granted")
+          throw new UsageError("--consent-default must be denied or granted");
         patch.consentDefault = consent;
       }
       const ws = await store.updateWorkspace(id, patch);
@@ -70,7 +90,9 @@ export async function workspaceCommand(argv: string[]): Promise<number> {
       for (const w of await store.listWorkspaces()) console.log(`${w.id}  ${w.name}  ${w.publicKey}`);
       return 0;
     }
-    throw new UsageError("usage: tally workspace create --name NAME | tally workspace list | tally workspace settings <id> [options]");
+    throw new UsageError(
+      "usage: tally workspace create --name NAME | tally workspace list | tally workspace settings <id> [options]",
+    );
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`tally: ${err.message}`);

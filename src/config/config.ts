@@ -13,7 +13,8 @@ interface Setting<T> {
 function int(min: number, max: number) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`must be a whole number from ${min} to ${max}`);
     return n;
   };
 }
@@ -32,32 +33,159 @@ const bool = (raw: string): boolean => {
 };
 
 export const SETTINGS = {
-  port: { env: "TALLY_PORT", default: 8787, description: "TCP port to listen on (0 = any free port).", parse: int(0, 65535) },
+  port: {
+    env: "TALLY_PORT",
+    default: 8787,
+    description: "TCP port to listen on (0 = any free port).",
+    parse: int(0, 65535),
+  },
   host: { env: "TALLY_HOST", default: "127.0.0.1", description: "Address to listen on.", parse: str },
-  dataDir: { env: "TALLY_DATA_DIR", default: "./data", description: "Folder of the embedded store, the generated admin token and the encryption key.", parse: str },
-  databaseUrl: { env: "TALLY_DATABASE_URL", default: null as string | null, description: "postgres://… to use PostgreSQL instead of the embedded store.", parse: optStr },
-  adminToken: { env: "TALLY_ADMIN_TOKEN", default: null as string | null, description: "Admin token; when unset one is generated once into the data folder.", parse: optStr },
-  encryptionKey: { env: "TALLY_ENCRYPTION_KEY", default: null as string | null, description: "64 hex chars (32 bytes) encrypting client IPs and destination secrets; when unset one is generated once into the data folder.", parse: optStr },
-  logLevel: { env: "TALLY_LOG_LEVEL", default: "info", description: "Log level (pino).", parse: oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent") },
-  bodyLimitBytes: { env: "TALLY_BODY_LIMIT_BYTES", default: 1_048_576, description: "Largest accepted request body.", parse: int(1024, 64 * 1_048_576) },
-  maxBatch: { env: "TALLY_MAX_BATCH", default: 1000, description: "Most events (or touches) in one request.", parse: int(1, 100_000) },
-  maxJsonDepth: { env: "TALLY_MAX_JSON_DEPTH", default: 20, description: "Deepest JSON nesting accepted in a body.", parse: int(4, 1000) },
-  maxEventAgeDays: { env: "TALLY_MAX_EVENT_AGE_DAYS", default: 7, description: "Oldest `event_time` accepted, in days.", parse: int(1, 3650) },
-  maxFutureMinutes: { env: "TALLY_MAX_FUTURE_MINUTES", default: 10, description: "Furthest `event_time` in the future accepted, in minutes.", parse: int(0, 1440) },
-  dedupWindowDays: { env: "TALLY_DEDUP_WINDOW_DAYS", default: 7, description: "How long an event id or order id keeps later copies out.", parse: int(1, 365) },
-  maxTouchAgeDays: { env: "TALLY_MAX_TOUCH_AGE_DAYS", default: 90, description: "Oldest click or impression accepted, in days.", parse: int(1, 3650) },
-  ipRetentionDays: { env: "TALLY_IP_RETENTION_DAYS", default: 7, description: "How long the encrypted client IP is kept for forwarding (at most the dedup window).", parse: int(0, 365) },
-  rateLimitPerSecond: { env: "TALLY_RATE_LIMIT_PER_SECOND", default: 5000, description: "Requests per second per key (token bucket; bursts up to twice this).", parse: int(1, 10_000_000) },
-  requestTimeoutMs: { env: "TALLY_REQUEST_TIMEOUT_MS", default: 30_000, description: "Longest time a client may take to send a whole request.", parse: int(1000, 600_000) },
-  headersTimeoutMs: { env: "TALLY_HEADERS_TIMEOUT_MS", default: 10_000, description: "Longest time a client may take to send its headers (slowloris guard).", parse: int(1000, 600_000) },
-  keepAliveTimeoutMs: { env: "TALLY_KEEPALIVE_TIMEOUT_MS", default: 72_000, description: "Idle keep-alive connection timeout.", parse: int(1000, 600_000) },
-  commitMaxBatch: { env: "TALLY_COMMIT_MAX_EVENTS", default: 5000, description: "Most events one group commit (one transaction, one sync) takes.", parse: int(1, 1_000_000) },
-  sqliteSynchronous: { env: "TALLY_SQLITE_SYNCHRONOUS", default: "full", description: "SQLite `synchronous`: `full` makes a 200 survive a power cut; `normal` only a process crash.", parse: oneOf("full", "normal") },
-  liveMaxBufferedBytes: { env: "TALLY_LIVE_MAX_BUFFERED_BYTES", default: 1_048_576, description: "A live-feed subscriber whose unsent data passes this is disconnected.", parse: int(1024, 1 << 30) },
-  outboxEnabled: { env: "TALLY_OUTBOX", default: true, description: "Run the destination delivery workers on this node.", parse: bool },
-  outboxPollMs: { env: "TALLY_OUTBOX_POLL_MS", default: 250, description: "How often idle delivery workers look for due deliveries.", parse: int(10, 60_000) },
-  trustProxy: { env: "TALLY_TRUST_PROXY", default: false, description: "Take the client IP from X-Forwarded-For (only behind your own proxy).", parse: bool },
-  sessionTtlHours: { env: "TALLY_SESSION_TTL_HOURS", default: 12, description: "Lifetime of a dashboard login.", parse: int(1, 24 * 90) },
+  dataDir: {
+    env: "TALLY_DATA_DIR",
+    default: "./data",
+    description: "Folder of the embedded store, the generated admin token and the encryption key.",
+    parse: str,
+  },
+  databaseUrl: {
+    env: "TALLY_DATABASE_URL",
+    default: null as string | null,
+    description: "postgres://… to use PostgreSQL instead of the embedded store.",
+    parse: optStr,
+  },
+  adminToken: {
+    env: "TALLY_ADMIN_TOKEN",
+    default: null as string | null,
+    description: "Admin token; when unset one is generated once into the data folder.",
+    parse: optStr,
+  },
+  encryptionKey: {
+    env: "TALLY_ENCRYPTION_KEY",
+    default: null as string | null,
+    description:
+      "64 hex chars (32 bytes) encrypting client IPs and destination secrets; when unset one is generated once into the data folder.",
+    parse: optStr,
+  },
+  logLevel: {
+    env: "TALLY_LOG_LEVEL",
+    default: "info",
+    description: "Log level (pino).",
+    parse: oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"),
+  },
+  bodyLimitBytes: {
+    env: "TALLY_BODY_LIMIT_BYTES",
+    default: 1_048_576,
+    description: "Largest accepted request body.",
+    parse: int(1024, 64 * 1_048_576),
+  },
+  maxBatch: {
+    env: "TALLY_MAX_BATCH",
+    default: 1000,
+    description: "Most events (or touches) in one request.",
+    parse: int(1, 100_000),
+  },
+  maxJsonDepth: {
+    env: "TALLY_MAX_JSON_DEPTH",
+    default: 20,
+    description: "Deepest JSON nesting accepted in a body.",
+    parse: int(4, 1000),
+  },
+  maxEventAgeDays: {
+    env: "TALLY_MAX_EVENT_AGE_DAYS",
+    default: 7,
+    description: "Oldest `event_time` accepted, in days.",
+    parse: int(1, 3650),
+  },
+  maxFutureMinutes: {
+    env: "TALLY_MAX_FUTURE_MINUTES",
+    default: 10,
+    description: "Furthest `event_time` in the future accepted, in minutes.",
+    parse: int(0, 1440),
+  },
+  dedupWindowDays: {
+    env: "TALLY_DEDUP_WINDOW_DAYS",
+    default: 7,
+    description: "How long an event id or order id keeps later copies out.",
+    parse: int(1, 365),
+  },
+  maxTouchAgeDays: {
+    env: "TALLY_MAX_TOUCH_AGE_DAYS",
+    default: 90,
+    description: "Oldest click or impression accepted, in days.",
+    parse: int(1, 3650),
+  },
+  ipRetentionDays: {
+    env: "TALLY_IP_RETENTION_DAYS",
+    default: 7,
+    description: "How long the encrypted client IP is kept for forwarding (at most the dedup window).",
+    parse: int(0, 365),
+  },
+  rateLimitPerSecond: {
+    env: "TALLY_RATE_LIMIT_PER_SECOND",
+    default: 5000,
+    description: "Requests per second per key (token bucket; bursts up to twice this).",
+    parse: int(1, 10_000_000),
+  },
+  requestTimeoutMs: {
+    env: "TALLY_REQUEST_TIMEOUT_MS",
+    default: 30_000,
+    description: "Longest time a client may take to send a whole request.",
+    parse: int(1000, 600_000),
+  },
+  headersTimeoutMs: {
+    env: "TALLY_HEADERS_TIMEOUT_MS",
+    default: 10_000,
+    description: "Longest time a client may take to send its headers (slowloris guard).",
+    parse: int(1000, 600_000),
+  },
+  keepAliveTimeoutMs: {
+    env: "TALLY_KEEPALIVE_TIMEOUT_MS",
+    default: 72_000,
+    description: "Idle keep-alive connection timeout.",
+    parse: int(1000, 600_000),
+  },
+  commitMaxBatch: {
+    env: "TALLY_COMMIT_MAX_EVENTS",
+    default: 5000,
+    description: "Most events one group commit (one transaction, one sync) takes.",
+    parse: int(1, 1_000_000),
+  },
+  sqliteSynchronous: {
+    env: "TALLY_SQLITE_SYNCHRONOUS",
+    default: "full",
+    description:
+      "SQLite `synchronous`: `full` makes a 200 survive a power cut; `normal` only a process crash.",
+    parse: oneOf("full", "normal"),
+  },
+  liveMaxBufferedBytes: {
+    env: "TALLY_LIVE_MAX_BUFFERED_BYTES",
+    default: 1_048_576,
+    description: "A live-feed subscriber whose unsent data passes this is disconnected.",
+    parse: int(1024, 1 << 30),
+  },
+  outboxEnabled: {
+    env: "TALLY_OUTBOX",
+    default: true,
+    description: "Run the destination delivery workers on this node.",
+    parse: bool,
+  },
+  outboxPollMs: {
+    env: "TALLY_OUTBOX_POLL_MS",
+    default: 250,
+    description: "How often idle delivery workers look for due deliveries.",
+    parse: int(10, 60_000),
+  },
+  trustProxy: {
+    env: "TALLY_TRUST_PROXY",
+    default: false,
+    description: "Take the client IP from X-Forwarded-For (only behind your own proxy).",
+    parse: bool,
+  },
+  sessionTtlHours: {
+    env: "TALLY_SESSION_TTL_HOURS",
+    default: 12,
+    description: "Lifetime of a dashboard login.",
+    parse: int(1, 24 * 90),
+  },
 } as const satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
@@ -88,7 +216,9 @@ export function loadConfig(
 }
 
 /** Rows for `tally config`: every setting, its variable, default, current value and description. */
-export function describeConfig(config: Config): { key: string; env: string; default: string; value: string; description: string }[] {
+export function describeConfig(
+  config: Config,
+): { key: string; env: string; default: string; value: string; description: string }[] {
   const secret = new Set<ConfigKey>(["adminToken", "encryptionKey", "databaseUrl"]);
   return (Object.entries(SETTINGS) as [ConfigKey, Setting<unknown>][]).map(([key, s]) => ({
     key,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { BACKOFF_CAP_MS, RETRY_AFTER_CAP_MS, backoffDelay, parseDuration, parseRetryAfter } from "./backoff.js";
+import {
+  BACKOFF_CAP_MS,
+  RETRY_AFTER_CAP_MS,
+  backoffDelay,
+  parseDuration,
+  parseRetryAfter,
+} from "./backoff.js";
 
 describe("backoffDelay", () => {
   it.each([

@@ -18,7 +18,12 @@ export const RETRY_AFTER_CAP_MS = 60 * 60_000;
  * backoffDelay(3, 1000);                   // 0…4000 ms
  * backoffDelay(3, 1000, 30_000);           // 30 000 ms: never sooner than asked
  */
-export function backoffDelay(attempts: number, baseMs: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempts: number,
+  baseMs: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(BACKOFF_CAP_MS, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 40));
   const jittered = Math.floor(random() * exp);
   const floor = retryAfterMs === undefined ? 0 : Math.min(Math.max(retryAfterMs, 0), RETRY_AFTER_CAP_MS);

@@ -69,7 +69,8 @@ export interface WebhookConfig extends CommonConfig {
 
 export type DestinationConfig = MetaConfig | GoogleAdsConfig | LinkedInConfig | TikTokConfig | WebhookConfig;
 
-export type ConfigResult = { ok: true; config: DestinationConfig } | { ok: false; field: string; message: string };
+export type ConfigResult =
+  { ok: true; config: DestinationConfig } | { ok: false; field: string; message: string };
 
 /** Defaults of every type (API.md): 20 attempts, 1 s doubling; a request gives up after 10 s. */
 export const DEFAULT_MAX_ATTEMPTS = 20;
@@ -92,8 +93,16 @@ const COMMON_FIELDS = ["endpoint", "max_attempts", "retry_base_ms", "timeout_ms"
 const FIELDS: Record<DestinationType, readonly string[]> = {
   meta: ["pixel_id", "access_token", "api_version", "test_event_code", "event_map", "app_secret"],
   google_ads: [
-    "customer_id", "developer_token", "access_token", "client_id", "client_secret", "refresh_token", "login_customer_id",
-    "conversion_actions", "api_version", "token_endpoint",
+    "customer_id",
+    "developer_token",
+    "access_token",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "login_customer_id",
+    "conversion_actions",
+    "api_version",
+    "token_endpoint",
   ],
   linkedin: ["access_token", "conversions", "version"],
   tiktok: ["pixel_code", "access_token", "test_event_code", "event_map"],
@@ -111,9 +120,21 @@ class Problem extends Error {
 
 type Raw = Record<string, unknown>;
 
-function str(raw: Raw, key: string, opts: { required: true; max?: number; pattern?: RegExp; hint?: string }): string;
-function str(raw: Raw, key: string, opts?: { required?: false; max?: number; pattern?: RegExp; hint?: string }): string | null;
-function str(raw: Raw, key: string, opts: { required?: boolean; max?: number; pattern?: RegExp; hint?: string } = {}): string | null {
+function str(
+  raw: Raw,
+  key: string,
+  opts: { required: true; max?: number; pattern?: RegExp; hint?: string },
+): string;
+function str(
+  raw: Raw,
+  key: string,
+  opts?: { required?: false; max?: number; pattern?: RegExp; hint?: string },
+): string | null;
+function str(
+  raw: Raw,
+  key: string,
+  opts: { required?: boolean; max?: number; pattern?: RegExp; hint?: string } = {},
+): string | null {
   const v = raw[key];
   if (v === undefined || v === null || v === "") {
     if (opts.required) throw new Problem(key, `\`config.${key}\` is required.`);
@@ -122,8 +143,10 @@ function str(raw: Raw, key: string, opts: { required?: boolean; max?: number; pa
   if (typeof v !== "string") throw new Problem(key, `\`config.${key}\` must be a string.`);
   const s = v.trim();
   if (s === "" && opts.required) throw new Problem(key, `\`config.${key}\` must not be empty.`);
-  if (s.length > (opts.max ?? 512)) throw new Problem(key, `\`config.${key}\` is longer than ${opts.max ?? 512} characters.`);
-  if (opts.pattern && !opts.pattern.test(s)) throw new Problem(key, opts.hint ?? `\`config.${key}\` has an invalid format.`);
+  if (s.length > (opts.max ?? 512))
+    throw new Problem(key, `\`config.${key}\` is longer than ${opts.max ?? 512} characters.`);
+  if (opts.pattern && !opts.pattern.test(s))
+    throw new Problem(key, opts.hint ?? `\`config.${key}\` has an invalid format.`);
   return s;
 }
 
@@ -135,23 +158,35 @@ function int(raw: Raw, key: string, def: number, min: number, max: number): numb
   return v;
 }
 
-function nameMap(raw: Raw, key: string, opts: { required: boolean; value?: RegExp; hint?: string }): Record<string, string> {
+function nameMap(
+  raw: Raw,
+  key: string,
+  opts: { required: boolean; value?: RegExp; hint?: string },
+): Record<string, string> {
   const v = raw[key];
   if (v === undefined || v === null) {
-    if (opts.required) throw new Problem(key, `\`config.${key}\` is required: an object from Tally event names to the platform's.`);
+    if (opts.required)
+      throw new Problem(
+        key,
+        `\`config.${key}\` is required: an object from Tally event names to the platform's.`,
+      );
     return {};
   }
-  if (typeof v !== "object" || Array.isArray(v)) throw new Problem(key, `\`config.${key}\` must be an object from Tally event names to the platform's.`);
+  if (typeof v !== "object" || Array.isArray(v))
+    throw new Problem(key, `\`config.${key}\` must be an object from Tally event names to the platform's.`);
   const out: Record<string, string> = {};
   for (const [name, target] of Object.entries(v as Raw)) {
-    if (!/^[A-Za-z0-9_]{1,64}$/.test(name)) throw new Problem(key, `\`config.${key}\` has "${name.slice(0, 64)}", which is not an event name.`);
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(name))
+      throw new Problem(key, `\`config.${key}\` has "${name.slice(0, 64)}", which is not an event name.`);
     if (typeof target !== "string" || target.trim() === "" || target.length > 256)
       throw new Problem(key, `\`config.${key}.${name}\` must be a non-empty string.`);
     const t = target.trim();
-    if (opts.value && !opts.value.test(t)) throw new Problem(key, opts.hint ?? `\`config.${key}.${name}\` has an invalid format.`);
+    if (opts.value && !opts.value.test(t))
+      throw new Problem(key, opts.hint ?? `\`config.${key}.${name}\` has an invalid format.`);
     out[name] = t;
   }
-  if (opts.required && Object.keys(out).length === 0) throw new Problem(key, `\`config.${key}\` must map at least one event.`);
+  if (opts.required && Object.keys(out).length === 0)
+    throw new Problem(key, `\`config.${key}\` must map at least one event.`);
   return out;
 }
 
@@ -164,7 +199,8 @@ function httpUrl(raw: Raw, key: string, required: boolean): string | null {
   } catch {
     throw new Problem(key, `\`config.${key}\` must be an absolute http(s) URL.`);
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") throw new Problem(key, `\`config.${key}\` must be an http(s) URL.`);
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    throw new Problem(key, `\`config.${key}\` must be an http(s) URL.`);
   return required ? u.toString() : s.replace(/\/+$/, "");
 }
 
@@ -183,11 +219,25 @@ function parseMeta(raw: Raw): MetaConfig {
   return {
     type: "meta",
     ...common(raw),
-    pixel_id: str(raw, "pixel_id", { required: true, max: 32, pattern: /^[0-9]+$/, hint: "`config.pixel_id` is the dataset (pixel) id: digits only." }),
+    pixel_id: str(raw, "pixel_id", {
+      required: true,
+      max: 32,
+      pattern: /^[0-9]+$/,
+      hint: "`config.pixel_id` is the dataset (pixel) id: digits only.",
+    }),
     access_token: str(raw, "access_token", { required: true, max: 2048 }),
-    api_version: str(raw, "api_version", { max: 16, pattern: /^v\d+\.\d+$/, hint: "`config.api_version` looks like v24.0." }) ?? DEFAULT_META_API_VERSION,
+    api_version:
+      str(raw, "api_version", {
+        max: 16,
+        pattern: /^v\d+\.\d+$/,
+        hint: "`config.api_version` looks like v24.0.",
+      }) ?? DEFAULT_META_API_VERSION,
     test_event_code: str(raw, "test_event_code", TEST_CODE),
-    event_map: nameMap(raw, "event_map", { required: false, value: /^[A-Za-z0-9_ ]{1,64}$/, hint: "`config.event_map` values are Meta event names (letters, digits, _)." }),
+    event_map: nameMap(raw, "event_map", {
+      required: false,
+      value: /^[A-Za-z0-9_ ]{1,64}$/,
+      hint: "`config.event_map` values are Meta event names (letters, digits, _).",
+    }),
     app_secret: str(raw, "app_secret", { max: 256 }),
   };
 }
@@ -196,26 +246,45 @@ const RESOURCE = /^customers\/\d{10}\/conversionActions\/\d+$/;
 
 function parseGoogle(raw: Raw): GoogleAdsConfig {
   const cid = str(raw, "customer_id", { required: true, max: 20 }).replace(/-/g, "");
-  if (!/^\d{10}$/.test(cid)) throw new Problem("customer_id", "`config.customer_id` is the 10-digit Google Ads customer id (dashes allowed).");
+  if (!/^\d{10}$/.test(cid))
+    throw new Problem(
+      "customer_id",
+      "`config.customer_id` is the 10-digit Google Ads customer id (dashes allowed).",
+    );
   const developerToken = str(raw, "developer_token", { required: true, max: 512 });
   const login = str(raw, "login_customer_id", { max: 20 })?.replace(/-/g, "") ?? null;
-  if (login !== null && !/^\d{10}$/.test(login)) throw new Problem("login_customer_id", "`config.login_customer_id` is a 10-digit manager account id.");
+  if (login !== null && !/^\d{10}$/.test(login))
+    throw new Problem("login_customer_id", "`config.login_customer_id` is a 10-digit manager account id.");
   const accessToken = str(raw, "access_token", { max: 4096 });
   const clientId = str(raw, "client_id", { max: 512 });
   const clientSecret = str(raw, "client_secret", { max: 512 });
   const refreshToken = str(raw, "refresh_token", { max: 4096 });
   if (accessToken === null) {
     if (clientId === null && clientSecret === null && refreshToken === null)
-      throw new Problem("access_token", "`config.access_token` is required (or `client_id`, `client_secret` and `refresh_token`).");
-    for (const [k, v] of [["client_id", clientId], ["client_secret", clientSecret], ["refresh_token", refreshToken]] as const)
-      if (v === null) throw new Problem(k, `\`config.${k}\` is required with an OAuth refresh token (or give \`access_token\`).`);
+      throw new Problem(
+        "access_token",
+        "`config.access_token` is required (or `client_id`, `client_secret` and `refresh_token`).",
+      );
+    for (const [k, v] of [
+      ["client_id", clientId],
+      ["client_secret", clientSecret],
+      ["refresh_token", refreshToken],
+    ] as const)
+      if (v === null)
+        throw new Problem(
+          k,
+          `\`config.${k}\` is required with an OAuth refresh token (or give \`access_token\`).`,
+        );
   }
   const actions = nameMap(raw, "conversion_actions", { required: true });
   for (const [name, v] of Object.entries(actions)) {
     // A bare action id is completed with the customer id: what the API wants is the resource name.
     const full = /^\d+$/.test(v) ? `customers/${cid}/conversionActions/${v}` : v;
     if (!RESOURCE.test(full))
-      throw new Problem("conversion_actions", `\`config.conversion_actions.${name}\` must be customers/{customer_id}/conversionActions/{id} or the action id.`);
+      throw new Problem(
+        "conversion_actions",
+        `\`config.conversion_actions.${name}\` must be customers/{customer_id}/conversionActions/{id} or the action id.`,
+      );
     actions[name] = full;
   }
   return {
@@ -229,7 +298,9 @@ function parseGoogle(raw: Raw): GoogleAdsConfig {
     refresh_token: refreshToken,
     login_customer_id: login,
     conversion_actions: actions,
-    api_version: str(raw, "api_version", { max: 8, pattern: /^v\d+$/, hint: "`config.api_version` looks like v23." }) ?? DEFAULT_GOOGLE_API_VERSION,
+    api_version:
+      str(raw, "api_version", { max: 8, pattern: /^v\d+$/, hint: "`config.api_version` looks like v23." }) ??
+      DEFAULT_GOOGLE_API_VERSION,
     token_endpoint: httpUrl(raw, "token_endpoint", false),
   };
 }
@@ -244,7 +315,12 @@ function parseLinkedIn(raw: Raw): LinkedInConfig {
       value: /^urn:lla:llaPartnerConversion:\d+$/,
       hint: "`config.conversions` values are conversion rule URNs: urn:lla:llaPartnerConversion:{id}.",
     }),
-    version: str(raw, "version", { max: 6, pattern: /^\d{6}$/, hint: "`config.version` is a LinkedIn-Version such as 202603." }) ?? DEFAULT_LINKEDIN_VERSION,
+    version:
+      str(raw, "version", {
+        max: 6,
+        pattern: /^\d{6}$/,
+        hint: "`config.version` is a LinkedIn-Version such as 202603.",
+      }) ?? DEFAULT_LINKEDIN_VERSION,
   };
 }
 
@@ -252,16 +328,26 @@ function parseTikTok(raw: Raw): TikTokConfig {
   return {
     type: "tiktok",
     ...common(raw),
-    pixel_code: str(raw, "pixel_code", { required: true, max: 64, pattern: /^[A-Za-z0-9_-]+$/, hint: "`config.pixel_code` is the TikTok pixel code (letters and digits)." }),
+    pixel_code: str(raw, "pixel_code", {
+      required: true,
+      max: 64,
+      pattern: /^[A-Za-z0-9_-]+$/,
+      hint: "`config.pixel_code` is the TikTok pixel code (letters and digits).",
+    }),
     access_token: str(raw, "access_token", { required: true, max: 2048 }),
     test_event_code: str(raw, "test_event_code", TEST_CODE),
-    event_map: nameMap(raw, "event_map", { required: false, value: /^[A-Za-z0-9_]{1,64}$/, hint: "`config.event_map` values are TikTok event names." }),
+    event_map: nameMap(raw, "event_map", {
+      required: false,
+      value: /^[A-Za-z0-9_]{1,64}$/,
+      hint: "`config.event_map` values are TikTok event names.",
+    }),
   };
 }
 
 function parseWebhook(raw: Raw): WebhookConfig {
   const secret = str(raw, "secret", { required: true, max: 512 });
-  if (secret.length < 16) throw new Problem("secret", "`config.secret` must be at least 16 characters: it signs every request.");
+  if (secret.length < 16)
+    throw new Problem("secret", "`config.secret` must be at least 16 characters: it signs every request.");
   return { type: "webhook", ...common(raw), url: httpUrl(raw, "url", true)!, secret };
 }
 
@@ -288,11 +374,20 @@ export function isDestinationType(t: unknown): t is DestinationType {
  */
 export function parseConfig(type: DestinationType, raw: unknown): ConfigResult {
   if (raw === undefined || raw === null || typeof raw !== "object" || Array.isArray(raw))
-    return { ok: false, field: "config", message: "`config` must be an object with the destination's settings." };
+    return {
+      ok: false,
+      field: "config",
+      message: "`config` must be an object with the destination's settings.",
+    };
   const obj = raw as Raw;
   const allowed = new Set([...COMMON_FIELDS, ...FIELDS[type], "type"]);
   for (const k of Object.keys(obj))
-    if (!allowed.has(k)) return { ok: false, field: `config.${k}`, message: `\`config.${k}\` is not a ${type} setting; settings are ${[...COMMON_FIELDS, ...FIELDS[type]].join(", ")}.` };
+    if (!allowed.has(k))
+      return {
+        ok: false,
+        field: `config.${k}`,
+        message: `\`config.${k}\` is not a ${type} setting; settings are ${[...COMMON_FIELDS, ...FIELDS[type]].join(", ")}.`,
+      };
   try {
     return { ok: true, config: PARSERS[type](obj) };
   } catch (err) {

@@ -92,7 +92,10 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
     if (known) return known;
     const c = cfg ?? configOf(record);
     if (c === null) {
-      logger.error({ destination: record.id, type: record.type }, "destination config cannot be opened; it is skipped");
+      logger.error(
+        { destination: record.id, type: record.type },
+        "destination config cannot be opened; it is skipped",
+      );
       return null;
     }
     return { record, config: c, adapter: adapterFor(c.type) };
@@ -185,7 +188,9 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
         });
       }
       reloadTimer = setInterval(() => {
-        reload().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "reloading destinations failed"));
+        reload().catch((err: unknown) =>
+          logger.warn({ err: { message: (err as Error).message } }, "reloading destinations failed"),
+        );
       }, RELOAD_MS);
       reloadTimer.unref();
     },

@@ -29,7 +29,9 @@ async function readText(res: Response): Promise<string> {
 function causeMessage(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   const code = e.cause?.code;
-  return code ? `${code}${e.cause?.message ? ` (${e.cause.message})` : ""}` : (e.cause?.message ?? e.message ?? String(err));
+  return code
+    ? `${code}${e.cause?.message ? ` (${e.cause.message})` : ""}`
+    : (e.cause?.message ?? e.message ?? String(err));
 }
 
 /**
@@ -39,11 +41,21 @@ function causeMessage(err: unknown): string {
  * await httpSend({ url: "https://graph.facebook.com/v24.0/123/events", headers, body }, 10_000);
  * // { kind: "response", status: 200, headers: { … }, text: '{"events_received":1,…}' }
  */
-export async function httpSend(req: HttpRequest, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
+export async function httpSend(
+  req: HttpRequest,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
   try {
-    const res = await fetch(req.url, { method: "POST", headers: req.headers, body: req.body, redirect: "manual", signal: combined });
+    const res = await fetch(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: req.body,
+      redirect: "manual",
+      signal: combined,
+    });
     const text = await readText(res);
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => (headers[k] = v));

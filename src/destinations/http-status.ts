@@ -32,16 +32,31 @@ export function jsonOf(text: string): unknown {
  * A non-2xx answer read by status alone. `isolate` says whether a 4xx may come from one
  * event of the request (400, 422) rather than from the destination (401, 403, 404).
  */
-export function classifyStatus(res: Response, platform: string, detail: string | null, now = Date.now()): BatchOutcome {
+export function classifyStatus(
+  res: Response,
+  platform: string,
+  detail: string | null,
+  now = Date.now(),
+): BatchOutcome {
   const reason = `${platform} answered ${res.status}${detail ? `: ${detail}` : res.text ? `: ${excerpt(res.text)}` : ""}`;
   if (isRetryableStatus(res.status)) {
     const retryAfterMs = parseRetryAfter(res.headers["retry-after"], now);
-    return retryAfterMs === undefined ? { kind: "retry", code: res.status, error: reason } : { kind: "retry", code: res.status, error: reason, retryAfterMs };
+    return retryAfterMs === undefined
+      ? { kind: "retry", code: res.status, error: reason }
+      : { kind: "retry", code: res.status, error: reason, retryAfterMs };
   }
-  return { kind: "failed", code: res.status, error: reason, isolate: res.status === 400 || res.status === 422 };
+  return {
+    kind: "failed",
+    code: res.status,
+    error: reason,
+    isolate: res.status === 400 || res.status === 422,
+  };
 }
 
 /** Every row of a request delivered. */
 export function allDelivered(status: number, count: number): BatchOutcome {
-  return { kind: "rows", rows: Array.from({ length: count }, () => ({ status: "delivered" as const, code: status })) };
+  return {
+    kind: "rows",
+    rows: Array.from({ length: count }, () => ({ status: "delivered" as const, code: status })),
+  };
 }

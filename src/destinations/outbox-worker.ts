@@ -14,6 +14,7 @@
  *      ├──4xx / permanent platform error / skip ─▶ failed
  *      └──retryable, attempts ≥ max_attempts ────▶ dead ──replay──▶ pending
  */
+import { redactIps } from "../domain/ip.js";
 import type { Logger } from "pino";
 import type { ConsentDefault } from "../domain/workspace.js";
 import type { PromMetrics } from "../monitoring/prometheus.js";
@@ -82,7 +83,8 @@ export class OutboxWorker {
     this.d = destination;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
-    this.claimSize = destination.adapter.batchLimit === 1 ? SINGLE_EVENT_CLAIM : destination.adapter.batchLimit;
+    this.claimSize =
+      destination.adapter.batchLimit === 1 ? SINGLE_EVENT_CLAIM : destination.adapter.batchLimit;
     this.leaseMs = leaseMsFor(destination.config.timeout_ms);
   }
 
@@ -128,9 +130,18 @@ export class OutboxWorker {
       this.woken = false;
       let jobs: DeliveryJob[];
       try {
-        jobs = await this.deps.store.claimDeliveries(this.id, this.claimSize, this.now(), this.leaseMs, this.deps.owner);
+        jobs = await this.deps.store.claimDeliveries(
+          this.id,
+          this.claimSize,
+          this.now(),
+          this.leaseMs,
+          this.deps.owner,
+        );
       } catch (err) {
-        this.deps.logger.warn({ destination: this.id, err: { message: (err as Error).message } }, "claiming deliveries failed");
+        this.deps.logger.warn(
+          { destination: this.id, err: { message: (err as Error).message } },
+          "claiming deliveries failed",
+        );
         await this.idle(this.deps.pollMs);
         continue;
       }
@@ -139,7 +150,12 @@ export class OutboxWorker {
         continue;
       }
       const p: Promise<void> = this.process(jobs)
-        .catch((err: unknown) => this.deps.logger.error({ destination: this.id, err: { message: (err as Error).message } }, "a delivery batch failed"))
+        .catch((err: unknown) =>
+          this.deps.logger.error(
+            { destination: this.id, err: { message: (err as Error).message } },
+            "a delivery batch failed",
+          ),
+        )
         .finally(() => this.inflight.delete(p));
       this.inflight.add(p);
     }
@@ -171,14 +187,28 @@ export class OutboxWorker {
       const id = dedupId(ev);
       const isTest = ev.testEventCode !== null;
       if (isTest && !adapter.testMode) {
-        updates.push(this.update(job, id, { status: "failed", code: null, error: `${record.type} has no test mode: test events are not sent to it` }, false));
+        updates.push(
+          this.update(
+            job,
+            id,
+            {
+              status: "failed",
+              code: null,
+              error: `${record.type} has no test mode: test events are not sent to it`,
+            },
+            false,
+          ),
+        );
         continue;
       }
       const allowed = userDataAllowed(ev.consent, consentDefault);
       const ctx: PrepareContext = {
         now: claimedAt,
         userData: allowed,
-        clientIp: allowed && adapter.usesClientIp && ev.user.client_ip_enc ? this.deps.openIp(ev.user.client_ip_enc) : null,
+        clientIp:
+          allowed && adapter.usesClientIp && ev.user.client_ip_enc
+            ? this.deps.openIp(ev.user.client_ip_enc)
+            : null,
         testEventCode: isTest ? (testCodeOf(config) ?? ev.testEventCode) : null,
         dedupId: id,
       };
@@ -194,7 +224,8 @@ export class OutboxWorker {
 
     const requests: { group: string; entries: Entry[] }[] = [];
     for (const [group, entries] of groups)
-      for (let i = 0; i < entries.length; i += adapter.batchLimit) requests.push({ group, entries: entries.slice(i, i + adapter.batchLimit) });
+      for (let i = 0; i < entries.length; i += adapter.batchLimit)
+        requests.push({ group, entries: entries.slice(i, i + adapter.batchLimit) });
     const deadline = claimedAt + this.leaseMs - config.timeout_ms - 2000;
     await forEachLimit(requests, REQUEST_CONCURRENCY, async (r) => {
       const outcomes = await this.sendIsolating(r.group, r.entries, deadline);
@@ -209,11 +240,21 @@ export class OutboxWorker {
    * Sends one request; when the platform refuses all of it for something one event may have
    * caused, sends each half again (while the lease leaves time), so only the poison event fails.
    */
-  private async sendIsolating(group: string, entries: Entry[], deadline: number): Promise<(RowOutcome | "requeue")[]> {
+  private async sendIsolating(
+    group: string,
+    entries: Entry[],
+    deadline: number,
+  ): Promise<(RowOutcome | "requeue")[]> {
     const outcome = await this.sendOnce(group, entries);
     if (outcome === "requeue") return entries.map(() => "requeue");
     if (outcome.kind === "rows") return outcome.rows;
-    if (outcome.kind === "failed" && outcome.isolate && entries.length > 1 && this.now() < deadline && !this.stopping) {
+    if (
+      outcome.kind === "failed" &&
+      outcome.isolate &&
+      entries.length > 1 &&
+      this.now() < deadline &&
+      !this.stopping
+    ) {
       const mid = Math.ceil(entries.length / 2);
       const left = await this.sendIsolating(group, entries.slice(0, mid), deadline);
       const right = await this.sendIsolating(group, entries.slice(mid), deadline);
@@ -221,7 +262,12 @@ export class OutboxWorker {
     }
     const row: RowOutcome =
       outcome.kind === "retry"
-        ? { status: "retry", code: outcome.code, error: outcome.error, ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}) }
+        ? {
+            status: "retry",
+            code: outcome.code,
+            error: outcome.error,
+            ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+          }
         : outcome.isolate && entries.length > 1
           ? // Out of time to find the poison event: try the whole group again later.
             { status: "retry", code: outcome.code, error: outcome.error }
@@ -237,29 +283,56 @@ export class OutboxWorker {
       if (!auth.ok) return auth.outcome;
       accessToken = auth.accessToken;
     }
-    const ctx = { nowSeconds: Math.floor(this.now() / 1000), ...(accessToken !== undefined ? { accessToken } : {}) };
-    const req = adapter.build(entries.map((e) => e.item), config, group, ctx);
+    const ctx = {
+      nowSeconds: Math.floor(this.now() / 1000),
+      ...(accessToken !== undefined ? { accessToken } : {}),
+    };
+    const req = adapter.build(
+      entries.map((e) => e.item),
+      config,
+      group,
+      ctx,
+    );
     const answer = await this.deps.send(req, config.timeout_ms, this.abort.signal);
     if (this.abort.signal.aborted && answer.kind !== "response") return "requeue";
-    if (answer.kind === "timeout") return { kind: "retry", code: null, error: `no answer within ${answer.ms} ms (timeout)` };
-    if (answer.kind === "network") return { kind: "retry", code: null, error: `network error: ${answer.message}` };
+    if (answer.kind === "timeout")
+      return { kind: "retry", code: null, error: `no answer within ${answer.ms} ms (timeout)` };
+    if (answer.kind === "network")
+      return { kind: "retry", code: null, error: `network error: ${answer.message}` };
     return adapter.classify(answer, entries.length);
   }
 
-  private update(job: DeliveryJob, id: string, outcome: RowOutcome | "requeue", attempted: boolean): DeliveryUpdate {
+  private update(
+    job: DeliveryJob,
+    id: string,
+    outcome: RowOutcome | "requeue",
+    attempted: boolean,
+  ): DeliveryUpdate {
     const now = this.now();
     const attempts = job.attempts + (attempted && outcome !== "requeue" ? 1 : 0);
-    const u = (status: DeliveryUpdate["status"], code: number | null, error: string | null, next: number | null, delivered: number | null) =>
-      deliveryUpdate(job.id, id, attempts, status, code, error, next, delivered);
-    if (outcome === "requeue") return u("pending", null, "interrupted by a shutdown; will be sent again", now, null);
+    const u = (
+      status: DeliveryUpdate["status"],
+      code: number | null,
+      error: string | null,
+      next: number | null,
+      delivered: number | null,
+    ) => deliveryUpdate(job.id, id, attempts, status, code, error, next, delivered);
+    if (outcome === "requeue")
+      return u("pending", null, "interrupted by a shutdown; will be sent again", now, null);
     switch (outcome.status) {
       case "delivered":
         return u("delivered", outcome.code, outcome.note ?? null, null, now);
       case "failed":
         return u("failed", outcome.code, outcome.error, null, null);
       case "retry": {
-        if (attempts >= this.d.config.max_attempts) return u("dead", outcome.code, `${outcome.error} (gave up after ${attempts} attempts)`, null, null);
-        const delay = backoffDelay(attempts, this.d.config.retry_base_ms, outcome.retryAfterMs, this.deps.random);
+        if (attempts >= this.d.config.max_attempts)
+          return u("dead", outcome.code, `${outcome.error} (gave up after ${attempts} attempts)`, null, null);
+        const delay = backoffDelay(
+          attempts,
+          this.d.config.retry_base_ms,
+          outcome.retryAfterMs,
+          this.deps.random,
+        );
         return u("pending", outcome.code, outcome.error, now + delay, null);
       }
     }
@@ -279,21 +352,45 @@ export class OutboxWorker {
     for (const [status, n] of counts) this.deps.prom.deliveries.inc({ type, status }, n);
     if (problem) {
       this.deps.logger.warn(
-        { destination: this.id, type, status: problem.status, code: problem.lastStatusCode, counts: Object.fromEntries(counts) },
+        {
+          destination: this.id,
+          type,
+          status: problem.status,
+          code: problem.lastStatusCode,
+          counts: Object.fromEntries(counts),
+        },
         `delivery problem: ${problem.lastError ?? ""}`,
       );
     }
     // A retry due before the next poll: wake up for it rather than waiting a whole poll.
     const wait = soonest - this.now();
-    if (Number.isFinite(wait) && wait < this.deps.pollMs) setTimeout(() => this.wake(), Math.max(0, wait)).unref();
+    if (Number.isFinite(wait) && wait < this.deps.pollMs)
+      setTimeout(() => this.wake(), Math.max(0, wait)).unref();
   }
 }
 
 /** One flat literal per row: a batch makes thousands of these. */
 function deliveryUpdate(
-  id: string, dedup: string, attempts: number, status: DeliveryUpdate["status"], code: number | null, error: string | null, next: number | null, delivered: number | null,
+  id: string,
+  dedup: string,
+  attempts: number,
+  status: DeliveryUpdate["status"],
+  code: number | null,
+  error: string | null,
+  next: number | null,
+  delivered: number | null,
 ): DeliveryUpdate {
-  return { id, status, attempts, lastStatusCode: code, lastError: error, nextAttemptAt: next, deliveredAt: delivered, dedupId: dedup };
+  // A platform's answer may quote the client IP it was sent: never store or log it.
+  return {
+    id,
+    status,
+    attempts,
+    lastStatusCode: code,
+    lastError: error === null ? null : redactIps(error),
+    nextAttemptAt: next,
+    deliveredAt: delivered,
+    dedupId: dedup,
+  };
 }
 
 function testCodeOf(config: DestinationConfig): string | null {

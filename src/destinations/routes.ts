@@ -10,7 +10,14 @@ import { DAY_MS, isoTime } from "../domain/time.js";
 import type { AppDeps } from "../http/deps.js";
 import { bodyObject, intParam, invalid, query, stringField, timeParam } from "../http/params.js";
 import type { DeliveryRow, DeliveryStatus, DestinationRecord } from "../storage/storage.js";
-import { DESTINATION_TYPES, isDestinationType, mappedEvents, parseConfig, publicConfig, type DestinationConfig } from "./config-schema.js";
+import {
+  DESTINATION_TYPES,
+  isDestinationType,
+  mappedEvents,
+  parseConfig,
+  publicConfig,
+  type DestinationConfig,
+} from "./config-schema.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
 
@@ -63,7 +70,10 @@ function eventsField(b: Record<string, unknown>, actions: ReadonlySet<string>): 
   const names = [...new Set(v)];
   const unknown = names.find((n) => !actions.has(n));
   if (unknown !== undefined)
-    throw invalid("events", `"${unknown.slice(0, 64)}" is not a conversion action of this workspace; actions are ${[...actions].join(", ")}.`);
+    throw invalid(
+      "events",
+      `"${unknown.slice(0, 64)}" is not a conversion action of this workspace; actions are ${[...actions].join(", ")}.`,
+    );
   return names;
 }
 
@@ -78,9 +88,11 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     for (const k of Object.keys(b))
-      if (!["type", "name", "events", "config"].includes(k)) throw invalid(k, `\`${k}\` is not a destination field; fields are type, name, events, config.`);
+      if (!["type", "name", "events", "config"].includes(k))
+        throw invalid(k, `\`${k}\` is not a destination field; fields are type, name, events, config.`);
     const type = b.type;
-    if (!isDestinationType(type)) throw invalid("type", `\`type\` must be one of ${DESTINATION_TYPES.join(", ")}.`);
+    if (!isDestinationType(type))
+      throw invalid("type", `\`type\` must be one of ${DESTINATION_TYPES.join(", ")}.`);
     const name = stringField(b, "name", { max: 200 }) || type;
     const actions = new Set((await deps.directory.actionsOf(ws.id)).keys());
     const events = eventsField(b, actions);
@@ -89,13 +101,18 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     const config = parsed.config;
     for (const [field, map] of mapsOf(config)) {
       const stray = Object.keys(map).find((n) => !actions.has(n));
-      if (stray !== undefined) throw invalid(`config.${field}`, `\`config.${field}\` maps "${stray}", which is not a conversion action of this workspace.`);
+      if (stray !== undefined)
+        throw invalid(
+          `config.${field}`,
+          `\`config.${field}\` maps "${stray}", which is not a conversion action of this workspace.`,
+        );
     }
     const mapped = mappedEvents(config);
     const field = config.type === "google_ads" ? "config.conversion_actions" : "config.conversions";
     if (mapped && events) {
       const missing = events.find((n) => !mapped.includes(n));
-      if (missing !== undefined) throw invalid(field, `\`events\` lists ${missing}, which has no entry in \`${field}\`.`);
+      if (missing !== undefined)
+        throw invalid(field, `\`events\` lists ${missing}, which has no entry in \`${field}\`.`);
     }
     const record = await deps.store.createDestination({
       id: newId("dst"),
@@ -123,7 +140,10 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     const q = query(req.query);
     const now = Date.now();
     const from = timeParam(q, "from") ?? now - DAY_MS;
-    const [list, rows] = await Promise.all([deps.store.listDestinations(ws.id), deps.store.deliveryStats(ws.id, from)]);
+    const [list, rows] = await Promise.all([
+      deps.store.listDestinations(ws.id),
+      deps.store.deliveryStats(ws.id, from),
+    ]);
     return { from: isoTime(from), data: destinationStats(list, rows) };
   });
 
@@ -149,7 +169,9 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     const q = query(req.query);
     const raw = q.status;
     if (raw !== undefined && raw !== "" && !(STATUSES as readonly string[]).includes(raw))
-      throw new HttpError("invalid_query", `\`status\` must be one of ${STATUSES.join(", ")}.`, { field: "status" });
+      throw new HttpError("invalid_query", `\`status\` must be one of ${STATUSES.join(", ")}.`, {
+        field: "status",
+      });
     const status = raw === undefined || raw === "" ? null : (raw as DeliveryStatus);
     const limit = intParam(q, "limit", 100, 1, 1000);
     const rows = await deps.store.listDeliveries(ws.id, d.id, status, limit);

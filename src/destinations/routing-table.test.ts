@@ -4,19 +4,47 @@ import type { ActiveDestination } from "./outbox-worker.js";
 import { adapterFor } from "./platforms.js";
 import { RoutingTable } from "./routing-table.js";
 
-function dest(id: string, type: DestinationType, raw: Record<string, unknown>, events: string[] | null = null, workspaceId = "ws_1"): ActiveDestination {
+function dest(
+  id: string,
+  type: DestinationType,
+  raw: Record<string, unknown>,
+  events: string[] | null = null,
+  workspaceId = "ws_1",
+): ActiveDestination {
   const r = parseConfig(type, raw);
   if (!r.ok) throw new Error(r.message);
-  return { record: { id, workspaceId, type, name: id, events, configEnc: "", createdAt: 0 }, config: r.config, adapter: adapterFor(type) };
+  return {
+    record: { id, workspaceId, type, name: id, events, configEnc: "", createdAt: 0 },
+    config: r.config,
+    adapter: adapterFor(type),
+  };
 }
 
 const table = new RoutingTable();
 table.set([
   dest("meta", "meta", { pixel_id: "1", access_token: "t" }),
   dest("meta-leads", "meta", { pixel_id: "1", access_token: "t" }, ["Lead"]),
-  dest("google", "google_ads", { customer_id: "1234567890", developer_token: "d", access_token: "a", conversion_actions: { Purchase: "1", Lead: "2" } }, ["Purchase", "Lead"]),
-  dest("google-purchase", "google_ads", { customer_id: "1234567890", developer_token: "d", access_token: "a", conversion_actions: { Purchase: "1" } }),
-  dest("linkedin", "linkedin", { access_token: "t", conversions: { Purchase: "urn:lla:llaPartnerConversion:1" } }),
+  dest(
+    "google",
+    "google_ads",
+    {
+      customer_id: "1234567890",
+      developer_token: "d",
+      access_token: "a",
+      conversion_actions: { Purchase: "1", Lead: "2" },
+    },
+    ["Purchase", "Lead"],
+  ),
+  dest("google-purchase", "google_ads", {
+    customer_id: "1234567890",
+    developer_token: "d",
+    access_token: "a",
+    conversion_actions: { Purchase: "1" },
+  }),
+  dest("linkedin", "linkedin", {
+    access_token: "t",
+    conversions: { Purchase: "urn:lla:llaPartnerConversion:1" },
+  }),
   dest("tiktok", "tiktok", { pixel_code: "C", access_token: "t" }),
   dest("webhook", "webhook", { url: "https://h.example", secret: "0123456789abcdef" }),
   dest("elsewhere", "meta", { pixel_id: "1", access_token: "t" }, null, "ws_2"),

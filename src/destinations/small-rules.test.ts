@@ -12,7 +12,9 @@ describe("userDataAllowed", () => {
     [{ analytics: "granted" }, "denied", false],
     [null, "granted", true],
     [null, "denied", false],
-  ] as const)("%j with default %s → %s", (consent, def, out) => expect(userDataAllowed(consent, def)).toBe(out));
+  ] as const)("%j with default %s → %s", (consent, def, out) =>
+    expect(userDataAllowed(consent, def)).toBe(out),
+  );
 });
 
 describe("dedupId", () => {
@@ -24,14 +26,34 @@ describe("dedupId", () => {
 });
 
 describe("classifyStatus", () => {
-  const r = (status: number, headers: Record<string, string> = {}, text = "") => ({ kind: "response" as const, status, headers, text });
+  const r = (status: number, headers: Record<string, string> = {}, text = "") => ({
+    kind: "response" as const,
+    status,
+    headers,
+    text,
+  });
   it.each([
-    [408, "retry"], [425, "retry"], [429, "retry"], [500, "retry"], [503, "retry"],
-    [301, "failed"], [400, "failed"], [401, "failed"], [404, "failed"], [422, "failed"],
+    [408, "retry"],
+    [425, "retry"],
+    [429, "retry"],
+    [500, "retry"],
+    [503, "retry"],
+    [301, "failed"],
+    [400, "failed"],
+    [401, "failed"],
+    [404, "failed"],
+    [422, "failed"],
   ])("%i → %s", (status, kind) => expect(classifyStatus(r(status), "X", null).kind).toBe(kind));
 
   it("keeps Retry-After and an excerpt of the body", () => {
-    expect(classifyStatus(r(503, { "retry-after": "7" }, "  down\n for   maintenance "), "X", null, 0)).toEqual({ kind: "retry", code: 503, error: "X answered 503: down for maintenance", retryAfterMs: 7000 });
+    expect(
+      classifyStatus(r(503, { "retry-after": "7" }, "  down\n for   maintenance "), "X", null, 0),
+    ).toEqual({
+      kind: "retry",
+      code: 503,
+      error: "X answered 503: down for maintenance",
+      retryAfterMs: 7000,
+    });
     expect(excerpt("x".repeat(400)).length).toBe(301);
   });
 });
@@ -40,18 +62,53 @@ describe("stats", () => {
   it("takes nearest-rank percentiles", () => {
     expect(percentile([], 0.5)).toBeNull();
     expect(percentile([30, 10, 20, 40], 0.5)).toBe(20);
-    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.95)).toBe(19);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], 0.95)).toBe(
+      19,
+    );
   });
 
   it("adds up a destination's rows, zeros for one without deliveries", () => {
-    const rec = (id: string) => ({ id, workspaceId: "w", type: "meta", name: id, events: null, configEnc: "", createdAt: 0 });
-    const out = destinationStats([rec("a"), rec("b")], [
-      { destinationId: "a", status: "delivered", count: 3, latencies: [10, 20, 30], lastError: null },
-      { destinationId: "a", status: "dead", count: 1, latencies: [], lastError: "boom" },
-    ]);
+    const rec = (id: string) => ({
+      id,
+      workspaceId: "w",
+      type: "meta",
+      name: id,
+      events: null,
+      configEnc: "",
+      createdAt: 0,
+    });
+    const out = destinationStats(
+      [rec("a"), rec("b")],
+      [
+        { destinationId: "a", status: "delivered", count: 3, latencies: [10, 20, 30], lastError: null },
+        { destinationId: "a", status: "dead", count: 1, latencies: [], lastError: "boom" },
+      ],
+    );
     expect(out).toEqual([
-      { id: "a", name: "a", type: "meta", delivered: 3, failed: 0, dead: 1, pending: 0, latency_ms_p50: 20, latency_ms_p95: 30, last_error: "boom" },
-      { id: "b", name: "b", type: "meta", delivered: 0, failed: 0, dead: 0, pending: 0, latency_ms_p50: null, latency_ms_p95: null, last_error: null },
+      {
+        id: "a",
+        name: "a",
+        type: "meta",
+        delivered: 3,
+        failed: 0,
+        dead: 1,
+        pending: 0,
+        latency_ms_p50: 20,
+        latency_ms_p95: 30,
+        last_error: "boom",
+      },
+      {
+        id: "b",
+        name: "b",
+        type: "meta",
+        delivered: 0,
+        failed: 0,
+        dead: 0,
+        pending: 0,
+        latency_ms_p50: null,
+        latency_ms_p95: null,
+        last_error: null,
+      },
     ]);
   });
 });

@@ -27,7 +27,10 @@ export const ERRORS = {
   empty_batch: { status: 422, message: "The batch has no events." },
   validation_failed: { status: 422, message: "A field is invalid." },
   // 429 / 503
-  rate_limited: { status: 429, message: "Too many requests for this key; retry after the time in `Retry-After`." },
+  rate_limited: {
+    status: 429,
+    message: "Too many requests for this key; retry after the time in `Retry-After`.",
+  },
   not_ready: { status: 503, message: "The store is not reachable; retry after the time in `Retry-After`." },
   // 500: only for bugs and broken infrastructure, never for bad input
   internal_error: { status: 500, message: "Something went wrong on our side; it has been logged." },

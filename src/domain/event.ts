@@ -2,7 +2,16 @@ import type { ModelName } from "../attribution/index.js";
 
 /** The shapes an event takes on its way through the pipeline. */
 
-export const CLICK_ID_KINDS = ["click_id", "gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id"] as const;
+export const CLICK_ID_KINDS = [
+  "click_id",
+  "gclid",
+  "gbraid",
+  "wbraid",
+  "fbclid",
+  "msclkid",
+  "ttclid",
+  "li_fat_id",
+] as const;
 export type ClickIdKind = (typeof CLICK_ID_KINDS)[number];
 
 /** Kinds of identifier the identity graph links. Hashed email/phone never appear in plain text. */

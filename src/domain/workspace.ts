@@ -48,6 +48,14 @@ export function standardActions(): ConversionAction[] {
 }
 
 /** Fields a conversion action may require. */
-export const REQUIRABLE_FIELDS = ["value", "currency", "order_id", "event_id", "email", "phone", "external_id"] as const;
+export const REQUIRABLE_FIELDS = [
+  "value",
+  "currency",
+  "order_id",
+  "event_id",
+  "email",
+  "phone",
+  "external_id",
+] as const;
 
 export const ACTION_NAME = /^[A-Za-z0-9_]{1,64}$/;

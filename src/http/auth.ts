@@ -93,13 +93,20 @@ export class Auth {
       } catch {
         host = null;
       }
-      if (host !== req.headers.host) throw new HttpError("csrf_failed", "The request comes from another site.");
+      if (host !== req.headers.host)
+        throw new HttpError("csrf_failed", "The request comes from another site.");
     }
   }
 
   private limit(key: string): void {
     const wait = this.deps.limiter.take(key);
-    if (wait > 0) throw new HttpError("rate_limited", undefined, { retry_after_seconds: wait }, { "retry-after": String(wait) });
+    if (wait > 0)
+      throw new HttpError(
+        "rate_limited",
+        undefined,
+        { retry_after_seconds: wait },
+        { "retry-after": String(wait) },
+      );
   }
 
   async admin(req: FastifyRequest): Promise<Principal & { kind: "admin" }> {
@@ -112,10 +119,17 @@ export class Auth {
   async workspace(req: FastifyRequest): Promise<Workspace> {
     const p = await this.principal(req);
     if (p.kind === "secret") return p.workspace;
-    if (p.kind === "public") throw new HttpError("key_not_allowed", "A public key can only send events to /t/*; use the secret key.");
+    if (p.kind === "public")
+      throw new HttpError(
+        "key_not_allowed",
+        "A public key can only send events to /t/*; use the secret key.",
+      );
     const id = req.headers["x-tally-workspace"];
     if (typeof id !== "string" || id === "")
-      throw new HttpError("key_not_allowed", "This endpoint needs a workspace's secret key (or the admin with an X-Tally-Workspace header).");
+      throw new HttpError(
+        "key_not_allowed",
+        "This endpoint needs a workspace's secret key (or the admin with an X-Tally-Workspace header).",
+      );
     const ws = await this.deps.store.getWorkspace(id);
     if (!ws) throw new HttpError("not_found", `No workspace ${id}.`);
     return ws;
@@ -123,9 +137,13 @@ export class Auth {
 
   /** Browser collection: the public key from the query or body. */
   async publicKey(key: string | null): Promise<Workspace> {
-    if (!key) throw new HttpError("missing_key", "Send the public key as ?k=pk_… or in the body as \"k\".");
+    if (!key) throw new HttpError("missing_key", 'Send the public key as ?k=pk_… or in the body as "k".');
     const p = await this.resolveKey(key);
-    if (p.kind !== "public") throw new HttpError("key_not_allowed", "Browser collection takes the public key (pk_…), never a secret key.");
+    if (p.kind !== "public")
+      throw new HttpError(
+        "key_not_allowed",
+        "Browser collection takes the public key (pk_…), never a secret key.",
+      );
     this.limit(key);
     return p.workspace;
   }

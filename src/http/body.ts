@@ -16,7 +16,10 @@ export function parseJsonBody(buf: Buffer, maxDepth: number): unknown {
   try {
     value = JSON.parse(buf.toString("utf8"));
   } catch (err) {
-    throw new HttpError("invalid_json", `The body is not valid JSON: ${(err as Error).message.slice(0, 160)}`);
+    throw new HttpError(
+      "invalid_json",
+      `The body is not valid JSON: ${(err as Error).message.slice(0, 160)}`,
+    );
   }
   sanitize(value, maxDepth);
   return value;
@@ -28,7 +31,8 @@ function sanitize(root: unknown, maxDepth: number): void {
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
-    if (depth > maxDepth) throw new HttpError("nesting_too_deep", `The JSON body is nested deeper than ${maxDepth} levels.`);
+    if (depth > maxDepth)
+      throw new HttpError("nesting_too_deep", `The JSON body is nested deeper than ${maxDepth} levels.`);
     if (Array.isArray(v)) {
       for (const x of v) if (x !== null && typeof x === "object") stack.push([x, depth + 1]);
       continue;

@@ -3,8 +3,10 @@ import { HttpError } from "../domain/errors.js";
 import { parseTime } from "../domain/time.js";
 
 export function bodyObject(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null) throw new HttpError("invalid_body", "Send a JSON object body with `Content-Type: application/json`.");
-  if (typeof body !== "object" || Array.isArray(body)) throw new HttpError("invalid_body", "The body must be a JSON object.");
+  if (body === undefined || body === null)
+    throw new HttpError("invalid_body", "Send a JSON object body with `Content-Type: application/json`.");
+  if (typeof body !== "object" || Array.isArray(body))
+    throw new HttpError("invalid_body", "The body must be a JSON object.");
   return body as Record<string, unknown>;
 }
 
@@ -17,7 +19,8 @@ export function query(q: unknown): Record<string, string | undefined> {
   if (q && typeof q === "object") {
     for (const [k, v] of Object.entries(q as Record<string, unknown>)) {
       if (typeof v === "string") out[k] = v;
-      else if (Array.isArray(v)) throw new HttpError("invalid_query", `\`${k}\` is given more than once.`, { field: k });
+      else if (Array.isArray(v))
+        throw new HttpError("invalid_query", `\`${k}\` is given more than once.`, { field: k });
     }
   }
   return out;
@@ -27,20 +30,36 @@ export function timeParam(q: Record<string, string | undefined>, name: string): 
   const raw = q[name];
   if (raw === undefined || raw === "") return null;
   const t = parseTime(raw);
-  if (t === null) throw new HttpError("invalid_query", `\`${name}\` must be unix seconds or ISO-8601 with a zone.`, { field: name });
+  if (t === null)
+    throw new HttpError("invalid_query", `\`${name}\` must be unix seconds or ISO-8601 with a zone.`, {
+      field: name,
+    });
   return t;
 }
 
-export function intParam(q: Record<string, string | undefined>, name: string, def: number, min: number, max: number): number {
+export function intParam(
+  q: Record<string, string | undefined>,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
   const raw = q[name];
   if (raw === undefined || raw === "") return def;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new HttpError("invalid_query", `\`${name}\` must be a whole number from ${min} to ${max}.`, { field: name });
+    throw new HttpError("invalid_query", `\`${name}\` must be a whole number from ${min} to ${max}.`, {
+      field: name,
+    });
   return n;
 }
 
-export function enumParam<T extends string>(q: Record<string, string | undefined>, name: string, values: readonly T[], def: T): T {
+export function enumParam<T extends string>(
+  q: Record<string, string | undefined>,
+  name: string,
+  values: readonly T[],
+  def: T,
+): T {
   const raw = q[name];
   if (raw === undefined || raw === "") return def;
   if (!(values as readonly string[]).includes(raw))
@@ -48,10 +67,14 @@ export function enumParam<T extends string>(q: Record<string, string | undefined
   return raw as T;
 }
 
-export function rangeParams(q: Record<string, string | undefined>): { from: number | null; to: number | null } {
+export function rangeParams(q: Record<string, string | undefined>): {
+  from: number | null;
+  to: number | null;
+} {
   const from = timeParam(q, "from");
   const to = timeParam(q, "to");
-  if (from !== null && to !== null && from > to) throw new HttpError("invalid_query", "`from` must not be after `to`.", { field: "from" });
+  if (from !== null && to !== null && from > to)
+    throw new HttpError("invalid_query", "`from` must not be after `to`.", { field: "from" });
   return { from, to };
 }
 
@@ -63,7 +86,8 @@ export function decodeCursor(raw: string | undefined): { eventTime: number; id: 
   if (raw === undefined || raw === "") return null;
   try {
     const v = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(v) && typeof v[0] === "number" && typeof v[1] === "string") return { eventTime: v[0], id: v[1] };
+    if (Array.isArray(v) && typeof v[0] === "number" && typeof v[1] === "string")
+      return { eventTime: v[0], id: v[1] };
   } catch {
     // fall through
   }
@@ -71,7 +95,11 @@ export function decodeCursor(raw: string | undefined): { eventTime: number; id: 
 }
 
 /** A string field of a body: required or optional, trimmed length-checked. */
-export function stringField(b: Record<string, unknown>, name: string, opts: { required?: boolean; max?: number; pattern?: RegExp; hint?: string } = {}): string | undefined {
+export function stringField(
+  b: Record<string, unknown>,
+  name: string,
+  opts: { required?: boolean; max?: number; pattern?: RegExp; hint?: string } = {},
+): string | undefined {
   const v = b[name];
   if (v === undefined || v === null) {
     if (opts.required) throw invalid(name, `\`${name}\` is required.`);
@@ -80,7 +108,9 @@ export function stringField(b: Record<string, unknown>, name: string, opts: { re
   if (typeof v !== "string") throw invalid(name, `\`${name}\` must be a string.`);
   const s = v.trim();
   if (opts.required && s === "") throw invalid(name, `\`${name}\` must not be empty.`);
-  if (s.length > (opts.max ?? 256)) throw invalid(name, `\`${name}\` is longer than ${opts.max ?? 256} characters.`);
-  if (opts.pattern && !opts.pattern.test(s)) throw invalid(name, opts.hint ?? `\`${name}\` has an invalid format.`);
+  if (s.length > (opts.max ?? 256))
+    throw invalid(name, `\`${name}\` is longer than ${opts.max ?? 256} characters.`);
+  if (opts.pattern && !opts.pattern.test(s))
+    throw invalid(name, opts.hint ?? `\`${name}\` has an invalid format.`);
   return s;
 }

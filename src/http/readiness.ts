@@ -7,6 +7,7 @@ import type { Store } from "../storage/storage.js";
 
 export class Readiness {
   private ok = true;
+  private closingFlag = false;
   private lastError: string | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -14,6 +15,15 @@ export class Readiness {
 
   get ready(): boolean {
     return this.ok;
+  }
+
+  /** Set when shutdown starts: new requests get 503 not_ready from then on. */
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
+  markClosing(): void {
+    this.closingFlag = true;
   }
 
   get reason(): string | null {

@@ -2,7 +2,12 @@
  * buildServer(deps): the Fastify app with every route, the body parser, auth and the error
  * mapping — without listening, so tests can `inject()` and main.ts can `listen()`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from "fastify";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { ERRORS } from "../domain/errors.js";
 import { HttpError } from "../domain/errors.js";
@@ -35,7 +40,8 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // We answer requests that arrive during shutdown ourselves, with the contract's error object.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
     // Node checks header/request timeouts on this interval (30 s by default): check every
     // second so a slowloris client is cut off close to the configured time.
@@ -80,14 +86,34 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     return reply.code(500).send(new HttpError("internal_error").toBody());
   });
 
+  app.addHook("onRequest", (_req, reply, done) => {
+    if (!deps.readiness.closing) return done();
+    const e = new HttpError(
+      "not_ready",
+      "This node is shutting down; retry after the time in `Retry-After`.",
+    );
+    void reply.code(503).header("retry-after", "1").header("connection", "close").send(e.toBody());
+  });
+
   app.setNotFoundHandler((req, reply) => {
-    const e = new HttpError("route_not_found", `No endpoint ${req.method} ${req.url.split("?")[0]!.slice(0, 200)}.`);
+    const e = new HttpError(
+      "route_not_found",
+      `No endpoint ${req.method} ${req.url.split("?")[0]!.slice(0, 200)}.`,
+    );
     return reply.code(404).send(e.toBody());
   });
 
   const plugins: RoutePlugin[] = [
-    healthRoutes, sessionRoutes, workspaceRoutes, eventRoutes, collectRoutes, conversionRoutes, linkRoutes, touchRoutes,
-    metricsRoutes, erasureRoutes,
+    healthRoutes,
+    sessionRoutes,
+    workspaceRoutes,
+    eventRoutes,
+    collectRoutes,
+    conversionRoutes,
+    linkRoutes,
+    touchRoutes,
+    metricsRoutes,
+    erasureRoutes,
   ];
   for (const p of [...plugins, ...extra]) await p(app, deps);
   return app;

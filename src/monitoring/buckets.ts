@@ -11,13 +11,27 @@ export function bucketStart(ms: number, bucket: Bucket): number {
 
 export function emptyRow(start: number): MetricsRow {
   return {
-    start, received: 0, accepted: 0, conversions: 0, value: 0, duplicates: 0, rejected: 0, clicks: 0, impressions: 0,
-    latency: emptyHistogram(), pipeline: emptyHistogram(),
+    start,
+    received: 0,
+    accepted: 0,
+    conversions: 0,
+    value: 0,
+    duplicates: 0,
+    rejected: 0,
+    clicks: 0,
+    impressions: 0,
+    latency: emptyHistogram(),
+    pipeline: emptyHistogram(),
   };
 }
 
 /** Sums source rows into buckets covering [from, to), one row per bucket, in time order. */
-export function aggregateBuckets(source: Iterable<MetricsRow>, from: number, to: number, bucket: Bucket): MetricsRow[] {
+export function aggregateBuckets(
+  source: Iterable<MetricsRow>,
+  from: number,
+  to: number,
+  bucket: Bucket,
+): MetricsRow[] {
   const size = BUCKET_MS[bucket];
   const first = bucketStart(from, bucket);
   const out: MetricsRow[] = [];

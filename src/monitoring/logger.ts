@@ -9,8 +9,19 @@ export const REDACT_PATHS = [
   "req.headers.authorization",
   "req.headers.cookie",
   "req.headers['x-forwarded-for']",
-  "*.email", "*.em", "*.phone", "*.ph", "*.client_ip_address", "*.ip", "*.remoteAddress",
-  "*.access_token", "*.secret", "*.token", "*.developer_token", "*.client_secret", "*.refresh_token",
+  "*.email",
+  "*.em",
+  "*.phone",
+  "*.ph",
+  "*.client_ip_address",
+  "*.ip",
+  "*.remoteAddress",
+  "*.access_token",
+  "*.secret",
+  "*.token",
+  "*.developer_token",
+  "*.client_secret",
+  "*.refresh_token",
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -20,7 +31,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: "tally" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       serializers: {
-        req: (req: { method?: string; url?: string }) => ({ method: req.method, path: req.url?.split("?")[0] }),
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          path: req.url?.split("?")[0],
+        }),
       },
     },
     destination,

@@ -15,8 +15,18 @@ export function createPromMetrics(): PromMetrics {
   collectDefaultMetrics({ register: registry, prefix: "tally_" });
   return {
     registry,
-    events: new Counter({ name: "tally_events_total", help: "Events received, by outcome.", labelNames: ["status", "source"], registers: [registry] }),
-    touches: new Counter({ name: "tally_touches_total", help: "Clicks and impressions recorded.", labelNames: ["kind", "status"], registers: [registry] }),
+    events: new Counter({
+      name: "tally_events_total",
+      help: "Events received, by outcome.",
+      labelNames: ["status", "source"],
+      registers: [registry],
+    }),
+    touches: new Counter({
+      name: "tally_touches_total",
+      help: "Clicks and impressions recorded.",
+      labelNames: ["kind", "status"],
+      registers: [registry],
+    }),
     ingestSeconds: new Histogram({
       name: "tally_ingest_seconds",
       help: "Time from request parsed to durable acknowledgement.",
@@ -24,7 +34,16 @@ export function createPromMetrics(): PromMetrics {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    liveSubscribers: new Gauge({ name: "tally_live_subscribers", help: "Open live-feed connections.", registers: [registry] }),
-    deliveries: new Counter({ name: "tally_deliveries_total", help: "Destination delivery outcomes.", labelNames: ["type", "status"], registers: [registry] }),
+    liveSubscribers: new Gauge({
+      name: "tally_live_subscribers",
+      help: "Open live-feed connections.",
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: "tally_deliveries_total",
+      help: "Destination delivery outcomes.",
+      labelNames: ["type", "status"],
+      registers: [registry],
+    }),
   };
 }

@@ -32,7 +32,9 @@ export interface DedupKeys {
  * `o|` marks an order id claimed by an event without event_id, `x|` one claimed by an event
  * with one. Test events live in their own namespace so they never shadow real ones.
  */
-export function dedupKeys(ev: Pick<NormalizedEvent, "eventName" | "eventId" | "orderId" | "testEventCode">): DedupKeys {
+export function dedupKeys(
+  ev: Pick<NormalizedEvent, "eventName" | "eventId" | "orderId" | "testEventCode">,
+): DedupKeys {
   const ns = ev.testEventCode === null ? "" : "t";
   const name = ev.eventName;
   if (ev.eventId !== null) {
@@ -64,7 +66,8 @@ export class RollupAccumulator {
       this.map.set(key, d);
     }
     for (const [k, v] of Object.entries(delta) as [keyof typeof delta, number | number[] | undefined][]) {
-      if (typeof v === "number") (d as unknown as Record<string, number>)[k] = ((d as unknown as Record<string, number>)[k] ?? 0) + v;
+      if (typeof v === "number")
+        (d as unknown as Record<string, number>)[k] = ((d as unknown as Record<string, number>)[k] ?? 0) + v;
     }
   }
 
@@ -111,6 +114,9 @@ export async function commitEventItems(
     if (keys.lookup.length > 0) {
       const original = await tx.findDedup(ws, keys.lookup, since);
       if (original !== null) {
+        // The duplicate's own keys point at the original too: a later copy that matches only
+        // this duplicate (say by its event_id) is a duplicate of the same order.
+        await tx.claimDedup(ws, keys.claim, original, ev.receivedAt, since);
         outcomes.push({ status: "duplicate", id: original });
         if (!isTest) rollups.add(ws, ev.receivedAt, { duplicates: 1 });
         continue;
@@ -132,7 +138,13 @@ export async function commitEventItems(
       credits = emptyCredits();
       if (person !== null) {
         const lookback = Math.max(item.windows.clickWindowDays, item.windows.viewWindowDays) * DAY_MS;
-        const touches = await tx.touchesOf(ws, person, ev.eventTime - lookback, ev.eventTime, ATTRIBUTION_TOUCH_LIMIT);
+        const touches = await tx.touchesOf(
+          ws,
+          person,
+          ev.eventTime - lookback,
+          ev.eventTime,
+          ATTRIBUTION_TOUCH_LIMIT,
+        );
         if (touches.length > 0) {
           const all = attributeAll(touches, ev.eventTime, item.windows);
           for (const m of MODELS) {
@@ -152,7 +164,9 @@ export async function commitEventItems(
     await tx.insertEvent(ev, credits);
     if (item.destinations.length > 0) await tx.insertDeliveries(ws, ev.id, item.destinations, ev.receivedAt);
 
-    outcomes.push(credits ? { status: "accepted", id: ev.id, attribution: credits } : { status: "accepted", id: ev.id });
+    outcomes.push(
+      credits ? { status: "accepted", id: ev.id, attribution: credits } : { status: "accepted", id: ev.id },
+    );
     if (!isTest) {
       const inCurrency = ev.value !== null && (ev.currency === null || ev.currency === opts.currencyOf(ws));
       rollups.add(ws, ev.receivedAt, {
@@ -175,7 +189,8 @@ export async function commitTouchItems(
   for (const touch of touches) {
     const person = await tx.linkIdentifiers(workspaceId, touch.identifiers);
     const res = await tx.insertTouch(workspaceId, touch, person, receivedAt);
-    if (res.status === "accepted") rollups.add(workspaceId, receivedAt, touch.kind === "click" ? { clicks: 1 } : { impressions: 1 });
+    if (res.status === "accepted")
+      rollups.add(workspaceId, receivedAt, touch.kind === "click" ? { clicks: 1 } : { impressions: 1 });
     out.push(res);
   }
   return out;

@@ -105,11 +105,18 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         continue;
       }
       const ev = normalizeEvent(v.value, nctx);
-      if (ev.touch?.clickId?.startsWith("click_id:")) await deps.links.fillTouch(ev.touch, ev.user.click_id ?? "");
+      if (
+        ev.touch?.clickId?.startsWith("click_id:") &&
+        !(await deps.links.fillTouch(ws.id, ev.touch, ev.user.click_id ?? ""))
+      ) {
+        ev.touch = null;
+      }
       const action = v.value.action;
       items.push({
         event: ev,
-        windows: action ? { clickWindowDays: action.clickWindowDays, viewWindowDays: action.viewWindowDays } : null,
+        windows: action
+          ? { clickWindowDays: action.clickWindowDays, viewWindowDays: action.viewWindowDays }
+          : null,
         destinations: action ? deps.routeDestinations(ws.id, ev.eventName, isTest) : [],
       });
       itemIndex.push(i);
@@ -128,12 +135,26 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
       const ev = items[k]!.event;
       if (o.status === "accepted") accepted++;
       else duplicates++;
-      results[i] = { index: i, status: o.status, id: o.id, ...(ev.warnings.length ? { warnings: ev.warnings } : {}) };
-      if (isTest) testMessages.push(testMessage(ws.id, receivedAt, o.status, o.id, req.testEventCode, req.events[i], null, ev));
+      results[i] = {
+        index: i,
+        status: o.status,
+        id: o.id,
+        ...(ev.warnings.length ? { warnings: ev.warnings } : {}),
+      };
+      if (isTest)
+        testMessages.push(
+          testMessage(ws.id, receivedAt, o.status, o.id, req.testEventCode, req.events[i], null, ev),
+        );
     });
 
     setImmediate(() => publish(items, outcomes, testMessages));
-    return { received: req.events.length, accepted, duplicates, rejected: req.events.length - accepted - duplicates, results };
+    return {
+      received: req.events.length,
+      accepted,
+      duplicates,
+      rejected: req.events.length - accepted - duplicates,
+      results,
+    };
   }
 
   function publish(items: CommitItem[], outcomes: CommitOutcome[], tests: TestEventMessage[]): void {
@@ -171,7 +192,9 @@ function testMessage(
   error: TestEventMessage["error"],
   ev?: NormalizedEvent,
 ): TestEventMessage {
-  const name = ev?.eventName ?? (typeof raw === "object" && raw !== null ? (raw as { event_name?: unknown }).event_name : null);
+  const name =
+    ev?.eventName ??
+    (typeof raw === "object" && raw !== null ? (raw as { event_name?: unknown }).event_name : null);
   return {
     type: "test_event",
     workspaceId,

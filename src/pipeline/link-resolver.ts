@@ -29,15 +29,18 @@ export class LinkResolver {
     return m ? `lnk_${m[1]}` : null;
   }
 
-  async fillTouch(touch: TouchInput, clickId: string): Promise<void> {
+  /**
+   * Gives a landing PageView's Tally click the link's platform, campaign and ad. False when the
+   * click id names no link of this workspace: such a touch would credit nothing real (and a
+   * link of another workspace must never leak its names here), so the caller drops it.
+   */
+  async fillTouch(workspaceId: string, touch: TouchInput, clickId: string): Promise<boolean> {
     const id = LinkResolver.linkIdOf(clickId);
     const link = id ? await this.get(id) : null;
-    if (link) {
-      touch.platform = link.platform;
-      touch.campaign = link.campaign;
-      touch.ad = link.ad;
-    } else {
-      touch.platform = touch.campaign ? touch.platform : "tally";
-    }
+    if (!link || link.workspaceId !== workspaceId) return false;
+    touch.platform = link.platform;
+    touch.campaign = link.campaign;
+    touch.ad = link.ad;
+    return true;
   }
 }

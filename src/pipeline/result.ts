@@ -12,5 +12,10 @@ export type StepResult<T> = { ok: true; value: T } | Rejection;
 export const ok = <T>(value: T): StepResult<T> => ({ ok: true, value });
 
 export function reject(code: EventErrorCode, field?: string, message?: string): Rejection {
-  return { ok: false, code, message: message ?? (field ? `${EVENT_ERRORS[code]} (${field})` : EVENT_ERRORS[code]), ...(field ? { field } : {}) };
+  return {
+    ok: false,
+    code,
+    message: message ?? (field ? `${EVENT_ERRORS[code]} (${field})` : EVENT_ERRORS[code]),
+    ...(field ? { field } : {}),
+  };
 }

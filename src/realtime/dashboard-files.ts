@@ -43,12 +43,20 @@ export function dashboardRoutes(app: FastifyInstance, publicDir: string): void {
     try {
       st = await stat(path);
     } catch {
-      throw new HttpError("not_found", "The dashboard is not built yet: run `npm run build` (or `npm start`, which builds it).");
+      throw new HttpError(
+        "not_found",
+        "The dashboard is not built yet: run `npm run build` (or `npm start`, which builds it).",
+      );
     }
     const hit = cache.get(name);
     if (hit && hit.mtimeMs === st.mtimeMs) return hit;
     const body = await readFile(path);
-    const file = { mtimeMs: st.mtimeMs, body, gzip: gzipSync(body), etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+    const file = {
+      mtimeMs: st.mtimeMs,
+      body,
+      gzip: gzipSync(body),
+      etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+    };
     cache.set(name, file);
     return file;
   }
@@ -65,7 +73,8 @@ export function dashboardRoutes(app: FastifyInstance, publicDir: string): void {
       .header("etag", f.etag)
       .header("vary", "accept-encoding");
     if (req.headers["if-none-match"] === f.etag) return reply.code(304).send();
-    if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) return reply.header("content-encoding", "gzip").send(f.gzip);
+    if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? ""))
+      return reply.header("content-encoding", "gzip").send(f.gzip);
     return reply.send(f.body);
   }
 

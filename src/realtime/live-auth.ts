@@ -22,7 +22,10 @@ export const LIVE_SUBPROTOCOL = "tally";
 /** The key carried in `Sec-WebSocket-Protocol: tally, <key>`, if any. */
 export function protocolKey(header: string | string[] | undefined): string | null {
   if (typeof header !== "string") return null;
-  const parts = header.split(",").map((p) => p.trim()).filter(Boolean);
+  const parts = header
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.includes(LIVE_SUBPROTOCOL)) return null;
   return parts.find((p) => p !== LIVE_SUBPROTOCOL) ?? null;
 }
@@ -37,22 +40,35 @@ export function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
-export async function authorizeLive(req: FastifyRequest, deps: Pick<AppDeps, "auth" | "store">): Promise<LiveScope> {
+export async function authorizeLive(
+  req: FastifyRequest,
+  deps: Pick<AppDeps, "auth" | "store">,
+): Promise<LiveScope> {
   const q = query(req.query);
   const key = q.token || protocolKey(req.headers["sec-websocket-protocol"]) || bearer(req);
   const p = await deps.auth.principal(req, key);
   const asked = q.workspace || null;
 
-  if (p.kind === "public") throw new HttpError("key_not_allowed", "A public key cannot read the live feed; use the secret key.");
+  if (p.kind === "public")
+    throw new HttpError("key_not_allowed", "A public key cannot read the live feed; use the secret key.");
   if (p.kind === "secret") {
-    if (asked !== null && asked !== p.workspace.id) throw new HttpError("key_not_allowed", "This key belongs to another workspace.");
+    if (asked !== null && asked !== p.workspace.id)
+      throw new HttpError("key_not_allowed", "This key belongs to another workspace.");
     return p.workspace.id;
   }
   if (p.session && !sameOrigin(req))
-    throw new HttpError("csrf_failed", "A dashboard session may open the live feed only from the dashboard's own page (Origin must match Host).");
+    throw new HttpError(
+      "csrf_failed",
+      "A dashboard session may open the live feed only from the dashboard's own page (Origin must match Host).",
+    );
   if (asked === null)
-    throw new HttpError("key_not_allowed", "Name the workspace to watch: ?workspace=<id> (or ?workspace=* for all of them).", { field: "workspace" });
+    throw new HttpError(
+      "key_not_allowed",
+      "Name the workspace to watch: ?workspace=<id> (or ?workspace=* for all of them).",
+      { field: "workspace" },
+    );
   if (asked === ALL_WORKSPACES) return ALL_WORKSPACES;
-  if (!(await deps.store.getWorkspace(asked))) throw new HttpError("not_found", `No workspace ${asked.slice(0, 64)}.`);
+  if (!(await deps.store.getWorkspace(asked)))
+    throw new HttpError("not_found", `No workspace ${asked.slice(0, 64)}.`);
   return asked;
 }

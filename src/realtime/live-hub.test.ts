@@ -24,7 +24,10 @@ class FakeSocket implements LiveSocket {
   }
 }
 
-const alert = (ws: string, n: number): WireMessage => ({ type: "alert", data: { workspace_id: ws, at: "2026-01-01T00:00:00.000Z", rule: "r", message: String(n) } });
+const alert = (ws: string, n: number): WireMessage => ({
+  type: "alert",
+  data: { workspace_id: ws, at: "2026-01-01T00:00:00.000Z", rule: "r", message: String(n) },
+});
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe("LiveHub", () => {
@@ -38,7 +41,10 @@ describe("LiveHub", () => {
     hub.add(ALL_WORKSPACES, all);
     hub.broadcast("ws_a", alert("ws_a", 1), true);
     hub.broadcast("ws_a", alert("ws_a", 2));
-    expect(a.sent.map((m) => (JSON.parse(m) as { data: { message: string } }).data.message)).toEqual(["1", "2"]);
+    expect(a.sent.map((m) => (JSON.parse(m) as { data: { message: string } }).data.message)).toEqual([
+      "1",
+      "2",
+    ]);
     expect(b.sent).toEqual([]);
     expect(all.sent).toHaveLength(1);
     expect(hub.workspaces().sort()).toEqual(["ws_a", "ws_b"]);

@@ -41,7 +41,10 @@ export interface LiveOptions {
 export function createLive(opts: LiveOptions = {}): Live {
   const metricsIntervalMs = opts.metricsIntervalMs ?? 1000;
   const heartbeatMs = opts.heartbeatMs ?? 30_000;
-  const ring = new TestEventRing({ maxPerWorkspace: opts.testEventsPerWorkspace ?? 500, maxAgeMs: opts.testEventsMaxAgeMs ?? HOUR_MS });
+  const ring = new TestEventRing({
+    maxPerWorkspace: opts.testEventsPerWorkspace ?? 500,
+    maxAgeMs: opts.testEventsMaxAgeMs ?? HOUR_MS,
+  });
   const scopes = new WeakMap<FastifyRequest, LiveScope>();
   const sockets = new Map<WebSocket, { alive: boolean }>();
   let deps: AppDeps | null = null;
@@ -54,7 +57,8 @@ export function createLive(opts: LiveOptions = {}): Live {
     if (!hub) return;
     switch (m.type) {
       case "conversion":
-        if (hub.listening(m.workspaceId, true)) hub.broadcast(m.workspaceId, { type: "conversion", data: conversionData(m, Date.now()) }, true);
+        if (hub.listening(m.workspaceId, true))
+          hub.broadcast(m.workspaceId, { type: "conversion", data: conversionData(m, Date.now()) }, true);
         return;
       case "test_event": {
         const data = testEventData(m);
@@ -72,7 +76,10 @@ export function createLive(opts: LiveOptions = {}): Live {
     const now = Date.now();
     const hourStart = now - (now % HOUR_MS);
     const [row] = await d.store.metrics(workspaceId, hourStart, now + 1, "hour");
-    return { type: "metrics", data: { workspace_id: workspaceId, ...metricsJson(row ?? emptyRow(hourStart)) } };
+    return {
+      type: "metrics",
+      data: { workspace_id: workspaceId, ...metricsJson(row ?? emptyRow(hourStart)) },
+    };
   }
 
   let ticking = false;
@@ -130,7 +137,9 @@ export function createLive(opts: LiveOptions = {}): Live {
         .then((m) => {
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
         })
-        .catch((err: unknown) => d.logger.warn({ err: { message: (err as Error).message } }, "live metrics failed"));
+        .catch((err: unknown) =>
+          d.logger.warn({ err: { message: (err as Error).message } }, "live metrics failed"),
+        );
     }
   }
 
@@ -144,7 +153,8 @@ export function createLive(opts: LiveOptions = {}): Live {
       await app.register(websocket, {
         options: {
           maxPayload: 4096, // subscribers only listen
-          handleProtocols: (protocols: Set<string>) => (protocols.has(LIVE_SUBPROTOCOL) ? LIVE_SUBPROTOCOL : false),
+          handleProtocols: (protocols: Set<string>) =>
+            protocols.has(LIVE_SUBPROTOCOL) ? LIVE_SUBPROTOCOL : false,
         },
       });
       app.get(

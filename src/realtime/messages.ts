@@ -59,7 +59,13 @@ export type WireMessage =
 /** Received payloads above this size are replaced by a preview: the view is for reading, not archiving. */
 export const MAX_RECEIVED_JSON_CHARS = 16_384;
 
-const touchJson = (t: CreditRow): WireTouch => ({ platform: t.platform, campaign: t.campaign, ad: t.ad, time: isoTime(t.time), credit: t.credit });
+const touchJson = (t: CreditRow): WireTouch => ({
+  platform: t.platform,
+  campaign: t.campaign,
+  ad: t.ad,
+  time: isoTime(t.time),
+  credit: t.credit,
+});
 
 export function conversionData(m: ConversionMessage, publishedAt: number): WireConversion {
   const all = {} as Record<ModelName, WireTouch[]>;

@@ -3,8 +3,14 @@ import type { WireTestEvent } from "./messages.js";
 import { TestEventRing } from "./test-event-ring.js";
 
 const ev = (n: number): WireTestEvent => ({
-  workspace_id: "ws_a", id: null, status: "rejected", test_event_code: null, event_name: `E${n}`,
-  received_at: new Date(n).toISOString(), received: {}, error: { code: "missing_field", message: "m" },
+  workspace_id: "ws_a",
+  id: null,
+  status: "rejected",
+  test_event_code: null,
+  event_name: `E${n}`,
+  received_at: new Date(n).toISOString(),
+  received: {},
+  error: { code: "missing_field", message: "m" },
 });
 
 describe("TestEventRing", () => {

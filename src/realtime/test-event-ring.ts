@@ -32,7 +32,8 @@ export class TestEventRing {
     }
     list.push({ at, data });
     // Trimming in chunks keeps `add` O(1) amortised instead of shifting on every event.
-    if (list.length > this.opts.maxPerWorkspace * 1.25) list.splice(0, list.length - this.opts.maxPerWorkspace);
+    if (list.length > this.opts.maxPerWorkspace * 1.25)
+      list.splice(0, list.length - this.opts.maxPerWorkspace);
   }
 
   /** Newest first, at most `maxPerWorkspace`, none older than `maxAgeMs`. */
@@ -47,7 +48,10 @@ export class TestEventRing {
       this.byWorkspace.delete(workspaceId);
       return [];
     }
-    return list.slice(-this.opts.maxPerWorkspace).reverse().map((e) => e.data);
+    return list
+      .slice(-this.opts.maxPerWorkspace)
+      .reverse()
+      .map((e) => e.data);
   }
 
   /** Drops what has aged out everywhere (called now and then so idle workspaces free memory). */

@@ -12,7 +12,8 @@ export interface Cipher {
 
 export function createCipher(keyHex: string): Cipher {
   const raw = Buffer.from(keyHex, "hex");
-  if (raw.length !== 32 || !/^[0-9a-fA-F]{64}$/.test(keyHex)) throw new Error("the encryption key must be 32 bytes (64 hex characters)");
+  if (raw.length !== 32 || !/^[0-9a-fA-F]{64}$/.test(keyHex))
+    throw new Error("the encryption key must be 32 bytes (64 hex characters)");
   // One KeyObject: building key material on every call costs ~20 µs on the forwarding path.
   const key = createSecretKey(raw);
   return {

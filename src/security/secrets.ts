@@ -14,13 +14,21 @@ function readOrCreate(file: string, make: () => string): { value: string; create
   return { value, created: true };
 }
 
-export function loadSecrets(dataDir: string, adminToken: string | null, encryptionKey: string | null): {
+export function loadSecrets(
+  dataDir: string,
+  adminToken: string | null,
+  encryptionKey: string | null,
+): {
   adminToken: string;
   adminTokenCreated: boolean;
   encryptionKey: string;
 } {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const admin = adminToken ? { value: adminToken, created: false } : readOrCreate(join(dataDir, "admin-token"), () => `adm_${randomBytes(32).toString("base64url")}`);
-  const key = encryptionKey ?? readOrCreate(join(dataDir, "encryption.key"), () => randomBytes(32).toString("hex")).value;
+  const admin = adminToken
+    ? { value: adminToken, created: false }
+    : readOrCreate(join(dataDir, "admin-token"), () => `adm_${randomBytes(32).toString("base64url")}`);
+  const key =
+    encryptionKey ??
+    readOrCreate(join(dataDir, "encryption.key"), () => randomBytes(32).toString("hex")).value;
   return { adminToken: admin.value, adminTokenCreated: admin.created, encryptionKey: key };
 }

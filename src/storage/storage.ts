@@ -15,7 +15,15 @@
  * const outcomes = await store.commitEvents([event]); // [{ status: "accepted", id: "evt_…" }]
  */
 import type { ModelName, GroupBy } from "../attribution/index.js";
-import type { CommitOutcome, CreditRow, Identifier, NormalizedEvent, TouchInput, HashedUserData, Consent } from "../domain/event.js";
+import type {
+  CommitOutcome,
+  CreditRow,
+  Identifier,
+  NormalizedEvent,
+  TouchInput,
+  HashedUserData,
+  Consent,
+} from "../domain/event.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -223,14 +231,36 @@ export interface CommitTx {
   /** The first live dedup key among `keys` (received at or after `since`), with its event. */
   findDedup(workspaceId: string, keys: string[], since: number): MaybePromise<string | null>;
   /** Claims keys for `eventRef`; keys older than `since` are replaced. Existing live keys are kept. */
-  claimDedup(workspaceId: string, keys: string[], eventRef: string, receivedAt: number, since: number): MaybePromise<void>;
+  claimDedup(
+    workspaceId: string,
+    keys: string[],
+    eventRef: string,
+    receivedAt: number,
+    since: number,
+  ): MaybePromise<void>;
   /** Links the identifiers (transitively) and returns the person they belong to (null for none). */
   linkIdentifiers(workspaceId: string, identifiers: Identifier[]): MaybePromise<string | null>;
-  touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): MaybePromise<StoredTouch[]>;
+  touchesOf(
+    workspaceId: string,
+    person: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): MaybePromise<StoredTouch[]>;
   /** Inserts a touch unless its touch_id or click id is already known; returns the outcome. */
-  insertTouch(workspaceId: string, touch: TouchInput, person: string | null, receivedAt: number): MaybePromise<TouchOutcome>;
+  insertTouch(
+    workspaceId: string,
+    touch: TouchInput,
+    person: string | null,
+    receivedAt: number,
+  ): MaybePromise<TouchOutcome>;
   insertEvent(event: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): MaybePromise<void>;
-  insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): MaybePromise<void>;
+  insertDeliveries(
+    workspaceId: string,
+    eventRef: string,
+    destinationIds: string[],
+    now: number,
+  ): MaybePromise<void>;
   addRollups(deltas: RollupDelta[]): MaybePromise<void>;
 }
 
@@ -248,7 +278,9 @@ export interface Store {
   getWorkspace(id: string): Promise<Workspace | null>;
   findWorkspaceByPublicKey(publicKey: string): Promise<Workspace | null>;
   /** Looks up by the secret key's hash; the caller compares in constant time. */
-  findWorkspaceBySecretHash(secretKeyHash: string): Promise<{ workspace: Workspace; secretKeyHash: string } | null>;
+  findWorkspaceBySecretHash(
+    secretKeyHash: string,
+  ): Promise<{ workspace: Workspace; secretKeyHash: string } | null>;
   updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null>;
   listConversionActions(workspaceId: string): Promise<ConversionAction[]>;
   upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction>;
@@ -256,7 +288,12 @@ export interface Store {
   /** Dedup → identify → attribute → persist (+ outbox, rollups), one transaction, durable on resolve. */
   commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]>;
   /** Records clicks/impressions (imports, links, PageViews), durable on resolve. */
-  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]>;
+  commitTouches(
+    workspaceId: string,
+    touches: TouchInput[],
+    receivedAt: number,
+    rollups: RollupDelta[],
+  ): Promise<TouchOutcome[]>;
   /** Rollups that are not tied to a stored row (rejected events, latency), batched. */
   addRollups(deltas: RollupDelta[]): Promise<void>;
 
@@ -267,18 +304,48 @@ export interface Store {
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
   /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
-  reattribute(workspaceId: string | null, from: number, to: number, windowsOf: (workspaceId: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>): Promise<number>;
+  reattribute(
+    workspaceId: string | null,
+    from: number,
+    to: number,
+    windowsOf: (
+      workspaceId: string,
+      eventName: string,
+    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+  ): Promise<number>;
 
   createDestination(d: DestinationRecord): Promise<DestinationRecord>;
   listDestinations(workspaceId: string | null): Promise<DestinationRecord[]>;
   getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null>;
   deleteDestination(workspaceId: string, id: string): Promise<boolean>;
   /** Claims up to `limit` due deliveries of one destination under a lease owned by `owner`. */
-  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]>;
+  claimDeliveries(
+    destinationId: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    owner: string,
+  ): Promise<DeliveryJob[]>;
   completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void>;
-  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]>;
+  listDeliveries(
+    workspaceId: string,
+    destinationId: string,
+    status: DeliveryStatus | null,
+    limit: number,
+  ): Promise<DeliveryRow[]>;
   replayDead(workspaceId: string, destinationId: string, now: number): Promise<number>;
-  deliveryStats(workspaceId: string, since: number): Promise<{ destinationId: string; status: DeliveryStatus; count: number; latencies: number[]; lastError: string | null }[]>;
+  deliveryStats(
+    workspaceId: string,
+    since: number,
+  ): Promise<
+    {
+      destinationId: string;
+      status: DeliveryStatus;
+      count: number;
+      latencies: number[];
+      lastError: string | null;
+    }[]
+  >;
 
   /** Erases every identifier linked to the person, and the links; returns how many identifiers. */
   erase(workspaceId: string, identifiers: Identifier[]): Promise<number>;

@@ -26,7 +26,12 @@ interface Backend {
 
 async function makeSqlite(): Promise<Backend> {
   const dir = mkdtempSync(join(tmpdir(), "tally-contract-"));
-  const store = new SqliteStore({ path: join(dir, "tally.db"), synchronous: "normal", dedupWindowMs: WINDOW, maxGroupWeight: 5000 });
+  const store = new SqliteStore({
+    path: join(dir, "tally.db"),
+    synchronous: "normal",
+    dedupWindowMs: WINDOW,
+    maxGroupWeight: 5000,
+  });
   await store.init();
   return {
     store,
@@ -56,7 +61,10 @@ const pgUp = await postgresAvailable("the PostgreSQL half of the storage contrac
 
 const NOW = Date.now();
 
-function event(ws: string, o: Partial<NormalizedEvent> & { ids?: [Identifier["kind"], string][] } = {}): NormalizedEvent {
+function event(
+  ws: string,
+  o: Partial<NormalizedEvent> & { ids?: [Identifier["kind"], string][] } = {},
+): NormalizedEvent {
   const { ids, ...rest } = o;
   return {
     id: newId("evt"),
@@ -91,7 +99,13 @@ const item = (ev: NormalizedEvent, destinations: string[] = []): CommitItem => (
 function touch(o: Partial<TouchInput> & { ids?: [Identifier["kind"], string][] } = {}): TouchInput {
   const { ids, ...rest } = o;
   return {
-    kind: "click", time: NOW - HOUR_MS, platform: "google", campaign: "spring", ad: null, touchId: null, clickId: null,
+    kind: "click",
+    time: NOW - HOUR_MS,
+    platform: "google",
+    campaign: "spring",
+    ad: null,
+    touchId: null,
+    clickId: null,
     identifiers: (ids ?? []).map(([kind, value]) => ({ kind, value })),
     ...rest,
   };
@@ -128,11 +142,26 @@ describe.each([
     describe("workspaces and keys", () => {
       it("finds a workspace by id, public key and secret key hash, and nothing for unknown keys", async () => {
         const secretKeyHash = "a".repeat(64);
-        const ws = await store.createWorkspace({ name: "Keys", currency: "EUR", timezone: "Europe/Paris" }, { publicKey: "pk_keys_1", secretKeyHash }, standardActions());
-        expect(ws).toMatchObject({ name: "Keys", currency: "EUR", timezone: "Europe/Paris", publicKey: "pk_keys_1", allowedOrigins: [], consentDefault: "denied", defaultCountry: null });
+        const ws = await store.createWorkspace(
+          { name: "Keys", currency: "EUR", timezone: "Europe/Paris" },
+          { publicKey: "pk_keys_1", secretKeyHash },
+          standardActions(),
+        );
+        expect(ws).toMatchObject({
+          name: "Keys",
+          currency: "EUR",
+          timezone: "Europe/Paris",
+          publicKey: "pk_keys_1",
+          allowedOrigins: [],
+          consentDefault: "denied",
+          defaultCountry: null,
+        });
         expect(await store.getWorkspace(ws.id)).toEqual(ws);
         expect(await store.findWorkspaceByPublicKey("pk_keys_1")).toEqual(ws);
-        expect(await store.findWorkspaceBySecretHash(secretKeyHash)).toEqual({ workspace: ws, secretKeyHash });
+        expect(await store.findWorkspaceBySecretHash(secretKeyHash)).toEqual({
+          workspace: ws,
+          secretKeyHash,
+        });
         expect(await store.findWorkspaceByPublicKey("pk_nope")).toBeNull();
         expect(await store.findWorkspaceBySecretHash("b".repeat(64))).toBeNull();
         expect(await store.getWorkspace("ws_nope")).toBeNull();
@@ -141,8 +170,18 @@ describe.each([
 
       it("updates settings and leaves the rest alone", async () => {
         const ws = await workspace();
-        const up = await store.updateWorkspace(ws.id, { allowedOrigins: ["https://shop.example"], consentDefault: "granted", defaultCountry: "FR" });
-        expect(up).toMatchObject({ name: ws.name, currency: "USD", allowedOrigins: ["https://shop.example"], consentDefault: "granted", defaultCountry: "FR" });
+        const up = await store.updateWorkspace(ws.id, {
+          allowedOrigins: ["https://shop.example"],
+          consentDefault: "granted",
+          defaultCountry: "FR",
+        });
+        expect(up).toMatchObject({
+          name: ws.name,
+          currency: "USD",
+          allowedOrigins: ["https://shop.example"],
+          consentDefault: "granted",
+          defaultCountry: "FR",
+        });
         expect(await store.getWorkspace(ws.id)).toEqual(up);
         expect(await store.updateWorkspace("ws_nope", { name: "x" })).toBeNull();
       });
@@ -153,14 +192,29 @@ describe.each([
         const ws = await workspace();
         const names = (await store.listConversionActions(ws.id)).map((a) => a.name);
         expect(names).toEqual(standardActions().map((a) => a.name));
-        await store.upsertConversionAction(ws.id, { name: "Lead", required: ["email"], clickWindowDays: 7, viewWindowDays: 0 });
-        await store.upsertConversionAction(ws.id, { name: "Demo_Booked", required: [], clickWindowDays: 14, viewWindowDays: 1 });
+        await store.upsertConversionAction(ws.id, {
+          name: "Lead",
+          required: ["email"],
+          clickWindowDays: 7,
+          viewWindowDays: 0,
+        });
+        await store.upsertConversionAction(ws.id, {
+          name: "Demo_Booked",
+          required: [],
+          clickWindowDays: 14,
+          viewWindowDays: 1,
+        });
         const after = await store.listConversionActions(ws.id);
         // Both backends order by created_at, and the standard actions take now + i: an action
         // added within those milliseconds may sort among them, so only its presence is checked.
         expect(after.map((a) => a.name).filter((n) => n !== "Demo_Booked")).toEqual(names);
         expect(after.map((a) => a.name)).toContain("Demo_Booked");
-        expect(after.find((a) => a.name === "Lead")).toEqual({ name: "Lead", required: ["email"], clickWindowDays: 7, viewWindowDays: 0 });
+        expect(after.find((a) => a.name === "Lead")).toEqual({
+          name: "Lead",
+          required: ["email"],
+          clickWindowDays: 7,
+          viewWindowDays: 0,
+        });
         expect(after.find((a) => a.name === "Purchase")?.required).toEqual(["value", "currency"]);
       });
     });
@@ -198,17 +252,28 @@ describe.each([
         const ws = await workspace();
         const a = event(ws.id, { eventId: "e1", orderId: "o9" });
         await commit(item(a));
-        expect((await commit(item(event(ws.id, { eventId: "e2", orderId: "o9" }))))[0]!.status).toBe("accepted");
-        expect(await commit(item(event(ws.id, { orderId: "o9" })))).toEqual([{ status: "duplicate", id: a.id }]);
+        expect((await commit(item(event(ws.id, { eventId: "e2", orderId: "o9" }))))[0]!.status).toBe(
+          "accepted",
+        );
+        expect(await commit(item(event(ws.id, { orderId: "o9" })))).toEqual([
+          { status: "duplicate", id: a.id },
+        ]);
       });
 
       it("dedups within one call and across calls of one group", async () => {
         const ws = await workspace();
         const a = event(ws.id, { eventId: "same" });
-        const out = await commit(item(a), item(event(ws.id, { eventId: "same" })), item(event(ws.id, { orderId: "x" })), item(event(ws.id, { orderId: "x" })));
+        const out = await commit(
+          item(a),
+          item(event(ws.id, { eventId: "same" })),
+          item(event(ws.id, { orderId: "x" })),
+          item(event(ws.id, { orderId: "x" })),
+        );
         expect(statuses(out)).toEqual(["accepted", "duplicate", "accepted", "duplicate"]);
         expect(out[1]!.id).toBe(a.id);
-        const racing = await Promise.all([1, 2, 3, 4].map(() => commit(item(event(ws.id, { eventId: "race" })))));
+        const racing = await Promise.all(
+          [1, 2, 3, 4].map(() => commit(item(event(ws.id, { eventId: "race" })))),
+        );
         expect(racing.flat().filter((o) => o.status === "accepted")).toHaveLength(1);
       });
 
@@ -219,14 +284,26 @@ describe.each([
         const clash = event(ws.id, { eventId: "clash", id: taken.id }); // same primary key: the insert fails
         const ok1 = event(ws.id, { eventId: "ok-1", ids: [["anonymous_id", "sink-1"]] });
         const ok2 = event(ws.id, { eventId: "ok-2" });
-        const [r1, r2, r3] = await Promise.allSettled([commit(item(ok1)), commit(item(clash)), commit(item(ok2))]);
+        const [r1, r2, r3] = await Promise.allSettled([
+          commit(item(ok1)),
+          commit(item(clash)),
+          commit(item(ok2)),
+        ]);
         expect(r1).toMatchObject({ status: "fulfilled", value: [{ status: "accepted", id: ok1.id }] });
         expect(r2.status).toBe("rejected");
         expect(r3).toMatchObject({ status: "fulfilled", value: [{ status: "accepted", id: ok2.id }] });
         // the failed call left nothing behind: its event_id is still free
         const again = event(ws.id, { eventId: "clash" });
         expect((await commit(item(again)))[0]).toMatchObject({ status: "accepted", id: again.id });
-        const ids = (await store.listConversions(ws.id, { from: null, to: null, limit: 10, after: null, model: "last_click" })).map((c) => c.id);
+        const ids = (
+          await store.listConversions(ws.id, {
+            from: null,
+            to: null,
+            limit: 10,
+            after: null,
+            model: "last_click",
+          })
+        ).map((c) => c.id);
         expect(ids.sort()).toEqual([taken.id, ok1.id, ok2.id, again.id].sort());
       });
 
@@ -235,11 +312,16 @@ describe.each([
         const t0 = NOW - WINDOW - HOUR_MS;
         const old = event(ws.id, { eventId: "late", receivedAt: t0, eventTime: t0 - MINUTE_MS });
         await commit(item(old));
-        const [inside] = await commit(item(event(ws.id, { eventId: "late", receivedAt: t0 + WINDOW - 1, eventTime: t0 })));
+        const [inside] = await commit(
+          item(event(ws.id, { eventId: "late", receivedAt: t0 + WINDOW - 1, eventTime: t0 })),
+        );
         expect(inside).toEqual({ status: "duplicate", id: old.id });
         const fresh = event(ws.id, { eventId: "late" });
         expect((await commit(item(fresh)))[0]).toMatchObject({ status: "accepted", id: fresh.id });
-        expect((await commit(item(event(ws.id, { eventId: "late" }))))[0]).toEqual({ status: "duplicate", id: fresh.id });
+        expect((await commit(item(event(ws.id, { eventId: "late" }))))[0]).toEqual({
+          status: "duplicate",
+          id: fresh.id,
+        });
       });
 
       it("keeps test events in their own namespace", async () => {
@@ -249,8 +331,17 @@ describe.each([
         const test = event(ws.id, { eventId: "t-1", testEventCode: "TEST42" });
         const [t] = await commit(item(test));
         expect(t).toEqual({ status: "accepted", id: test.id }); // no attribution for test events
-        expect((await commit(item(event(ws.id, { eventId: "t-1", testEventCode: "TEST42" }))))[0]).toEqual({ status: "duplicate", id: test.id });
-        const list = await store.listConversions(ws.id, { from: null, to: null, limit: 10, after: null, model: "last_click" });
+        expect((await commit(item(event(ws.id, { eventId: "t-1", testEventCode: "TEST42" }))))[0]).toEqual({
+          status: "duplicate",
+          id: test.id,
+        });
+        const list = await store.listConversions(ws.id, {
+          from: null,
+          to: null,
+          limit: 10,
+          after: null,
+          model: "last_click",
+        });
         expect(list.map((c) => c.id)).toEqual([real.id]);
       });
     });
@@ -258,19 +349,89 @@ describe.each([
     describe("identity and attribution", () => {
       it("links identifiers transitively and attributes through any of them", async () => {
         const ws = await workspace();
-        await store.commitTouches(ws.id, [touch({ clickId: "gclid:G1", ids: [["gclid", "G1"], ["anonymous_id", "anon-1"]] })], NOW, []);
-        await commit(item(event(ws.id, { eventName: "PageView", isConversion: false, ids: [["anonymous_id", "anon-1"], ["email", "e".repeat(64)]] })));
-        await commit(item(event(ws.id, { eventName: "PageView", isConversion: false, ids: [["email", "e".repeat(64)], ["external_id", "crm-1"]] })));
+        await store.commitTouches(
+          ws.id,
+          [
+            touch({
+              clickId: "gclid:G1",
+              ids: [
+                ["gclid", "G1"],
+                ["anonymous_id", "anon-1"],
+              ],
+            }),
+          ],
+          NOW,
+          [],
+        );
+        await commit(
+          item(
+            event(ws.id, {
+              eventName: "PageView",
+              isConversion: false,
+              ids: [
+                ["anonymous_id", "anon-1"],
+                ["email", "e".repeat(64)],
+              ],
+            }),
+          ),
+        );
+        await commit(
+          item(
+            event(ws.id, {
+              eventName: "PageView",
+              isConversion: false,
+              ids: [
+                ["email", "e".repeat(64)],
+                ["external_id", "crm-1"],
+              ],
+            }),
+          ),
+        );
         const [conv] = await commit(item(event(ws.id, { ids: [["external_id", "crm-1"]] })));
-        expect(conv!.attribution!.last_click).toEqual([{ platform: "google", campaign: "spring", ad: null, time: NOW - HOUR_MS, credit: 1 }]);
+        expect(conv!.attribution!.last_click).toEqual([
+          { platform: "google", campaign: "spring", ad: null, time: NOW - HOUR_MS, credit: 1 },
+        ]);
       });
 
       it("merges two known people into one, keeping every touch of both", async () => {
         const ws = await workspace();
-        await store.commitTouches(ws.id, [touch({ platform: "meta", time: NOW - 3 * HOUR_MS, ids: [["anonymous_id", "a1"]] })], NOW, []);
-        await store.commitTouches(ws.id, [touch({ platform: "google", time: NOW - 2 * HOUR_MS, ids: [["anonymous_id", "a2"]] })], NOW, []);
-        await store.commitTouches(ws.id, [touch({ platform: "tiktok", time: NOW - 2 * HOUR_MS - 1, ids: [["anonymous_id", "a2"], ["external_id", "x2"]] })], NOW, []);
-        const [conv] = await commit(item(event(ws.id, { ids: [["anonymous_id", "a1"], ["anonymous_id", "a2"]] })));
+        await store.commitTouches(
+          ws.id,
+          [touch({ platform: "meta", time: NOW - 3 * HOUR_MS, ids: [["anonymous_id", "a1"]] })],
+          NOW,
+          [],
+        );
+        await store.commitTouches(
+          ws.id,
+          [touch({ platform: "google", time: NOW - 2 * HOUR_MS, ids: [["anonymous_id", "a2"]] })],
+          NOW,
+          [],
+        );
+        await store.commitTouches(
+          ws.id,
+          [
+            touch({
+              platform: "tiktok",
+              time: NOW - 2 * HOUR_MS - 1,
+              ids: [
+                ["anonymous_id", "a2"],
+                ["external_id", "x2"],
+              ],
+            }),
+          ],
+          NOW,
+          [],
+        );
+        const [conv] = await commit(
+          item(
+            event(ws.id, {
+              ids: [
+                ["anonymous_id", "a1"],
+                ["anonymous_id", "a2"],
+              ],
+            }),
+          ),
+        );
         expect(conv!.attribution!.linear.map((c) => c.platform)).toEqual(["meta", "tiktok", "google"]);
         const [later] = await commit(item(event(ws.id, { ids: [["external_id", "x2"]], eventId: "later" })));
         expect(later!.attribution!.first_click.map((c) => c.platform)).toEqual(["meta"]);
@@ -279,8 +440,22 @@ describe.each([
       it("attributes a conversion to a PageView's click earlier in the same call", async () => {
         const ws = await workspace();
         const pv = event(ws.id, {
-          eventName: "PageView", isConversion: false, eventTime: NOW - 2 * MINUTE_MS, ids: [["fbclid", "F1"], ["anonymous_id", "v1"]],
-          touch: touch({ platform: "meta", time: NOW - 2 * MINUTE_MS, clickId: "fbclid:F1", ids: [["fbclid", "F1"], ["anonymous_id", "v1"]] }),
+          eventName: "PageView",
+          isConversion: false,
+          eventTime: NOW - 2 * MINUTE_MS,
+          ids: [
+            ["fbclid", "F1"],
+            ["anonymous_id", "v1"],
+          ],
+          touch: touch({
+            platform: "meta",
+            time: NOW - 2 * MINUTE_MS,
+            clickId: "fbclid:F1",
+            ids: [
+              ["fbclid", "F1"],
+              ["anonymous_id", "v1"],
+            ],
+          }),
         });
         const out = await commit(item(pv), item(event(ws.id, { ids: [["anonymous_id", "v1"]] })));
         expect(out[1]!.attribution!.last_click.map((c) => c.platform)).toEqual(["meta"]);
@@ -297,15 +472,37 @@ describe.each([
     describe("touches", () => {
       it("records a touch_id once and a click id once, adopting a click recorded before its visitor was known", async () => {
         const ws = await workspace();
-        const [a, b] = await store.commitTouches(ws.id, [touch({ touchId: "imp-1", kind: "impression" }), touch({ touchId: "imp-1", kind: "impression" })], NOW, []);
+        const [a, b] = await store.commitTouches(
+          ws.id,
+          [touch({ touchId: "imp-1", kind: "impression" }), touch({ touchId: "imp-1", kind: "impression" })],
+          NOW,
+          [],
+        );
         expect([a!.status, b!.status]).toEqual(["accepted", "duplicate"]);
         expect(b!.id).toBe(a!.id);
 
-        const [c] = await store.commitTouches(ws.id, [touch({ clickId: "click_id:tc.1", platform: "linkedin" })], NOW, []);
+        const [c] = await store.commitTouches(
+          ws.id,
+          [touch({ clickId: "click_id:tc.1", platform: "linkedin" })],
+          NOW,
+          [],
+        );
         expect(c!.status).toBe("accepted");
         const landing = event(ws.id, {
-          eventName: "PageView", isConversion: false, ids: [["click_id", "tc.1"], ["anonymous_id", "visitor"]],
-          touch: touch({ clickId: "click_id:tc.1", platform: "linkedin", ids: [["click_id", "tc.1"], ["anonymous_id", "visitor"]] }),
+          eventName: "PageView",
+          isConversion: false,
+          ids: [
+            ["click_id", "tc.1"],
+            ["anonymous_id", "visitor"],
+          ],
+          touch: touch({
+            clickId: "click_id:tc.1",
+            platform: "linkedin",
+            ids: [
+              ["click_id", "tc.1"],
+              ["anonymous_id", "visitor"],
+            ],
+          }),
         });
         await commit(item(landing));
         const [again] = await store.commitTouches(ws.id, [touch({ clickId: "click_id:tc.1" })], NOW, []);
@@ -321,38 +518,100 @@ describe.each([
         const evs = [5, 4, 4, 3, 2, 1].map((m) => event(ws.id, { eventTime: NOW - m * MINUTE_MS }));
         await commit(...evs.map((e) => item(e)));
         await commit(item(event(ws.id, { eventName: "PageView", isConversion: false })));
-        const expected = [...evs].sort((x, y) => y.eventTime - x.eventTime || (x.id < y.id ? 1 : -1)).map((e) => e.id);
+        const expected = [...evs]
+          .sort((x, y) => y.eventTime - x.eventTime || (x.id < y.id ? 1 : -1))
+          .map((e) => e.id);
         const seen: string[] = [];
         let after: { eventTime: number; id: string } | null = null;
         for (;;) {
-          const page = await store.listConversions(ws.id, { from: null, to: null, limit: 4, after, model: "last_click" });
+          const page = await store.listConversions(ws.id, {
+            from: null,
+            to: null,
+            limit: 4,
+            after,
+            model: "last_click",
+          });
           seen.push(...page.map((r) => r.id));
           if (page.length < 4) break;
           const last = page[page.length - 1]!;
           after = { eventTime: last.eventTime, id: last.id };
         }
         expect(seen).toEqual(expected);
-        const ranged = await store.listConversions(ws.id, { from: NOW - 4 * MINUTE_MS, to: NOW - 2 * MINUTE_MS, limit: 10, after: null, model: "last_click" });
-        expect(ranged.map((r) => r.eventTime)).toEqual([NOW - 3 * MINUTE_MS, NOW - 4 * MINUTE_MS, NOW - 4 * MINUTE_MS]);
-        expect(ranged[0]).toMatchObject({ eventName: "Purchase", value: 10, currency: "USD", receivedAt: NOW, touches: [] });
+        const ranged = await store.listConversions(ws.id, {
+          from: NOW - 4 * MINUTE_MS,
+          to: NOW - 2 * MINUTE_MS,
+          limit: 10,
+          after: null,
+          model: "last_click",
+        });
+        expect(ranged.map((r) => r.eventTime)).toEqual([
+          NOW - 3 * MINUTE_MS,
+          NOW - 4 * MINUTE_MS,
+          NOW - 4 * MINUTE_MS,
+        ]);
+        expect(ranged[0]).toMatchObject({
+          eventName: "Purchase",
+          value: 10,
+          currency: "USD",
+          receivedAt: NOW,
+          touches: [],
+        });
       });
 
       it("reports credit per key, the unattributed and other currencies apart", async () => {
         const ws = await workspace("USD");
-        await store.commitTouches(ws.id, [touch({ platform: "google", campaign: "c1", time: NOW - 2 * HOUR_MS, ids: [["anonymous_id", "r1"]] })], NOW, []);
-        await store.commitTouches(ws.id, [touch({ platform: "meta", campaign: "c2", time: NOW - HOUR_MS, ids: [["anonymous_id", "r1"]] })], NOW, []);
+        await store.commitTouches(
+          ws.id,
+          [
+            touch({
+              platform: "google",
+              campaign: "c1",
+              time: NOW - 2 * HOUR_MS,
+              ids: [["anonymous_id", "r1"]],
+            }),
+          ],
+          NOW,
+          [],
+        );
+        await store.commitTouches(
+          ws.id,
+          [touch({ platform: "meta", campaign: "c2", time: NOW - HOUR_MS, ids: [["anonymous_id", "r1"]] })],
+          NOW,
+          [],
+        );
         await commit(
           item(event(ws.id, { value: 100, ids: [["anonymous_id", "r1"]] })),
           item(event(ws.id, { value: 7, ids: [["anonymous_id", "nobody"]] })),
           item(event(ws.id, { value: 50, currency: "EUR", ids: [["anonymous_id", "r1"]] })),
         );
-        const last = await store.attributionReport(ws.id, { from: null, to: null, model: "last_click", groupBy: "platform", currency: "USD" });
+        const last = await store.attributionReport(ws.id, {
+          from: null,
+          to: null,
+          model: "last_click",
+          groupBy: "platform",
+          currency: "USD",
+        });
         expect(last.rows).toEqual([{ key: "meta", conversions: 2, value: 100 }]);
         expect(last.unattributed).toEqual({ conversions: 1, value: 7 });
         expect(last.otherCurrencies).toEqual({ EUR: { conversions: 1, value: 50 } });
-        const linear = await store.attributionReport(ws.id, { from: null, to: null, model: "linear", groupBy: "campaign", currency: "USD" });
-        expect(linear.rows).toEqual([{ key: "c1", conversions: 1, value: 50 }, { key: "c2", conversions: 1, value: 50 }]);
-        const none = await store.attributionReport(ws.id, { from: NOW, to: NOW + 1, model: "last_click", groupBy: "ad", currency: "USD" });
+        const linear = await store.attributionReport(ws.id, {
+          from: null,
+          to: null,
+          model: "linear",
+          groupBy: "campaign",
+          currency: "USD",
+        });
+        expect(linear.rows).toEqual([
+          { key: "c1", conversions: 1, value: 50 },
+          { key: "c2", conversions: 1, value: 50 },
+        ]);
+        const none = await store.attributionReport(ws.id, {
+          from: NOW,
+          to: NOW + 1,
+          model: "last_click",
+          groupBy: "ad",
+          currency: "USD",
+        });
         expect(none).toEqual({ rows: [], unattributed: { conversions: 0, value: 0 }, otherCurrencies: {} });
       });
 
@@ -360,9 +619,18 @@ describe.each([
         const ws = await workspace();
         const m0 = NOW - (NOW % HOUR_MS) - 2 * HOUR_MS + 5 * MINUTE_MS; // two hours ago, a whole minute
         const at = (m: number) => m0 + m * MINUTE_MS + 1000;
-        await store.commitEvents([item(event(ws.id, { receivedAt: at(0), eventId: "r1", value: 5 }))], [{ workspaceId: ws.id, minute: m0, received: 2, rejected: 1 }]);
+        await store.commitEvents(
+          [item(event(ws.id, { receivedAt: at(0), eventId: "r1", value: 5 }))],
+          [{ workspaceId: ws.id, minute: m0, received: 2, rejected: 1 }],
+        );
         await store.commitEvents([item(event(ws.id, { receivedAt: at(0), eventId: "r1" }))], []);
-        await store.commitEvents([item(event(ws.id, { receivedAt: at(1), value: 2.5 })), item(event(ws.id, { receivedAt: at(1), eventName: "PageView", isConversion: false }))], []);
+        await store.commitEvents(
+          [
+            item(event(ws.id, { receivedAt: at(1), value: 2.5 })),
+            item(event(ws.id, { receivedAt: at(1), eventName: "PageView", isConversion: false })),
+          ],
+          [],
+        );
         await store.commitTouches(ws.id, [touch(), touch({ kind: "impression" })], at(1), []);
         const h = emptyHistogram();
         record(h, 40);
@@ -371,13 +639,41 @@ describe.each([
         await store.addRollups([{ workspaceId: ws.id, minute: m0, latency: h }]);
         const minutes = await store.metrics(ws.id, m0, m0 + 2 * MINUTE_MS, "minute");
         expect(minutes.map(({ latency: _l, pipeline: _p, ...r }) => r)).toEqual([
-          { start: m0, received: 2, accepted: 1, conversions: 1, value: 5, duplicates: 1, rejected: 1, clicks: 0, impressions: 0 },
-          { start: m0 + MINUTE_MS, received: 0, accepted: 2, conversions: 1, value: 2.5, duplicates: 0, rejected: 0, clicks: 1, impressions: 1 },
+          {
+            start: m0,
+            received: 2,
+            accepted: 1,
+            conversions: 1,
+            value: 5,
+            duplicates: 1,
+            rejected: 1,
+            clicks: 0,
+            impressions: 0,
+          },
+          {
+            start: m0 + MINUTE_MS,
+            received: 0,
+            accepted: 2,
+            conversions: 1,
+            value: 2.5,
+            duplicates: 0,
+            rejected: 0,
+            clicks: 1,
+            impressions: 1,
+          },
         ]);
         expect(minutes[0]!.latency.reduce((a, x) => a + x, 0)).toBe(4);
         expect(minutes[0]!.pipeline.reduce((a, x) => a + x, 0)).toBe(2);
         const [hour] = await store.metrics(ws.id, m0 - (m0 % HOUR_MS), m0 - (m0 % HOUR_MS) + HOUR_MS, "hour");
-        expect(hour).toMatchObject({ received: 2, accepted: 3, conversions: 2, value: 7.5, duplicates: 1, clicks: 1, impressions: 1 });
+        expect(hour).toMatchObject({
+          received: 2,
+          accepted: 3,
+          conversions: 2,
+          value: 7.5,
+          duplicates: 1,
+          clicks: 1,
+          impressions: 1,
+        });
         expect(hour!.latency.reduce((a, x) => a + x, 0)).toBe(4);
         const day = await store.metrics(ws.id, m0 - (m0 % DAY_MS), m0 - (m0 % DAY_MS) + DAY_MS, "day");
         expect(day[0]!.accepted).toBe(3);
@@ -387,40 +683,76 @@ describe.each([
     describe("destinations and the outbox", () => {
       it("claims under a lease, lets an expired lease be reclaimed, and settles only for the holder", async () => {
         const ws = await workspace();
-        const d = await store.createDestination({ id: newId("dst"), workspaceId: ws.id, type: "webhook", name: "hook", events: ["Purchase"], configEnc: "enc", createdAt: NOW });
+        const d = await store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws.id,
+          type: "webhook",
+          name: "hook",
+          events: ["Purchase"],
+          configEnc: "enc",
+          createdAt: NOW,
+        });
         expect(await store.listDestinations(ws.id)).toEqual([d]);
         expect(await store.getDestination(ws.id, d.id)).toEqual(d);
         const evs = [1, 2, 3].map((i) => event(ws.id, { eventId: `dl-${i}`, orderId: `o-${i}` }));
         await commit(...evs.map((e) => item(e, [d.id])));
 
         const t = NOW + 1000;
-        const [a, b] = await Promise.all([store.claimDeliveries(d.id, 2, t, 60_000, "A"), store.claimDeliveries(d.id, 2, t, 60_000, "B")]);
+        const [a, b] = await Promise.all([
+          store.claimDeliveries(d.id, 2, t, 60_000, "A"),
+          store.claimDeliveries(d.id, 2, t, 60_000, "B"),
+        ]);
         expect(a.length + b.length).toBe(3); // never the same delivery twice
         expect(new Set([...a, ...b].map((j) => j.id)).size).toBe(3);
         expect(await store.claimDeliveries(d.id, 10, t + 1, 60_000, "C")).toEqual([]);
         const job = [...a, ...b].find((j) => j.event.id === evs[0]!.id)!;
-        expect(job.event).toMatchObject({ eventId: "dl-1", orderId: "o-1", eventName: "Purchase", value: 10, workspaceId: ws.id });
+        expect(job.event).toMatchObject({
+          eventId: "dl-1",
+          orderId: "o-1",
+          eventName: "Purchase",
+          value: 10,
+          workspaceId: ws.id,
+        });
 
         // the holders crash; after the lease C takes them all
         const reclaimed = await store.claimDeliveries(d.id, 10, t + 60_000, 60_000, "C");
         expect(reclaimed).toHaveLength(3);
         const settle = (j: { id: string }, status: "delivered" | "dead") => ({
-          id: j.id, status, attempts: 1, lastStatusCode: status === "delivered" ? 200 : 500, lastError: status === "dead" ? "boom" : null,
-          nextAttemptAt: null, deliveredAt: status === "delivered" ? t + 61_000 : null, dedupId: "dl-x",
+          id: j.id,
+          status,
+          attempts: 1,
+          lastStatusCode: status === "delivered" ? 200 : 500,
+          lastError: status === "dead" ? "boom" : null,
+          nextAttemptAt: null,
+          deliveredAt: status === "delivered" ? t + 61_000 : null,
+          dedupId: "dl-x",
         });
         await store.completeDeliveries([settle(job, "delivered")], "A"); // stale holder: ignored
         expect(await store.listDeliveries(ws.id, d.id, "delivered", 10)).toEqual([]);
-        await store.completeDeliveries(reclaimed.map((j, i) => settle(j, i === 0 ? "delivered" : "dead")), "C");
+        await store.completeDeliveries(
+          reclaimed.map((j, i) => settle(j, i === 0 ? "delivered" : "dead")),
+          "C",
+        );
         const delivered = await store.listDeliveries(ws.id, d.id, "delivered", 10);
         expect(delivered).toHaveLength(1);
-        expect(delivered[0]).toMatchObject({ status: "delivered", attempts: 1, lastStatusCode: 200, eventId: "dl-x", deliveredAt: t + 61_000 });
+        expect(delivered[0]).toMatchObject({
+          status: "delivered",
+          attempts: 1,
+          lastStatusCode: 200,
+          eventId: "dl-x",
+          deliveredAt: t + 61_000,
+        });
         expect(await store.listDeliveries(ws.id, d.id, null, 10)).toHaveLength(3);
 
         expect(await store.replayDead(ws.id, d.id, t + 62_000)).toBe(2);
         const again = await store.claimDeliveries(d.id, 10, t + 62_000, 60_000, "D");
         expect(again.map((j) => j.attempts)).toEqual([0, 0]);
         const stats = await store.deliveryStats(ws.id, 0);
-        expect(stats.find((s) => s.status === "delivered")).toMatchObject({ destinationId: d.id, count: 1, latencies: [t + 61_000 - NOW] });
+        expect(stats.find((s) => s.status === "delivered")).toMatchObject({
+          destinationId: d.id,
+          count: 1,
+          latencies: [t + 61_000 - NOW],
+        });
 
         expect(await store.deleteDestination(ws.id, d.id)).toBe(true);
         expect(await store.deleteDestination(ws.id, d.id)).toBe(false);
@@ -432,13 +764,42 @@ describe.each([
     describe("privacy and housekeeping", () => {
       it("erases every identifier linked to the person, and later conversions no longer find their touches", async () => {
         const ws = await workspace();
-        await store.commitTouches(ws.id, [touch({ ids: [["anonymous_id", "er1"], ["email", "f".repeat(64)]] })], NOW, []);
-        await commit(item(event(ws.id, { eventName: "PageView", isConversion: false, ids: [["email", "f".repeat(64)], ["external_id", "er-x"]] })));
+        await store.commitTouches(
+          ws.id,
+          [
+            touch({
+              ids: [
+                ["anonymous_id", "er1"],
+                ["email", "f".repeat(64)],
+              ],
+            }),
+          ],
+          NOW,
+          [],
+        );
+        await commit(
+          item(
+            event(ws.id, {
+              eventName: "PageView",
+              isConversion: false,
+              ids: [
+                ["email", "f".repeat(64)],
+                ["external_id", "er-x"],
+              ],
+            }),
+          ),
+        );
         expect(await store.erase(ws.id, [{ kind: "external_id", value: "er-x" }])).toBe(3);
         expect(await store.erase(ws.id, [{ kind: "external_id", value: "er-x" }])).toBe(0);
         const [conv] = await commit(item(event(ws.id, { ids: [["anonymous_id", "er1"]] })));
         expect(conv!.attribution!.last_click).toEqual([]);
-        const report = await store.attributionReport(ws.id, { from: null, to: null, model: "last_click", groupBy: "platform", currency: "USD" });
+        const report = await store.attributionReport(ws.id, {
+          from: null,
+          to: null,
+          model: "last_click",
+          groupBy: "platform",
+          currency: "USD",
+        });
         expect(report.unattributed.conversions).toBe(1);
       });
 
@@ -447,7 +808,11 @@ describe.each([
         await commit(item(event(ws.id, { eventId: "p-1" })));
         await store.createSession({ idHash: "s-old", csrfToken: "c", expiresAt: NOW - 1 });
         await store.createSession({ idHash: "s-new", csrfToken: "c2", expiresAt: NOW + HOUR_MS });
-        expect(await store.getSession("s-new", NOW)).toEqual({ idHash: "s-new", csrfToken: "c2", expiresAt: NOW + HOUR_MS });
+        expect(await store.getSession("s-new", NOW)).toEqual({
+          idHash: "s-new",
+          csrfToken: "c2",
+          expiresAt: NOW + HOUR_MS,
+        });
         expect(await store.getSession("s-old", NOW)).toBeNull();
         await store.purge(NOW, NOW + 1, NOW + 1);
         expect((await commit(item(event(ws.id, { eventId: "p-1" }))))[0]!.status).toBe("accepted");
@@ -458,17 +823,38 @@ describe.each([
 
       it("keeps links and recomputes attribution on demand", async () => {
         const ws = await workspace();
-        const link = { id: newId("lnk"), workspaceId: ws.id, destinationUrl: "https://shop.example/?a=1", platform: "newsletter", campaign: "may", ad: null, createdAt: NOW };
+        const link = {
+          id: newId("lnk"),
+          workspaceId: ws.id,
+          destinationUrl: "https://shop.example/?a=1",
+          platform: "newsletter",
+          campaign: "may",
+          ad: null,
+          createdAt: NOW,
+        };
         expect(await store.createLink(link)).toEqual(link);
         expect(await store.getLink(link.id)).toEqual(link);
         expect(await store.getLink("lnk_nope")).toBeNull();
 
         const conv = event(ws.id, { ids: [["anonymous_id", "late-click"]], eventTime: NOW - MINUTE_MS });
         await commit(item(conv));
-        await store.commitTouches(ws.id, [touch({ platform: "newsletter", time: NOW - HOUR_MS, ids: [["anonymous_id", "late-click"]] })], NOW, []);
-        const n = await store.reattribute(ws.id, NOW - DAY_MS, NOW, () => Promise.resolve({ clickWindowDays: 30, viewWindowDays: 1 }));
+        await store.commitTouches(
+          ws.id,
+          [touch({ platform: "newsletter", time: NOW - HOUR_MS, ids: [["anonymous_id", "late-click"]] })],
+          NOW,
+          [],
+        );
+        const n = await store.reattribute(ws.id, NOW - DAY_MS, NOW, () =>
+          Promise.resolve({ clickWindowDays: 30, viewWindowDays: 1 }),
+        );
         expect(n).toBe(1);
-        const [row] = await store.listConversions(ws.id, { from: null, to: null, limit: 1, after: null, model: "last_click" });
+        const [row] = await store.listConversions(ws.id, {
+          from: null,
+          to: null,
+          limit: 1,
+          after: null,
+          model: "last_click",
+        });
         expect(row!.touches.map((x) => x.platform)).toEqual(["newsletter"]);
       });
     });

@@ -63,7 +63,8 @@ export class WorkspaceDirectory {
   /** Forget what is cached about a workspace after this node changed it. */
   invalidate(workspaceId: string): void {
     this.actions.delete(workspaceId);
-    for (const m of [this.secret, this.pub]) for (const [k, v] of m) if (v.value?.id === workspaceId) m.delete(k);
+    for (const m of [this.secret, this.pub])
+      for (const [k, v] of m) if (v.value?.id === workspaceId) m.delete(k);
   }
 
   private remember<T>(m: Map<string, Cached<T>>, k: string, value: T): void {

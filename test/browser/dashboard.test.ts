@@ -28,11 +28,16 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
 
   beforeAll(async () => {
     // The dashboard is served from the build output (dist/public).
-    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], { stdio: "inherit" });
+    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], {
+      stdio: "inherit",
+    });
     mkdirSync(artifacts, { recursive: true });
     t = await startInProcess();
     ws = await createWorkspace(t.url, ADMIN_TOKEN, "Northwind Outdoor");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
     context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
     page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -52,7 +57,8 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await t?.cleanup();
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(artifacts, `dashboard-${name}.png`), fullPage: true });
+  const shot = (name: string) =>
+    page.screenshot({ path: join(artifacts, `dashboard-${name}.png`), fullPage: true });
   const tab = (name: string) => page.getByRole("tab", { name });
 
   it("logs in with the admin token and lists the workspace", async () => {
@@ -64,7 +70,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Northwind Outdoor" }).waitFor();
     const cookies = await context.cookies();
-    expect(cookies.find((c) => c.name === "tally_session")).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    expect(cookies.find((c) => c.name === "tally_session")).toMatchObject({
+      httpOnly: true,
+      sameSite: "Strict",
+    });
     await shot("overview");
   });
 
@@ -76,7 +85,14 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     expect(await tab("Live").getAttribute("aria-selected")).toBe("true");
 
     const res = await ws.api("POST", "/v1/events", {
-      data: [{ event_name: "Purchase", event_time: nowSeconds(), event_id: "order-feed-1", custom_data: { value: 123.45, currency: "USD" } }],
+      data: [
+        {
+          event_name: "Purchase",
+          event_time: nowSeconds(),
+          event_id: "order-feed-1",
+          custom_data: { value: 123.45, currency: "USD" },
+        },
+      ],
     });
     expect(res.body.accepted).toBe(1);
     const row = page.locator(".feed tbody tr", { hasText: "$123.45" });
@@ -87,12 +103,27 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
 
   it("switches the attribution model and the report changes", async () => {
     // An older Google click, then a tracking-link click on Meta, for the same person.
-    const link = await ws.api("POST", "/v1/links", { destination_url: "https://shop.example/", platform: "meta", campaign: "spring-sale", ad: "video-15s" });
-    await ws.api("POST", "/v1/clicks", { data: [{ time: nowSeconds() - 7200, platform: "google", campaign: "brand", gclid: "G-dash-1" }] });
+    const link = await ws.api("POST", "/v1/links", {
+      destination_url: "https://shop.example/",
+      platform: "meta",
+      campaign: "spring-sale",
+      ad: "video-15s",
+    });
+    await ws.api("POST", "/v1/clicks", {
+      data: [{ time: nowSeconds() - 7200, platform: "google", campaign: "brand", gclid: "G-dash-1" }],
+    });
     const redirect = await fetch(`${t.url}/c/${link.body.id}`, { redirect: "manual" });
     const clickId = new URL(redirect.headers.get("location")!).searchParams.get("tally_click")!;
     const conv = await ws.api("POST", "/v1/events", {
-      data: [{ event_name: "Purchase", event_time: nowSeconds() + 1, event_id: "order-attr-1", custom_data: { value: 80, currency: "USD" }, user_data: { click_id: clickId, gclid: "G-dash-1" } }],
+      data: [
+        {
+          event_name: "Purchase",
+          event_time: nowSeconds() + 1,
+          event_id: "order-attr-1",
+          custom_data: { value: 80, currency: "USD" },
+          user_data: { click_id: clickId, gclid: "G-dash-1" },
+        },
+      ],
     });
     expect(conv.body.accepted).toBe(1);
 
@@ -117,8 +148,20 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   it("shows a rejected event with its error, and a test event, in the test view", async () => {
     await tab("Test events").click();
     await page.getByText("No test events in the last hour").waitFor();
-    await ws.api("POST", "/v1/events", { data: [{ event_name: "Purchase", event_time: nowSeconds(), custom_data: { currency: "USD" }, user_data: { email: "jane.doe@example.com" } }] });
-    await ws.api("POST", "/v1/events", { test_event_code: "TEST42", data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "lead-1" }] });
+    await ws.api("POST", "/v1/events", {
+      data: [
+        {
+          event_name: "Purchase",
+          event_time: nowSeconds(),
+          custom_data: { currency: "USD" },
+          user_data: { email: "jane.doe@example.com" },
+        },
+      ],
+    });
+    await ws.api("POST", "/v1/events", {
+      test_event_code: "TEST42",
+      data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "lead-1" }],
+    });
 
     const rejected = page.locator(".event-item", { hasText: "Rejected" });
     await rejected.waitFor();
@@ -143,7 +186,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     const sends = [];
     for (let i = 0; i < 20; i++) {
       const data = Array.from({ length: 100 }, (_, k) => ({
-        event_name: "Purchase", event_time: nowSeconds(), event_id: `flood-${i}-${k}`, custom_data: { value: 10 + k, currency: "USD" },
+        event_name: "Purchase",
+        event_time: nowSeconds(),
+        event_id: `flood-${i}-${k}`,
+        custom_data: { value: 10 + k, currency: "USD" },
       }));
       sends.push(ws.api("POST", "/v1/events", { data }));
       await new Promise((r) => setTimeout(r, 50));
@@ -154,7 +200,9 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await page.waitForFunction(() => document.querySelector(".feed")?.getAttribute("data-rows") === "200");
     await page.getByText("Latest 200").waitFor();
     // The tiles catch up from the per-second metrics message.
-    await page.waitForFunction(() => [...document.querySelectorAll(".tile")].some((el) => el.textContent?.includes("2,002")));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll(".tile")].some((el) => el.textContent?.includes("2,002")),
+    );
     await tab("Setup").click();
     await page.getByRole("heading", { name: "Conversion actions" }).waitFor();
     await tab("Live").click();
@@ -177,7 +225,9 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   it("refuses a cross-site form post to POST /v1/workspaces (CSRF)", async () => {
     const before = (await client(t.url, ADMIN_TOKEN)("GET", "/v1/workspaces")).body.data.length;
     const attack = await context.newPage();
-    const answered = attack.waitForResponse((r) => r.url() === `${t.url}/v1/workspaces` && r.request().method() === "POST");
+    const answered = attack.waitForResponse(
+      (r) => r.url() === `${t.url}/v1/workspaces` && r.request().method() === "POST",
+    );
     await attack.goto(evilUrl);
     const res = await answered;
     expect(res.status()).toBe(403);

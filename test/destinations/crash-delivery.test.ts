@@ -35,7 +35,13 @@ it("kill -9 with deliveries in flight loses nothing; re-sends carry the same ids
   // A short timeout keeps the lease short (3 × timeout + 5 s), so the restarted node re-claims soon.
   const dest = await createDestination(ws.api, {
     type: "meta",
-    config: { pixel_id: "77", access_token: "EAAB-crash", endpoint: meta.url, timeout_ms: 1000, retry_base_ms: 20 },
+    config: {
+      pixel_id: "77",
+      access_token: "EAAB-crash",
+      endpoint: meta.url,
+      timeout_ms: 1000,
+      retry_base_ms: 20,
+    },
   });
 
   meta.down({ kind: "hang" });

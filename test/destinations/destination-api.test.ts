@@ -30,16 +30,83 @@ describe("POST /v1/destinations validation", () => {
     [{ type: "meta", config: { pixel_id: "1" } }, "config.access_token"],
     [{ type: "meta", config: { access_token: "x" } }, "config.pixel_id"],
     [{ type: "meta", config: { pixel_id: "12ab", access_token: "x" } }, "config.pixel_id"],
-    [{ type: "meta", config: { pixel_id: "1", access_token: "x", acess_token: "typo" } }, "config.acess_token"],
-    [{ type: "google_ads", config: { customer_id: "1234567890", conversion_actions: { Purchase: "1" } } }, "config.developer_token"],
-    [{ type: "google_ads", config: { customer_id: "1234567890", developer_token: "d", conversion_actions: { Purchase: "1" } } }, "config.access_token"],
-    [{ type: "google_ads", config: { customer_id: "1234567890", developer_token: "d", client_id: "c", client_secret: "s", conversion_actions: { Purchase: "1" } } }, "config.refresh_token"],
-    [{ type: "google_ads", config: { customer_id: "123", developer_token: "d", access_token: "a", conversion_actions: { Purchase: "1" } } }, "config.customer_id"],
-    [{ type: "google_ads", config: { customer_id: "1234567890", developer_token: "d", access_token: "a" } }, "config.conversion_actions"],
-    [{ type: "google_ads", config: { customer_id: "1234567890", developer_token: "d", access_token: "a", conversion_actions: { Nope: "1" } } }, "config.conversion_actions"],
-    [{ type: "google_ads", events: ["Lead"], config: { customer_id: "1234567890", developer_token: "d", access_token: "a", conversion_actions: { Purchase: "1" } } }, "config.conversion_actions"],
-    [{ type: "linkedin", config: { conversions: { Purchase: "urn:lla:llaPartnerConversion:1" } } }, "config.access_token"],
-    [{ type: "linkedin", config: { access_token: "a", conversions: { Purchase: "123" } } }, "config.conversions"],
+    [
+      { type: "meta", config: { pixel_id: "1", access_token: "x", acess_token: "typo" } },
+      "config.acess_token",
+    ],
+    [
+      { type: "google_ads", config: { customer_id: "1234567890", conversion_actions: { Purchase: "1" } } },
+      "config.developer_token",
+    ],
+    [
+      {
+        type: "google_ads",
+        config: { customer_id: "1234567890", developer_token: "d", conversion_actions: { Purchase: "1" } },
+      },
+      "config.access_token",
+    ],
+    [
+      {
+        type: "google_ads",
+        config: {
+          customer_id: "1234567890",
+          developer_token: "d",
+          client_id: "c",
+          client_secret: "s",
+          conversion_actions: { Purchase: "1" },
+        },
+      },
+      "config.refresh_token",
+    ],
+    [
+      {
+        type: "google_ads",
+        config: {
+          customer_id: "123",
+          developer_token: "d",
+          access_token: "a",
+          conversion_actions: { Purchase: "1" },
+        },
+      },
+      "config.customer_id",
+    ],
+    [
+      { type: "google_ads", config: { customer_id: "1234567890", developer_token: "d", access_token: "a" } },
+      "config.conversion_actions",
+    ],
+    [
+      {
+        type: "google_ads",
+        config: {
+          customer_id: "1234567890",
+          developer_token: "d",
+          access_token: "a",
+          conversion_actions: { Nope: "1" },
+        },
+      },
+      "config.conversion_actions",
+    ],
+    [
+      {
+        type: "google_ads",
+        events: ["Lead"],
+        config: {
+          customer_id: "1234567890",
+          developer_token: "d",
+          access_token: "a",
+          conversion_actions: { Purchase: "1" },
+        },
+      },
+      "config.conversion_actions",
+    ],
+    [
+      { type: "linkedin", config: { conversions: { Purchase: "urn:lla:llaPartnerConversion:1" } } },
+      "config.access_token",
+    ],
+    [
+      { type: "linkedin", config: { access_token: "a", conversions: { Purchase: "123" } } },
+      "config.conversions",
+    ],
     [{ type: "tiktok", config: { access_token: "a" } }, "config.pixel_code"],
     [{ type: "tiktok", config: { pixel_code: "C1" } }, "config.access_token"],
     [{ type: "webhook", config: { url: "https://hooks.example/x" } }, "config.secret"],
@@ -72,14 +139,25 @@ describe("destinations CRUD", () => {
       type: "meta",
       name: "Meta pixel",
       events: ["Purchase", "Lead"],
-      config: { pixel_id: "42", access_token: SECRET_TOKEN, app_secret: "app-secret-value", test_event_code: "T1" },
+      config: {
+        pixel_id: "42",
+        access_token: SECRET_TOKEN,
+        app_secret: "app-secret-value",
+        test_event_code: "T1",
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       type: "meta",
       name: "Meta pixel",
       events: ["Purchase", "Lead"],
-      config: { pixel_id: "42", api_version: "v24.0", test_event_code: "T1", max_attempts: 20, retry_base_ms: 1000 },
+      config: {
+        pixel_id: "42",
+        api_version: "v24.0",
+        test_event_code: "T1",
+        max_attempts: 20,
+        retry_base_ms: 1000,
+      },
     });
     expect(created.body.id).toMatch(/^dst_/);
     const id = created.body.id as string;
@@ -110,7 +188,10 @@ describe("destinations CRUD", () => {
 
   it("shows a webhook URL without its query", async () => {
     const ws = await createWorkspace(tally.url);
-    const res = await ws.api("POST", "/v1/destinations", { type: "webhook", config: { url: "https://hooks.example/in?token=abc", secret: "0123456789abcdef" } });
+    const res = await ws.api("POST", "/v1/destinations", {
+      type: "webhook",
+      config: { url: "https://hooks.example/in?token=abc", secret: "0123456789abcdef" },
+    });
     expect(res.status).toBe(201);
     expect(res.body.config.url).toBe("https://hooks.example/in?…");
     expect(JSON.stringify(res.body)).not.toContain("token=abc");
@@ -118,7 +199,10 @@ describe("destinations CRUD", () => {
 
   it("stops routing to a deleted destination", async () => {
     const ws = await createWorkspace(tally.url);
-    const id = await createDestination(ws.api, { type: "meta", config: { pixel_id: "42", access_token: "t", endpoint: meta.url } });
+    const id = await createDestination(ws.api, {
+      type: "meta",
+      config: { pixel_id: "42", access_token: "t", endpoint: meta.url },
+    });
     await ws.api("DELETE", `/v1/destinations/${id}`);
     const ev = purchase();
     await sendEvents(ws.api, [ev]);
@@ -130,7 +214,10 @@ describe("destinations CRUD", () => {
 describe("deliveries and stats", () => {
   it("lists deliveries in the exact shape, filters by status, and reports figures", async () => {
     const ws = await createWorkspace(tally.url);
-    const id = await createDestination(ws.api, { type: "meta", config: { pixel_id: "42", access_token: "t", endpoint: meta.url, retry_base_ms: 20 } });
+    const id = await createDestination(ws.api, {
+      type: "meta",
+      config: { pixel_id: "42", access_token: "t", endpoint: meta.url, retry_base_ms: 20 },
+    });
     const good = purchase();
     const bad = purchase({ consent: { ad_user_data: "denied" } }); // a website event without consent: not sent to Meta
     const [r1] = await sendEvents(ws.api, [good, bad]);
@@ -139,15 +226,39 @@ describe("deliveries and stats", () => {
     const all = await ws.api("GET", `/v1/destinations/${id}/deliveries`);
     expect(all.status).toBe(200);
     expect(Object.keys(all.body)).toEqual(["data"]);
-    for (const d of all.body.data) expect(Object.keys(d).sort()).toEqual(["attempts", "delivered_at", "event_id", "id", "last_error", "last_status_code", "status"]);
+    for (const d of all.body.data)
+      expect(Object.keys(d).sort()).toEqual([
+        "attempts",
+        "delivered_at",
+        "event_id",
+        "id",
+        "last_error",
+        "last_status_code",
+        "status",
+      ]);
     const delivered = await ws.api("GET", `/v1/destinations/${id}/deliveries?status=delivered`);
     expect(delivered.body.data).toEqual([
-      { id: r1!.id, event_id: good.event_id, status: "delivered", attempts: 1, last_status_code: 200, last_error: null, delivered_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) },
+      {
+        id: r1!.id,
+        event_id: good.event_id,
+        status: "delivered",
+        attempts: 1,
+        last_status_code: 200,
+        last_error: null,
+        delivered_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      },
     ]);
-    expect((await ws.api("GET", `/v1/destinations/${id}/deliveries?status=failed&limit=1`)).body.data).toHaveLength(1);
-    expect((await ws.api("GET", `/v1/destinations/${id}/deliveries?status=nope`)).body.error).toMatchObject({ code: "invalid_query", details: { field: "status" } });
+    expect(
+      (await ws.api("GET", `/v1/destinations/${id}/deliveries?status=failed&limit=1`)).body.data,
+    ).toHaveLength(1);
+    expect((await ws.api("GET", `/v1/destinations/${id}/deliveries?status=nope`)).body.error).toMatchObject({
+      code: "invalid_query",
+      details: { field: "status" },
+    });
     expect((await ws.api("GET", `/v1/destinations/${id}/deliveries?limit=0`)).status).toBe(400);
-    expect((await ws.api("GET", "/v1/destinations/dst_00000000000000000000000000/deliveries")).status).toBe(404);
+    expect((await ws.api("GET", "/v1/destinations/dst_00000000000000000000000000/deliveries")).status).toBe(
+      404,
+    );
 
     const stats = await ws.api("GET", "/v1/destinations/stats");
     expect(stats.status).toBe(200);

@@ -35,12 +35,20 @@ export function purchase(over: Record<string, unknown> = {}): Record<string, unk
 
 export async function createDestination(api: Api, body: Record<string, unknown>): Promise<string> {
   const res = await api("POST", "/v1/destinations", body);
-  if (res.status !== 201) throw new Error(`destination create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`destination create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
 }
 
-export async function sendEvents(api: Api, events: Record<string, unknown>[], testEventCode?: string): Promise<{ status: string; id: string }[]> {
-  const res = await api("POST", "/v1/events", { data: events, ...(testEventCode ? { test_event_code: testEventCode } : {}) });
+export async function sendEvents(
+  api: Api,
+  events: Record<string, unknown>[],
+  testEventCode?: string,
+): Promise<{ status: string; id: string }[]> {
+  const res = await api("POST", "/v1/events", {
+    data: events,
+    ...(testEventCode ? { test_event_code: testEventCode } : {}),
+  });
   if (res.status !== 200) throw new Error(`events failed: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { results: { status: string; id: string }[] }).results;
 }
@@ -56,13 +64,21 @@ export interface DeliveryJson {
 }
 
 export async function deliveries(api: Api, destinationId: string, status?: string): Promise<DeliveryJson[]> {
-  const res = await api("GET", `/v1/destinations/${destinationId}/deliveries?limit=1000${status ? `&status=${status}` : ""}`);
+  const res = await api(
+    "GET",
+    `/v1/destinations/${destinationId}/deliveries?limit=1000${status ? `&status=${status}` : ""}`,
+  );
   if (res.status !== 200) throw new Error(`deliveries failed: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { data: DeliveryJson[] }).data;
 }
 
 /** Waits until no delivery of the destination is pending; returns them all. */
-export async function settled(api: Api, destinationId: string, expected: number, timeoutMs = 20_000): Promise<DeliveryJson[]> {
+export async function settled(
+  api: Api,
+  destinationId: string,
+  expected: number,
+  timeoutMs = 20_000,
+): Promise<DeliveryJson[]> {
   let last: DeliveryJson[] = [];
   await until(
     async () => {

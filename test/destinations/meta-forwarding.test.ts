@@ -5,7 +5,14 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, client, createWorkspace, nowSeconds, startInProcess, tempDataDir } from "../helpers/server.js";
+import {
+  ADMIN_TOKEN,
+  client,
+  createWorkspace,
+  nowSeconds,
+  startInProcess,
+  tempDataDir,
+} from "../helpers/server.js";
 import { META_RATE_LIMITED, startFakeMeta } from "../fakes/fake-meta.js";
 import { until, type FakeServer } from "../fakes/fake-server.js";
 import { createDestination, deliveries, purchase, sendEvents, settled } from "./helpers.js";
@@ -17,8 +24,11 @@ interface Vector {
   country_default?: string;
   sha256: string;
 }
-const VECTORS = JSON.parse(readFileSync(new URL("../../../shared/hash-vectors.json", import.meta.url), "utf8")) as Vector[];
-const vector = (platform: string, field: string, raw: string) => VECTORS.find((v) => v.platform === platform && v.field === field && v.raw === raw)!.sha256;
+const VECTORS = JSON.parse(
+  readFileSync(new URL("../../../shared/hash-vectors.json", import.meta.url), "utf8"),
+) as Vector[];
+const vector = (platform: string, field: string, raw: string) =>
+  VECTORS.find((v) => v.platform === platform && v.field === field && v.raw === raw)!.sha256;
 
 type Tally = Awaited<ReturnType<typeof startInProcess>>;
 let tally: Tally;
@@ -39,7 +49,13 @@ async function metaWorkspace(config: Record<string, unknown> = {}, extra: Record
   const id = await createDestination(ws.api, {
     type: "meta",
     name: "Meta",
-    config: { pixel_id: "1234567890", access_token: "EAAB-meta-token", endpoint: meta.url, retry_base_ms: 20, ...config },
+    config: {
+      pixel_id: "1234567890",
+      access_token: "EAAB-meta-token",
+      endpoint: meta.url,
+      retry_base_ms: 20,
+      ...config,
+    },
     ...extra,
   });
   return { ws, id };
@@ -51,7 +67,14 @@ describe("Meta forwarding", () => {
     const ev = purchase();
     const [res] = await sendEvents(ws.api, [ev]);
     const [d] = await settled(ws.api, id, 1);
-    expect(d).toMatchObject({ id: res!.id, event_id: ev.event_id, status: "delivered", attempts: 1, last_status_code: 200, last_error: null });
+    expect(d).toMatchObject({
+      id: res!.id,
+      event_id: ev.event_id,
+      status: "delivered",
+      attempts: 1,
+      last_status_code: 200,
+      last_error: null,
+    });
     expect(typeof d!.delivered_at).toBe("string");
     const got = meta.accepted.find((a) => a.id === ev.event_id)!;
     expect(got.event).toMatchObject({
@@ -77,7 +100,10 @@ describe("Meta forwarding", () => {
 
   it("uses order_id, then Tally's id, as the dedup id when there is no event_id", async () => {
     const { ws, id } = await metaWorkspace();
-    const byOrder = purchase({ event_id: undefined, custom_data: { value: 5, currency: "EUR", order_id: `ord-${Date.now()}` } });
+    const byOrder = purchase({
+      event_id: undefined,
+      custom_data: { value: 5, currency: "EUR", order_id: `ord-${Date.now()}` },
+    });
     const byTally = purchase({ event_id: undefined, custom_data: { value: 5, currency: "EUR" } });
     const [, r2] = await sendEvents(ws.api, [byOrder, byTally]);
     const ds = await settled(ws.api, id, 2);
@@ -89,7 +115,10 @@ describe("Meta forwarding", () => {
 
   it("rides out an outage: every event is delivered exactly once", async () => {
     const { ws, id } = await metaWorkspace();
-    meta.failNext(3, { kind: "answer", answer: { status: 500, body: { error: { message: "oops", code: 2, is_transient: true } } } });
+    meta.failNext(3, {
+      kind: "answer",
+      answer: { status: 500, body: { error: { message: "oops", code: 2, is_transient: true } } },
+    });
     meta.failNext(1, { kind: "answer", answer: { status: 503, body: "down" } });
     meta.failNext(1, { kind: "reset" });
     meta.failNext(1, { ...META_RATE_LIMITED });
@@ -103,7 +132,14 @@ describe("Meta forwarding", () => {
 
   it("honours Retry-After: the retry is not made sooner than asked", async () => {
     const { ws, id } = await metaWorkspace();
-    meta.failNext(1, { kind: "answer", answer: { status: 429, headers: { "retry-after": "1" }, body: { error: { message: "slow down", code: 4 } } } });
+    meta.failNext(1, {
+      kind: "answer",
+      answer: {
+        status: 429,
+        headers: { "retry-after": "1" },
+        body: { error: { message: "slow down", code: 4 } },
+      },
+    });
     const ev = purchase();
     await sendEvents(ws.api, [ev]);
     await settled(ws.api, id, 1);
@@ -180,18 +216,24 @@ describe("Meta forwarding", () => {
     const ev = purchase();
     await sendEvents(ws.api, [ev], "TEST42");
     await settled(ws.api, id, 1);
-    expect(meta.accepted.find((a) => a.id === ev.event_id)!.request.body).toMatchObject({ test_event_code: "TEST42" });
+    expect(meta.accepted.find((a) => a.id === ev.event_id)!.request.body).toMatchObject({
+      test_event_code: "TEST42",
+    });
 
     const own = await metaWorkspace({ test_event_code: "DEST77" });
     const ev2 = purchase();
     await sendEvents(own.ws.api, [ev2], "TEST42");
     await settled(own.ws.api, own.id, 1);
-    expect(meta.accepted.find((a) => a.id === ev2.event_id)!.request.body).toMatchObject({ test_event_code: "DEST77" });
+    expect(meta.accepted.find((a) => a.id === ev2.event_id)!.request.body).toMatchObject({
+      test_event_code: "DEST77",
+    });
     // A real event of the same destination carries no test code.
     const real = purchase();
     await sendEvents(own.ws.api, [real]);
     await settled(own.ws.api, own.id, 2);
-    expect(meta.accepted.find((a) => a.id === real.event_id)!.request.body).not.toHaveProperty("test_event_code");
+    expect(meta.accepted.find((a) => a.id === real.event_id)!.request.body).not.toHaveProperty(
+      "test_event_code",
+    );
   });
 
   it("forwards a duplicate once", async () => {
@@ -230,7 +272,13 @@ describe("Meta forwarding", () => {
     const ws = await createWorkspace(first.url, ADMIN_TOKEN, "Stop");
     const id = await createDestination(ws.api, {
       type: "meta",
-      config: { pixel_id: "1234567890", access_token: "EAAB-meta-token", endpoint: meta.url, retry_base_ms: 20, timeout_ms: 60_000 },
+      config: {
+        pixel_id: "1234567890",
+        access_token: "EAAB-meta-token",
+        endpoint: meta.url,
+        retry_base_ms: 20,
+        timeout_ms: 60_000,
+      },
     });
     meta.failNext(1, { kind: "hang" });
     const ev = purchase();
@@ -256,13 +304,21 @@ describe("Meta forwarding", () => {
       const ws = await createWorkspace(old.url, ADMIN_TOKEN, "Old events");
       const id = await createDestination(ws.api, {
         type: "meta",
-        config: { pixel_id: "1234567890", access_token: "EAAB-meta-token", endpoint: meta.url, retry_base_ms: 20 },
+        config: {
+          pixel_id: "1234567890",
+          access_token: "EAAB-meta-token",
+          endpoint: meta.url,
+          retry_base_ms: 20,
+        },
       });
       const stale = purchase({ event_time: nowSeconds() - 8 * 86_400 });
       const fresh = purchase();
       await sendEvents(ws.api, [stale, fresh]);
       const ds = await settled(ws.api, id, 2);
-      expect(ds.find((d) => d.event_id === stale.event_id)).toMatchObject({ status: "failed", last_error: "event older than 7 days: Meta refuses it" });
+      expect(ds.find((d) => d.event_id === stale.event_id)).toMatchObject({
+        status: "failed",
+        last_error: "event older than 7 days: Meta refuses it",
+      });
       expect(ds.find((d) => d.event_id === fresh.event_id)).toMatchObject({ status: "delivered" });
       expect(meta.countOf(stale.event_id as string)).toBe(0);
       expect(meta.countOf(fresh.event_id as string)).toBe(1);

@@ -19,8 +19,11 @@ interface Vector {
   raw: string;
   sha256: string;
 }
-const VECTORS = JSON.parse(readFileSync(new URL("../../../shared/hash-vectors.json", import.meta.url), "utf8")) as Vector[];
-const vector = (platform: string, field: string, raw: string) => VECTORS.find((v) => v.platform === platform && v.field === field && v.raw === raw)!.sha256;
+const VECTORS = JSON.parse(
+  readFileSync(new URL("../../../shared/hash-vectors.json", import.meta.url), "utf8"),
+) as Vector[];
+const vector = (platform: string, field: string, raw: string) =>
+  VECTORS.find((v) => v.platform === platform && v.field === field && v.raw === raw)!.sha256;
 
 const ACTION = "customers/1234567890/conversionActions/555";
 const WEBHOOK_SECRET = "whsec_0123456789abcdef0123";
@@ -34,7 +37,11 @@ let webhook: FakeServer;
 
 beforeAll(async () => {
   tally = await startInProcess({ TALLY_OUTBOX_POLL_MS: "20" });
-  google = await startFakeGoogle({ developerToken: "dev-token", accessTokens: ["ya29.static"], refreshToken: "1//refresh" });
+  google = await startFakeGoogle({
+    developerToken: "dev-token",
+    accessTokens: ["ya29.static"],
+    refreshToken: "1//refresh",
+  });
   linkedin = await startFakeLinkedIn({ accessToken: "li-token" });
   tiktok = await startFakeTikTok({ accessToken: "tt-token", pixelCode: "CPIXEL123" });
   webhook = await startFakeWebhook(WEBHOOK_SECRET);
@@ -78,8 +85,14 @@ describe("Google Ads", () => {
       currencyCode: "USD",
       orderId: ev.event_id,
       userIdentifiers: [
-        { hashedEmail: vector("google", "hashed_email", "  John.Smith@Gmail.com "), userIdentifierSource: "FIRST_PARTY" },
-        { hashedPhoneNumber: vector("google", "hashed_phone_number", "(650)555-1212"), userIdentifierSource: "FIRST_PARTY" },
+        {
+          hashedEmail: vector("google", "hashed_email", "  John.Smith@Gmail.com "),
+          userIdentifierSource: "FIRST_PARTY",
+        },
+        {
+          hashedPhoneNumber: vector("google", "hashed_phone_number", "(650)555-1212"),
+          userIdentifierSource: "FIRST_PARTY",
+        },
       ],
       consent: { adUserData: "GRANTED" },
     });
@@ -137,7 +150,12 @@ describe("Google Ads", () => {
     const ws = await workspace();
     const id = await createDestination(ws.api, {
       type: "google_ads",
-      config: googleConfig({ access_token: undefined, client_id: "cid.apps.googleusercontent.com", client_secret: "csecret", refresh_token: "1//refresh" }),
+      config: googleConfig({
+        access_token: undefined,
+        client_id: "cid.apps.googleusercontent.com",
+        client_secret: "csecret",
+        refresh_token: "1//refresh",
+      }),
     });
     const ev = purchase();
     await sendEvents(ws.api, [ev]);
@@ -198,11 +216,20 @@ describe("LinkedIn", () => {
 });
 
 describe("TikTok", () => {
-  const config = (extra: Record<string, unknown> = {}) => ({ pixel_code: "CPIXEL123", access_token: "tt-token", endpoint: tiktok.url, retry_base_ms: 20, ...extra });
+  const config = (extra: Record<string, unknown> = {}) => ({
+    pixel_code: "CPIXEL123",
+    access_token: "tt-token",
+    endpoint: tiktok.url,
+    retry_base_ms: 20,
+    ...extra,
+  });
 
   it("maps Purchase to CompletePayment, hashes for TikTok, retries a 40100 in a 200", async () => {
     const ws = await workspace();
-    const id = await createDestination(ws.api, { type: "tiktok", config: config({ event_map: { Lead: "SubmitForm" } }) });
+    const id = await createDestination(ws.api, {
+      type: "tiktok",
+      config: config({ event_map: { Lead: "SubmitForm" } }),
+    });
     tiktok.failNext(1, TIKTOK_RATE_LIMITED);
     const ev = purchase();
     const lead = purchase({ event_name: "Lead" });
@@ -223,7 +250,11 @@ describe("TikTok", () => {
         user_agent: "Mozilla/5.0 (test)",
       },
       page: { url: "https://shop.example/thanks" },
-      properties: { value: 99.99, currency: "USD", order_id: (ev.custom_data as { order_id: string }).order_id },
+      properties: {
+        value: 99.99,
+        currency: "USD",
+        order_id: (ev.custom_data as { order_id: string }).order_id,
+      },
     });
     expect(tiktok.accepted.find((a) => a.id === lead.event_id)!.event.event).toBe("SubmitForm");
     expect(got.request.headers["access-token"]).toBe("tt-token");
@@ -239,7 +270,9 @@ describe("TikTok", () => {
     await sendEvents(ws.api, [test], "TT_TEST");
     await sendEvents(ws.api, [denied]);
     await settled(ws.api, id, 2);
-    expect(tiktok.accepted.find((a) => a.id === test.event_id)!.request.body).toMatchObject({ test_event_code: "TT_TEST" });
+    expect(tiktok.accepted.find((a) => a.id === test.event_id)!.request.body).toMatchObject({
+      test_event_code: "TT_TEST",
+    });
     const got = tiktok.accepted.find((a) => a.id === denied.event_id)!;
     expect(got.event).not.toHaveProperty("user");
     expect(got.request.body).not.toHaveProperty("test_event_code");
@@ -249,7 +282,10 @@ describe("TikTok", () => {
 describe("webhooks", () => {
   it("POSTs each event signed; test events never; a 4xx fails, a 5xx retries", async () => {
     const ws = await workspace();
-    const id = await createDestination(ws.api, { type: "webhook", config: { url: `${webhook.url}/hooks/tally?x=1`, secret: WEBHOOK_SECRET, retry_base_ms: 20 } });
+    const id = await createDestination(ws.api, {
+      type: "webhook",
+      config: { url: `${webhook.url}/hooks/tally?x=1`, secret: WEBHOOK_SECRET, retry_base_ms: 20 },
+    });
     const ok = purchase();
     const refused = purchase();
     webhook.poisoned.add(refused.event_id as string);
@@ -258,17 +294,34 @@ describe("webhooks", () => {
     await sendEvents(ws.api, [purchase()], "TEST42");
     const ds = await settled(ws.api, id, 2);
     expect(ds).toHaveLength(2);
-    expect(ds.find((d) => d.event_id === ok.event_id)).toMatchObject({ status: "delivered", last_status_code: 204 });
-    expect(ds.find((d) => d.event_id === refused.event_id)).toMatchObject({ status: "failed", last_status_code: 400 });
+    expect(ds.find((d) => d.event_id === ok.event_id)).toMatchObject({
+      status: "delivered",
+      last_status_code: 204,
+    });
+    expect(ds.find((d) => d.event_id === refused.event_id)).toMatchObject({
+      status: "failed",
+      last_status_code: 400,
+    });
     const got = webhook.accepted.find((a) => a.id === ok.event_id)!;
     expect(got.request.path).toBe("/hooks/tally");
-    expect(verifySignature(WEBHOOK_SECRET, got.request.headers["tally-signature"], got.request.raw, Math.floor(Date.now() / 1000))).toBe(true);
+    expect(
+      verifySignature(
+        WEBHOOK_SECRET,
+        got.request.headers["tally-signature"],
+        got.request.raw,
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
     expect(got.event).toMatchObject({
       event_id: ok.event_id,
       event_name: "Purchase",
       value: 99.99,
       currency: "USD",
-      user_data: { em: vector("meta", "em", "  John.Smith@Gmail.com "), client_ip_address: "203.0.113.9", external_id: " Cust-12345 " },
+      user_data: {
+        em: vector("meta", "em", "  John.Smith@Gmail.com "),
+        client_ip_address: "203.0.113.9",
+        external_id: " Cust-12345 ",
+      },
       consent: { ad_user_data: "granted" },
     });
     expect(webhook.problems).toEqual([]);
@@ -278,8 +331,14 @@ describe("webhooks", () => {
 describe("isolation", () => {
   it("a hanging destination does not hold up another one's deliveries", async () => {
     const ws = await workspace();
-    const hanging = await createDestination(ws.api, { type: "tiktok", config: config2("tt-token", tiktok.url) });
-    const healthy = await createDestination(ws.api, { type: "webhook", config: { url: webhook.url, secret: WEBHOOK_SECRET } });
+    const hanging = await createDestination(ws.api, {
+      type: "tiktok",
+      config: config2("tt-token", tiktok.url),
+    });
+    const healthy = await createDestination(ws.api, {
+      type: "webhook",
+      config: { url: webhook.url, secret: WEBHOOK_SECRET },
+    });
     tiktok.down({ kind: "hang" });
     try {
       const events = Array.from({ length: 5 }, () => purchase());

@@ -19,7 +19,13 @@ export interface FakeGoogleOptions {
   refreshToken?: string;
 }
 
-function rpcError(status: number, code: string, message: string, errors: Record<string, unknown>[] = [], details: Record<string, unknown> = {}): FakeAnswer {
+function rpcError(
+  status: number,
+  code: string,
+  message: string,
+  errors: Record<string, unknown>[] = [],
+  details: Record<string, unknown> = {},
+): FakeAnswer {
   return {
     status,
     body: {
@@ -27,7 +33,14 @@ function rpcError(status: number, code: string, message: string, errors: Record<
         code: status,
         message,
         status: code,
-        details: [{ "@type": "type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure", errors, requestId: "req-1", ...details }],
+        details: [
+          {
+            "@type": "type.googleapis.com/google.ads.googleads.v23.errors.GoogleAdsFailure",
+            errors,
+            requestId: "req-1",
+            ...details,
+          },
+        ],
       },
     },
   };
@@ -44,28 +57,49 @@ function checkConversion(c: unknown, index: number, cid: string): RowError | nul
   const err = (code: string, field: string, message: string): RowError => ({ index, code, field, message });
   if (!isObject(c)) return err("INVALID_ARGUMENT", "conversion", "not an object");
   const action = typeof c.conversionAction === "string" ? ACTION.exec(c.conversionAction) : null;
-  if (!action) return err("INVALID_CONVERSION_ACTION", "conversion_action", "conversionAction is not a resource name");
-  if (action[1] !== cid) return err("NO_CONVERSION_ACTION_FOUND", "conversion_action", "the action belongs to another customer");
+  if (!action)
+    return err("INVALID_CONVERSION_ACTION", "conversion_action", "conversionAction is not a resource name");
+  if (action[1] !== cid)
+    return err("NO_CONVERSION_ACTION_FOUND", "conversion_action", "the action belongs to another customer");
   if (typeof c.conversionDateTime !== "string" || !DATE_TIME.test(c.conversionDateTime))
-    return err("INVALID_CONVERSION_DATE_TIME", "conversion_date_time", "conversionDateTime must be yyyy-mm-dd hh:mm:ss+hh:mm");
+    return err(
+      "INVALID_CONVERSION_DATE_TIME",
+      "conversion_date_time",
+      "conversionDateTime must be yyyy-mm-dd hh:mm:ss+hh:mm",
+    );
   const clicks = ["gclid", "gbraid", "wbraid"].filter((k) => c[k] !== undefined);
   if (clicks.length > 1) return err("MULTIPLE_CLICK_IDS", clicks[1]!, "send one of gclid, gbraid, wbraid");
   const ids = c.userIdentifiers;
   if (ids !== undefined) {
-    if (!Array.isArray(ids) || ids.length > 5) return err("TOO_MANY_USER_IDENTIFIERS", "user_identifiers", "at most 5 identifiers");
+    if (!Array.isArray(ids) || ids.length > 5)
+      return err("TOO_MANY_USER_IDENTIFIERS", "user_identifiers", "at most 5 identifiers");
     for (const id of ids) {
       if (!isObject(id)) return err("INVALID_ARGUMENT", "user_identifiers", "identifier is not an object");
       const set = ["hashedEmail", "hashedPhoneNumber"].filter((k) => id[k] !== undefined);
-      const other = Object.keys(id).filter((k) => !["hashedEmail", "hashedPhoneNumber", "userIdentifierSource"].includes(k));
-      if (set.length !== 1 || other.length > 0) return err("INVALID_USER_IDENTIFIER", "user_identifiers", "exactly one of hashedEmail, hashedPhoneNumber");
-      if (!HEX64.test(String(id[set[0]!]))) return err("INVALID_SHA256_FORMAT", "user_identifiers", "the value is not a SHA-256 hex digest");
+      const other = Object.keys(id).filter(
+        (k) => !["hashedEmail", "hashedPhoneNumber", "userIdentifierSource"].includes(k),
+      );
+      if (set.length !== 1 || other.length > 0)
+        return err(
+          "INVALID_USER_IDENTIFIER",
+          "user_identifiers",
+          "exactly one of hashedEmail, hashedPhoneNumber",
+        );
+      if (!HEX64.test(String(id[set[0]!])))
+        return err("INVALID_SHA256_FORMAT", "user_identifiers", "the value is not a SHA-256 hex digest");
     }
   }
-  if (clicks.length === 0 && (!Array.isArray(ids) || ids.length === 0)) return err("MISSING_CLICK_ID_OR_IDENTIFIERS", "gclid", "no click id and no identifiers");
+  if (clicks.length === 0 && (!Array.isArray(ids) || ids.length === 0))
+    return err("MISSING_CLICK_ID_OR_IDENTIFIERS", "gclid", "no click id and no identifiers");
   const consent = c.consent;
-  if (consent !== undefined && (!isObject(consent) || !["GRANTED", "DENIED", "UNSPECIFIED", "UNKNOWN"].includes(String(consent.adUserData))))
+  if (
+    consent !== undefined &&
+    (!isObject(consent) ||
+      !["GRANTED", "DENIED", "UNSPECIFIED", "UNKNOWN"].includes(String(consent.adUserData)))
+  )
     return err("INVALID_CONSENT", "consent", "adUserData must be GRANTED or DENIED");
-  if (c.conversionValue !== undefined && typeof c.conversionValue !== "number") return err("INVALID_VALUE", "conversion_value", "not a number");
+  if (c.conversionValue !== undefined && typeof c.conversionValue !== "number")
+    return err("INVALID_VALUE", "conversion_value", "not a number");
   return null;
 }
 
@@ -75,11 +109,16 @@ export function googleHandler(opts: FakeGoogleOptions) {
   return (req: FakeRequest, fake: FakeServer): FakeAnswer => {
     if (req.path === "/token") {
       const form = new URLSearchParams(req.raw);
-      if (form.get("grant_type") !== "refresh_token" || !form.get("client_id") || !form.get("client_secret")) {
+      if (
+        form.get("grant_type") !== "refresh_token" ||
+        !form.get("client_id") ||
+        !form.get("client_secret")
+      ) {
         fake.problem("token request without grant_type=refresh_token, client_id, client_secret");
         return { status: 400, body: { error: "invalid_request" } };
       }
-      if (opts.refreshToken && form.get("refresh_token") !== opts.refreshToken) return { status: 400, body: { error: "invalid_grant", error_description: "Bad Request" } };
+      if (opts.refreshToken && form.get("refresh_token") !== opts.refreshToken)
+        return { status: 400, body: { error: "invalid_grant", error_description: "Bad Request" } };
       const token = `ya29.fake-${++issued}`;
       tokens.add(token);
       return { status: 200, body: { access_token: token, expires_in: 3599, token_type: "Bearer" } };
@@ -92,25 +131,38 @@ export function googleHandler(opts: FakeGoogleOptions) {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     if (!bearer || (tokens.size > 0 && !tokens.has(bearer))) {
       fake.problem("missing or unknown access token");
-      return rpcError(401, "UNAUTHENTICATED", "Request is missing required authentication credential.", [{ errorCode: { authenticationError: "AUTHENTICATION_ERROR" } }]);
+      return rpcError(401, "UNAUTHENTICATED", "Request is missing required authentication credential.", [
+        { errorCode: { authenticationError: "AUTHENTICATION_ERROR" } },
+      ]);
     }
-    if (!req.headers["developer-token"] || (opts.developerToken && req.headers["developer-token"] !== opts.developerToken)) {
+    if (
+      !req.headers["developer-token"] ||
+      (opts.developerToken && req.headers["developer-token"] !== opts.developerToken)
+    ) {
       fake.problem("missing or wrong developer-token");
-      return rpcError(403, "PERMISSION_DENIED", "The developer token is not valid.", [{ errorCode: { authorizationError: "DEVELOPER_TOKEN_PROHIBITED" } }]);
+      return rpcError(403, "PERMISSION_DENIED", "The developer token is not valid.", [
+        { errorCode: { authorizationError: "DEVELOPER_TOKEN_PROHIBITED" } },
+      ]);
     }
     const body = isObject(req.body) ? req.body : null;
     if (!body || body.partialFailure !== true) {
       fake.problem("partialFailure must be true");
-      return rpcError(400, "INVALID_ARGUMENT", "partial_failure must be true", [{ errorCode: { requestError: "INVALID_INPUT" } }]);
+      return rpcError(400, "INVALID_ARGUMENT", "partial_failure must be true", [
+        { errorCode: { requestError: "INVALID_INPUT" } },
+      ]);
     }
     const conversions = body.conversions;
     if (!Array.isArray(conversions) || conversions.length === 0) {
       fake.problem("conversions must be a non-empty array");
-      return rpcError(400, "INVALID_ARGUMENT", "conversions is required", [{ errorCode: { requestError: "REQUIRED_FIELD_MISSING" } }]);
+      return rpcError(400, "INVALID_ARGUMENT", "conversions is required", [
+        { errorCode: { requestError: "REQUIRED_FIELD_MISSING" } },
+      ]);
     }
     if (conversions.length > 2000) {
       fake.problem(`${conversions.length} conversions (limit 2000)`);
-      return rpcError(400, "INVALID_ARGUMENT", "Upload fewer than 2001 conversions.", [{ errorCode: { conversionUploadError: "TOO_MANY_CONVERSIONS_IN_REQUEST" } }]);
+      return rpcError(400, "INVALID_ARGUMENT", "Upload fewer than 2001 conversions.", [
+        { errorCode: { conversionUploadError: "TOO_MANY_CONVERSIONS_IN_REQUEST" } },
+      ]);
     }
     const validateOnly = body.validateOnly === true;
     const errors: RowError[] = [];
@@ -126,20 +178,45 @@ export function googleHandler(opts: FakeGoogleOptions) {
       const conv = c as Record<string, unknown>;
       const id = String(conv.orderId);
       if (fake.poisoned.has(id)) {
-        errors.push({ index, code: "UNPARSEABLE_GCLID", field: "gclid", message: "The gclid could not be decoded." });
+        errors.push({
+          index,
+          code: "UNPARSEABLE_GCLID",
+          field: "gclid",
+          message: "The gclid could not be decoded.",
+        });
         results.push({});
         return;
       }
-      if (!validateOnly && fake.accepted.some((a) => a.id === id && a.event.conversionAction === conv.conversionAction)) {
-        errors.push({ index, code: "ORDER_ID_ALREADY_IN_USE", field: "order_id", message: "This order id was already used." });
+      if (
+        !validateOnly &&
+        fake.accepted.some((a) => a.id === id && a.event.conversionAction === conv.conversionAction)
+      ) {
+        errors.push({
+          index,
+          code: "ORDER_ID_ALREADY_IN_USE",
+          field: "order_id",
+          message: "This order id was already used.",
+        });
         results.push({});
         return;
       }
       if (!validateOnly) fake.accepted.push({ id, event: conv, request: req });
-      results.push({ gclid: conv.gclid, conversionAction: conv.conversionAction, conversionDateTime: conv.conversionDateTime });
+      results.push({
+        gclid: conv.gclid,
+        conversionAction: conv.conversionAction,
+        conversionDateTime: conv.conversionDateTime,
+      });
     });
-    if (validateOnly) return { status: 200, body: errors.length ? { partialFailureError: failure(errors) } : {} };
-    return { status: 200, body: { results, jobId: "123456789", ...(errors.length ? { partialFailureError: failure(errors) } : {}) } };
+    if (validateOnly)
+      return { status: 200, body: errors.length ? { partialFailureError: failure(errors) } : {} };
+    return {
+      status: 200,
+      body: {
+        results,
+        jobId: "123456789",
+        ...(errors.length ? { partialFailureError: failure(errors) } : {}),
+      },
+    };
   };
 }
 
@@ -153,7 +230,9 @@ function failure(errors: RowError[]) {
         errors: errors.map((e) => ({
           errorCode: { conversionUploadError: e.code },
           message: e.message,
-          location: { fieldPathElements: [{ fieldName: "conversions", index: e.index }, { fieldName: e.field }] },
+          location: {
+            fieldPathElements: [{ fieldName: "conversions", index: e.index }, { fieldName: e.field }],
+          },
         })),
         requestId: "req-1",
       },
@@ -170,7 +249,10 @@ export function googleRateLimited(retryDelay = "1s") {
   return {
     kind: "answer" as const,
     answer: rpcError(429, "RESOURCE_EXHAUSTED", "Too many requests.", [
-      { errorCode: { quotaError: "RESOURCE_TEMPORARILY_EXHAUSTED" }, details: { quotaErrorDetails: { rateScope: "DEVELOPER", rateName: "Requests", retryDelay } } },
+      {
+        errorCode: { quotaError: "RESOURCE_TEMPORARILY_EXHAUSTED" },
+        details: { quotaErrorDetails: { rateScope: "DEVELOPER", rateName: "Requests", retryDelay } },
+      },
     ]),
   };
 }

@@ -125,7 +125,15 @@ export class FakeServer {
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
-      const r: FakeRequest = { method: req.method ?? "GET", path: u.pathname, query: u.searchParams, headers, raw, body, at: Date.now() };
+      const r: FakeRequest = {
+        method: req.method ?? "GET",
+        path: u.pathname,
+        query: u.searchParams,
+        headers,
+        raw,
+        body,
+        at: Date.now(),
+      };
       this.requests.push(r);
       const fault = this.script.shift() ?? this.persistent;
       if (fault?.kind === "hang") {
@@ -150,7 +158,11 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Waits until `check` holds, polling; throws with `what` after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;

@@ -13,12 +13,16 @@ export interface FakeTikTokOptions {
   pixelCode?: string;
 }
 
-const answer = (code: number, message: string): FakeAnswer => ({ status: 200, body: { code, message, request_id: "req-1", data: {} } });
+const answer = (code: number, message: string): FakeAnswer => ({
+  status: 200,
+  body: { code, message, request_id: "req-1", data: {} },
+});
 
 function checkEvent(e: unknown): string | null {
   if (!isObject(e)) return "event is not an object";
   if (typeof e.event !== "string" || e.event === "") return "event is required";
-  if (typeof e.event_time !== "number" || !Number.isInteger(e.event_time) || e.event_time > 1e11) return "event_time must be unix seconds";
+  if (typeof e.event_time !== "number" || !Number.isInteger(e.event_time) || e.event_time > 1e11)
+    return "event_time must be unix seconds";
   if (typeof e.event_id !== "string") return "event_id should be a string";
   if (e.user !== undefined) {
     if (!isObject(e.user)) return "user must be an object";
@@ -26,7 +30,8 @@ function checkEvent(e: unknown): string | null {
       const v = e.user[f];
       if (v === undefined) continue;
       const values = Array.isArray(v) ? v : [v];
-      if (!values.every((x) => typeof x === "string" && HEX64.test(x))) return `user.${f} must be SHA-256 hex`;
+      if (!values.every((x) => typeof x === "string" && HEX64.test(x)))
+        return `user.${f} must be SHA-256 hex`;
     }
   }
   return null;
@@ -44,11 +49,17 @@ export function tiktokHandler(opts: FakeTikTokOptions) {
       return answer(40001, "No permission to operate the pixel or the access token is invalid.");
     }
     const body = isObject(req.body) ? req.body : null;
-    if (!body || typeof body.event_source !== "string" || !SOURCES.has(body.event_source) || typeof body.event_source_id !== "string") {
+    if (
+      !body ||
+      typeof body.event_source !== "string" ||
+      !SOURCES.has(body.event_source) ||
+      typeof body.event_source_id !== "string"
+    ) {
       fake.problem("event_source and event_source_id are required");
       return answer(40002, "event_source and event_source_id are required");
     }
-    if (opts.pixelCode && body.event_source_id !== opts.pixelCode) return answer(40001, "No permission to operate the pixel.");
+    if (opts.pixelCode && body.event_source_id !== opts.pixelCode)
+      return answer(40001, "No permission to operate the pixel.");
     if (!Array.isArray(body.data) || body.data.length === 0 || body.data.length > 1000) {
       fake.problem("data must hold 1 to 1000 events");
       return answer(40002, "data must hold 1 to 1000 events");
@@ -61,7 +72,8 @@ export function tiktokHandler(opts: FakeTikTokOptions) {
       }
     }
     const events = body.data as Record<string, unknown>[];
-    if (events.some((e) => fake.poisoned.has(String(e.event_id)))) return answer(40002, "Invalid parameter: properties.value");
+    if (events.some((e) => fake.poisoned.has(String(e.event_id))))
+      return answer(40002, "Invalid parameter: properties.value");
     for (const e of events) fake.accepted.push({ id: String(e.event_id), event: e, request: req });
     return answer(0, "OK");
   };
@@ -71,4 +83,7 @@ export async function startFakeTikTok(opts: FakeTikTokOptions = {}): Promise<Fak
   return new FakeServer("tiktok", tiktokHandler(opts)).listen();
 }
 
-export const TIKTOK_RATE_LIMITED = { kind: "answer" as const, answer: answer(40100, "Too many requests. Please retry in some time.") };
+export const TIKTOK_RATE_LIMITED = {
+  kind: "answer" as const,
+  answer: answer(40100, "Too many requests. Please retry in some time."),
+};

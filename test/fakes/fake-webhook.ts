@@ -6,7 +6,12 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { FakeServer, isObject, type FakeAnswer, type FakeRequest } from "./fake-server.js";
 
-export function verifySignature(secret: string, header: string | undefined, raw: string, nowSeconds: number): boolean {
+export function verifySignature(
+  secret: string,
+  header: string | undefined,
+  raw: string,
+  nowSeconds: number,
+): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? "");
   if (!m) return false;
   const t = Number(m[1]);
@@ -27,7 +32,8 @@ export function webhookHandler(secret: string) {
       fake.problem("body is not a Tally event");
       return { status: 400, body: { error: "not an event" } };
     }
-    if (req.headers["idempotency-key"] !== body.event_id) fake.problem("Idempotency-Key differs from event_id");
+    if (req.headers["idempotency-key"] !== body.event_id)
+      fake.problem("Idempotency-Key differs from event_id");
     if (fake.poisoned.has(body.event_id)) return { status: 400, body: { error: "refused" } };
     fake.accepted.push({ id: body.event_id, event: body, request: req });
     return { status: 204 };

@@ -90,7 +90,12 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
     await new Promise((r) => setTimeout(r, 50));
   }
   const proc: TallyProcess = {
-    url, port, dataDir, adminToken: env.TALLY_ADMIN_TOKEN!, env, child,
+    url,
+    port,
+    dataDir,
+    adminToken: env.TALLY_ADMIN_TOKEN!,
+    env,
+    child,
     output: () => out,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
@@ -109,9 +114,17 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
 }
 
 /** The server in this process (listening on a free port), on a fresh data folder. */
-export async function startInProcess(env: Record<string, string> = {}): Promise<RunningTally & { dataDir: string; cleanup(): Promise<void> }> {
+export async function startInProcess(
+  env: Record<string, string> = {},
+): Promise<RunningTally & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = env.TALLY_DATA_DIR ?? tempDataDir();
-  const config = loadConfig({ TALLY_ADMIN_TOKEN: ADMIN_TOKEN, TALLY_LOG_LEVEL: "silent", TALLY_PORT: "0", ...env, TALLY_DATA_DIR: dataDir });
+  const config = loadConfig({
+    TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
+    TALLY_LOG_LEVEL: "silent",
+    TALLY_PORT: "0",
+    ...env,
+    TALLY_DATA_DIR: dataDir,
+  });
   const t = await startInProcessTally(config);
   return {
     ...t,
@@ -125,7 +138,12 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
 
 /** A small client for tests: JSON in and out, with a key. */
 export function client(baseUrl: string, key?: string) {
-  return async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
     const res = await fetch(baseUrl + path, {
       method,
       headers: {
@@ -148,9 +166,15 @@ export function client(baseUrl: string, key?: string) {
 }
 
 /** Creates a workspace through the API; returns its keys and a client bound to the secret key. */
-export async function createWorkspace(baseUrl: string, adminToken = ADMIN_TOKEN, name = "Shop", extra: Record<string, unknown> = {}) {
+export async function createWorkspace(
+  baseUrl: string,
+  adminToken = ADMIN_TOKEN,
+  name = "Shop",
+  extra: Record<string, unknown> = {},
+) {
   const res = await client(baseUrl, adminToken)("POST", "/v1/workspaces", { name, ...extra });
-  if (res.status !== 201) throw new Error(`workspace create failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`workspace create failed: ${res.status} ${JSON.stringify(res.body)}`);
   const ws = res.body as { id: string; public_key: string; secret_key: string };
   return { ...ws, api: client(baseUrl, ws.secret_key) };
 }

@@ -19,12 +19,33 @@ const NOW = Date.now();
 function event(ws: string, o: Partial<NormalizedEvent> & { ids?: Identifier[] } = {}): NormalizedEvent {
   const { ids, ...rest } = o;
   return {
-    id: newId("evt"), workspaceId: ws, eventName: "Purchase", isConversion: true, eventTime: NOW - MINUTE_MS, receivedAt: NOW,
-    eventId: null, orderId: null, actionSource: null, eventSourceUrl: null, value: 1, currency: "USD", user: {},
-    identifiers: ids ?? [], customData: {}, consent: null, testEventCode: null, touch: null, warnings: [], ...rest,
+    id: newId("evt"),
+    workspaceId: ws,
+    eventName: "Purchase",
+    isConversion: true,
+    eventTime: NOW - MINUTE_MS,
+    receivedAt: NOW,
+    eventId: null,
+    orderId: null,
+    actionSource: null,
+    eventSourceUrl: null,
+    value: 1,
+    currency: "USD",
+    user: {},
+    identifiers: ids ?? [],
+    customData: {},
+    consent: null,
+    testEventCode: null,
+    touch: null,
+    warnings: [],
+    ...rest,
   };
 }
-const item = (ev: NormalizedEvent, destinations: string[] = []): CommitItem => ({ event: ev, windows: { clickWindowDays: 30, viewWindowDays: 1 }, destinations });
+const item = (ev: NormalizedEvent, destinations: string[] = []): CommitItem => ({
+  event: ev,
+  windows: { clickWindowDays: 30, viewWindowDays: 1 },
+  destinations,
+});
 
 describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
   let schema: TestSchema;
@@ -38,7 +59,13 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
     a = new PostgresStore({ url: schema.url, dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 20 });
     b = new PostgresStore({ url: schema.url, dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 20 });
     await Promise.all([a.init(), b.init()]); // migrations race too
-    ws = (await a.createWorkspace({ name: "Race", currency: "USD", timezone: "UTC" }, { publicKey: "pk_race", secretKeyHash: "h_race" }, standardActions())).id;
+    ws = (
+      await a.createWorkspace(
+        { name: "Race", currency: "USD", timezone: "UTC" },
+        { publicKey: "pk_race", secretKeyHash: "h_race" },
+        standardActions(),
+      )
+    ).id;
   });
   afterAll(async () => {
     await a?.close();
@@ -48,7 +75,9 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
 
   it("counts an event_id sent to both nodes at once exactly once", async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `storm-${i}`);
-    const calls = ids.flatMap((id) => [a, b, a, b].map((s) => s.commitEvents([item(event(ws, { eventId: id }))], [])));
+    const calls = ids.flatMap((id) =>
+      [a, b, a, b].map((s) => s.commitEvents([item(event(ws, { eventId: id }))], [])),
+    );
     const outcomes = (await Promise.all(calls)).flat();
     const accepted = outcomes.filter((o) => o.status === "accepted");
     expect(accepted).toHaveLength(200);
@@ -75,62 +104,97 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
     );
     expect(results.every((n) => n === 1)).toBe(true);
     // two different event_ids with one order id are never duplicates, even racing
-    const never = await Promise.all(pairs.map((i) => (i % 2 ? a : b).commitEvents([item(event(ws, { eventId: `other-${i}`, orderId: "shared-order" }))], [])));
+    const never = await Promise.all(
+      pairs.map((i) =>
+        (i % 2 ? a : b).commitEvents(
+          [item(event(ws, { eventId: `other-${i}`, orderId: "shared-order" }))],
+          [],
+        ),
+      ),
+    );
     expect(never.flat().every((o) => o.status === "accepted")).toBe(true);
   });
 
-  it.each([1, 2, 3, 4])("keeps the identity graph one group per connected set of identifiers under concurrent merges (round %i)", async (round) => {
-    // The edges of random trees over 300 fresh ids, in random order, alternating nodes: every
-    // edge is the only path between its ends, so one link lost to a race splits a group.
-    // Merges race with new identifiers joining the groups being merged.
-    let seed = 7 * round;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
-    const N = 300;
-    const links = Array.from({ length: N - 1 }, (_, i) => [i + 1, rand(i + 1)] as [number, number]);
-    for (let i = links.length - 1; i > 0; i--) {
-      const j = rand(i + 1);
-      [links[i], links[j]] = [links[j]!, links[i]!];
-    }
-    const prefix = `anonymous_id:r${round}-`;
-    const ident = (n: number): Identifier => ({ kind: "anonymous_id", value: `r${round}-${n}` });
-    await Promise.all(
-      links.map(([x, y], i) => (i % 2 ? a : b).commitEvents([item(event(ws, { eventName: "PageView", isConversion: false, ids: [ident(x), ident(y)] }))], [])),
-    );
-    // union-find over what was sent
-    const parent = Array.from({ length: N }, (_, i) => i);
-    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-    for (const [x, y] of links) parent[find(x)] = find(y);
-
-    const c = new pg.Client({ connectionString: schema.url });
-    await c.connect();
-    try {
-      const rows = (await c.query<{ ident: string; person: string }>("SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident LIKE $2", [ws, `${prefix}%`])).rows;
-      const personOf = new Map(rows.map((r) => [Number(r.ident.slice(prefix.length)), r.person]));
-      const used = new Set(links.flat());
-      expect(personOf.size).toBe(used.size);
-      const byRoot = new Map<number, Set<string>>();
-      for (const n of used) {
-        const r = find(n);
-        if (!byRoot.has(r)) byRoot.set(r, new Set());
-        byRoot.get(r)!.add(personOf.get(n)!);
+  it.each([1, 2, 3, 4])(
+    "keeps the identity graph one group per connected set of identifiers under concurrent merges (round %i)",
+    async (round) => {
+      // The edges of random trees over 300 fresh ids, in random order, alternating nodes: every
+      // edge is the only path between its ends, so one link lost to a race splits a group.
+      // Merges race with new identifiers joining the groups being merged.
+      let seed = 7 * round;
+      const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+      const N = 300;
+      const links = Array.from({ length: N - 1 }, (_, i) => [i + 1, rand(i + 1)] as [number, number]);
+      for (let i = links.length - 1; i > 0; i--) {
+        const j = rand(i + 1);
+        [links[i], links[j]] = [links[j]!, links[i]!];
       }
-      for (const persons of byRoot.values()) expect(persons.size).toBe(1);
-      // and no two components share a person
-      const all = [...byRoot.values()].map((s) => [...s][0]);
-      expect(new Set(all).size).toBe(all.length);
-      // every person in use has its row (the lock target); merged-away ones are gone
-      const persons = (await c.query<{ id: string }>("SELECT id FROM persons WHERE workspace_id = $1", [ws])).rows.map((r) => r.id);
-      for (const p of all) expect(persons).toContain(p);
-    } finally {
-      await c.end();
-    }
-  });
+      const prefix = `anonymous_id:r${round}-`;
+      const ident = (n: number): Identifier => ({ kind: "anonymous_id", value: `r${round}-${n}` });
+      await Promise.all(
+        links.map(([x, y], i) =>
+          (i % 2 ? a : b).commitEvents(
+            [item(event(ws, { eventName: "PageView", isConversion: false, ids: [ident(x), ident(y)] }))],
+            [],
+          ),
+        ),
+      );
+      // union-find over what was sent
+      const parent = Array.from({ length: N }, (_, i) => i);
+      const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+      for (const [x, y] of links) parent[find(x)] = find(y);
+
+      const c = new pg.Client({ connectionString: schema.url });
+      await c.connect();
+      try {
+        const rows = (
+          await c.query<{ ident: string; person: string }>(
+            "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident LIKE $2",
+            [ws, `${prefix}%`],
+          )
+        ).rows;
+        const personOf = new Map(rows.map((r) => [Number(r.ident.slice(prefix.length)), r.person]));
+        const used = new Set(links.flat());
+        expect(personOf.size).toBe(used.size);
+        const byRoot = new Map<number, Set<string>>();
+        for (const n of used) {
+          const r = find(n);
+          if (!byRoot.has(r)) byRoot.set(r, new Set());
+          byRoot.get(r)!.add(personOf.get(n)!);
+        }
+        for (const persons of byRoot.values()) expect(persons.size).toBe(1);
+        // and no two components share a person
+        const all = [...byRoot.values()].map((s) => [...s][0]);
+        expect(new Set(all).size).toBe(all.length);
+        // every person in use has its row (the lock target); merged-away ones are gone
+        const persons = (
+          await c.query<{ id: string }>("SELECT id FROM persons WHERE workspace_id = $1", [ws])
+        ).rows.map((r) => r.id);
+        for (const p of all) expect(persons).toContain(p);
+      } finally {
+        await c.end();
+      }
+    },
+  );
 
   it("never hands one delivery to workers on two nodes", async () => {
-    const d = await a.createDestination({ id: newId("dst"), workspaceId: ws, type: "webhook", name: "h", events: null, configEnc: "x", createdAt: NOW });
-    await a.commitEvents(Array.from({ length: 60 }, (_, i) => item(event(ws, { eventId: `dl-${i}` }), [d.id])), []);
+    const d = await a.createDestination({
+      id: newId("dst"),
+      workspaceId: ws,
+      type: "webhook",
+      name: "h",
+      events: null,
+      configEnc: "x",
+      createdAt: NOW,
+    });
+    await a.commitEvents(
+      Array.from({ length: 60 }, (_, i) => item(event(ws, { eventId: `dl-${i}` }), [d.id])),
+      [],
+    );
     const claims = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).claimDeliveries(d.id, 10, NOW + 1, 60_000, `w${i}`)),
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? a : b).claimDeliveries(d.id, 10, NOW + 1, 60_000, `w${i}`),
+      ),
     );
     const ids = claims.flat().map((j) => j.id);
     expect(ids).toHaveLength(60);

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest"
 import WebSocket from "ws";
 import { repoRoot } from "../../src/main.js";
 import { startNotifyBridge, type NotifyBridge } from "../../src/storage/postgres/notify-bridge.js";
-import { client, createWorkspace, nowSeconds, startInProcess, startTally, type TallyProcess } from "../helpers/server.js";
+import {
+  client,
+  createWorkspace,
+  nowSeconds,
+  startInProcess,
+  startTally,
+  type TallyProcess,
+} from "../helpers/server.js";
 import { createTestSchema, postgresAvailable, type TestSchema } from "./pg-test-db.js";
 
 const pgUp = await postgresAvailable("the multi-node tests");
@@ -67,10 +74,16 @@ describe.skipIf(!pgUp)("several nodes on one PostgreSQL", () => {
     const ws = await createWorkspace(a.url, a.adminToken, "Shared");
     const onB = client(b.url, ws.secret_key);
     expect((await onB("GET", "/v1/workspace")).body).toMatchObject({ name: "Shared" });
-    expect((await client(b.url, b.adminToken)("GET", "/v1/workspaces")).body.data.map((w: { id: string }) => w.id)).toContain(ws.id);
+    expect(
+      (await client(b.url, b.adminToken)("GET", "/v1/workspaces")).body.data.map((w: { id: string }) => w.id),
+    ).toContain(ws.id);
 
-    expect((await ws.api("PUT", "/v1/conversion-actions/Demo_Booked", { click_window_days: 7 })).status).toBe(200);
-    const res = await onB("POST", "/v1/events", { data: [{ ...purchase("demo-1"), event_name: "Demo_Booked" }] });
+    expect((await ws.api("PUT", "/v1/conversion-actions/Demo_Booked", { click_window_days: 7 })).status).toBe(
+      200,
+    );
+    const res = await onB("POST", "/v1/events", {
+      data: [{ ...purchase("demo-1"), event_name: "Demo_Booked" }],
+    });
     expect(res.status).toBe(200);
     expect(res.body.results[0].status).toBe("accepted");
     // a public key made on A collects on B
@@ -89,8 +102,11 @@ describe.skipIf(!pgUp)("several nodes on one PostgreSQL", () => {
     const onB = client(b.url, ws.secret_key);
     const ids = Array.from({ length: 200 }, (_, i) => `storm-${i}`);
     // 100 ids sent one per request, 100 in batches of 10; each copy twice to each node, all at once.
-    const tasks: (() => Promise<{ status: number; body: { results: { status: string; id: string }[] } }>)[] = [];
-    for (const id of ids.slice(0, 100)) for (const api of [onA, onB, onA, onB]) tasks.push(() => api("POST", "/v1/events", { data: [purchase(id)] }));
+    const tasks: (() => Promise<{ status: number; body: { results: { status: string; id: string }[] } }>)[] =
+      [];
+    for (const id of ids.slice(0, 100))
+      for (const api of [onA, onB, onA, onB])
+        tasks.push(() => api("POST", "/v1/events", { data: [purchase(id)] }));
     for (let i = 100; i < 200; i += 10) {
       const batch = ids.slice(i, i + 10).map(purchase);
       for (const api of [onA, onB, onA, onB]) tasks.push(() => api("POST", "/v1/events", { data: batch }));
@@ -109,7 +125,10 @@ describe.skipIf(!pgUp)("several nodes on one PostgreSQL", () => {
     const listed: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await onB("GET", `/v1/conversions?limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page = await onB(
+        "GET",
+        `/v1/conversions?limit=37${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       expect(page.status).toBe(200);
       listed.push(...page.body.data.map((c: { id: string }) => c.id));
       cursor = page.body.next_cursor;
@@ -160,10 +179,19 @@ describe.skipIf(!pgUp)("the live feed across nodes, with the bridge wired as doc
   beforeAll(async () => {
     schema = await createTestSchema({ pool_max: "4" });
     for (const nodeId of ["node-a", "node-b"]) {
-      const t = await startInProcess({ TALLY_DATABASE_URL: schema.url, TALLY_ENCRYPTION_KEY: ENCRYPTION_KEY });
+      const t = await startInProcess({
+        TALLY_DATABASE_URL: schema.url,
+        TALLY_ENCRYPTION_KEY: ENCRYPTION_KEY,
+      });
       nodes.push(t);
       // A channel of its own: other files' nodes notify on the default one.
-      const bridge = await startNotifyBridge({ url: schema.url, bus: t.deps.bus, nodeId, logger: silent, channel: `tally_events_${schema.name}` });
+      const bridge = await startNotifyBridge({
+        url: schema.url,
+        bus: t.deps.bus,
+        nodeId,
+        logger: silent,
+        channel: `tally_events_${schema.name}`,
+      });
       t.deps.bus.subscribe((m) => {
         if (!m.remote) void bridge.publishLocal([m]);
       });

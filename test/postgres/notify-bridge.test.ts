@@ -11,8 +11,17 @@ const silent = { warn: () => {}, info: () => {}, debug: () => {} };
 
 function conversion(id: string, extra: Partial<ConversionMessage> = {}): ConversionMessage {
   return {
-    type: "conversion", workspaceId: "ws_1", id, eventName: "Purchase", eventTime: 1, receivedAt: 2, value: 9.5, currency: "USD",
-    eventId: null, attribution: null, ...extra,
+    type: "conversion",
+    workspaceId: "ws_1",
+    id,
+    eventName: "Purchase",
+    eventTime: 1,
+    receivedAt: 2,
+    value: 9.5,
+    currency: "USD",
+    eventId: null,
+    attribution: null,
+    ...extra,
   };
 }
 
@@ -46,7 +55,13 @@ describe.skipIf(!pgUp)("notify bridge", () => {
     const { host, port } = hostPortOf(schema.url);
     proxy = await startTcpProxy(host, port);
     a = await startNotifyBridge({ url: schema.url, bus: busA, nodeId: "node-a", logger: silent, channel });
-    b = await startNotifyBridge({ url: viaProxy(schema.url, proxy), bus: busB, nodeId: "node-b", logger: silent, channel });
+    b = await startNotifyBridge({
+      url: viaProxy(schema.url, proxy),
+      bus: busB,
+      nodeId: "node-b",
+      logger: silent,
+      channel,
+    });
   });
   afterAll(async () => {
     await a?.stop();
@@ -60,7 +75,10 @@ describe.skipIf(!pgUp)("notify bridge", () => {
     const onA: BusMessage[] = [];
     busA.subscribe((m) => onA.push(m));
     await Promise.all([a.publishLocal([conversion("evt_1")]), a.publishLocal([conversion("evt_2")])]);
-    expect(await onB.done).toEqual([{ ...conversion("evt_1"), remote: true }, { ...conversion("evt_2"), remote: true }]);
+    expect(await onB.done).toEqual([
+      { ...conversion("evt_1"), remote: true },
+      { ...conversion("evt_2"), remote: true },
+    ]);
     // a message from B arriving on A proves A's own two would have arrived before it
     const back = collect(busA, 1);
     await b.publishLocal([conversion("evt_from_b")]);
@@ -74,7 +92,9 @@ describe.skipIf(!pgUp)("notify bridge", () => {
     const onB = collect(busB, 61);
     await a.publishLocal([...big, huge]);
     const got = await onB.done;
-    expect(got.map((m) => (m as ConversionMessage).id).sort()).toEqual([...big, huge].map((m) => m.id).sort());
+    expect(got.map((m) => (m as ConversionMessage).id).sort()).toEqual(
+      [...big, huge].map((m) => m.id).sort(),
+    );
     expect(got.find((m) => (m as ConversionMessage).id === "evt_huge")).toEqual({ ...huge, remote: true });
   });
 

@@ -30,7 +30,9 @@ describe.skipIf(!pgUp)("PostgreSQL outage", () => {
     schema = await createTestSchema({ pool_max: "4" });
     const { host, port } = hostPortOf(schema.url);
     proxy = await startTcpProxy(host, port);
-    node = await startTally({ env: { TALLY_DATABASE_URL: viaProxy(schema.url, proxy), TALLY_ENCRYPTION_KEY: "1e".repeat(32) } });
+    node = await startTally({
+      env: { TALLY_DATABASE_URL: viaProxy(schema.url, proxy), TALLY_ENCRYPTION_KEY: "1e".repeat(32) },
+    });
   });
   afterAll(async () => {
     proxy?.restore();
@@ -55,11 +57,21 @@ describe.skipIf(!pgUp)("PostgreSQL outage", () => {
         while (running) {
           const eventId = `o-${seq++}`;
           const res = await ws.api("POST", "/v1/events", {
-            data: [{ event_name: "Purchase", event_time: nowSeconds(), event_id: eventId, action_source: "website", custom_data: { value: 1, currency: "USD" } }],
+            data: [
+              {
+                event_name: "Purchase",
+                event_time: nowSeconds(),
+                event_id: eventId,
+                action_source: "website",
+                custom_data: { value: 1, currency: "USD" },
+              },
+            ],
           });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          if (res.status === 200 && res.body.results[0].status === "accepted") acked.set(eventId, res.body.results[0].id);
-          else if (res.status !== 503) throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
+          if (res.status === 200 && res.body.results[0].status === "accepted")
+            acked.set(eventId, res.body.results[0].id);
+          else if (res.status !== 503)
+            throw new Error(`unexpected ${res.status}: ${JSON.stringify(res.body)}`);
           else await new Promise((r) => setTimeout(r, 20));
         }
       }),
@@ -74,7 +86,9 @@ describe.skipIf(!pgUp)("PostgreSQL outage", () => {
     });
     expect(ready.headers.get("retry-after")).toBeTruthy();
     const refused = await until("an ingest request refused with 503", async () => {
-      const r = await ws.api("POST", "/v1/events", { data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "during-outage" }] });
+      const r = await ws.api("POST", "/v1/events", {
+        data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "during-outage" }],
+      });
       return r.status === 503 ? r : null;
     });
     expect(refused.headers.get("retry-after")).toBeTruthy();
@@ -82,7 +96,9 @@ describe.skipIf(!pgUp)("PostgreSQL outage", () => {
 
     const before = acked.size;
     proxy.restore();
-    await until("/readyz to recover", async () => ((await fetch(`${node.url}/readyz`)).status === 200 ? true : null));
+    await until("/readyz to recover", async () =>
+      (await fetch(`${node.url}/readyz`)).status === 200 ? true : null,
+    );
     await until("new events acknowledged after recovery", () => (acked.size >= before + 20 ? true : null));
     running = false;
     await load;
@@ -93,7 +109,10 @@ describe.skipIf(!pgUp)("PostgreSQL outage", () => {
     let cursor: string | null = null;
     const api = client(node.url, ws.secret_key);
     do {
-      const page = await api("GET", `/v1/conversions?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page = await api(
+        "GET",
+        `/v1/conversions?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       expect(page.status).toBe(200);
       for (const c of page.body.data as { id: string }[]) listed.add(c.id);
       cursor = page.body.next_cursor;

@@ -8,7 +8,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 
-export const TEST_DATABASE_URL = process.env.TALLY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const TEST_DATABASE_URL =
+  process.env.TALLY_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 async function reachable(url: string): Promise<string | null> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
@@ -27,7 +28,10 @@ async function reachable(url: string): Promise<string | null> {
 export async function postgresAvailable(what: string): Promise<boolean> {
   const why = await reachable(TEST_DATABASE_URL);
   if (why === null) return true;
-  if (process.env.CI) throw new Error(`PostgreSQL at ${redact(TEST_DATABASE_URL)} is unreachable on CI (${why}): ${what} must run there`);
+  if (process.env.CI)
+    throw new Error(
+      `PostgreSQL at ${redact(TEST_DATABASE_URL)} is unreachable on CI (${why}): ${what} must run there`,
+    );
   console.log(`skipping ${what}: PostgreSQL at ${redact(TEST_DATABASE_URL)} is unreachable (${why})`);
   return false;
 }

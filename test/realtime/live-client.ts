@@ -29,12 +29,17 @@ export class Refusal extends Error {
 }
 
 /** Opens a subscription; rejects with a `Refusal` when the server answers the handshake with an error. */
-export function connectLive(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<LiveClient> {
+export function connectLive(
+  url: string,
+  opts: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<LiveClient> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers });
     const messages: LiveMessage[] = [];
     const waiters: { pred: (m: LiveMessage) => boolean; resolve: (m: LiveMessage) => void }[] = [];
-    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on("close", (code, reason) => r({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on("close", (code, reason) => r({ code, reason: reason.toString() })),
+    );
     ws.on("message", (raw: Buffer) => {
       const m = JSON.parse(raw.toString("utf8")) as LiveMessage;
       messages.push(m);

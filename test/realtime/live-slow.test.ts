@@ -27,17 +27,29 @@ describe("a slow live subscriber", () => {
     const batches = 40;
     const perBatch = 60;
     for (let i = 0; i < batches; i++) {
-      const data = Array.from({ length: perBatch }, (_, k) => ({ event_name: "NotAnAction", event_time: nowSeconds(), custom_data: { n: i * perBatch + k, filler } }));
+      const data = Array.from({ length: perBatch }, (_, k) => ({
+        event_name: "NotAnAction",
+        event_time: nowSeconds(),
+        custom_data: { n: i * perBatch + k, filler },
+      }));
       const res = await ws.api("POST", "/v1/events", { data });
       expect(res.status).toBe(200);
       expect(res.body.rejected).toBe(perBatch);
     }
-    const after = await ws.api("POST", "/v1/events", { data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "after-the-flood" }] });
+    const after = await ws.api("POST", "/v1/events", {
+      data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "after-the-flood" }],
+    });
     expect(after.body.accepted).toBe(1);
 
     // The subscriber that kept reading got everything, in order, and the conversion after it.
-    await fast.waitFor((m) => m.type === "conversion" && m.data.event_id === "after-the-flood", "the conversion after the flood", 20_000);
-    const seen = fast.messages.filter((m) => m.type === "test_event").map((m) => m.data.received.custom_data.n as number);
+    await fast.waitFor(
+      (m) => m.type === "conversion" && m.data.event_id === "after-the-flood",
+      "the conversion after the flood",
+      20_000,
+    );
+    const seen = fast.messages
+      .filter((m) => m.type === "test_event")
+      .map((m) => m.data.received.custom_data.n as number);
     expect(seen).toEqual(Array.from({ length: batches * perBatch }, (_, n) => n));
 
     // The slow one, once it reads again, finds what was queued and then the close frame.

@@ -26,7 +26,11 @@ describe("live feed", () => {
     b = await createWorkspace(t.url, ADMIN_TOKEN, "Shop B");
     wsUrl = t.url.replace(/^http/, "ws");
     host = new URL(t.url).host;
-    const login = await fetch(`${t.url}/v1/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: ADMIN_TOKEN }) });
+    const login = await fetch(`${t.url}/v1/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: ADMIN_TOKEN }),
+    });
     expect(login.status).toBe(200);
     sessionCookie = login.headers.get("set-cookie")!.split(";")[0]!;
   });
@@ -69,19 +73,29 @@ describe("live feed", () => {
 
     it("a session from a foreign origin, or with no origin", async () => {
       for (const origin of ["http://evil.example", "null", `http://${host}.evil.example`]) {
-        const r = await refusalOf(connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, { headers: { cookie: sessionCookie, origin } }));
+        const r = await refusalOf(
+          connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, { headers: { cookie: sessionCookie, origin } }),
+        );
         expect(r.status).toBe(403);
         expect(r.body.error.code).toBe("csrf_failed");
       }
-      const r = await refusalOf(connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, { headers: { cookie: sessionCookie } }));
+      const r = await refusalOf(
+        connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, { headers: { cookie: sessionCookie } }),
+      );
       expect(r.status).toBe(403);
     });
 
     it("a session that names no workspace, or an unknown one; an expired session", async () => {
       const headers = { cookie: sessionCookie, origin: t.url };
       expect((await refusalOf(connectLive(`${wsUrl}/v1/live`, { headers }))).status).toBe(403);
-      expect((await refusalOf(connectLive(`${wsUrl}/v1/live?workspace=ws_nope`, { headers }))).status).toBe(404);
-      const stale = await refusalOf(connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, { headers: { cookie: "tally_session=old", origin: t.url } }));
+      expect((await refusalOf(connectLive(`${wsUrl}/v1/live?workspace=ws_nope`, { headers }))).status).toBe(
+        404,
+      );
+      const stale = await refusalOf(
+        connectLive(`${wsUrl}/v1/live?workspace=${a.id}`, {
+          headers: { cookie: "tally_session=old", origin: t.url },
+        }),
+      );
       expect(stale.status).toBe(401);
     });
   });
@@ -98,7 +112,9 @@ describe("live feed", () => {
     });
 
     it("a dashboard session from its own origin, for one workspace", async () => {
-      const c = await live(`/v1/live?workspace=${a.id}`, { headers: { cookie: sessionCookie, origin: t.url } });
+      const c = await live(`/v1/live?workspace=${a.id}`, {
+        headers: { cookie: sessionCookie, origin: t.url },
+      });
       const m = await c.waitFor((m) => m.type === "metrics", "metrics");
       expect(m.data.workspace_id).toBe(a.id);
     });
@@ -125,15 +141,25 @@ describe("live feed", () => {
   it("sends a conversion with its attribution under every model", async () => {
     // An older Google click and a newer tracking-link click of the same person: first and
     // last click disagree.
-    const link = await a.api("POST", "/v1/links", { destination_url: "https://shop.example/landing", platform: "meta", campaign: "spring", ad: "video-1" });
+    const link = await a.api("POST", "/v1/links", {
+      destination_url: "https://shop.example/landing",
+      platform: "meta",
+      campaign: "spring",
+      ad: "video-1",
+    });
     const redirect = await fetch(`${t.url}/c/${link.body.id}`, { redirect: "manual" });
     const clickId = new URL(redirect.headers.get("location")!).searchParams.get("tally_click")!;
     const clickTime = nowSeconds() - 3600;
-    const clicks = await a.api("POST", "/v1/clicks", { data: [{ time: clickTime, platform: "google", campaign: "brand", ad: "text-3", gclid: "G-shape-1" }] });
+    const clicks = await a.api("POST", "/v1/clicks", {
+      data: [{ time: clickTime, platform: "google", campaign: "brand", ad: "text-3", gclid: "G-shape-1" }],
+    });
     expect(clicks.body.accepted).toBe(1);
     const sub = await live(`/v1/live?token=${a.secret_key}`);
     // event_time is whole seconds, the link click is stamped in ms: a second later keeps it eligible.
-    const sent = purchase("shape-1", { event_time: nowSeconds() + 1, user_data: { click_id: clickId, gclid: "G-shape-1" } });
+    const sent = purchase("shape-1", {
+      event_time: nowSeconds() + 1,
+      user_data: { click_id: clickId, gclid: "G-shape-1" },
+    });
     const res = await a.api("POST", "/v1/events", { data: [sent] });
     const id = res.body.results[0].id as string;
     const m = await sub.waitFor((m) => m.type === "conversion" && m.data.id === id, "the conversion");
@@ -141,16 +167,37 @@ describe("live feed", () => {
     expect(Object.keys(m).sort()).toEqual(["data", "type"]);
     const d = m.data;
     expect(d).toMatchObject({
-      workspace_id: a.id, id, event_name: "Purchase", value: 42.5, currency: "USD", event_id: "order-shape-1",
+      workspace_id: a.id,
+      id,
+      event_name: "Purchase",
+      value: 42.5,
+      currency: "USD",
+      event_id: "order-shape-1",
       event_time: new Date(sent.event_time * 1000).toISOString(),
     });
     for (const k of ["event_time", "received_at", "published_at"]) expect(d[k]).toMatch(ISO);
     expect(Date.parse(d.published_at)).toBeGreaterThanOrEqual(Date.parse(d.received_at));
     expect(d.attribution.model).toBe("last_click");
-    expect(d.attribution.touches).toEqual([{ platform: "meta", campaign: "spring", ad: "video-1", time: expect.stringMatching(ISO), credit: 1 }]);
-    expect(Object.keys(d.attribution_all).sort()).toEqual(["first_click", "last_click", "linear", "position_based", "time_decay"]);
+    expect(d.attribution.touches).toEqual([
+      { platform: "meta", campaign: "spring", ad: "video-1", time: expect.stringMatching(ISO), credit: 1 },
+    ]);
+    expect(Object.keys(d.attribution_all).sort()).toEqual([
+      "first_click",
+      "last_click",
+      "linear",
+      "position_based",
+      "time_decay",
+    ]);
     expect(d.attribution_all.last_click).toEqual(d.attribution.touches);
-    expect(d.attribution_all.first_click).toEqual([{ platform: "google", campaign: "brand", ad: "text-3", time: new Date(clickTime * 1000).toISOString(), credit: 1 }]);
+    expect(d.attribution_all.first_click).toEqual([
+      {
+        platform: "google",
+        campaign: "brand",
+        ad: "text-3",
+        time: new Date(clickTime * 1000).toISOString(),
+        credit: 1,
+      },
+    ]);
     expect(d.attribution_all.linear.map((x: { credit: number }) => x.credit)).toEqual([0.5, 0.5]);
   });
 
@@ -161,25 +208,48 @@ describe("live feed", () => {
       data: [purchase("test-1", { user_data: { email: "Jane.Doe@Example.com", phone: "+1 415 555 0100" } })],
     });
     expect(test.body.accepted).toBe(1);
-    const bad = await a.api("POST", "/v1/events", { data: [{ event_name: "Purchase", event_time: nowSeconds(), custom_data: { currency: "USD" } }] });
+    const bad = await a.api("POST", "/v1/events", {
+      data: [{ event_name: "Purchase", event_time: nowSeconds(), custom_data: { currency: "USD" } }],
+    });
     expect(bad.body.rejected).toBe(1);
 
-    const accepted = await sub.waitFor((m) => m.type === "test_event" && m.data.test_event_code === "TEST42", "the test event");
-    expect(accepted.data).toMatchObject({ workspace_id: a.id, status: "accepted", event_name: "Purchase", error: null, id: test.body.results[0].id });
+    const accepted = await sub.waitFor(
+      (m) => m.type === "test_event" && m.data.test_event_code === "TEST42",
+      "the test event",
+    );
+    expect(accepted.data).toMatchObject({
+      workspace_id: a.id,
+      status: "accepted",
+      event_name: "Purchase",
+      error: null,
+      id: test.body.results[0].id,
+    });
     expect(accepted.data.received.user_data).toEqual({ email: "J•••@Example.com", phone: "•••0100" });
     expect(accepted.data.received_at).toMatch(ISO);
-    const rejected = await sub.waitFor((m) => m.type === "test_event" && m.data.status === "rejected", "the rejected event");
-    expect(rejected.data).toMatchObject({ status: "rejected", test_event_code: null, id: null, event_name: "Purchase" });
+    const rejected = await sub.waitFor(
+      (m) => m.type === "test_event" && m.data.status === "rejected",
+      "the rejected event",
+    );
+    expect(rejected.data).toMatchObject({
+      status: "rejected",
+      test_event_code: null,
+      id: null,
+      event_name: "Purchase",
+    });
     expect(rejected.data.error).toEqual(bad.body.results[0].error);
     // A test event is never a conversion on the feed.
-    expect(sub.messages.some((m) => m.type === "conversion" && m.data.id === test.body.results[0].id)).toBe(false);
+    expect(sub.messages.some((m) => m.type === "conversion" && m.data.id === test.body.results[0].id)).toBe(
+      false,
+    );
 
     const history = await a.api("GET", "/v1/test-events");
     expect(history.status).toBe(200);
     expect(history.body.data[0]).toEqual(rejected.data);
     expect(history.body.data[1]).toEqual(accepted.data);
     expect((await b.api("GET", "/v1/test-events")).body.data).toEqual([]);
-    const asAdmin = await client(t.url, ADMIN_TOKEN)("GET", "/v1/test-events", undefined, { "x-tally-workspace": a.id });
+    const asAdmin = await client(t.url, ADMIN_TOKEN)("GET", "/v1/test-events", undefined, {
+      "x-tally-workspace": a.id,
+    });
     expect(asAdmin.body.data).toEqual(history.body.data);
     expect((await client(t.url, a.public_key)("GET", "/v1/test-events")).status).toBe(403);
   });
@@ -190,7 +260,23 @@ describe("live feed", () => {
     const second = await sub.waitFor((m) => m.type === "metrics" && m !== first, "a second metrics message");
     for (const m of [first, second]) {
       expect(m.data.workspace_id).toBe(b.id);
-      expect(Object.keys(m.data)).toEqual(expect.arrayContaining(["start", "conversions", "value", "clicks", "conversion_rate", "duplicates", "dedup_rate", "rejected", "error_rate", "latency_ms_p50", "latency_ms_p95", "pipeline_ms_p50", "pipeline_ms_p95"]));
+      expect(Object.keys(m.data)).toEqual(
+        expect.arrayContaining([
+          "start",
+          "conversions",
+          "value",
+          "clicks",
+          "conversion_rate",
+          "duplicates",
+          "dedup_rate",
+          "rejected",
+          "error_rate",
+          "latency_ms_p50",
+          "latency_ms_p95",
+          "pipeline_ms_p50",
+          "pipeline_ms_p95",
+        ]),
+      );
       const start = Date.parse(m.data.start);
       expect(start % 3_600_000).toBe(0);
       expect(Date.now() - start).toBeLessThan(3_600_000 + 60_000);

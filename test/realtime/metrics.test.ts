@@ -5,7 +5,8 @@ import { ADMIN_TOKEN, createWorkspace, nowSeconds, startInProcess } from "../hel
 import { connectLive } from "./live-client.js";
 
 const COUNTS = ["received", "accepted", "conversions", "value", "clicks", "duplicates", "rejected"] as const;
-type Bucket = Record<(typeof COUNTS)[number], number> & Record<"conversion_rate" | "dedup_rate" | "error_rate", number | null>;
+type Bucket = Record<(typeof COUNTS)[number], number> &
+  Record<"conversion_rate" | "dedup_rate" | "error_rate", number | null>;
 
 describe("metrics over a known sequence", () => {
   let t: Awaited<ReturnType<typeof startInProcess>>;
@@ -33,11 +34,32 @@ describe("metrics over a known sequence", () => {
     // 7 received: 3 purchases, 1 PageView (accepted, not a conversion), 1 duplicate, 2 rejected.
     const events = await ws.api("POST", "/v1/events", {
       data: [
-        { event_name: "Purchase", event_time: now, event_id: "o1", custom_data: { value: 10, currency: "USD" }, user_data: { gclid: "g-1" } },
-        { event_name: "Purchase", event_time: now, event_id: "o2", custom_data: { value: 20, currency: "USD" } },
-        { event_name: "Purchase", event_time: now, event_id: "o3", custom_data: { value: 30.5, currency: "USD" } },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "o1",
+          custom_data: { value: 10, currency: "USD" },
+          user_data: { gclid: "g-1" },
+        },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "o2",
+          custom_data: { value: 20, currency: "USD" },
+        },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "o3",
+          custom_data: { value: 30.5, currency: "USD" },
+        },
         { event_name: "PageView", event_time: now },
-        { event_name: "Purchase", event_time: now, event_id: "o1", custom_data: { value: 10, currency: "USD" } },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "o1",
+          custom_data: { value: 10, currency: "USD" },
+        },
         { event_name: "Purchase", event_time: now, event_id: "o4", custom_data: { currency: "USD" } },
         { event_name: "Nope", event_time: now },
       ],
@@ -48,19 +70,47 @@ describe("metrics over a known sequence", () => {
     const test = await ws.api("POST", "/v1/events", {
       test_event_code: "TEST1",
       data: [
-        { event_name: "Purchase", event_time: now, event_id: "t-o1", custom_data: { value: 99, currency: "USD" }, user_data: { gclid: "g-test" } },
-        { event_name: "Purchase", event_time: now, event_id: "t-o1", custom_data: { value: 99, currency: "USD" } },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "t-o1",
+          custom_data: { value: 99, currency: "USD" },
+          user_data: { gclid: "g-test" },
+        },
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "t-o1",
+          custom_data: { value: 99, currency: "USD" },
+        },
         { event_name: "Nope", event_time: now },
       ],
     });
     expect(test.body).toMatchObject({ accepted: 1, duplicates: 1, rejected: 1 });
-    await other.api("POST", "/v1/events", { data: [{ event_name: "Purchase", event_time: now, event_id: "x", custom_data: { value: 5, currency: "USD" } }] });
+    await other.api("POST", "/v1/events", {
+      data: [
+        {
+          event_name: "Purchase",
+          event_time: now,
+          event_id: "x",
+          custom_data: { value: 5, currency: "USD" },
+        },
+      ],
+    });
   });
   afterAll(async () => {
     await t?.cleanup();
   });
 
-  const expected = { received: 7, accepted: 4, conversions: 3, value: 60.5, clicks: 4, duplicates: 1, rejected: 2 };
+  const expected = {
+    received: 7,
+    accepted: 4,
+    conversions: 3,
+    value: 60.5,
+    clicks: 4,
+    duplicates: 1,
+    rejected: 2,
+  };
 
   it.each(["minute", "hour", "day"] as const)("per %s", async (bucket) => {
     const res = await ws.api("GET", `/v1/metrics?bucket=${bucket}`);
@@ -71,19 +121,30 @@ describe("metrics over a known sequence", () => {
     // Every bucket's ratios follow from its own counts (a bucket boundary may split the sequence).
     for (const b of buckets) {
       const c = b;
-      expect(b.conversion_rate).toBe(c.clicks === 0 ? null : Math.round((c.conversions / c.clicks) * 1e6) / 1e6);
-      expect(b.dedup_rate).toBe(c.accepted + c.duplicates === 0 ? null : Math.round((c.duplicates / (c.accepted + c.duplicates)) * 1e6) / 1e6);
+      expect(b.conversion_rate).toBe(
+        c.clicks === 0 ? null : Math.round((c.conversions / c.clicks) * 1e6) / 1e6,
+      );
+      expect(b.dedup_rate).toBe(
+        c.accepted + c.duplicates === 0
+          ? null
+          : Math.round((c.duplicates / (c.accepted + c.duplicates)) * 1e6) / 1e6,
+      );
       expect(b.error_rate).toBe(c.received === 0 ? null : Math.round((c.rejected / c.received) * 1e6) / 1e6);
     }
     const busy = buckets.filter((b) => b.received > 0 || b.clicks > 0);
-    if (busy.length === 1) expect(busy[0]).toMatchObject({ conversion_rate: 0.75, dedup_rate: 0.2, error_rate: 0.285714 });
+    if (busy.length === 1)
+      expect(busy[0]).toMatchObject({ conversion_rate: 0.75, dedup_rate: 0.2, error_rate: 0.285714 });
   });
 
   it("the live metrics message matches the current hour's bucket", async () => {
     const hour = (await ws.api("GET", "/v1/metrics?bucket=hour")).body.buckets.at(-1);
     const sub = await connectLive(`${t.url.replace(/^http/, "ws")}/v1/live?token=${ws.secret_key}`);
-    const m = await sub.waitFor((m) => m.type === "metrics" && m.data.start === hour.start, "metrics for this hour");
-    for (const k of [...COUNTS, "conversion_rate", "dedup_rate", "error_rate"]) expect(m.data[k]).toBe(hour[k]);
+    const m = await sub.waitFor(
+      (m) => m.type === "metrics" && m.data.start === hour.start,
+      "metrics for this hour",
+    );
+    for (const k of [...COUNTS, "conversion_rate", "dedup_rate", "error_rate"])
+      expect(m.data[k]).toBe(hour[k]);
     sub.close();
   });
 

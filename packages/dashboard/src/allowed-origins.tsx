@@ -5,7 +5,13 @@ import type { WorkspaceSettings } from "./types.js";
 
 const errorText = (err: unknown) => (err instanceof ApiError ? err.message : "Tally could not be reached.");
 
-export function AllowedOrigins({ ws, onSaved }: { ws: WorkspaceSettings; onSaved: (ws: WorkspaceSettings) => void }) {
+export function AllowedOrigins({
+  ws,
+  onSaved,
+}: {
+  ws: WorkspaceSettings;
+  onSaved: (ws: WorkspaceSettings) => void;
+}) {
   const [text, setText] = useState(ws.allowed_origins.join("\n"));
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
@@ -17,8 +23,16 @@ export function AllowedOrigins({ ws, onSaved }: { ws: WorkspaceSettings; onSaved
     setError(null);
     setDone(false);
     try {
-      const origins = text.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-      const updated = await api.send<WorkspaceSettings>("PATCH", "/v1/workspace", { allowed_origins: origins }, ws.id);
+      const origins = text
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const updated = await api.send<WorkspaceSettings>(
+        "PATCH",
+        "/v1/workspace",
+        { allowed_origins: origins },
+        ws.id,
+      );
       setText(updated.allowed_origins.join("\n"));
       onSaved(updated);
       setDone(true);
@@ -35,7 +49,13 @@ export function AllowedOrigins({ ws, onSaved }: { ws: WorkspaceSettings; onSaved
       <form onSubmit={(e) => void save(e)}>
         <label class="field">
           <span>Sites that may send events with the tag, one per line</span>
-          <textarea rows={4} value={text} placeholder="https://shop.example" onInput={(e) => setText(e.currentTarget.value)} aria-describedby="origins-help" />
+          <textarea
+            rows={4}
+            value={text}
+            placeholder="https://shop.example"
+            onInput={(e) => setText(e.currentTarget.value)}
+            aria-describedby="origins-help"
+          />
         </label>
         <p id="origins-help" class="hint">
           Empty means any site may use the public key. Server calls with the secret key are not affected.

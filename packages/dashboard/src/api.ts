@@ -49,16 +49,31 @@ export class Api {
     return this.call<T>("GET", path, undefined, workspace);
   }
 
-  send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown, workspace?: string): Promise<T> {
+  send<T>(
+    method: "POST" | "PUT" | "PATCH" | "DELETE",
+    path: string,
+    body?: unknown,
+    workspace?: string,
+  ): Promise<T> {
     return this.call<T>(method, path, body, workspace);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, workspace?: string, signOutOn401 = true): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    workspace?: string,
+    signOutOn401 = true,
+  ): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (method !== "GET" && this.csrf) headers["x-csrf-token"] = this.csrf;
     if (workspace) headers["x-tally-workspace"] = workspace;
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     let json: unknown;
@@ -70,7 +85,12 @@ export class Api {
     if (!res.ok) {
       const e = (json as ErrorBody | null)?.error;
       if (res.status === 401 && signOutOn401) this.onSignedOut();
-      throw new ApiError(res.status, e?.code ?? "http_error", e?.message ?? `The server answered ${res.status}.`, e?.details?.field);
+      throw new ApiError(
+        res.status,
+        e?.code ?? "http_error",
+        e?.message ?? `The server answered ${res.status}.`,
+        e?.details?.field,
+      );
     }
     return json as T;
   }

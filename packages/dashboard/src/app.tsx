@@ -49,7 +49,11 @@ export function App() {
         </div>
       </header>
       <main class="content" id="main">
-        {route.view === "overview" ? <Overview /> : <WorkspaceView key={route.workspaceId} workspaceId={route.workspaceId} tab={route.tab} />}
+        {route.view === "overview" ? (
+          <Overview />
+        ) : (
+          <WorkspaceView key={route.workspaceId} workspaceId={route.workspaceId} tab={route.tab} />
+        )}
       </main>
     </div>
   );

@@ -6,7 +6,13 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api.js";
 import { count, credit, money } from "./format.js";
 import { onLinkClick } from "./router.js";
-import { MODELS, type AttributionReport, type GroupBy, type ModelName, type WorkspaceSettings } from "./types.js";
+import {
+  MODELS,
+  type AttributionReport,
+  type GroupBy,
+  type ModelName,
+  type WorkspaceSettings,
+} from "./types.js";
 
 const GROUPS: { id: GroupBy; label: string }[] = [
   { id: "platform", label: "Platform" },
@@ -32,14 +38,20 @@ export function AttributionTab({ workspaceId, ws }: { workspaceId: string; ws: W
     const load = () => {
       const span = RANGES.find((r) => r.id === range)!.ms;
       const from = new Date(Date.now() - span).toISOString();
-      api.get<AttributionReport>(`/v1/reports/attribution?model=${model}&group_by=${groupBy}&from=${encodeURIComponent(from)}`, workspaceId).then(
-        (r) => {
-          if (!alive) return;
-          setReport(r);
-          setError(null);
-        },
-        (err: unknown) => alive && setError(err instanceof ApiError ? err.message : "Tally could not be reached."),
-      );
+      api
+        .get<AttributionReport>(
+          `/v1/reports/attribution?model=${model}&group_by=${groupBy}&from=${encodeURIComponent(from)}`,
+          workspaceId,
+        )
+        .then(
+          (r) => {
+            if (!alive) return;
+            setReport(r);
+            setError(null);
+          },
+          (err: unknown) =>
+            alive && setError(err instanceof ApiError ? err.message : "Tally could not be reached."),
+        );
     };
     load();
     const t = window.setInterval(load, 10_000);
@@ -60,7 +72,14 @@ export function AttributionTab({ workspaceId, ws }: { workspaceId: string; ws: W
       <div class="toolbar">
         <div class="segmented" role="group" aria-label="Attribution model">
           {MODELS.map((m) => (
-            <button key={m.id} type="button" class="seg" aria-pressed={m.id === model} title={m.hint} onClick={() => setModel(m.id)}>
+            <button
+              key={m.id}
+              type="button"
+              class="seg"
+              aria-pressed={m.id === model}
+              title={m.hint}
+              onClick={() => setModel(m.id)}
+            >
               {m.label}
             </button>
           ))}
@@ -104,8 +123,9 @@ export function AttributionTab({ workspaceId, ws }: { workspaceId: string; ws: W
           <div class="empty empty-inline">
             <h3>No conversions in this period</h3>
             <p>
-              Credit goes to the clicks and impressions that led to a conversion. Create tracking links, import clicks with{" "}
-              <code>POST /v1/clicks</code>, or let the tag capture click ids from ad landing pages —{" "}
+              Credit goes to the clicks and impressions that led to a conversion. Create tracking links,
+              import clicks with <code>POST /v1/clicks</code>, or let the tag capture click ids from ad
+              landing pages —{" "}
               <a href={`/w/${encodeURIComponent(workspaceId)}/setup`} onClick={onLinkClick}>
                 see setup
               </a>
@@ -160,7 +180,12 @@ export function AttributionTab({ workspaceId, ws }: { workspaceId: string; ws: W
                   <tr>
                     <th scope="row">Total</th>
                     <td class="num">{count(Math.round(total * 100) / 100)}</td>
-                    <td class="num">{money(report.rows.reduce((s, r) => s + r.value, 0) + report.unattributed.value, currency)}</td>
+                    <td class="num">
+                      {money(
+                        report.rows.reduce((s, r) => s + r.value, 0) + report.unattributed.value,
+                        currency,
+                      )}
+                    </td>
                     <td />
                   </tr>
                 </tfoot>

@@ -11,7 +11,11 @@ export function HealthBadge({ health }: { health: Health }) {
   );
 }
 
-const LIVE_LABEL: Record<LiveStatus, string> = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+const LIVE_LABEL: Record<LiveStatus, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+};
 
 export function LiveBadge({ status }: { status: LiveStatus }) {
   return (

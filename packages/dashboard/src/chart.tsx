@@ -9,14 +9,28 @@ import type { SeriesPoint } from "./workspace-live.js";
 
 const THROTTLE_MS = 250;
 
-export function ConversionsChart({ title, points, currency, bucketLabel }: { title: string; points: SeriesPoint[]; currency: string; bucketLabel: string }) {
+export function ConversionsChart({
+  title,
+  points,
+  currency,
+  bucketLabel,
+}: {
+  title: string;
+  points: SeriesPoint[];
+  currency: string;
+  bucketLabel: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(points);
   const pending = useRef(0);
   latest.current = points;
 
-  const dataOf = (ps: SeriesPoint[]): uPlot.AlignedData => [ps.map((p) => p.start / 1000), ps.map((p) => p.conversions), ps.map((p) => Math.round(p.value * 100) / 100)];
+  const dataOf = (ps: SeriesPoint[]): uPlot.AlignedData => [
+    ps.map((p) => p.start / 1000),
+    ps.map((p) => p.conversions),
+    ps.map((p) => Math.round(p.value * 100) / 100),
+  ];
 
   useEffect(() => {
     const el = box.current;
@@ -32,15 +46,44 @@ export function ConversionsChart({ title, points, currency, bucketLabel }: { tit
       padding: [12, 8, 0, 4],
       legend: { show: false },
       cursor: { points: { size: 6 }, drag: { x: false, y: false } },
-      scales: { x: { time: true }, conv: { range: (_u, _min, max) => [0, Math.max(4, max * 1.15)] }, value: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] } },
+      scales: {
+        x: { time: true },
+        conv: { range: (_u, _min, max) => [0, Math.max(4, max * 1.15)] },
+        value: { range: (_u, _min, max) => [0, Math.max(1, max * 1.15)] },
+      },
       axes: [
         { stroke: "#6b7280", grid: { show: false }, ticks: { show: false }, font: axisFont },
-        { scale: "conv", stroke: "#6b7280", grid, ticks: { show: false }, font: axisFont, size: 44, values: (_u, vals) => vals.map((v) => count(v)) },
-        { scale: "value", side: 1, stroke: "#6b7280", grid: { show: false }, ticks: { show: false }, font: axisFont, size: 64, values: (_u, vals) => vals.map((v) => moneyAxis(v, currency)) },
+        {
+          scale: "conv",
+          stroke: "#6b7280",
+          grid,
+          ticks: { show: false },
+          font: axisFont,
+          size: 44,
+          values: (_u, vals) => vals.map((v) => count(v)),
+        },
+        {
+          scale: "value",
+          side: 1,
+          stroke: "#6b7280",
+          grid: { show: false },
+          ticks: { show: false },
+          font: axisFont,
+          size: 64,
+          values: (_u, vals) => vals.map((v) => moneyAxis(v, currency)),
+        },
       ],
       series: [
         {},
-        { label: "Conversions", scale: "conv", fill: "rgba(79, 70, 229, 0.78)", stroke: accent, width: 0, paths: uPlot.paths.bars!({ size: [0.7, 18], gap: 1 }), points: { show: false } },
+        {
+          label: "Conversions",
+          scale: "conv",
+          fill: "rgba(79, 70, 229, 0.78)",
+          stroke: accent,
+          width: 0,
+          paths: uPlot.paths.bars!({ size: [0.7, 18], gap: 1 }),
+          points: { show: false },
+        },
         { label: "Value", scale: "value", stroke: valueColor, width: 2, points: { show: false } },
       ],
     };
@@ -79,7 +122,12 @@ export function ConversionsChart({ title, points, currency, bucketLabel }: { tit
           <span class="muted"> · {bucketLabel}</span>
         </span>
       </figcaption>
-      <div ref={box} class="chart-box" role="img" aria-label={`${title}: ${count(total)} conversions, ${money(value, currency)}`} />
+      <div
+        ref={box}
+        class="chart-box"
+        role="img"
+        aria-label={`${title}: ${count(total)} conversions, ${money(value, currency)}`}
+      />
     </figure>
   );
 }

@@ -34,8 +34,9 @@ export function ConversionActions({ workspaceId }: { workspaceId: string }) {
     <section class="card pad-lg wide" aria-labelledby="actions-title">
       <h2 id="actions-title">Conversion actions</h2>
       <p class="muted">
-        The events that count as conversions, and how far back a click (or an impression) may take credit. Other event names are
-        rejected, except <code>PageView</code>, <code>ViewContent</code> and <code>Search</code>.
+        The events that count as conversions, and how far back a click (or an impression) may take credit.
+        Other event names are rejected, except <code>PageView</code>, <code>ViewContent</code> and{" "}
+        <code>Search</code>.
       </p>
       {error && (
         <p class="form-error" role="alert">
@@ -43,7 +44,9 @@ export function ConversionActions({ workspaceId }: { workspaceId: string }) {
         </p>
       )}
       {actions === null ? (
-        <div class="loading" aria-busy="true">Loading…</div>
+        <div class="loading" aria-busy="true">
+          Loading…
+        </div>
       ) : (
         <div class="table-wrap">
           <table class="table actions">
@@ -51,9 +54,15 @@ export function ConversionActions({ workspaceId }: { workspaceId: string }) {
               <tr>
                 <th scope="col">Action</th>
                 <th scope="col">Required fields</th>
-                <th scope="col" class="num col-window">Click window</th>
-                <th scope="col" class="num col-window">View window</th>
-                <th scope="col" class="col-save"><span class="sr-only">Save</span></th>
+                <th scope="col" class="num col-window">
+                  Click window
+                </th>
+                <th scope="col" class="num col-window">
+                  View window
+                </th>
+                <th scope="col" class="col-save">
+                  <span class="sr-only">Save</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -67,7 +76,13 @@ export function ConversionActions({ workspaceId }: { workspaceId: string }) {
       <form class="form-row add-action" onSubmit={(e) => void add(e)}>
         <label class="field grow">
           <span>New conversion action</span>
-          <input value={newName} pattern="[A-Za-z0-9_]{1,64}" maxLength={64} placeholder="e.g. BookDemo" onInput={(e) => setNewName(e.currentTarget.value)} />
+          <input
+            value={newName}
+            pattern="[A-Za-z0-9_]{1,64}"
+            maxLength={64}
+            placeholder="e.g. BookDemo"
+            onInput={(e) => setNewName(e.currentTarget.value)}
+          />
         </label>
         <button type="submit" class="btn" disabled={newName.trim() === ""}>
           Add action
@@ -77,7 +92,15 @@ export function ConversionActions({ workspaceId }: { workspaceId: string }) {
   );
 }
 
-function ActionRow({ action, workspaceId, onError }: { action: ConversionAction; workspaceId: string; onError: (e: string | null) => void }) {
+function ActionRow({
+  action,
+  workspaceId,
+  onError,
+}: {
+  action: ConversionAction;
+  workspaceId: string;
+  onError: (e: string | null) => void;
+}) {
   const [saved, setSaved] = useState(action);
   const [draft, setDraft] = useState(action);
   const [busy, setBusy] = useState(false);
@@ -87,8 +110,17 @@ function ActionRow({ action, workspaceId, onError }: { action: ConversionAction;
     setBusy(true);
     onError(null);
     try {
-      const body = { required: draft.required, click_window_days: Number(draft.click_window_days), view_window_days: Number(draft.view_window_days) };
-      const a = await api.send<ConversionAction>("PUT", `/v1/conversion-actions/${encodeURIComponent(action.name)}`, body, workspaceId);
+      const body = {
+        required: draft.required,
+        click_window_days: Number(draft.click_window_days),
+        view_window_days: Number(draft.view_window_days),
+      };
+      const a = await api.send<ConversionAction>(
+        "PUT",
+        `/v1/conversion-actions/${encodeURIComponent(action.name)}`,
+        body,
+        workspaceId,
+      );
       setSaved(a);
       setDraft(a);
     } catch (err) {
@@ -98,7 +130,10 @@ function ActionRow({ action, workspaceId, onError }: { action: ConversionAction;
     }
   };
   const toggle = (f: string) =>
-    setDraft({ ...draft, required: draft.required.includes(f) ? draft.required.filter((x) => x !== f) : [...draft.required, f] });
+    setDraft({
+      ...draft,
+      required: draft.required.includes(f) ? draft.required.filter((x) => x !== f) : [...draft.required, f],
+    });
 
   return (
     <tr>
@@ -141,7 +176,13 @@ function ActionRow({ action, workspaceId, onError }: { action: ConversionAction;
         <span class="unit">days</span>
       </td>
       <td>
-        <button type="button" class="btn btn-small" disabled={!dirty || busy} onClick={() => void save()} aria-label={`Save ${action.name}`}>
+        <button
+          type="button"
+          class="btn btn-small"
+          disabled={!dirty || busy}
+          onClick={() => void save()}
+          aria-label={`Save ${action.name}`}
+        >
           {busy ? "Saving…" : "Save"}
         </button>
       </td>

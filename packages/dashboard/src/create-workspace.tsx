@@ -17,7 +17,12 @@ export function CreateWorkspace({ onClose, onCreated }: { onClose: () => void; o
     setBusy(true);
     setError(null);
     try {
-      setCreated(await api.send<CreatedWorkspace>("POST", "/v1/workspaces", { name: name.trim(), currency: currency.trim().toUpperCase() }));
+      setCreated(
+        await api.send<CreatedWorkspace>("POST", "/v1/workspaces", {
+          name: name.trim(),
+          currency: currency.trim().toUpperCase(),
+        }),
+      );
       onCreated();
     } catch (err) {
       setError(err instanceof ApiError ? err.message : "Tally could not be reached.");
@@ -31,7 +36,8 @@ export function CreateWorkspace({ onClose, onCreated }: { onClose: () => void; o
       <div class="panel panel-highlight" role="region" aria-labelledby="secret-title">
         <h2 id="secret-title">“{created.name}” is ready — save its secret key now</h2>
         <p>
-          Your server sends events with this key. It is shown <strong>only this once</strong>: Tally keeps a hash of it, not the key.
+          Your server sends events with this key. It is shown <strong>only this once</strong>: Tally keeps a
+          hash of it, not the key.
         </p>
         <div class="secret-row">
           <code class="secret" aria-label="Secret key">
@@ -40,7 +46,11 @@ export function CreateWorkspace({ onClose, onCreated }: { onClose: () => void; o
           <CopyButton text={created.secret_key} label="Copy secret key" />
         </div>
         <div class="form-actions">
-          <button type="button" class="btn btn-primary" onClick={() => navigate(`/w/${encodeURIComponent(created.id)}/setup`)}>
+          <button
+            type="button"
+            class="btn btn-primary"
+            onClick={() => navigate(`/w/${encodeURIComponent(created.id)}/setup`)}
+          >
             I saved it — set up tracking
           </button>
         </div>
@@ -53,11 +63,25 @@ export function CreateWorkspace({ onClose, onCreated }: { onClose: () => void; o
       <div class="form-row">
         <label class="field grow">
           <span>Name</span>
-          <input required autoFocus maxLength={200} value={name} placeholder="My shop" onInput={(e) => setName(e.currentTarget.value)} />
+          <input
+            required
+            autoFocus
+            maxLength={200}
+            value={name}
+            placeholder="My shop"
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
         </label>
         <label class="field narrow">
           <span>Currency</span>
-          <input required maxLength={3} pattern="[A-Za-z]{3}" value={currency} onInput={(e) => setCurrency(e.currentTarget.value)} aria-describedby="currency-help" />
+          <input
+            required
+            maxLength={3}
+            pattern="[A-Za-z]{3}"
+            value={currency}
+            onInput={(e) => setCurrency(e.currentTarget.value)}
+            aria-describedby="currency-help"
+          />
         </label>
       </div>
       <p id="currency-help" class="hint">

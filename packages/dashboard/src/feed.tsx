@@ -35,18 +35,25 @@ class Row extends Component<{ row: FeedRow; index: number }> {
         <td>
           <span class="event-name">{row.event_name}</span>
         </td>
-        <td class="num">{row.value === null ? <span class="muted">—</span> : money(row.value, row.currency)}</td>
+        <td class="num">
+          {row.value === null ? <span class="muted">—</span> : money(row.value, row.currency)}
+        </td>
         <td>
           {src ? (
             <span class="source">
-              <span class={`platform platform-${src.platform.replace(/[^a-z0-9]/g, "")}`}>{src.platform}</span>
+              <span class={`platform platform-${src.platform.replace(/[^a-z0-9]/g, "")}`}>
+                {src.platform}
+              </span>
               {src.detail && <span class="muted"> {src.detail}</span>}
             </span>
           ) : (
             <span class="muted">Unattributed</span>
           )}
         </td>
-        <td class="num nowrap" title={endToEnd !== null ? `From the event to the feed: ${ms(endToEnd)}` : "Loaded from history"}>
+        <td
+          class="num nowrap"
+          title={endToEnd !== null ? `From the event to the feed: ${ms(endToEnd)}` : "Loaded from history"}
+        >
           {latency === null ? <span class="muted">—</span> : ms(latency)}
         </td>
       </tr>
@@ -80,15 +87,19 @@ export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; he
     if (el) this.setState({ height: el.clientHeight || 560 });
   }
 
-  override shouldComponentUpdate(next: { rows: FeedRow[] }, nextState: { scrollTop: number; height: number }): boolean {
+  override shouldComponentUpdate(
+    next: { rows: FeedRow[] },
+    nextState: { scrollTop: number; height: number },
+  ): boolean {
     if (nextState !== this.state) return true;
     if (next.rows === this.props.rows) return false;
     const wait = this.lastRender + MIN_RENDER_INTERVAL_MS - performance.now();
     if (wait <= 0) return true;
-    if (!this.timer) this.timer = window.setTimeout(() => {
-      this.timer = 0;
-      this.forceUpdate();
-    }, wait);
+    if (!this.timer)
+      this.timer = window.setTimeout(() => {
+        this.timer = 0;
+        this.forceUpdate();
+      }, wait);
     return false;
   }
 
@@ -101,10 +112,18 @@ export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; he
     this.lastRender = performance.now();
     const { rows } = this.props;
     const first = Math.max(0, Math.floor(this.state.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(rows.length, Math.ceil((this.state.scrollTop + this.state.height) / ROW_HEIGHT) + OVERSCAN);
+    const last = Math.min(
+      rows.length,
+      Math.ceil((this.state.scrollTop + this.state.height) / ROW_HEIGHT) + OVERSCAN,
+    );
     return (
       <div class="table-wrap" ref={this.wrap} onScroll={this.onScroll}>
-        <table class="table feed" aria-label="Live conversions, newest first" aria-rowcount={rows.length + 1} data-rows={rows.length}>
+        <table
+          class="table feed"
+          aria-label="Live conversions, newest first"
+          aria-rowcount={rows.length + 1}
+          data-rows={rows.length}
+        >
           <colgroup>
             <col class="c-time" />
             <col class="c-event" />
@@ -126,11 +145,19 @@ export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; he
             </tr>
           </thead>
           <tbody>
-            {first > 0 && <tr class="spacer" aria-hidden="true" style={{ height: `${first * ROW_HEIGHT}px` }} />}
+            {first > 0 && (
+              <tr class="spacer" aria-hidden="true" style={{ height: `${first * ROW_HEIGHT}px` }} />
+            )}
             {rows.slice(first, last).map((r, i) => (
               <Row key={r.id} row={r} index={first + i} />
             ))}
-            {last < rows.length && <tr class="spacer" aria-hidden="true" style={{ height: `${(rows.length - last) * ROW_HEIGHT}px` }} />}
+            {last < rows.length && (
+              <tr
+                class="spacer"
+                aria-hidden="true"
+                style={{ height: `${(rows.length - last) * ROW_HEIGHT}px` }}
+              />
+            )}
           </tbody>
         </table>
       </div>

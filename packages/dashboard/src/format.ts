@@ -4,7 +4,12 @@ const numberFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })
 const compactFmt = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
 const moneyFmts = new Map<string, Intl.NumberFormat>();
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
 
 export function count(n: number | null | undefined): string {
   if (n === null || n === undefined) return "—";
@@ -13,7 +18,9 @@ export function count(n: number | null | undefined): string {
 
 /** Credit sums are fractional (linear, time decay): one decimal when it matters. */
 export function credit(n: number): string {
-  return Number.isInteger(n) ? numberFmt.format(n) : n.toLocaleString(undefined, { maximumFractionDigits: 2 });
+  return Number.isInteger(n)
+    ? numberFmt.format(n)
+    : n.toLocaleString(undefined, { maximumFractionDigits: 2 });
 }
 
 export function money(n: number | null | undefined, currency: string | null | undefined): string {
@@ -31,14 +38,24 @@ export function money(n: number | null | undefined, currency: string | null | un
 export function moneyShort(n: number | null | undefined, currency: string | null | undefined): string {
   if (n === null || n === undefined || Math.abs(n) < 100_000) return money(n, currency);
   const cur = currency && /^[A-Z]{3}$/.test(currency) ? currency : "USD";
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: cur, notation: "compact", maximumFractionDigits: 1 }).format(n);
+  return new Intl.NumberFormat(undefined, {
+    style: "currency",
+    currency: cur,
+    notation: "compact",
+    maximumFractionDigits: 1,
+  }).format(n);
 }
 
 /** Axis labels: whole units, compact from 10,000 up ($25K, $2M). */
 export function moneyAxis(n: number, currency: string): string {
   const cur = /^[A-Z]{3}$/.test(currency) ? currency : "USD";
   const compact = Math.abs(n) >= 10_000;
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: cur, notation: compact ? "compact" : "standard", maximumFractionDigits: compact ? 1 : 0 }).format(n);
+  return new Intl.NumberFormat(undefined, {
+    style: "currency",
+    currency: cur,
+    notation: compact ? "compact" : "standard",
+    maximumFractionDigits: compact ? 1 : 0,
+  }).format(n);
 }
 
 export function percent(r: number | null | undefined, digits = 1): string {

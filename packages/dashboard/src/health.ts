@@ -23,14 +23,39 @@ export const PIPELINE_P95_DEGRADED_MS = 1000;
 
 export function healthOf(b: MetricsBucket | null | undefined): Health {
   if (!b || (b.received === 0 && b.clicks === 0 && b.duplicates === 0))
-    return { level: "idle", label: "Waiting for events", summary: "Nothing received yet", detail: "Nothing received in this period yet." };
+    return {
+      level: "idle",
+      label: "Waiting for events",
+      summary: "Nothing received yet",
+      detail: "Nothing received in this period yet.",
+    };
   const errors = b.error_rate ?? 0;
   if (errors >= ERROR_RATE_FAILING)
-    return { level: "failing", label: "Failing", summary: `${percent(errors)} of events rejected`, detail: `${percent(errors)} of events rejected — open Test events to see why.` };
+    return {
+      level: "failing",
+      label: "Failing",
+      summary: `${percent(errors)} of events rejected`,
+      detail: `${percent(errors)} of events rejected — open Test events to see why.`,
+    };
   if (errors >= ERROR_RATE_DEGRADED)
-    return { level: "degraded", label: "Some events rejected", summary: `${percent(errors)} of events rejected`, detail: `${percent(errors)} of events rejected — open Test events to see why.` };
+    return {
+      level: "degraded",
+      label: "Some events rejected",
+      summary: `${percent(errors)} of events rejected`,
+      detail: `${percent(errors)} of events rejected — open Test events to see why.`,
+    };
   if (b.pipeline_ms_p95 !== null && b.pipeline_ms_p95 > PIPELINE_P95_DEGRADED_MS)
-    return { level: "degraded", label: "Slow", summary: `Feed p95 ${ms(b.pipeline_ms_p95)}`, detail: `Conversions take ${ms(b.pipeline_ms_p95)} (p95) to reach the feed.` };
+    return {
+      level: "degraded",
+      label: "Slow",
+      summary: `Feed p95 ${ms(b.pipeline_ms_p95)}`,
+      detail: `Conversions take ${ms(b.pipeline_ms_p95)} (p95) to reach the feed.`,
+    };
   const speed = b.pipeline_ms_p95 !== null ? ` · feed p95 ${ms(b.pipeline_ms_p95)}` : "";
-  return { level: "healthy", label: "Healthy", summary: `${percent(errors)} rejected`, detail: `${percent(errors)} of events rejected${speed}.` };
+  return {
+    level: "healthy",
+    label: "Healthy",
+    summary: `${percent(errors)} rejected`,
+    detail: `${percent(errors)} of events rejected${speed}.`,
+  };
 }

@@ -16,7 +16,11 @@ export interface LiveBatch {
   skipped: number;
 }
 
-export function openLive(workspace: string, onBatch: (b: LiveBatch) => void, onStatus: (s: LiveStatus) => void): () => void {
+export function openLive(
+  workspace: string,
+  onBatch: (b: LiveBatch) => void,
+  onStatus: (s: LiveStatus) => void,
+): () => void {
   let socket: WebSocket | null = null;
   let queue: LiveMessage[] = [];
   let skipped = 0;

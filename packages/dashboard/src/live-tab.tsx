@@ -8,7 +8,15 @@ import { Tiles } from "./tiles.js";
 import type { WorkspaceSettings } from "./types.js";
 import { FEED_ROWS, type WorkspaceLive } from "./workspace-live.js";
 
-export function LiveTab({ workspaceId, ws, live }: { workspaceId: string; ws: WorkspaceSettings | null; live: WorkspaceLive }) {
+export function LiveTab({
+  workspaceId,
+  ws,
+  live,
+}: {
+  workspaceId: string;
+  ws: WorkspaceSettings | null;
+  live: WorkspaceLive;
+}) {
   const currency = ws?.currency ?? "USD";
   return (
     <div class="stack">
@@ -22,7 +30,13 @@ export function LiveTab({ workspaceId, ws, live }: { workspaceId: string; ws: Wo
         <section class="card feed-card" aria-labelledby="feed-title">
           <div class="card-head">
             <h2 id="feed-title">Live conversions</h2>
-            <span class="muted small">{live.rows.length >= FEED_ROWS ? `Latest ${count(FEED_ROWS)}` : live.rows.length > 0 ? `${count(live.rows.length)} in the last hour` : ""}</span>
+            <span class="muted small">
+              {live.rows.length >= FEED_ROWS
+                ? `Latest ${count(FEED_ROWS)}`
+                : live.rows.length > 0
+                  ? `${count(live.rows.length)} in the last hour`
+                  : ""}
+            </span>
           </div>
           {live.rows.length > 0 ? (
             <Feed rows={live.rows} />
@@ -30,8 +44,8 @@ export function LiveTab({ workspaceId, ws, live }: { workspaceId: string; ws: Wo
             <div class="empty empty-inline">
               <h3>No conversions yet</h3>
               <p>
-                Paste this snippet into your site's pages, or run <code>tally simulate</code> to watch test traffic flow in.
-                Conversions appear here the moment they arrive.
+                Paste this snippet into your site's pages, or run <code>tally simulate</code> to watch test
+                traffic flow in. Conversions appear here the moment they arrive.
               </p>
               {ws && <TagSnippet publicKey={ws.public_key} />}
               <p class="small">
@@ -49,8 +63,18 @@ export function LiveTab({ workspaceId, ws, live }: { workspaceId: string; ws: Wo
           )}
         </section>
         <div class="stack charts-col">
-          <ConversionsChart title="Last hour" bucketLabel="per minute" points={live.minutes} currency={currency} />
-          <ConversionsChart title="Last 7 days" bucketLabel="per hour" points={live.hours} currency={currency} />
+          <ConversionsChart
+            title="Last hour"
+            bucketLabel="per minute"
+            points={live.minutes}
+            currency={currency}
+          />
+          <ConversionsChart
+            title="Last 7 days"
+            bucketLabel="per hour"
+            points={live.hours}
+            currency={currency}
+          />
         </div>
       </div>
     </div>

@@ -58,8 +58,17 @@ export function Overview() {
               api.get<{ buckets: MetricsBucket[] }>("/v1/metrics?bucket=minute", ws.id),
             ]);
             const prev = cardsRef.current.find((c) => c.ws.id === ws.id);
-            const last = Math.max(prev?.lastConversionAt ?? 0, lastConversion(minute.buckets, MINUTE) ?? lastConversion(hour.buckets, HOUR) ?? 0);
-            return { ws, today: day.buckets.at(-1) ?? null, hours: hour.buckets.map((b) => b.conversions), lastConversionAt: last || null, pulse: prev?.pulse ?? 0 };
+            const last = Math.max(
+              prev?.lastConversionAt ?? 0,
+              lastConversion(minute.buckets, MINUTE) ?? lastConversion(hour.buckets, HOUR) ?? 0,
+            );
+            return {
+              ws,
+              today: day.buckets.at(-1) ?? null,
+              hours: hour.buckets.map((b) => b.conversions),
+              lastConversionAt: last || null,
+              pulse: prev?.pulse ?? 0,
+            };
           }),
         );
         if (!alive) return;
@@ -87,10 +96,17 @@ export function Overview() {
           card.lastConversionAt = at;
           card.pulse++;
           if (card.today && at >= Date.parse(card.today.start)) {
-            card.today = { ...card.today, conversions: card.today.conversions + 1, accepted: card.today.accepted + 1, received: card.today.received + 1 };
-            if (m.data.value !== null && (m.data.currency === null || m.data.currency === card.ws.currency)) card.today.value += m.data.value;
+            card.today = {
+              ...card.today,
+              conversions: card.today.conversions + 1,
+              accepted: card.today.accepted + 1,
+              received: card.today.received + 1,
+            };
+            if (m.data.value !== null && (m.data.currency === null || m.data.currency === card.ws.currency))
+              card.today.value += m.data.value;
           }
-          if (card.hours.length) card.hours = [...card.hours.slice(0, -1), card.hours[card.hours.length - 1]! + 1];
+          if (card.hours.length)
+            card.hours = [...card.hours.slice(0, -1), card.hours[card.hours.length - 1]! + 1];
         }
         if (changed) setCards([...cardsRef.current]);
       },
@@ -118,7 +134,9 @@ export function Overview() {
           </button>
         </div>
       </div>
-      {creating && <CreateWorkspace onClose={() => setCreating(false)} onCreated={() => void reload.current()} />}
+      {creating && (
+        <CreateWorkspace onClose={() => setCreating(false)} onCreated={() => void reload.current()} />
+      )}
       {error && (
         <p class="banner banner-error" role="alert">
           {error}
@@ -184,7 +202,11 @@ function WorkspaceCard({ card }: { card: Card }) {
       </div>
       <div class="ws-card-foot muted">
         <span>{health.summary}</span>
-        <span class="nowrap">{card.lastConversionAt === null ? "No conversions in 24 h" : `Last conversion ${ago(card.lastConversionAt)}`}</span>
+        <span class="nowrap">
+          {card.lastConversionAt === null
+            ? "No conversions in 24 h"
+            : `Last conversion ${ago(card.lastConversionAt)}`}
+        </span>
       </div>
     </li>
   );

@@ -9,8 +9,21 @@ import { navigate } from "./router.js";
 import { CodeBlock, TagSnippet } from "./snippet.js";
 import type { WorkspaceSettings } from "./types.js";
 
-export function SetupTab({ workspaceId, ws, onSaved }: { workspaceId: string; ws: WorkspaceSettings | null; onSaved: (ws: WorkspaceSettings) => void }) {
-  if (!ws) return <div class="loading" aria-busy="true">Loading…</div>;
+export function SetupTab({
+  workspaceId,
+  ws,
+  onSaved,
+}: {
+  workspaceId: string;
+  ws: WorkspaceSettings | null;
+  onSaved: (ws: WorkspaceSettings) => void;
+}) {
+  if (!ws)
+    return (
+      <div class="loading" aria-busy="true">
+        Loading…
+      </div>
+    );
   const track = `tally('track', 'Purchase', {value: 99.99, currency: '${ws.currency}', order_id: '1001'}, {event_id: 'order-1001'});`;
   const server = `curl -X POST ${location.origin}/v1/events \\
   -H "Authorization: Bearer $TALLY_SECRET_KEY" -H "Content-Type: application/json" \\
@@ -21,17 +34,22 @@ export function SetupTab({ workspaceId, ws, onSaved }: { workspaceId: string; ws
       <section class="card pad-lg wide" aria-labelledby="tag-title">
         <h2 id="tag-title">1. Paste the tag into every page</h2>
         <p class="muted">
-          Put it in the <code>&lt;head&gt;</code>. It sends a page view, keeps click ids from ad landing pages for attribution, and
-          queues calls made before it loads.
+          Put it in the <code>&lt;head&gt;</code>. It sends a page view, keeps click ids from ad landing pages
+          for attribution, and queues calls made before it loads.
         </p>
         <TagSnippet publicKey={ws.public_key} />
-        <p class="muted">Then report conversions from the page — the same <code>event_id</code> from your server is counted once:</p>
+        <p class="muted">
+          Then report conversions from the page — the same <code>event_id</code> from your server is counted
+          once:
+        </p>
         <CodeBlock code={track} label="Track call" lang="JavaScript" />
       </section>
 
       <section class="card pad-lg wide" aria-labelledby="server-title">
         <h2 id="server-title">2. Or send from your server</h2>
-        <p class="muted">Server events are the most reliable: no ad blockers, no lost tabs. Use the secret key.</p>
+        <p class="muted">
+          Server events are the most reliable: no ad blockers, no lost tabs. Use the secret key.
+        </p>
         <CodeBlock code={server} label="Server call" lang="Shell" />
       </section>
 

@@ -17,7 +17,11 @@ const FILTERS: { id: Filter; label: string }[] = [
   { id: "rejected", label: "Rejected" },
 ];
 
-const STATUS_LABEL: Record<TestEvent["status"], string> = { accepted: "Accepted", duplicate: "Duplicate", rejected: "Rejected" };
+const STATUS_LABEL: Record<TestEvent["status"], string> = {
+  accepted: "Accepted",
+  duplicate: "Duplicate",
+  rejected: "Rejected",
+};
 
 class EventItem extends Component<{ ev: TestEvent }, { open: boolean }> {
   override state = { open: false };
@@ -35,7 +39,11 @@ class EventItem extends Component<{ ev: TestEvent }, { open: boolean }> {
           <summary>
             <span class={`status status-${ev.status}`}>{STATUS_LABEL[ev.status]}</span>
             <span class="event-name">{ev.event_name ?? <span class="muted">(no event_name)</span>}</span>
-            {ev.test_event_code && <span class="code-tag" title="test_event_code">{ev.test_event_code}</span>}
+            {ev.test_event_code && (
+              <span class="code-tag" title="test_event_code">
+                {ev.test_event_code}
+              </span>
+            )}
             {err && (
               <span class="event-error">
                 <code>{err.code}</code> {err.message}
@@ -79,7 +87,9 @@ class EventItem extends Component<{ ev: TestEvent }, { open: boolean }> {
 
 export function TestEventsTab({ live, ws }: { live: WorkspaceLive; ws: WorkspaceSettings | null }) {
   const [filter, setFilter] = useState<Filter>("all");
-  const shown = live.testEvents.filter((e) => (filter === "all" ? true : filter === "test" ? e.test_event_code !== null : e.status === "rejected"));
+  const shown = live.testEvents.filter((e) =>
+    filter === "all" ? true : filter === "test" ? e.test_event_code !== null : e.status === "rejected",
+  );
   const curl = `curl -X POST ${location.origin}/v1/events \\
   -H "Authorization: Bearer $TALLY_SECRET_KEY" -H "Content-Type: application/json" \\
   -d '{"test_event_code": "TEST42", "data": [{"event_name": "Purchase", "event_time": ${Math.floor(Date.now() / 1000)},
@@ -90,12 +100,21 @@ export function TestEventsTab({ live, ws }: { live: WorkspaceLive; ws: Workspace
       <div class="toolbar">
         <div class="segmented" role="group" aria-label="Show">
           {FILTERS.map((f) => (
-            <button key={f.id} type="button" class="seg" aria-pressed={filter === f.id} onClick={() => setFilter(f.id)}>
+            <button
+              key={f.id}
+              type="button"
+              class="seg"
+              aria-pressed={filter === f.id}
+              onClick={() => setFilter(f.id)}
+            >
               {f.label}
             </button>
           ))}
         </div>
-        <p class="muted small toolbar-note">Test events never count in metrics or reports and are never forwarded, except to a destination's test mode. The last hour is kept.</p>
+        <p class="muted small toolbar-note">
+          Test events never count in metrics or reports and are never forwarded, except to a destination's
+          test mode. The last hour is kept.
+        </p>
       </div>
       <section class="card" aria-labelledby="test-title">
         <div class="card-head">
@@ -110,8 +129,15 @@ export function TestEventsTab({ live, ws }: { live: WorkspaceLive; ws: Workspace
           </ul>
         ) : live.testEventsLoaded ? (
           <div class="empty empty-inline">
-            <h3>{filter === "rejected" ? "Nothing rejected in the last hour" : "No test events in the last hour"}</h3>
-            <p>Send events with a <code>test_event_code</code> and they appear here at once, with what was received and any validation error:</p>
+            <h3>
+              {filter === "rejected"
+                ? "Nothing rejected in the last hour"
+                : "No test events in the last hour"}
+            </h3>
+            <p>
+              Send events with a <code>test_event_code</code> and they appear here at once, with what was
+              received and any validation error:
+            </p>
             <CodeBlock code={curl} label="Test event example" lang="Shell" />
           </div>
         ) : (

@@ -28,12 +28,33 @@ function Tile({ label, value, sub, tone, title }: TileProps) {
 export function Tiles({ hour, currency }: { hour: MetricsBucket | null; currency: string }) {
   const h = hour;
   const err = h?.error_rate ?? null;
-  const errTone = err === null ? undefined : err >= ERROR_RATE_FAILING ? "bad" : err >= ERROR_RATE_DEGRADED ? "warn" : "good";
+  const errTone =
+    err === null
+      ? undefined
+      : err >= ERROR_RATE_FAILING
+        ? "bad"
+        : err >= ERROR_RATE_DEGRADED
+          ? "warn"
+          : "good";
   return (
     <div class="tiles" role="group" aria-label="This hour">
-      <Tile label="Conversions" value={count(h?.conversions ?? 0)} sub={`${count(h?.received ?? 0)} events received`} />
-      <Tile label="Value" value={moneyShort(h?.value ?? 0, currency)} title={money(h?.value ?? 0, currency)} sub={`in ${currency}`} />
-      <Tile label="Conversion rate" value={percent(h?.conversion_rate)} title={h?.conversion_rate != null ? `${h.conversion_rate * 100}%` : undefined} sub={`${count(h?.clicks ?? 0)} clicks`} />
+      <Tile
+        label="Conversions"
+        value={count(h?.conversions ?? 0)}
+        sub={`${count(h?.received ?? 0)} events received`}
+      />
+      <Tile
+        label="Value"
+        value={moneyShort(h?.value ?? 0, currency)}
+        title={money(h?.value ?? 0, currency)}
+        sub={`in ${currency}`}
+      />
+      <Tile
+        label="Conversion rate"
+        value={percent(h?.conversion_rate)}
+        title={h?.conversion_rate != null ? `${h.conversion_rate * 100}%` : undefined}
+        sub={`${count(h?.clicks ?? 0)} clicks`}
+      />
       <Tile
         label="Latency p50 / p95"
         value={ms(h?.latency_ms_p50)}
@@ -44,8 +65,17 @@ export function Tiles({ hour, currency }: { hour: MetricsBucket | null; currency
           </>
         }
       />
-      <Tile label="Dedup rate" value={percent(h?.dedup_rate)} sub={`${count(h?.duplicates ?? 0)} duplicates`} />
-      <Tile label="Error rate" value={percent(err)} sub={`${count(h?.rejected ?? 0)} rejected`} tone={errTone} />
+      <Tile
+        label="Dedup rate"
+        value={percent(h?.dedup_rate)}
+        sub={`${count(h?.duplicates ?? 0)} duplicates`}
+      />
+      <Tile
+        label="Error rate"
+        value={percent(err)}
+        sub={`${count(h?.rejected ?? 0)} rejected`}
+        tone={errTone}
+      />
     </div>
   );
 }

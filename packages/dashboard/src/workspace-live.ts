@@ -47,7 +47,18 @@ export interface WorkspaceLive {
 }
 
 function emptyLive(): WorkspaceLive {
-  return { status: "connecting", hour: null, rows: [], testEvents: [], alerts: [], minutes: [], hours: [], lastConversionAt: null, historyLoaded: false, testEventsLoaded: false };
+  return {
+    status: "connecting",
+    hour: null,
+    rows: [],
+    testEvents: [],
+    alerts: [],
+    minutes: [],
+    hours: [],
+    lastConversionAt: null,
+    historyLoaded: false,
+    testEventsLoaded: false,
+  };
 }
 
 function seriesOf(buckets: MetricsBucket[]): SeriesPoint[] {
@@ -55,12 +66,19 @@ function seriesOf(buckets: MetricsBucket[]): SeriesPoint[] {
 }
 
 /** Adds a conversion to the point covering `at`, extending the series when time moved on. */
-function advance(series: SeriesPoint[], size: number, keep: number, at: number, value: number): SeriesPoint[] {
+function advance(
+  series: SeriesPoint[],
+  size: number,
+  keep: number,
+  at: number,
+  value: number,
+): SeriesPoint[] {
   const start = at - (at % size);
   const last = series[series.length - 1];
   if (!last || start > last.start) {
     const out = series.slice();
-    for (let s = last ? last.start + size : start; s <= start; s += size) out.push({ start: s, conversions: 0, value: 0 });
+    for (let s = last ? last.start + size : start; s <= start; s += size)
+      out.push({ start: s, conversions: 0, value: 0 });
     series = out.slice(-keep);
   }
   const p = series.find((x) => x.start === start);
@@ -86,8 +104,14 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
     const loadSeries = async () => {
       const now = Date.now();
       const [m, h] = await Promise.all([
-        api.get<{ buckets: MetricsBucket[] }>(`/v1/metrics?bucket=minute&from=${new Date(now - HOUR + MINUTE).toISOString()}`, workspaceId),
-        api.get<{ buckets: MetricsBucket[] }>(`/v1/metrics?bucket=hour&from=${new Date(now - 7 * 24 * HOUR + HOUR).toISOString()}`, workspaceId),
+        api.get<{ buckets: MetricsBucket[] }>(
+          `/v1/metrics?bucket=minute&from=${new Date(now - HOUR + MINUTE).toISOString()}`,
+          workspaceId,
+        ),
+        api.get<{ buckets: MetricsBucket[] }>(
+          `/v1/metrics?bucket=hour&from=${new Date(now - 7 * 24 * HOUR + HOUR).toISOString()}`,
+          workspaceId,
+        ),
       ]);
       s.minutes = seriesOf(m.buckets);
       s.hours = seriesOf(h.buckets);
@@ -95,7 +119,10 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
     };
     const loadHistory = async () => {
       const since = new Date(Date.now() - HOUR).toISOString();
-      const res = await api.get<{ data: Conversion[]; next_cursor: string | null }>(`/v1/conversions?from=${since}&limit=1000`, workspaceId);
+      const res = await api.get<{ data: Conversion[]; next_cursor: string | null }>(
+        `/v1/conversions?from=${since}&limit=1000`,
+        workspaceId,
+      );
       // Oldest first from the API; the feed shows newest first. Live rows that already
       // arrived win over the same ids from history.
       const seen = new Set(s.rows.map((r) => r.id));
@@ -128,12 +155,19 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
             const c = m.data;
             fresh.push({ ...c, highlight: true });
             const at = Date.parse(c.received_at);
-            const value = c.value !== null && (c.currency === null || c.currency === currencyRef.current) ? c.value : 0;
+            const value =
+              c.value !== null && (c.currency === null || c.currency === currencyRef.current) ? c.value : 0;
             s.minutes = advance(s.minutes, MINUTE, 60, at, value);
             // The tiles move with the feed; the next `metrics` message (within a second) sets
             // the exact figures again.
             if (s.hour && at >= Date.parse(s.hour.start) && at < Date.parse(s.hour.start) + HOUR)
-              s.hour = { ...s.hour, conversions: s.hour.conversions + 1, accepted: s.hour.accepted + 1, received: s.hour.received + 1, value: s.hour.value + value };
+              s.hour = {
+                ...s.hour,
+                conversions: s.hour.conversions + 1,
+                accepted: s.hour.accepted + 1,
+                received: s.hour.received + 1,
+                value: s.hour.value + value,
+              };
             s.hours = advance(s.hours, HOUR, 7 * 24, at, value);
             s.lastConversionAt = at;
             break;

@@ -17,9 +17,11 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
   const live = useWorkspaceLive(workspaceId, ws?.currency ?? null);
 
   useEffect(() => {
-    api.get<WorkspaceSettings>("/v1/workspace", workspaceId).then(setWs, (err: unknown) =>
-      setError(err instanceof ApiError ? err.message : "Tally could not be reached."),
-    );
+    api
+      .get<WorkspaceSettings>("/v1/workspace", workspaceId)
+      .then(setWs, (err: unknown) =>
+        setError(err instanceof ApiError ? err.message : "Tally could not be reached."),
+      );
   }, [workspaceId]);
 
   if (error)
@@ -36,7 +38,16 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
 
   const onTabKey = (e: KeyboardEvent) => {
     const i = TABS.findIndex((t) => t.id === tab);
-    const next = e.key === "ArrowRight" ? i + 1 : e.key === "ArrowLeft" ? i - 1 : e.key === "Home" ? 0 : e.key === "End" ? TABS.length - 1 : null;
+    const next =
+      e.key === "ArrowRight"
+        ? i + 1
+        : e.key === "ArrowLeft"
+          ? i - 1
+          : e.key === "Home"
+            ? 0
+            : e.key === "End"
+              ? TABS.length - 1
+              : null;
     if (next === null) return;
     e.preventDefault();
     const t = TABS[(next + TABS.length) % TABS.length]!;
@@ -85,7 +96,11 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
             class="tab"
           >
             {t.label}
-            {t.id === "test-events" && rejectedCount > 0 && <span class="tab-count" aria-label={`${rejectedCount} rejected`}>{rejectedCount}</span>}
+            {t.id === "test-events" && rejectedCount > 0 && (
+              <span class="tab-count" aria-label={`${rejectedCount} rejected`}>
+                {rejectedCount}
+              </span>
+            )}
           </a>
         ))}
       </div>

@@ -20,7 +20,13 @@ const ALREADY_THERE = new Set([
 const UNMATCHED = new Set(["CLICK_NOT_FOUND"]);
 /** Errors that go away with time. */
 const LATER = new Set(["TOO_RECENT_EVENT", "TOO_RECENT_CONVERSION_ACTION", "CONVERSION_ACTION_TOO_RECENT"]);
-const TRANSIENT = new Set(["INTERNAL_ERROR", "TRANSIENT_ERROR", "CONCURRENT_MODIFICATION", "RESOURCE_TEMPORARILY_EXHAUSTED", "DEADLINE_EXCEEDED"]);
+const TRANSIENT = new Set([
+  "INTERNAL_ERROR",
+  "TRANSIENT_ERROR",
+  "CONCURRENT_MODIFICATION",
+  "RESOURCE_TEMPORARILY_EXHAUSTED",
+  "DEADLINE_EXCEEDED",
+]);
 /** Google asks to retry "in 6 hours" after a too recent click or action; an hour keeps trying. */
 const LATER_MS = 60 * 60_000;
 
@@ -37,7 +43,8 @@ function errorsOf(failure: unknown): GoogleError[] {
   const out: GoogleError[] = [];
   for (const d of details) {
     const errs = d !== null && typeof d === "object" ? (d as { errors?: unknown }).errors : undefined;
-    if (Array.isArray(errs)) for (const e of errs) if (e !== null && typeof e === "object") out.push(e as GoogleError);
+    if (Array.isArray(errs))
+      for (const e of errs) if (e !== null && typeof e === "object") out.push(e as GoogleError);
   }
   return out;
 }
@@ -67,9 +74,11 @@ function rowOutcome(errors: GoogleError[]): RowOutcome {
   const codes = errors.map(codeOf);
   const message = `Google ${codes.join(", ")}: ${excerpt(errors.map((e) => (typeof e.message === "string" ? e.message : "")).join("; "))}`;
   if (codes.every((c) => ALREADY_THERE.has(c))) return { status: "delivered", code: 200, note: message };
-  if (codes.every((c) => UNMATCHED.has(c) || ALREADY_THERE.has(c))) return { status: "delivered", code: 200, note: message };
+  if (codes.every((c) => UNMATCHED.has(c) || ALREADY_THERE.has(c)))
+    return { status: "delivered", code: 200, note: message };
   if (codes.some((c) => TRANSIENT.has(c))) return { status: "retry", code: 200, error: message };
-  if (codes.some((c) => LATER.has(c))) return { status: "retry", code: 200, error: message, retryAfterMs: LATER_MS };
+  if (codes.some((c) => LATER.has(c)))
+    return { status: "retry", code: 200, error: message, retryAfterMs: LATER_MS };
   return { status: "failed", code: 200, error: message };
 }
 
@@ -78,40 +87,76 @@ function rowOutcome(errors: GoogleError[]): RowOutcome {
  * // 200 with partialFailureError on conversions[1]: row 0 delivered, row 1 failed
  * classifyGoogleResponse(res, 2); // { kind: "rows", rows: [{ status: "delivered", … }, { status: "failed", error: "Google NO_CONVERSION_ACTION_FOUND: …" }] }
  */
-export function classifyGoogleResponse(res: HttpAnswer & { kind: "response" }, count: number, now = Date.now()): BatchOutcome {
+export function classifyGoogleResponse(
+  res: HttpAnswer & { kind: "response" },
+  count: number,
+  now = Date.now(),
+): BatchOutcome {
   const body = jsonOf(res.text);
   if (res.status >= 200 && res.status < 300) {
-    const failure = body !== null && typeof body === "object" ? (body as { partialFailureError?: unknown }).partialFailureError : undefined;
+    const failure =
+      body !== null && typeof body === "object"
+        ? (body as { partialFailureError?: unknown }).partialFailureError
+        : undefined;
     const errors = errorsOf(failure);
-    const rows: RowOutcome[] = Array.from({ length: count }, () => ({ status: "delivered" as const, code: res.status }));
+    const rows: RowOutcome[] = Array.from({ length: count }, () => ({
+      status: "delivered" as const,
+      code: res.status,
+    }));
     if (failure === undefined || failure === null) return { kind: "rows", rows };
     const byRow = new Map<number, GoogleError[]>();
     for (const e of errors) {
       const i = rowIndex(e);
       if (i === null || i < 0 || i >= count) {
         // An error Google did not tie to a row: nothing tells which conversions it concerns.
-        return { kind: "failed", code: res.status, error: `Google partial failure without a row: ${excerpt(JSON.stringify(failure))}`, isolate: true };
+        return {
+          kind: "failed",
+          code: res.status,
+          error: `Google partial failure without a row: ${excerpt(JSON.stringify(failure))}`,
+          isolate: true,
+        };
       }
       byRow.set(i, [...(byRow.get(i) ?? []), e]);
     }
     if (byRow.size === 0) {
       const msg = (failure as { message?: unknown }).message;
-      return { kind: "failed", code: res.status, error: `Google partial failure: ${typeof msg === "string" ? excerpt(msg) : "no detail"}`, isolate: true };
+      return {
+        kind: "failed",
+        code: res.status,
+        error: `Google partial failure: ${typeof msg === "string" ? excerpt(msg) : "no detail"}`,
+        isolate: true,
+      };
     }
     for (const [i, errs] of byRow) rows[i] = rowOutcome(errs);
     return { kind: "rows", rows };
   }
 
-  const err = body !== null && typeof body === "object" ? (body as { error?: { status?: unknown; message?: unknown } }).error : undefined;
+  const err =
+    body !== null && typeof body === "object"
+      ? (body as { error?: { status?: unknown; message?: unknown } }).error
+      : undefined;
   if (!err) return classifyStatus(res, "Google Ads", null, now);
   const status = typeof err.status === "string" ? err.status : String(res.status);
   const codes = errorsOf(err).map(codeOf);
   const error = `Google Ads ${status}${codes.length ? ` (${codes.join(", ")})` : ""}: ${excerpt(typeof err.message === "string" ? err.message : "")}`;
-  if (isRetryableStatus(res.status) || status === "RESOURCE_EXHAUSTED" || status === "UNAVAILABLE" || status === "INTERNAL") {
+  if (
+    isRetryableStatus(res.status) ||
+    status === "RESOURCE_EXHAUSTED" ||
+    status === "UNAVAILABLE" ||
+    status === "INTERNAL"
+  ) {
     const header = parseRetryAfter(res.headers["retry-after"], now);
     const delay = retryDelayOf(err);
-    const retryAfterMs = header === undefined ? delay : delay === undefined ? header : Math.max(header, delay);
-    return retryAfterMs === undefined ? { kind: "retry", code: res.status, error } : { kind: "retry", code: res.status, error, retryAfterMs };
+    const retryAfterMs =
+      header === undefined ? delay : delay === undefined ? header : Math.max(header, delay);
+    return retryAfterMs === undefined
+      ? { kind: "retry", code: res.status, error }
+      : { kind: "retry", code: res.status, error, retryAfterMs };
   }
-  return { kind: "failed", code: res.status, error, isolate: status === "INVALID_ARGUMENT" || res.status === 400 };
+  return {
+    kind: "failed",
+    code: res.status,
+    error,
+    isolate: status === "INVALID_ARGUMENT" || res.status === 400,
+  };
 }

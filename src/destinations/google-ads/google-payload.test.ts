@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type GoogleAdsConfig } from "../config-schema.js";
 import { NOW, ctx, hashedUser, storedEvent, vectorsOf } from "../testing/stored-event.js";
-import { buildGoogleRequest, googleDateTime, prepareGoogleConversion, VALIDATE_ONLY, type GoogleClickConversion } from "./google-payload.js";
+import {
+  buildGoogleRequest,
+  googleDateTime,
+  prepareGoogleConversion,
+  VALIDATE_ONLY,
+  type GoogleClickConversion,
+} from "./google-payload.js";
 
 const config = (extra: Record<string, unknown> = {}) => {
   const r = parseConfig("google_ads", {
@@ -46,21 +52,29 @@ describe("prepareGoogleConversion", () => {
   });
 
   it("completes a bare action id with the customer id", () => {
-    expect(item(prepareGoogleConversion(storedEvent({ eventName: "Lead" }), config(), ctx())).conversionAction).toBe("customers/1234567890/conversionActions/556");
+    expect(
+      item(prepareGoogleConversion(storedEvent({ eventName: "Lead" }), config(), ctx())).conversionAction,
+    ).toBe("customers/1234567890/conversionActions/556");
   });
 
   it.each(vectorsOf("google", "hashed_email"))("email vector $raw", (v) => {
     const ev = storedEvent({ user: hashedUser({ email: v.raw }) });
-    expect(item(prepareGoogleConversion(ev, config(), ctx())).userIdentifiers?.[0]?.hashedEmail).toBe(v.sha256);
+    expect(item(prepareGoogleConversion(ev, config(), ctx())).userIdentifiers?.[0]?.hashedEmail).toBe(
+      v.sha256,
+    );
   });
 
   it.each(vectorsOf("google", "hashed_phone_number"))("phone vector $raw ($country_default)", (v) => {
     const ev = storedEvent({ user: hashedUser({ phone: v.raw, country: v.country_default }) });
-    expect(item(prepareGoogleConversion(ev, config(), ctx())).userIdentifiers?.[0]?.hashedPhoneNumber).toBe(v.sha256);
+    expect(item(prepareGoogleConversion(ev, config(), ctx())).userIdentifiers?.[0]?.hashedPhoneNumber).toBe(
+      v.sha256,
+    );
   });
 
   it("sends one click id, preferring gclid, then gbraid, then wbraid", () => {
-    const both = item(prepareGoogleConversion(storedEvent({ user: { gbraid: "GB", wbraid: "WB" } }), config(), ctx()));
+    const both = item(
+      prepareGoogleConversion(storedEvent({ user: { gbraid: "GB", wbraid: "WB" } }), config(), ctx()),
+    );
     expect(both.gbraid).toBe("GB");
     expect(both).not.toHaveProperty("wbraid");
   });
@@ -71,16 +85,28 @@ describe("prepareGoogleConversion", () => {
     expect(denied).not.toHaveProperty("userIdentifiers");
     expect(denied.gclid).toBe("G-1");
     const noClick = storedEvent({ user: hashedUser({ email: "a@b.example" }) });
-    expect(prepareGoogleConversion(noClick, config(), ctx({ userData: false }))).toMatchObject({ ok: false, error: expect.stringMatching(/no consent/) });
+    expect(prepareGoogleConversion(noClick, config(), ctx({ userData: false }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no consent/),
+    });
   });
 
   it("refuses what Google cannot match or has no action for", () => {
-    expect(prepareGoogleConversion(storedEvent({ user: {} }), config(), ctx())).toMatchObject({ ok: false, error: expect.stringMatching(/nothing Google can match/) });
-    expect(prepareGoogleConversion(storedEvent({ eventName: "Contact" }), config(), ctx())).toMatchObject({ ok: false });
+    expect(prepareGoogleConversion(storedEvent({ user: {} }), config(), ctx())).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/nothing Google can match/),
+    });
+    expect(prepareGoogleConversion(storedEvent({ eventName: "Contact" }), config(), ctx())).toMatchObject({
+      ok: false,
+    });
   });
 
   it("leaves value out when there is none, and groups test events for validateOnly", () => {
-    const p = prepareGoogleConversion(storedEvent({ value: null, currency: null }), config(), ctx({ testEventCode: "T" }));
+    const p = prepareGoogleConversion(
+      storedEvent({ value: null, currency: null }),
+      config(),
+      ctx({ testEventCode: "T" }),
+    );
     expect(p).toMatchObject({ ok: true, group: VALIDATE_ONLY });
     expect(item(p)).not.toHaveProperty("conversionValue");
   });
@@ -89,11 +115,26 @@ describe("prepareGoogleConversion", () => {
 describe("buildGoogleRequest", () => {
   it("posts to :uploadClickConversions with the tokens and partialFailure", () => {
     const c = item(prepareGoogleConversion(storedEvent(), config(), ctx()));
-    const req = buildGoogleRequest([c], config({ login_customer_id: "999-888-7777", endpoint: "http://127.0.0.1:9" }), "", { nowSeconds: 0 });
+    const req = buildGoogleRequest(
+      [c],
+      config({ login_customer_id: "999-888-7777", endpoint: "http://127.0.0.1:9" }),
+      "",
+      { nowSeconds: 0 },
+    );
     expect(req.url).toBe("http://127.0.0.1:9/v23/customers/1234567890:uploadClickConversions");
-    expect(req.headers).toMatchObject({ authorization: "Bearer ya29.a", "developer-token": "dev", "login-customer-id": "9998887777" });
+    expect(req.headers).toMatchObject({
+      authorization: "Bearer ya29.a",
+      "developer-token": "dev",
+      "login-customer-id": "9998887777",
+    });
     expect(JSON.parse(req.body)).toEqual({ conversions: [c], partialFailure: true });
-    expect(JSON.parse(buildGoogleRequest([c], config(), VALIDATE_ONLY, { nowSeconds: 0, accessToken: "fresh" }).body)).toMatchObject({ validateOnly: true });
-    expect(buildGoogleRequest([c], config(), "", { nowSeconds: 0, accessToken: "fresh" }).headers.authorization).toBe("Bearer fresh");
+    expect(
+      JSON.parse(
+        buildGoogleRequest([c], config(), VALIDATE_ONLY, { nowSeconds: 0, accessToken: "fresh" }).body,
+      ),
+    ).toMatchObject({ validateOnly: true });
+    expect(
+      buildGoogleRequest([c], config(), "", { nowSeconds: 0, accessToken: "fresh" }).headers.authorization,
+    ).toBe("Bearer fresh");
   });
 });

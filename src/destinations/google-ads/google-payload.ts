@@ -51,9 +51,17 @@ export function googleDateTime(ms: number): string {
  * has a click id, with `adUserData: DENIED` and no identifiers; with neither a click id nor
  * (consented) email or phone there is nothing Google could match, so it is not sent.
  */
-export function prepareGoogleConversion(ev: StoredEvent, config: GoogleAdsConfig, ctx: PrepareContext): Prepared<GoogleClickConversion> {
+export function prepareGoogleConversion(
+  ev: StoredEvent,
+  config: GoogleAdsConfig,
+  ctx: PrepareContext,
+): Prepared<GoogleClickConversion> {
   const action = config.conversion_actions[ev.eventName];
-  if (action === undefined) return { ok: false, error: `no Google conversion action for ${ev.eventName} in config.conversion_actions` };
+  if (action === undefined)
+    return {
+      ok: false,
+      error: `no Google conversion action for ${ev.eventName} in config.conversion_actions`,
+    };
   const u = ev.user;
   const item: GoogleClickConversion = {
     conversionAction: action,
@@ -88,7 +96,12 @@ export function prepareGoogleConversion(ev: StoredEvent, config: GoogleAdsConfig
   return { ok: true, item, group: ctx.testEventCode === null ? "" : VALIDATE_ONLY };
 }
 
-export function buildGoogleRequest(items: GoogleClickConversion[], config: GoogleAdsConfig, group: string, ctx: BuildContext): HttpRequest {
+export function buildGoogleRequest(
+  items: GoogleClickConversion[],
+  config: GoogleAdsConfig,
+  group: string,
+  ctx: BuildContext,
+): HttpRequest {
   const base = config.endpoint ?? GOOGLE_BASE_URL;
   const headers: Record<string, string> = {
     "content-type": "application/json",

@@ -2,7 +2,11 @@
 import type { LinkedInConfig } from "../config-schema.js";
 import type { PlatformAdapter } from "../types.js";
 import { classifyLinkedInResponse } from "./linkedin-classify.js";
-import { buildLinkedInRequest, prepareLinkedInEvent, type LinkedInConversionEvent } from "./linkedin-payload.js";
+import {
+  buildLinkedInRequest,
+  prepareLinkedInEvent,
+  type LinkedInConversionEvent,
+} from "./linkedin-payload.js";
 
 export const linkedInAdapter: PlatformAdapter<LinkedInConfig, LinkedInConversionEvent> = {
   type: "linkedin",

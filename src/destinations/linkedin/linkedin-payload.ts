@@ -34,11 +34,18 @@ export interface LinkedInConversionEvent {
   user: { userIds: LinkedInUserId[]; externalIds?: string[] };
 }
 
-export function prepareLinkedInEvent(ev: StoredEvent, config: LinkedInConfig, ctx: PrepareContext): Prepared<LinkedInConversionEvent> {
+export function prepareLinkedInEvent(
+  ev: StoredEvent,
+  config: LinkedInConfig,
+  ctx: PrepareContext,
+): Prepared<LinkedInConversionEvent> {
   const conversion = config.conversions[ev.eventName];
-  if (conversion === undefined) return { ok: false, error: `no LinkedIn conversion rule for ${ev.eventName} in config.conversions` };
-  if (!ctx.userData) return { ok: false, error: "no consent for user data: LinkedIn matches conversions on user data only" };
-  if (ctx.now - ev.eventTime > LINKEDIN_MAX_AGE_MS) return { ok: false, error: "event older than 90 days: LinkedIn refuses it" };
+  if (conversion === undefined)
+    return { ok: false, error: `no LinkedIn conversion rule for ${ev.eventName} in config.conversions` };
+  if (!ctx.userData)
+    return { ok: false, error: "no consent for user data: LinkedIn matches conversions on user data only" };
+  if (ctx.now - ev.eventTime > LINKEDIN_MAX_AGE_MS)
+    return { ok: false, error: "event older than 90 days: LinkedIn refuses it" };
   const u = ev.user;
   const userIds: LinkedInUserId[] = [];
   if (u.em) userIds.push({ idType: "SHA256_EMAIL", idValue: u.em });
@@ -46,13 +53,25 @@ export function prepareLinkedInEvent(ev: StoredEvent, config: LinkedInConfig, ct
   const user: LinkedInConversionEvent["user"] = { userIds };
   // LinkedIn takes the CRM id in plain text and uses at most one.
   if (u.external_id) user.externalIds = [u.external_id];
-  if (userIds.length === 0 && !user.externalIds) return { ok: false, error: "nothing LinkedIn can match: no email, li_fat_id or external_id" };
-  const item: LinkedInConversionEvent = { conversion, conversionHappenedAt: ev.eventTime, eventId: linkedInEventId(ctx.dedupId), user };
-  if (ev.value !== null && ev.currency !== null) item.conversionValue = { currencyCode: ev.currency, amount: String(ev.value) };
+  if (userIds.length === 0 && !user.externalIds)
+    return { ok: false, error: "nothing LinkedIn can match: no email, li_fat_id or external_id" };
+  const item: LinkedInConversionEvent = {
+    conversion,
+    conversionHappenedAt: ev.eventTime,
+    eventId: linkedInEventId(ctx.dedupId),
+    user,
+  };
+  if (ev.value !== null && ev.currency !== null)
+    item.conversionValue = { currencyCode: ev.currency, amount: String(ev.value) };
   return { ok: true, item, group: "" };
 }
 
-export function buildLinkedInRequest(items: LinkedInConversionEvent[], config: LinkedInConfig, _group: string, _ctx?: BuildContext): HttpRequest {
+export function buildLinkedInRequest(
+  items: LinkedInConversionEvent[],
+  config: LinkedInConfig,
+  _group: string,
+  _ctx?: BuildContext,
+): HttpRequest {
   const base = config.endpoint ?? LINKEDIN_BASE_URL;
   return {
     url: `${base}/rest/conversionEvents`,

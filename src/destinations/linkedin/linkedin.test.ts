@@ -4,10 +4,18 @@ import { parseConfig, type LinkedInConfig } from "../config-schema.js";
 import { NOW, ctx, hashedUser, storedEvent, vectorsOf } from "../testing/stored-event.js";
 import type { HttpAnswer } from "../types.js";
 import { classifyLinkedInResponse } from "./linkedin-classify.js";
-import { buildLinkedInRequest, prepareLinkedInEvent, type LinkedInConversionEvent } from "./linkedin-payload.js";
+import {
+  buildLinkedInRequest,
+  prepareLinkedInEvent,
+  type LinkedInConversionEvent,
+} from "./linkedin-payload.js";
 
 const config = (extra: Record<string, unknown> = {}) => {
-  const r = parseConfig("linkedin", { access_token: "li", conversions: { Purchase: "urn:lla:llaPartnerConversion:42" }, ...extra });
+  const r = parseConfig("linkedin", {
+    access_token: "li",
+    conversions: { Purchase: "urn:lla:llaPartnerConversion:42" },
+    ...extra,
+  });
   if (!r.ok) throw new Error(r.message);
   return r.config as LinkedInConfig;
 };
@@ -15,7 +23,11 @@ function item(p: ReturnType<typeof prepareLinkedInEvent>): LinkedInConversionEve
   if (!p.ok) throw new Error(p.error);
   return p.item;
 }
-const res = (status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer & { kind: "response" } => ({
+const res = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpAnswer & { kind: "response" } => ({
   kind: "response",
   status,
   headers,
@@ -42,26 +54,43 @@ describe("prepareLinkedInEvent", () => {
 
   it.each(vectorsOf("linkedin", "SHA256_EMAIL"))("email vector $raw", (v) => {
     const ev = storedEvent({ user: hashedUser({ email: v.raw }) });
-    expect(item(prepareLinkedInEvent(ev, config(), ctx())).user.userIds[0]).toEqual({ idType: "SHA256_EMAIL", idValue: v.sha256 });
+    expect(item(prepareLinkedInEvent(ev, config(), ctx())).user.userIds[0]).toEqual({
+      idType: "SHA256_EMAIL",
+      idValue: v.sha256,
+    });
   });
 
   it.each([
     ["no consent", storedEvent(), ctx({ userData: false }), /no consent/],
     ["older than 90 days", storedEvent({ eventTime: NOW - 91 * DAY_MS }), ctx(), /older than 90 days/],
-    ["nothing to match", storedEvent({ user: { client_user_agent: "x" } }), ctx(), /nothing LinkedIn can match/],
+    [
+      "nothing to match",
+      storedEvent({ user: { client_user_agent: "x" } }),
+      ctx(),
+      /nothing LinkedIn can match/,
+    ],
     ["no conversion rule", storedEvent({ eventName: "Lead" }), ctx(), /no LinkedIn conversion rule/],
   ])("skips an event: %s", (_n, ev, c, re) => {
-    expect(prepareLinkedInEvent(ev, config(), c)).toMatchObject({ ok: false, error: expect.stringMatching(re) });
+    expect(prepareLinkedInEvent(ev, config(), c)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(re),
+    });
   });
 
   it("replaces a dedup id longer than LinkedIn's 64 characters by its SHA-256", () => {
     const long = "x".repeat(65);
-    expect(item(prepareLinkedInEvent(storedEvent(), config(), ctx({ dedupId: long }))).eventId).toMatch(/^[a-f0-9]{64}$/);
-    expect(item(prepareLinkedInEvent(storedEvent(), config(), ctx({ dedupId: "y".repeat(64) }))).eventId).toBe("y".repeat(64));
+    expect(item(prepareLinkedInEvent(storedEvent(), config(), ctx({ dedupId: long }))).eventId).toMatch(
+      /^[a-f0-9]{64}$/,
+    );
+    expect(
+      item(prepareLinkedInEvent(storedEvent(), config(), ctx({ dedupId: "y".repeat(64) }))).eventId,
+    ).toBe("y".repeat(64));
   });
 
   it("leaves the value out without a currency", () => {
-    expect(item(prepareLinkedInEvent(storedEvent({ currency: null }), config(), ctx()))).not.toHaveProperty("conversionValue");
+    expect(item(prepareLinkedInEvent(storedEvent({ currency: null }), config(), ctx()))).not.toHaveProperty(
+      "conversionValue",
+    );
   });
 });
 
@@ -83,7 +112,15 @@ describe("buildLinkedInRequest", () => {
 describe("classifyLinkedInResponse", () => {
   it("reads one status per element", () => {
     const out = classifyLinkedInResponse(
-      res(200, { elements: [{ status: 201 }, { status: 400, error: { message: "Conversion's method should be CONVERSIONS_API" } }, { status: 409 }, { status: 429 }, { status: 500 }] }),
+      res(200, {
+        elements: [
+          { status: 201 },
+          { status: 400, error: { message: "Conversion's method should be CONVERSIONS_API" } },
+          { status: 409 },
+          { status: 429 },
+          { status: 500 },
+        ],
+      }),
       6,
     );
     expect(out).toMatchObject({
@@ -101,8 +138,19 @@ describe("classifyLinkedInResponse", () => {
 
   it.each([
     [res(201, undefined), "rows"],
-    [res(401, { status: 401, serviceErrorCode: 65600, code: "INVALID_ACCESS_TOKEN", message: "Invalid access token" }), "failed"],
-    [res(422, { status: 422, message: "Index: 0, ERROR :: /conversionValue/amount :: field is required" }), "failed"],
+    [
+      res(401, {
+        status: 401,
+        serviceErrorCode: 65600,
+        code: "INVALID_ACCESS_TOKEN",
+        message: "Invalid access token",
+      }),
+      "failed",
+    ],
+    [
+      res(422, { status: 422, message: "Index: 0, ERROR :: /conversionValue/amount :: field is required" }),
+      "failed",
+    ],
     [res(429, { status: 429 }), "retry"],
     [res(503, "unavailable"), "retry"],
   ])("request level %#", (r, kind) => {
@@ -110,11 +158,19 @@ describe("classifyLinkedInResponse", () => {
   });
 
   it("names LinkedIn's code; a token error is not isolated, a 422 is", () => {
-    expect(classifyLinkedInResponse(res(401, { status: 401, code: "INVALID_ACCESS_TOKEN", message: "Invalid access token" }), 2)).toMatchObject({
+    expect(
+      classifyLinkedInResponse(
+        res(401, { status: 401, code: "INVALID_ACCESS_TOKEN", message: "Invalid access token" }),
+        2,
+      ),
+    ).toMatchObject({
       kind: "failed",
       isolate: false,
       error: "LinkedIn answered 401: INVALID_ACCESS_TOKEN: Invalid access token",
     });
-    expect(classifyLinkedInResponse(res(422, { status: 422, message: "bad" }), 2)).toMatchObject({ kind: "failed", isolate: true });
+    expect(classifyLinkedInResponse(res(422, { status: 422, message: "bad" }), 2)).toMatchObject({
+      kind: "failed",
+      isolate: true,
+    });
   });
 });

@@ -2,19 +2,28 @@ import { describe, expect, it } from "vitest";
 import type { HttpAnswer } from "../types.js";
 import { classifyMetaResponse } from "./meta-classify.js";
 
-const res = (status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer & { kind: "response" } => ({
+const res = (
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpAnswer & { kind: "response" } => ({
   kind: "response",
   status,
   headers,
   text: typeof body === "string" ? body : JSON.stringify(body),
 });
-const graph = (code: number, extra: Record<string, unknown> = {}) => ({ error: { message: "msg", type: "OAuthException", code, fbtrace_id: "x", ...extra } });
+const graph = (code: number, extra: Record<string, unknown> = {}) => ({
+  error: { message: "msg", type: "OAuthException", code, fbtrace_id: "x", ...extra },
+});
 
 describe("classifyMetaResponse", () => {
   it("takes a 200 for every event", () => {
     expect(classifyMetaResponse(res(200, { events_received: 2, messages: [] }), 2)).toEqual({
       kind: "rows",
-      rows: [{ status: "delivered", code: 200 }, { status: "delivered", code: 200 }],
+      rows: [
+        { status: "delivered", code: 200 },
+        { status: "delivered", code: 200 },
+      ],
     });
   });
 
@@ -31,7 +40,10 @@ describe("classifyMetaResponse", () => {
   });
 
   it("honours Retry-After", () => {
-    expect(classifyMetaResponse(res(400, graph(17), { "retry-after": "30" }), 1, 0)).toMatchObject({ kind: "retry", retryAfterMs: 30_000 });
+    expect(classifyMetaResponse(res(400, graph(17), { "retry-after": "30" }), 1, 0)).toMatchObject({
+      kind: "retry",
+      retryAfterMs: 30_000,
+    });
   });
 
   it.each([
@@ -44,7 +56,18 @@ describe("classifyMetaResponse", () => {
   });
 
   it("names Meta's code and message in the error", () => {
-    const out = classifyMetaResponse(res(400, graph(100, { error_subcode: 2804003, error_user_msg: "The timestamp for this event is too far in the past." })), 1);
-    expect(out).toMatchObject({ error: "Meta error 100/2804003: The timestamp for this event is too far in the past." });
+    const out = classifyMetaResponse(
+      res(
+        400,
+        graph(100, {
+          error_subcode: 2804003,
+          error_user_msg: "The timestamp for this event is too far in the past.",
+        }),
+      ),
+      1,
+    );
+    expect(out).toMatchObject({
+      error: "Meta error 100/2804003: The timestamp for this event is too far in the past.",
+    });
   });
 });

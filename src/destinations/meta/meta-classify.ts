@@ -28,7 +28,7 @@ function graphError(text: string): GraphError | null {
   const j = jsonOf(text);
   if (j === null || typeof j !== "object") return null;
   const e = (j as { error?: unknown }).error;
-  return e !== null && typeof e === "object" ? (e) : null;
+  return e !== null && typeof e === "object" ? e : null;
 }
 
 /**
@@ -36,17 +36,38 @@ function graphError(text: string): GraphError | null {
  * classifyMetaResponse({ kind: "response", status: 400, headers: {}, text: '{"error":{"code":17,"is_transient":true,"message":"User request limit reached"}}' }, 3);
  * // { kind: "retry", code: 400, error: "Meta error 17: User request limit reached" }
  */
-export function classifyMetaResponse(res: HttpAnswer & { kind: "response" }, count: number, now = Date.now()): BatchOutcome {
+export function classifyMetaResponse(
+  res: HttpAnswer & { kind: "response" },
+  count: number,
+  now = Date.now(),
+): BatchOutcome {
   if (res.status >= 200 && res.status < 300) return allDelivered(res.status, count);
   const e = graphError(res.text);
   if (e === null || typeof e.code !== "number") return classifyStatus(res, "Meta", null, now);
   const code = e.code;
   const sub = typeof e.error_subcode === "number" ? `/${e.error_subcode}` : "";
-  const msg = typeof e.error_user_msg === "string" && e.error_user_msg ? e.error_user_msg : typeof e.message === "string" ? e.message : "";
+  const msg =
+    typeof e.error_user_msg === "string" && e.error_user_msg
+      ? e.error_user_msg
+      : typeof e.message === "string"
+        ? e.message
+        : "";
   const error = `Meta error ${code}${sub}: ${excerpt(msg)}`;
-  if (RATE_LIMIT_CODES.has(code) || TRANSIENT_CODES.has(code) || e.is_transient === true || isRetryableStatus(res.status)) {
+  if (
+    RATE_LIMIT_CODES.has(code) ||
+    TRANSIENT_CODES.has(code) ||
+    e.is_transient === true ||
+    isRetryableStatus(res.status)
+  ) {
     const retryAfterMs = parseRetryAfter(res.headers["retry-after"], now);
-    return retryAfterMs === undefined ? { kind: "retry", code: res.status, error } : { kind: "retry", code: res.status, error, retryAfterMs };
+    return retryAfterMs === undefined
+      ? { kind: "retry", code: res.status, error }
+      : { kind: "retry", code: res.status, error, retryAfterMs };
   }
-  return { kind: "failed", code: res.status, error, isolate: !DESTINATION_CODES.has(code) && res.status !== 401 && res.status !== 403 };
+  return {
+    kind: "failed",
+    code: res.status,
+    error,
+    isolate: !DESTINATION_CODES.has(code) && res.status !== 401 && res.status !== 403,
+  };
 }

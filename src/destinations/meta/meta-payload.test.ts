@@ -55,7 +55,10 @@ describe("prepareMetaEvent", () => {
 
   it("keeps an external id that is already a SHA-256 as it is", () => {
     const h = "A".repeat(64);
-    expect(item(prepareMetaEvent(storedEvent({ user: { external_id: h } }), config(), ctx())).user_data.external_id).toBe(h.toLowerCase());
+    expect(
+      item(prepareMetaEvent(storedEvent({ user: { external_id: h } }), config(), ctx())).user_data
+        .external_id,
+    ).toBe(h.toLowerCase());
   });
 
   it("skips an event older than 7 days (Meta refuses the whole request for one)", () => {
@@ -66,25 +69,39 @@ describe("prepareMetaEvent", () => {
   });
 
   it("without consent sends no user data, and cannot send a website event at all", () => {
-    const store = item(prepareMetaEvent(storedEvent({ actionSource: "physical_store" }), config(), ctx({ userData: false, clientIp: null })));
+    const store = item(
+      prepareMetaEvent(
+        storedEvent({ actionSource: "physical_store" }),
+        config(),
+        ctx({ userData: false, clientIp: null }),
+      ),
+    );
     expect(store.user_data).toEqual({});
     const web = prepareMetaEvent(storedEvent(), config(), ctx({ userData: false, clientIp: null }));
     expect(web).toMatchObject({ ok: false, error: expect.stringMatching(/no consent/) });
   });
 
   it("infers the action source when the event has none", () => {
-    expect(item(prepareMetaEvent(storedEvent({ actionSource: null }), config(), ctx())).action_source).toBe("website");
+    expect(item(prepareMetaEvent(storedEvent({ actionSource: null }), config(), ctx())).action_source).toBe(
+      "website",
+    );
     const bare = storedEvent({ actionSource: null, eventSourceUrl: null, user: {} });
     expect(item(prepareMetaEvent(bare, config(), ctx())).action_source).toBe("other");
   });
 
   it("refuses a Purchase without value or currency before Meta refuses its whole batch", () => {
     expect(prepareMetaEvent(storedEvent({ value: null }), config(), ctx()).ok).toBe(false);
-    expect(prepareMetaEvent(storedEvent({ eventName: "Lead", value: null, currency: null }), config(), ctx()).ok).toBe(true);
+    expect(
+      prepareMetaEvent(storedEvent({ eventName: "Lead", value: null, currency: null }), config(), ctx()).ok,
+    ).toBe(true);
   });
 
   it("maps names with event_map and groups test events by their code", () => {
-    const p = prepareMetaEvent(storedEvent({ eventName: "StartTrial", value: null }), config({ event_map: { StartTrial: "StartTrialX" } }), ctx({ testEventCode: "TEST1" }));
+    const p = prepareMetaEvent(
+      storedEvent({ eventName: "StartTrial", value: null }),
+      config({ event_map: { StartTrial: "StartTrialX" } }),
+      ctx({ testEventCode: "TEST1" }),
+    );
     expect(p).toMatchObject({ ok: true, group: "TEST1", item: { event_name: "StartTrialX" } });
   });
 });

@@ -14,7 +14,8 @@ export const META_BASE_URL = "https://graph.facebook.com";
 /** Meta refuses a whole request when one of its events is older than this. */
 export const META_MAX_AGE_MS = 7 * DAY_MS;
 export const META_TOO_OLD = "event older than 7 days: Meta refuses it";
-export const META_NO_CONSENT_WEBSITE = "no consent for user data: Meta requires client_user_agent for website events";
+export const META_NO_CONSENT_WEBSITE =
+  "no consent for user data: Meta requires client_user_agent for website events";
 
 export interface MetaUserData {
   em?: string;
@@ -65,13 +66,18 @@ function userData(ev: StoredEvent, ctx: PrepareContext): MetaUserData {
  * prepareMetaEvent(event, config, { now, userData: true, clientIp: "203.0.113.9", testEventCode: null, dedupId: "order-1001" });
  * // { ok: true, group: "", item: { event_name: "Purchase", event_time: 1764426811, event_id: "order-1001", … } }
  */
-export function prepareMetaEvent(ev: StoredEvent, config: MetaConfig, ctx: PrepareContext): Prepared<MetaEvent> {
+export function prepareMetaEvent(
+  ev: StoredEvent,
+  config: MetaConfig,
+  ctx: PrepareContext,
+): Prepared<MetaEvent> {
   if (ctx.now - ev.eventTime > META_MAX_AGE_MS) return { ok: false, error: META_TOO_OLD };
   const name = metaEventName(ev.eventName, config);
   if (name === "Purchase" && (ev.value === null || ev.currency === null))
     return { ok: false, error: "Meta requires custom_data.value and custom_data.currency for Purchase" };
   // Meta requires an action source; an event with a page or browser behind it is a website event.
-  const actionSource = ev.actionSource ?? (ev.eventSourceUrl !== null || ev.user.client_user_agent ? "website" : "other");
+  const actionSource =
+    ev.actionSource ?? (ev.eventSourceUrl !== null || ev.user.client_user_agent ? "website" : "other");
   // Meta refuses website events without client_user_agent, which is user data: without
   // consent such an event cannot go (other sources go without user data).
   if (actionSource === "website" && !ctx.userData) return { ok: false, error: META_NO_CONSENT_WEBSITE };
@@ -96,11 +102,17 @@ export function prepareMetaEvent(ev: StoredEvent, config: MetaConfig, ctx: Prepa
  * The request for up to 1000 prepared events of one group (`group` = the test event code, or
  * "" for real events). The token goes in the Authorization header, never in the URL.
  */
-export function buildMetaRequest(items: MetaEvent[], config: MetaConfig, group: string, _ctx?: BuildContext): HttpRequest {
+export function buildMetaRequest(
+  items: MetaEvent[],
+  config: MetaConfig,
+  group: string,
+  _ctx?: BuildContext,
+): HttpRequest {
   const base = config.endpoint ?? META_BASE_URL;
   const body: Record<string, unknown> = { data: items };
   if (group !== "") body.test_event_code = group;
-  if (config.app_secret) body.appsecret_proof = createHmac("sha256", config.app_secret).update(config.access_token).digest("hex");
+  if (config.app_secret)
+    body.appsecret_proof = createHmac("sha256", config.app_secret).update(config.access_token).digest("hex");
   return {
     url: `${base}/${config.api_version}/${encodeURIComponent(config.pixel_id)}/events`,
     headers: { "content-type": "application/json", authorization: `Bearer ${config.access_token}` },

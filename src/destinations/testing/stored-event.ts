@@ -4,7 +4,12 @@
  * vectors end to end), and the shared vectors file.
  */
 import { readFileSync } from "node:fs";
-import { hashEmail, hashEmailGoogle, hashPhone, hashPhoneMeta } from "../../../packages/protocol/src/normalize.js";
+import {
+  hashEmail,
+  hashEmailGoogle,
+  hashPhone,
+  hashPhoneMeta,
+} from "../../../packages/protocol/src/normalize.js";
 import type { HashedUserData } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
 import type { PrepareContext } from "../types.js";
@@ -19,14 +24,19 @@ export interface HashVector {
 }
 
 /** /work/shared sits beside the repository. */
-export const HASH_VECTORS = JSON.parse(readFileSync(new URL("../../../../shared/hash-vectors.json", import.meta.url), "utf8")) as HashVector[];
+export const HASH_VECTORS = JSON.parse(
+  readFileSync(new URL("../../../../shared/hash-vectors.json", import.meta.url), "utf8"),
+) as HashVector[];
 
 export function vectorsOf(platform: string, field: string): HashVector[] {
   return HASH_VECTORS.filter((v) => v.platform === platform && v.field === field);
 }
 
 /** User data from raw email / phone, hashed in every form the pipeline stores. */
-export function hashedUser(raw: { email?: string; phone?: string; country?: string }, rest: HashedUserData = {}): HashedUserData {
+export function hashedUser(
+  raw: { email?: string; phone?: string; country?: string },
+  rest: HashedUserData = {},
+): HashedUserData {
   const u: HashedUserData = { ...rest };
   if (raw.email !== undefined) {
     u.em = hashEmail(raw.email) ?? undefined;
@@ -54,7 +64,17 @@ export function storedEvent(over: Partial<StoredEvent> = {}): StoredEvent {
     eventSourceUrl: "https://shop.example/thanks",
     value: 99.99,
     currency: "USD",
-    user: hashedUser({ email: "Jane.Doe@Example.com", phone: "+1 (415) 555-0100" }, { external_id: "crm-77", client_user_agent: "Mozilla/5.0", fbp: "fb.1.1.2", gclid: "G-1", ttclid: "T-1", li_fat_id: "L-1" }),
+    user: hashedUser(
+      { email: "Jane.Doe@Example.com", phone: "+1 (415) 555-0100" },
+      {
+        external_id: "crm-77",
+        client_user_agent: "Mozilla/5.0",
+        fbp: "fb.1.1.2",
+        gclid: "G-1",
+        ttclid: "T-1",
+        li_fat_id: "L-1",
+      },
+    ),
     customData: { variant: "B" },
     consent: { ad_user_data: "granted" },
     testEventCode: null,
@@ -63,5 +83,12 @@ export function storedEvent(over: Partial<StoredEvent> = {}): StoredEvent {
 }
 
 export function ctx(over: Partial<PrepareContext> = {}): PrepareContext {
-  return { now: NOW, userData: true, clientIp: "203.0.113.9", testEventCode: null, dedupId: "order-1001", ...over };
+  return {
+    now: NOW,
+    userData: true,
+    clientIp: "203.0.113.9",
+    testEventCode: null,
+    dedupId: "order-1001",
+    ...over,
+  };
 }

@@ -19,7 +19,15 @@ export const TIKTOK_STANDARD_EVENTS: Readonly<Record<string, string>> = {
 };
 
 /** custom_data keys TikTok knows as `properties`. */
-const PROPERTY_KEYS = ["content_type", "contents", "content_id", "content_name", "content_category", "query", "description"];
+const PROPERTY_KEYS = [
+  "content_type",
+  "contents",
+  "content_id",
+  "content_name",
+  "content_category",
+  "query",
+  "description",
+];
 
 export interface TikTokUser {
   email?: string;
@@ -58,8 +66,16 @@ function userOf(ev: StoredEvent, ctx: PrepareContext): TikTokUser | undefined {
 }
 
 /** Without consent for user data the event goes without `user` (counted, not matched). */
-export function prepareTikTokEvent(ev: StoredEvent, config: TikTokConfig, ctx: PrepareContext): Prepared<TikTokEvent> {
-  const item: TikTokEvent = { event: tiktokEventName(ev.eventName, config), event_time: Math.floor(ev.eventTime / 1000), event_id: ctx.dedupId };
+export function prepareTikTokEvent(
+  ev: StoredEvent,
+  config: TikTokConfig,
+  ctx: PrepareContext,
+): Prepared<TikTokEvent> {
+  const item: TikTokEvent = {
+    event: tiktokEventName(ev.eventName, config),
+    event_time: Math.floor(ev.eventTime / 1000),
+    event_id: ctx.dedupId,
+  };
   const user = userOf(ev, ctx);
   if (user) item.user = user;
   if (ev.eventSourceUrl !== null) item.page = { url: ev.eventSourceUrl };
@@ -72,9 +88,18 @@ export function prepareTikTokEvent(ev: StoredEvent, config: TikTokConfig, ctx: P
   return { ok: true, item, group: ctx.testEventCode ?? "" };
 }
 
-export function buildTikTokRequest(items: TikTokEvent[], config: TikTokConfig, group: string, _ctx?: BuildContext): HttpRequest {
+export function buildTikTokRequest(
+  items: TikTokEvent[],
+  config: TikTokConfig,
+  group: string,
+  _ctx?: BuildContext,
+): HttpRequest {
   const base = config.endpoint ?? TIKTOK_BASE_URL;
-  const body: Record<string, unknown> = { event_source: "web", event_source_id: config.pixel_code, data: items };
+  const body: Record<string, unknown> = {
+    event_source: "web",
+    event_source_id: config.pixel_code,
+    data: items,
+  };
   if (group !== "") body.test_event_code = group;
   return {
     url: `${base}/open_api/v1.3/event/track/`,

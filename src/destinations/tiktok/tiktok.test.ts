@@ -3,7 +3,12 @@ import { parseConfig, type TikTokConfig } from "../config-schema.js";
 import { NOW, ctx, hashedUser, storedEvent, vectorsOf } from "../testing/stored-event.js";
 import type { HttpAnswer } from "../types.js";
 import { classifyTikTokResponse } from "./tiktok-classify.js";
-import { buildTikTokRequest, prepareTikTokEvent, tiktokEventName, type TikTokEvent } from "./tiktok-payload.js";
+import {
+  buildTikTokRequest,
+  prepareTikTokEvent,
+  tiktokEventName,
+  type TikTokEvent,
+} from "./tiktok-payload.js";
 
 const config = (extra: Record<string, unknown> = {}) => {
   const r = parseConfig("tiktok", { pixel_code: "CPIX", access_token: "tt", ...extra });
@@ -14,7 +19,12 @@ function item(p: ReturnType<typeof prepareTikTokEvent>): TikTokEvent {
   if (!p.ok) throw new Error(p.error);
   return p.item;
 }
-const res = (status: number, body: unknown): HttpAnswer & { kind: "response" } => ({ kind: "response", status, headers: {}, text: JSON.stringify(body) });
+const res = (status: number, body: unknown): HttpAnswer & { kind: "response" } => ({
+  kind: "response",
+  status,
+  headers: {},
+  text: JSON.stringify(body),
+});
 
 describe("tiktokEventName", () => {
   it.each([
@@ -47,23 +57,43 @@ describe("prepareTikTokEvent", () => {
   });
 
   it.each(vectorsOf("tiktok", "email"))("email vector $raw", (v) => {
-    expect(item(prepareTikTokEvent(storedEvent({ user: hashedUser({ email: v.raw }) }), config(), ctx())).user?.email).toBe(v.sha256);
+    expect(
+      item(prepareTikTokEvent(storedEvent({ user: hashedUser({ email: v.raw }) }), config(), ctx())).user
+        ?.email,
+    ).toBe(v.sha256);
   });
   it.each(vectorsOf("tiktok", "phone"))("phone vector $raw ($country_default)", (v) => {
-    expect(item(prepareTikTokEvent(storedEvent({ user: hashedUser({ phone: v.raw, country: v.country_default }) }), config(), ctx())).user?.phone).toBe(v.sha256);
+    expect(
+      item(
+        prepareTikTokEvent(
+          storedEvent({ user: hashedUser({ phone: v.raw, country: v.country_default }) }),
+          config(),
+          ctx(),
+        ),
+      ).user?.phone,
+    ).toBe(v.sha256);
   });
   it.each(vectorsOf("tiktok", "external_id"))("external_id vector $raw", (v) => {
-    expect(item(prepareTikTokEvent(storedEvent({ user: { external_id: v.raw } }), config(), ctx())).user?.external_id).toBe(v.sha256);
+    expect(
+      item(prepareTikTokEvent(storedEvent({ user: { external_id: v.raw } }), config(), ctx())).user
+        ?.external_id,
+    ).toBe(v.sha256);
   });
 
   it("goes without user data when there is no consent, and groups test events by code", () => {
-    const p = prepareTikTokEvent(storedEvent(), config(), ctx({ userData: false, clientIp: null, testEventCode: "TT1" }));
+    const p = prepareTikTokEvent(
+      storedEvent(),
+      config(),
+      ctx({ userData: false, clientIp: null, testEventCode: "TT1" }),
+    );
     expect(p).toMatchObject({ ok: true, group: "TT1" });
     expect(item(p)).not.toHaveProperty("user");
   });
 
   it("passes TikTok's content properties from custom_data", () => {
-    const ev = storedEvent({ customData: { contents: [{ content_id: "sku-1", quantity: 2 }], content_type: "product", variant: "B" } });
+    const ev = storedEvent({
+      customData: { contents: [{ content_id: "sku-1", quantity: 2 }], content_type: "product", variant: "B" },
+    });
     expect(item(prepareTikTokEvent(ev, config(), ctx())).properties).toEqual({
       contents: [{ content_id: "sku-1", quantity: 2 }],
       content_type: "product",
@@ -80,7 +110,12 @@ describe("buildTikTokRequest", () => {
     const req = buildTikTokRequest([e], config(), "TT1");
     expect(req.url).toBe("https://business-api.tiktok.com/open_api/v1.3/event/track/");
     expect(req.headers).toEqual({ "content-type": "application/json", "access-token": "tt" });
-    expect(JSON.parse(req.body)).toEqual({ event_source: "web", event_source_id: "CPIX", test_event_code: "TT1", data: [e] });
+    expect(JSON.parse(req.body)).toEqual({
+      event_source: "web",
+      event_source_id: "CPIX",
+      test_event_code: "TT1",
+      data: [e],
+    });
   });
 });
 
@@ -97,7 +132,11 @@ describe("classifyTikTokResponse", () => {
   ])("%#: %j", (r, kind) => expect(classifyTikTokResponse(r, 2).kind).toBe(kind));
 
   it("isolates an invalid parameter, not a permission error", () => {
-    expect(classifyTikTokResponse(res(200, { code: 40002, message: "x" }), 2)).toMatchObject({ isolate: true });
-    expect(classifyTikTokResponse(res(200, { code: 40001, message: "x" }), 2)).toMatchObject({ isolate: false });
+    expect(classifyTikTokResponse(res(200, { code: 40002, message: "x" }), 2)).toMatchObject({
+      isolate: true,
+    });
+    expect(classifyTikTokResponse(res(200, { code: 40001, message: "x" }), 2)).toMatchObject({
+      isolate: false,
+    });
   });
 });

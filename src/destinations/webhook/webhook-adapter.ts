@@ -14,5 +14,8 @@ export const webhookAdapter: PlatformAdapter<WebhookConfig, WebhookEvent> = {
   build: buildWebhookRequest,
   // Any 2xx takes the event; 408/429/5xx are retried; other answers (3xx too: redirects are
   // not followed, the signature is for this URL) refuse it.
-  classify: (res, count) => (res.status >= 200 && res.status < 300 ? allDelivered(res.status, count) : classifyStatus(res, "The webhook", null)),
+  classify: (res, count) =>
+    res.status >= 200 && res.status < 300
+      ? allDelivered(res.status, count)
+      : classifyStatus(res, "The webhook", null),
 };

@@ -50,11 +50,30 @@ export interface WebhookEvent {
 }
 
 const USER_KEYS = [
-  "em", "em_google", "ph", "ph_digits", "external_id", "anonymous_id", "client_user_agent", "fbc", "fbp",
-  "click_id", "gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id",
+  "em",
+  "em_google",
+  "ph",
+  "ph_digits",
+  "external_id",
+  "anonymous_id",
+  "client_user_agent",
+  "fbc",
+  "fbp",
+  "click_id",
+  "gclid",
+  "gbraid",
+  "wbraid",
+  "fbclid",
+  "msclkid",
+  "ttclid",
+  "li_fat_id",
 ] as const;
 
-export function prepareWebhookEvent(ev: StoredEvent, _config: WebhookConfig, ctx: PrepareContext): Prepared<WebhookEvent> {
+export function prepareWebhookEvent(
+  ev: StoredEvent,
+  _config: WebhookConfig,
+  ctx: PrepareContext,
+): Prepared<WebhookEvent> {
   let user: WebhookUserData | null = null;
   if (ctx.userData) {
     user = {};
@@ -81,9 +100,15 @@ export function prepareWebhookEvent(ev: StoredEvent, _config: WebhookConfig, ctx
 }
 
 /** One event per request: a receiver answers for exactly one event. */
-export function buildWebhookRequest(items: WebhookEvent[], config: WebhookConfig, _group: string, ctx: BuildContext): HttpRequest {
+export function buildWebhookRequest(
+  items: WebhookEvent[],
+  config: WebhookConfig,
+  _group: string,
+  ctx: BuildContext,
+): HttpRequest {
   const item = items[0];
-  if (items.length !== 1 || item === undefined) throw new Error("a webhook request carries exactly one event");
+  if (items.length !== 1 || item === undefined)
+    throw new Error("a webhook request carries exactly one event");
   const body = JSON.stringify(item);
   return {
     url: config.url,

@@ -18,12 +18,23 @@ export function signWebhook(secret: string, t: number, body: string): string {
  * What a receiver does (docs/destinations.md has it as a standalone example): recompute the
  * HMAC over the raw body, compare in constant time, refuse timestamps outside the tolerance.
  */
-export function verifyWebhook(secret: string, header: string | undefined, body: string, nowSeconds: number, toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS): boolean {
+export function verifyWebhook(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
+): boolean {
   if (!header) return false;
-  const parts = new Map(header.split(",").map((p) => [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1).trim()] as const));
+  const parts = new Map(
+    header
+      .split(",")
+      .map((p) => [p.slice(0, p.indexOf("=")).trim(), p.slice(p.indexOf("=") + 1).trim()] as const),
+  );
   const t = Number(parts.get("t"));
   const v1 = parts.get("v1") ?? "";
-  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds || !/^[0-9a-f]{64}$/.test(v1)) return false;
+  if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds || !/^[0-9a-f]{64}$/.test(v1))
+    return false;
   const expected = createHmac("sha256", secret).update(`${t}.${body}`).digest();
   return timingSafeEqual(expected, Buffer.from(v1, "hex"));
 }

@@ -19,7 +19,9 @@ function item(p: ReturnType<typeof prepareWebhookEvent>): WebhookEvent {
 describe("signWebhook / verifyWebhook", () => {
   it("signs t.body with HMAC-SHA256 in hex", () => {
     const body = '{"a":1}';
-    expect(signWebhook(SECRET, 1764426811, body)).toBe(`t=1764426811,v1=${createHmac("sha256", SECRET).update(`1764426811.${body}`).digest("hex")}`);
+    expect(signWebhook(SECRET, 1764426811, body)).toBe(
+      `t=1764426811,v1=${createHmac("sha256", SECRET).update(`1764426811.${body}`).digest("hex")}`,
+    );
   });
 
   it.each([

@@ -13,6 +13,15 @@ import { batchOf, countOutcomes, ensureReady, testEventCodeOf } from "./events.j
 
 const GIF = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
 
+/**
+ * The browser's user agent, from the request only (API.md: IP and user agent "come from the
+ * request"). "" when the header is missing, not null: normalize falls back to the body's
+ * `client_user_agent` on null, and a page must not be able to set it.
+ */
+function requestUserAgent(req: FastifyRequest): string {
+  return req.headers["user-agent"] ?? "";
+}
+
 export function clientIp(req: FastifyRequest): string | null {
   const ip = req.ip;
   if (!ip) return null;
@@ -24,7 +33,10 @@ function allowOrigin(req: FastifyRequest, reply: FastifyReply, ws: Workspace | n
   const origin = req.headers.origin;
   if (!origin) return;
   if (ws && ws.allowedOrigins.length > 0 && !ws.allowedOrigins.includes(origin))
-    throw new HttpError("origin_not_allowed", `The origin ${origin.slice(0, 100)} is not in this workspace's allowed_origins.`);
+    throw new HttpError(
+      "origin_not_allowed",
+      `The origin ${origin.slice(0, 100)} is not in this workspace's allowed_origins.`,
+    );
   void reply.header("access-control-allow-origin", origin).header("vary", "Origin");
 }
 
@@ -43,7 +55,8 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.options("/t/collect", (req, reply) => {
-    if (req.headers.origin) void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
+    if (req.headers.origin)
+      void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
     return reply
       .header("access-control-allow-methods", "POST, OPTIONS")
       .header("access-control-allow-headers", "content-type")
@@ -54,13 +67,18 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post("/t/collect", async (req, reply) => {
     // CORS headers go on errors too, so the page can read why it was refused.
-    if (req.headers.origin) void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
+    if (req.headers.origin)
+      void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
     const b = bodyObject(req.body);
     const q = query(req.query);
     const key = q.k ?? (typeof b.k === "string" ? b.k : null);
     const ws = await deps.auth.publicKey(key);
     allowOrigin(req, reply, ws);
-    const events = batchOf(b, b.events === undefined && b.data !== undefined ? "data" : "events", deps.config.maxBatch);
+    const events = batchOf(
+      b,
+      b.events === undefined && b.data !== undefined ? "data" : "events",
+      deps.config.maxBatch,
+    );
     ensureReady(deps);
     const res = await deps.pipeline.ingest({
       workspace: ws,
@@ -69,7 +87,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
       testEventCode: testEventCodeOf(b),
       source: "browser",
       requestIp: clientIp(req),
-      requestUserAgent: req.headers["user-agent"] ?? null,
+      requestUserAgent: requestUserAgent(req),
     });
     countOutcomes(deps, res, "browser");
     return reply.code(204).send();
@@ -80,7 +98,19 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const ws = await deps.auth.publicKey(q.k ?? null);
     ensureReady(deps);
     const user: Record<string, string> = {};
-    for (const k of ["gclid", "gbraid", "wbraid", "fbclid", "fbc", "fbp", "msclkid", "ttclid", "li_fat_id", "external_id"]) if (q[k]) user[k] = q[k];
+    for (const k of [
+      "gclid",
+      "gbraid",
+      "wbraid",
+      "fbclid",
+      "fbc",
+      "fbp",
+      "msclkid",
+      "ttclid",
+      "li_fat_id",
+      "external_id",
+    ])
+      if (q[k]) user[k] = q[k];
     if (q.aid) user.anonymous_id = q.aid;
     if (q.cid) user.click_id = q.cid;
     if (q.tally_click) user.click_id = q.tally_click;
@@ -88,7 +118,8 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (q.v !== undefined) custom.value = q.v;
     if (q.cur) custom.currency = q.cur;
     if (q.oid) custom.order_id = q.oid;
-    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"]) if (q[k]) custom[k] = q[k];
+    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"])
+      if (q[k]) custom[k] = q[k];
     const event = {
       event_name: q.en ?? "PageView",
       ...(q.eid ? { event_id: q.eid } : {}),
@@ -105,7 +136,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
       testEventCode: q.test_event_code ?? null,
       source: "browser",
       requestIp: clientIp(req),
-      requestUserAgent: req.headers["user-agent"] ?? null,
+      requestUserAgent: requestUserAgent(req),
     });
     countOutcomes(deps, res, "pixel");
     const r = res.results[0];

@@ -25,10 +25,17 @@ export function conversionRoutes(app: FastifyInstance, deps: AppDeps): void {
         currency: r.currency,
         attribution: {
           model,
-          touches: r.touches.map((t) => ({ platform: t.platform, campaign: t.campaign, ad: t.ad, time: isoTime(t.time), credit: t.credit })),
+          touches: r.touches.map((t) => ({
+            platform: t.platform,
+            campaign: t.campaign,
+            ad: t.ad,
+            time: isoTime(t.time),
+            credit: t.credit,
+          })),
         },
       })),
-      next_cursor: rows.length === limit && last ? encodeCursor({ eventTime: last.eventTime, id: last.id }) : null,
+      next_cursor:
+        rows.length === limit && last ? encodeCursor({ eventTime: last.eventTime, id: last.id }) : null,
     };
   });
 

@@ -26,7 +26,8 @@ export function erasureRoutes(app: FastifyInstance, deps: AppDeps): void {
       const v = stringField(b, k, { max: 256 });
       if (v) ids.push({ kind: k, value: v });
     }
-    if (ids.length === 0) throw invalid("email", "Name the person by at least one of email, phone, external_id, anonymous_id.");
+    if (ids.length === 0)
+      throw invalid("email", "Name the person by at least one of email, phone, external_id, anonymous_id.");
     return { erased: await deps.store.erase(ws.id, ids) };
   });
 }

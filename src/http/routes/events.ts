@@ -7,11 +7,15 @@ import type { IngestResponse } from "../../pipeline/ingest-pipeline.js";
 
 export function batchOf(b: Record<string, unknown>, field: string, maxBatch: number): unknown[] {
   const data = b[field];
-  if (data === undefined) throw new HttpError("invalid_body", `The body needs \`${field}\`: a list of events.`, { field });
+  if (data === undefined)
+    throw new HttpError("invalid_body", `The body needs \`${field}\`: a list of events.`, { field });
   if (!Array.isArray(data)) throw new HttpError("invalid_body", `\`${field}\` must be a list.`, { field });
   if (data.length === 0) throw new HttpError("empty_batch", undefined, { field });
   if (data.length > maxBatch)
-    throw new HttpError("batch_too_large", `The batch has ${data.length} items; the limit is ${maxBatch}.`, { limit: maxBatch, received: data.length });
+    throw new HttpError("batch_too_large", `The batch has ${data.length} items; the limit is ${maxBatch}.`, {
+      limit: maxBatch,
+      received: data.length,
+    });
   return data;
 }
 
@@ -19,13 +23,20 @@ export function testEventCodeOf(b: Record<string, unknown>): string | null {
   const c = b.test_event_code;
   if (c === undefined || c === null || c === "") return null;
   if (typeof c !== "string" || c.length > 64)
-    throw new HttpError("validation_failed", "`test_event_code` must be a string of at most 64 characters.", { field: "test_event_code" });
+    throw new HttpError("validation_failed", "`test_event_code` must be a string of at most 64 characters.", {
+      field: "test_event_code",
+    });
   return c;
 }
 
 export function ensureReady(deps: AppDeps): void {
   if (!deps.readiness.ready)
-    throw new HttpError("not_ready", "The store is not reachable; nothing was stored. Retry after the time in `Retry-After`.", undefined, { "retry-after": "1" });
+    throw new HttpError(
+      "not_ready",
+      "The store is not reachable; nothing was stored. Retry after the time in `Retry-After`.",
+      undefined,
+      { "retry-after": "1" },
+    );
 }
 
 export function countOutcomes(deps: AppDeps, res: IngestResponse, source: string): void {

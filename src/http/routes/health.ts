@@ -8,12 +8,17 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get("/readyz", async (_req, reply) => {
     if (await deps.readiness.check()) return { status: "ready", store: deps.store.kind };
-    const e = new HttpError("not_ready", `The store is not reachable: ${deps.readiness.reason ?? "unknown"}.`);
+    const e = new HttpError(
+      "not_ready",
+      `The store is not reachable: ${deps.readiness.reason ?? "unknown"}.`,
+    );
     return reply.code(503).header("retry-after", "1").send(e.toBody());
   });
 
   app.get("/metrics", async (req, reply) => {
     await deps.auth.admin(req);
-    return reply.header("content-type", deps.prom.registry.contentType).send(await deps.prom.registry.metrics());
+    return reply
+      .header("content-type", deps.prom.registry.contentType)
+      .send(await deps.prom.registry.metrics());
   });
 }

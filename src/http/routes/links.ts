@@ -35,12 +35,25 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
     } catch {
       throw invalid("destination_url", "`destination_url` must be an absolute http(s) URL.");
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw invalid("destination_url", "`destination_url` must be an http(s) URL.");
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw invalid("destination_url", "`destination_url` must be an http(s) URL.");
     const platform = stringField(b, "platform", { required: true, max: 64 })!.toLowerCase();
     const campaign = stringField(b, "campaign", { required: true, max: 256 })!;
     const ad = stringField(b, "ad", { max: 256 }) ?? null;
-    const link = await deps.store.createLink({ id: newId("lnk"), workspaceId: ws.id, destinationUrl: url.toString(), platform, campaign, ad, createdAt: Date.now() });
-    return reply.code(201).send(linkJson(link, `${req.protocol}://${req.headers.host ?? `${deps.config.host}:${deps.config.port}`}`));
+    const link = await deps.store.createLink({
+      id: newId("lnk"),
+      workspaceId: ws.id,
+      destinationUrl: url.toString(),
+      platform,
+      campaign,
+      ad,
+      createdAt: Date.now(),
+    });
+    return reply
+      .code(201)
+      .send(
+        linkJson(link, `${req.protocol}://${req.headers.host ?? `${deps.config.host}:${deps.config.port}`}`),
+      );
   });
 
   app.get<{ Params: { id: string } }>("/c/:id", async (req, reply) => {
@@ -52,12 +65,25 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
     deps.store
       .commitTouches(
         link.workspaceId,
-        [{ kind: "click", time: now, platform: link.platform, campaign: link.campaign, ad: link.ad, touchId: null, clickId: `click_id:${clickId}`, identifiers: [{ kind: "click_id", value: clickId }] }],
+        [
+          {
+            kind: "click",
+            time: now,
+            platform: link.platform,
+            campaign: link.campaign,
+            ad: link.ad,
+            touchId: null,
+            clickId: `click_id:${clickId}`,
+            identifiers: [{ kind: "click_id", value: clickId }],
+          },
+        ],
         now,
         [],
       )
       .then(() => deps.prom.touches.inc({ kind: "click", status: "accepted" }))
-      .catch((err: unknown) => req.log.error({ err: { message: (err as Error).message } }, "recording a link click failed"));
+      .catch((err: unknown) =>
+        req.log.error({ err: { message: (err as Error).message } }, "recording a link click failed"),
+      );
     const to = new URL(link.destinationUrl);
     to.searchParams.set("tally_click", clickId);
     return reply.code(302).header("location", to.toString()).header("cache-control", "no-store").send();

@@ -43,7 +43,11 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
     const to = range.to ?? Date.now() + 1;
     const from = range.from ?? to - DEFAULT_SPAN[bucket];
     if ((to - from) / BUCKET_MS[bucket] > MAX_BUCKETS)
-      throw new HttpError("invalid_query", `That range has more than ${MAX_BUCKETS} ${bucket} buckets; use a larger bucket or a shorter range.`, { field: "bucket" });
+      throw new HttpError(
+        "invalid_query",
+        `That range has more than ${MAX_BUCKETS} ${bucket} buckets; use a larger bucket or a shorter range.`,
+        { field: "bucket" },
+      );
     const rows = await deps.store.metrics(ws.id, from, to, bucket);
     return { bucket, buckets: rows.map(metricsJson) };
   });

@@ -15,7 +15,8 @@ import { bodyObject } from "../params.js";
 export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.post("/v1/session", async (req, reply) => {
     const b = bodyObject(req.body);
-    if (typeof b.token !== "string" || b.token === "") throw new HttpError("validation_failed", "Send the admin token as `token`.", { field: "token" });
+    if (typeof b.token !== "string" || b.token === "")
+      throw new HttpError("validation_failed", "Send the admin token as `token`.", { field: "token" });
     const p = await deps.auth.resolveKey(b.token).catch(() => null);
     if (!p || p.kind !== "admin") throw new HttpError("unknown_key", "That is not the admin token.");
     const sid = randomBytes(32).toString("base64url");
@@ -39,7 +40,8 @@ export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.delete("/v1/session", async (req, reply) => {
     const p = await deps.auth.principal(req);
-    if (p.kind !== "admin" || !p.session) throw new HttpError("key_not_allowed", "Only a dashboard session can log out.");
+    if (p.kind !== "admin" || !p.session)
+      throw new HttpError("key_not_allowed", "Only a dashboard session can log out.");
     await deps.store.deleteSession(p.session.idHash);
     void reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
     return reply.code(204).send();

@@ -9,7 +9,10 @@ import { batchOf, ensureReady } from "./events.js";
 import type { EventResult } from "../../pipeline/ingest-pipeline.js";
 
 export function touchRoutes(app: FastifyInstance, deps: AppDeps): void {
-  for (const [path, kind] of [["/v1/clicks", "click"], ["/v1/impressions", "impression"]] as const) {
+  for (const [path, kind] of [
+    ["/v1/clicks", "click"],
+    ["/v1/impressions", "impression"],
+  ] as const) {
     app.post(path, async (req) => {
       const ws = await deps.auth.workspace(req);
       const b = bodyObject(req.body);
@@ -19,16 +22,29 @@ export function touchRoutes(app: FastifyInstance, deps: AppDeps): void {
       const results: EventResult[] = new Array<EventResult>(data.length);
       const touches: TouchInput[] = [];
       const index: number[] = [];
-      const ctx = { kind, receivedAt, maxAgeDays: deps.config.maxTouchAgeDays, maxFutureMinutes: deps.config.maxFutureMinutes, defaultCountry: ws.defaultCountry };
+      const ctx = {
+        kind,
+        receivedAt,
+        maxAgeDays: deps.config.maxTouchAgeDays,
+        maxFutureMinutes: deps.config.maxFutureMinutes,
+        defaultCountry: ws.defaultCountry,
+      };
       data.forEach((raw, i) => {
         const v = validateTouch(raw, ctx);
         if (v.ok) {
           touches.push(v.value);
           index.push(i);
-        } else results[i] = { index: i, status: "rejected", error: { code: v.code, message: v.message, ...(v.field ? { field: v.field } : {}) } };
+        } else
+          results[i] = {
+            index: i,
+            status: "rejected",
+            error: { code: v.code, message: v.message, ...(v.field ? { field: v.field } : {}) },
+          };
       });
       const rollups = new RollupAccumulator();
-      const outcomes = touches.length ? await deps.store.commitTouches(ws.id, touches, receivedAt, rollups.drain()) : [];
+      const outcomes = touches.length
+        ? await deps.store.commitTouches(ws.id, touches, receivedAt, rollups.drain())
+        : [];
       let accepted = 0;
       outcomes.forEach((o, k) => {
         const i = index[k]!;
@@ -37,7 +53,13 @@ export function touchRoutes(app: FastifyInstance, deps: AppDeps): void {
         deps.prom.touches.inc({ kind, status: o.status });
       });
       const duplicates = outcomes.length - accepted;
-      return { received: data.length, accepted, duplicates, rejected: data.length - outcomes.length, results };
+      return {
+        received: data.length,
+        accepted,
+        duplicates,
+        rejected: data.length - outcomes.length,
+        results,
+      };
     });
   }
 }

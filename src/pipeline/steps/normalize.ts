@@ -5,12 +5,25 @@
  * outside the store, and truncated. Identifiers for the identity graph and the click touch
  * of a landing PageView are derived here too.
  */
-import { hashEmail, hashEmailGoogle, hashPhone, hashPhoneMeta, isSha256Hex } from "../../../packages/protocol/src/normalize.js";
+import {
+  hashEmail,
+  hashEmailGoogle,
+  hashPhone,
+  hashPhoneMeta,
+  isSha256Hex,
+} from "../../../packages/protocol/src/normalize.js";
 import { platformForClickIdKind } from "../../attribution/index.js";
-import { CLICK_ID_KINDS, type HashedUserData, type Identifier, type NormalizedEvent, type TouchInput } from "../../domain/event.js";
+import {
+  CLICK_ID_KINDS,
+  type HashedUserData,
+  type Identifier,
+  type NormalizedEvent,
+  type TouchInput,
+} from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import { truncateIp, isIpAddress } from "../../domain/ip.js";
 import type { Cipher } from "../../security/cipher.js";
+import { looksLikeEmail, replaceEmails } from "./email-like.js";
 import type { ValidEvent } from "./validate.js";
 
 export interface NormalizeContext {
@@ -28,19 +41,33 @@ export interface NormalizeContext {
 
 const UTM_SLOT_MS = 30 * 60_000;
 const PII_KEY = /^(e-?mail|em|phone|ph|tel|telephone|mobile|ip|ip_address|client_ip_address)$/i;
-const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@]+/;
 
-/** custom_data is stored as sent, except anything that looks like an email or phone. */
-function scrubCustomData(cd: Record<string, unknown>, depth = 0): Record<string, unknown> {
+/**
+ * custom_data is stored as sent, except keys named like personal data and strings that
+ * contain an email — at every depth, inside lists too (`contents: [{…}]` is common). The
+ * body parser already bounds the depth, so the recursion is bounded.
+ */
+function scrubCustomData(cd: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cd)) {
-    if (PII_KEY.test(k)) continue;
-    if (typeof v === "string" && EMAIL_LIKE.test(v)) continue;
-    if (v !== null && typeof v === "object" && !Array.isArray(v) && depth < 8) out[k] = scrubCustomData(v as Record<string, unknown>, depth + 1);
-    else if (Array.isArray(v)) out[k] = v.filter((x) => !(typeof x === "string" && EMAIL_LIKE.test(x)));
-    else out[k] = v;
+    if (PII_KEY.test(k) || looksLikeEmail(v)) continue;
+    out[k] = scrubNested(v);
   }
   return out;
+}
+
+function scrubNested(v: unknown): unknown {
+  if (Array.isArray(v)) return v.filter((x) => !looksLikeEmail(x)).map(scrubNested);
+  if (v !== null && typeof v === "object") return scrubCustomData(v as Record<string, unknown>);
+  return v;
+}
+
+/**
+ * The page URL keeps its shape, but a part of it that is an email (`/thanks?email=jane%40shop.example`,
+ * a classic of sign-up pages) is replaced: the contract never stores a plain email.
+ */
+function scrubUrl(url: string): string {
+  return replaceEmails(url, () => "[redacted]");
 }
 
 export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): NormalizedEvent {
@@ -113,7 +140,7 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
     eventId: v.eventId,
     orderId: v.orderId,
     actionSource: v.actionSource,
-    eventSourceUrl: v.eventSourceUrl,
+    eventSourceUrl: v.eventSourceUrl === null ? null : scrubUrl(v.eventSourceUrl),
     value: v.value,
     currency: v.currency,
     user,
@@ -131,7 +158,11 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
  * utm_campaign. For a Tally `click_id` the platform and campaign are the link's, which the
  * pipeline fills in (`resolveLinkTouches`) since that needs a lookup.
  */
-function pageViewTouch(v: ValidEvent, clickKind: (typeof CLICK_ID_KINDS)[number] | null, identifiers: Identifier[]): TouchInput | null {
+function pageViewTouch(
+  v: ValidEvent,
+  clickKind: (typeof CLICK_ID_KINDS)[number] | null,
+  identifiers: Identifier[],
+): TouchInput | null {
   const str = (k: string): string | null => {
     const x = v.customData[k];
     return typeof x === "string" && x.length > 0 ? x.slice(0, 256) : null;
@@ -144,7 +175,7 @@ function pageViewTouch(v: ValidEvent, clickKind: (typeof CLICK_ID_KINDS)[number]
     return {
       kind: "click",
       time: v.eventTime,
-      platform: platformForClickIdKind(clickKind) ?? (utmSource ?? "unknown"),
+      platform: platformForClickIdKind(clickKind) ?? utmSource ?? "unknown",
       campaign: utmCampaign,
       ad: utmContent,
       touchId: null,
@@ -158,7 +189,16 @@ function pageViewTouch(v: ValidEvent, clickKind: (typeof CLICK_ID_KINDS)[number]
     const who = v.user.anonymous_id ?? v.user.external_id ?? "";
     const slot = Math.floor(v.eventTime / UTM_SLOT_MS);
     const touchId = who ? `utm|${who}|${utmSource}|${utmCampaign}|${utmContent ?? ""}|${slot}` : null;
-    return { kind: "click", time: v.eventTime, platform: utmSource.toLowerCase(), campaign: utmCampaign, ad: utmContent, touchId, clickId: null, identifiers };
+    return {
+      kind: "click",
+      time: v.eventTime,
+      platform: utmSource.toLowerCase(),
+      campaign: utmCampaign,
+      ad: utmContent,
+      touchId,
+      clickId: null,
+      identifiers,
+    };
   }
   return null;
 }

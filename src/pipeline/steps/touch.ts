@@ -19,7 +19,12 @@ export interface TouchContext {
   defaultCountry: string | null;
 }
 
-function str(o: Record<string, unknown>, k: string, max: number, required: boolean): StepResult<string | null> {
+function str(
+  o: Record<string, unknown>,
+  k: string,
+  max: number,
+  required: boolean,
+): StepResult<string | null> {
   const v = o[k];
   if (v === undefined || v === null || v === "") return required ? reject("missing_field", k) : ok(null);
   if (typeof v === "number" && Number.isFinite(v)) return ok(String(v));
@@ -29,13 +34,17 @@ function str(o: Record<string, unknown>, k: string, max: number, required: boole
 }
 
 export function validateTouch(raw: unknown, ctx: TouchContext): StepResult<TouchInput> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return reject("invalid_event", undefined, "Each touch must be a JSON object.");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    return reject("invalid_event", undefined, "Each touch must be a JSON object.");
   const o = raw as Record<string, unknown>;
   if (o.time === undefined || o.time === null) return reject("missing_field", "time");
   const time = parseTime(o.time);
-  if (time === null) return reject("invalid_field", "time", "`time` must be unix seconds or ISO-8601 with a zone.");
-  if (time < ctx.receivedAt - ctx.maxAgeDays * DAY_MS) return reject("event_too_old", "time", `\`time\` is more than ${ctx.maxAgeDays} days old.`);
-  if (time > ctx.receivedAt + ctx.maxFutureMinutes * MINUTE_MS) return reject("event_in_future", "time", "`time` is in the future.");
+  if (time === null)
+    return reject("invalid_field", "time", "`time` must be unix seconds or ISO-8601 with a zone.");
+  if (time < ctx.receivedAt - ctx.maxAgeDays * DAY_MS)
+    return reject("event_too_old", "time", `\`time\` is more than ${ctx.maxAgeDays} days old.`);
+  if (time > ctx.receivedAt + ctx.maxFutureMinutes * MINUTE_MS)
+    return reject("event_in_future", "time", "`time` is in the future.");
   const platform = str(o, "platform", 64, true);
   if (!platform.ok) return platform;
   const campaign = str(o, "campaign", 256, true);
@@ -50,7 +59,12 @@ export function validateTouch(raw: unknown, ctx: TouchContext): StepResult<Touch
   for (const kind of CLICK_ID_KINDS) {
     const v = o[kind];
     if (v === undefined || v === null || v === "") continue;
-    if (typeof v !== "string" || !CLICK_ID.test(v)) return reject("invalid_field", kind, `\`${kind}\` is not a valid click id (printable characters, no spaces, at most 512).`);
+    if (typeof v !== "string" || !CLICK_ID.test(v))
+      return reject(
+        "invalid_field",
+        kind,
+        `\`${kind}\` is not a valid click id (printable characters, no spaces, at most 512).`,
+      );
     identifiers.push({ kind, value: v });
     clickId ??= `${kind}:${v}`;
   }
@@ -59,15 +73,19 @@ export function validateTouch(raw: unknown, ctx: TouchContext): StepResult<Touch
     if (!v.ok) return v;
     if (v.value) identifiers.push({ kind, value: v.value });
   }
-  if (typeof o.email === "string" && o.email !== "") {
-    const h = hashEmail(o.email);
-    if (!h) return reject("invalid_field", "email", "`email` is not an email address.");
-    identifiers.push({ kind: "email", value: h });
-  }
-  if (typeof o.phone === "string" && o.phone !== "") {
-    const h = hashPhone(o.phone, ctx.defaultCountry ?? undefined);
-    if (!h) return reject("invalid_field", "phone", "`phone` is not a phone number.");
-    identifiers.push({ kind: "phone", value: h });
+  // Like an event's user_data: a value that is not a string is refused, not silently dropped.
+  for (const kind of ["email", "phone"] as const) {
+    const v = o[kind];
+    if (v === undefined || v === null || v === "") continue;
+    if (typeof v !== "string") return reject("invalid_field", kind, `\`${kind}\` must be a string.`);
+    const h = kind === "email" ? hashEmail(v) : hashPhone(v, ctx.defaultCountry ?? undefined);
+    if (!h)
+      return reject(
+        "invalid_field",
+        kind,
+        kind === "email" ? "`email` is not an email address." : "`phone` is not a phone number.",
+      );
+    identifiers.push({ kind, value: h });
   }
   return ok({
     kind: ctx.kind,

@@ -9,11 +9,28 @@ import { NON_CONVERSION_EVENTS, type ConversionAction } from "../../domain/works
 import { ok, reject, type StepResult } from "../result.js";
 
 export const ACTION_SOURCES = [
-  "website", "app", "email", "phone_call", "chat", "physical_store", "system_generated", "business_messaging", "other",
+  "website",
+  "app",
+  "email",
+  "phone_call",
+  "chat",
+  "physical_store",
+  "system_generated",
+  "business_messaging",
+  "other",
 ] as const;
 
 const USER_STRING_FIELDS = [
-  "email", "em", "phone", "ph", "external_id", "anonymous_id", "client_ip_address", "client_user_agent", "fbc", "fbp",
+  "email",
+  "em",
+  "phone",
+  "ph",
+  "external_id",
+  "anonymous_id",
+  "client_ip_address",
+  "client_user_agent",
+  "fbc",
+  "fbp",
   ...CLICK_ID_KINDS,
 ] as const;
 
@@ -55,7 +72,8 @@ function idField(v: unknown, field: string): StepResult<string | null> {
   if (v === undefined || v === null || v === "") return ok(null);
   if (typeof v === "number" && Number.isFinite(v)) return ok(String(v));
   if (typeof v !== "string") return reject("invalid_field", field, `\`${field}\` must be a string.`);
-  if (v.length > MAX_ID) return reject("invalid_field", field, `\`${field}\` is longer than ${MAX_ID} characters.`);
+  if (v.length > MAX_ID)
+    return reject("invalid_field", field, `\`${field}\` is longer than ${MAX_ID} characters.`);
   return ok(v);
 }
 
@@ -64,11 +82,16 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
 
   const name = raw.event_name;
   if (name === undefined || name === null || name === "") return reject("missing_field", "event_name");
-  if (typeof name !== "string") return reject("invalid_field", "event_name", "`event_name` must be a string.");
+  if (typeof name !== "string")
+    return reject("invalid_field", "event_name", "`event_name` must be a string.");
   const action = ctx.actions.get(name) ?? null;
   if (!action && !(NON_CONVERSION_EVENTS as readonly string[]).includes(name)) {
     const known = [...ctx.actions.keys(), ...NON_CONVERSION_EVENTS].join(", ");
-    return reject("unknown_event_name", "event_name", `Unknown event name "${name.slice(0, 64)}". Defined names: ${known}.`);
+    return reject(
+      "unknown_event_name",
+      "event_name",
+      `Unknown event name "${name.slice(0, 64)}". Defined names: ${known}.`,
+    );
   }
 
   let eventTime: number;
@@ -77,11 +100,20 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
     eventTime = ctx.receivedAt;
   } else {
     const t = parseTime(raw.event_time);
-    if (t === null) return reject("invalid_field", "event_time", "`event_time` must be unix seconds or ISO-8601 with a zone.");
+    if (t === null)
+      return reject(
+        "invalid_field",
+        "event_time",
+        "`event_time` must be unix seconds or ISO-8601 with a zone.",
+      );
     if (t < ctx.receivedAt - ctx.maxAgeDays * DAY_MS)
       return reject("event_too_old", "event_time", `\`event_time\` is more than ${ctx.maxAgeDays} days old.`);
     if (t > ctx.receivedAt + ctx.maxFutureMinutes * MINUTE_MS)
-      return reject("event_in_future", "event_time", `\`event_time\` is more than ${ctx.maxFutureMinutes} minutes in the future.`);
+      return reject(
+        "event_in_future",
+        "event_time",
+        `\`event_time\` is more than ${ctx.maxFutureMinutes} minutes in the future.`,
+      );
     eventTime = t;
   }
 
@@ -90,8 +122,15 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
 
   let actionSource: string | null = null;
   if (raw.action_source !== undefined && raw.action_source !== null) {
-    if (typeof raw.action_source !== "string" || !(ACTION_SOURCES as readonly string[]).includes(raw.action_source))
-      return reject("invalid_field", "action_source", `\`action_source\` must be one of ${ACTION_SOURCES.join(", ")}.`);
+    if (
+      typeof raw.action_source !== "string" ||
+      !(ACTION_SOURCES as readonly string[]).includes(raw.action_source)
+    )
+      return reject(
+        "invalid_field",
+        "action_source",
+        `\`action_source\` must be one of ${ACTION_SOURCES.join(", ")}.`,
+      );
     actionSource = raw.action_source;
   }
 
@@ -105,7 +144,8 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
   // user_data
   const user: UserInput = {};
   if (raw.user_data !== undefined && raw.user_data !== null) {
-    if (!isObject(raw.user_data)) return reject("invalid_field", "user_data", "`user_data` must be an object.");
+    if (!isObject(raw.user_data))
+      return reject("invalid_field", "user_data", "`user_data` must be an object.");
     for (const key of USER_STRING_FIELDS) {
       const v = raw.user_data[key];
       if (v === undefined || v === null || v === "") continue;
@@ -113,8 +153,10 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
         user[key] = String(v);
         continue;
       }
-      if (typeof v !== "string") return reject("invalid_field", `user_data.${key}`, `\`user_data.${key}\` must be a string.`);
-      if (v.length > MAX_STRING) return reject("invalid_field", `user_data.${key}`, `\`user_data.${key}\` is too long.`);
+      if (typeof v !== "string")
+        return reject("invalid_field", `user_data.${key}`, `\`user_data.${key}\` must be a string.`);
+      if (v.length > MAX_STRING)
+        return reject("invalid_field", `user_data.${key}`, `\`user_data.${key}\` is too long.`);
       user[key] = v;
     }
   }
@@ -125,18 +167,24 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
   let currency: string | null = null;
   let orderId: string | null = null;
   if (raw.custom_data !== undefined && raw.custom_data !== null) {
-    if (!isObject(raw.custom_data)) return reject("invalid_field", "custom_data", "`custom_data` must be an object.");
+    if (!isObject(raw.custom_data))
+      return reject("invalid_field", "custom_data", "`custom_data` must be an object.");
     const cd = raw.custom_data;
     for (const [k, v] of Object.entries(cd)) customData[k] = v;
     if (cd.value !== undefined && cd.value !== null) {
-      const n = typeof cd.value === "string" && /^-?\d+(\.\d+)?$/.test(cd.value) ? Number(cd.value) : cd.value;
+      const n =
+        typeof cd.value === "string" && /^-?\d+(\.\d+)?$/.test(cd.value) ? Number(cd.value) : cd.value;
       if (typeof n !== "number" || !Number.isFinite(n) || Math.abs(n) > 1e12)
         return reject("invalid_field", "custom_data.value", "`custom_data.value` must be a number.");
       value = n;
     }
     if (cd.currency !== undefined && cd.currency !== null) {
       if (typeof cd.currency !== "string" || !/^[A-Za-z]{3}$/.test(cd.currency))
-        return reject("invalid_field", "custom_data.currency", "`custom_data.currency` must be a 3-letter ISO-4217 code.");
+        return reject(
+          "invalid_field",
+          "custom_data.currency",
+          "`custom_data.currency` must be a 3-letter ISO-4217 code.",
+        );
       currency = cd.currency.toUpperCase();
     }
     const oid = idField(cd.order_id, "custom_data.order_id");
@@ -155,7 +203,8 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
     for (const k of ["ad_user_data", "ad_personalization", "analytics"] as const) {
       const v = raw.consent[k];
       if (v === undefined || v === null) continue;
-      if (v !== "granted" && v !== "denied") return reject("invalid_field", `consent.${k}`, `\`consent.${k}\` must be "granted" or "denied".`);
+      if (v !== "granted" && v !== "denied")
+        return reject("invalid_field", `consent.${k}`, `\`consent.${k}\` must be "granted" or "denied".`);
       consent[k] = v;
     }
   }
@@ -164,22 +213,44 @@ export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<Va
   if (action) {
     for (const req of action.required) {
       const present =
-        req === "value" ? value !== null
-        : req === "currency" ? currency !== null
-        : req === "order_id" ? orderId !== null
-        : req === "event_id" ? eventId.value !== null
-        : req === "email" ? user.email !== undefined || user.em !== undefined
-        : req === "phone" ? user.phone !== undefined || user.ph !== undefined
-        : req === "external_id" ? user.external_id !== undefined
-        : true;
+        req === "value"
+          ? value !== null
+          : req === "currency"
+            ? currency !== null
+            : req === "order_id"
+              ? orderId !== null
+              : req === "event_id"
+                ? eventId.value !== null
+                : req === "email"
+                  ? user.email !== undefined || user.em !== undefined
+                  : req === "phone"
+                    ? user.phone !== undefined || user.ph !== undefined
+                    : req === "external_id"
+                      ? user.external_id !== undefined
+                      : true;
       if (!present) {
-        const field = ["value", "currency", "order_id"].includes(req) ? `custom_data.${req}` : req === "event_id" ? "event_id" : `user_data.${req}`;
+        const field = ["value", "currency", "order_id"].includes(req)
+          ? `custom_data.${req}`
+          : req === "event_id"
+            ? "event_id"
+            : `user_data.${req}`;
         return reject("missing_field", field, `\`${field}\` is required for ${name}.`);
       }
     }
   }
 
   return ok({
-    eventName: name, action, eventTime, eventId: eventId.value, orderId, actionSource, eventSourceUrl, value, currency, user, customData, consent,
+    eventName: name,
+    action,
+    eventTime,
+    eventId: eventId.value,
+    orderId,
+    actionSource,
+    eventSourceUrl,
+    value,
+    currency,
+    user,
+    customData,
+    consent,
   });
 }

@@ -8,17 +8,41 @@ import type { NormalizedEvent } from "../../domain/event.js";
 import type { EventPayload } from "./rows.js";
 
 /** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
-export type CreditInsert = [string, string, string, number, number, string, string | null, string | null, number, number, number | null, string | null];
+export type CreditInsert = [
+  string,
+  string,
+  string,
+  number,
+  number,
+  string,
+  string | null,
+  string | null,
+  number,
+  number,
+  number | null,
+  string | null,
+];
 /** id, workspace_id, destination_id, event_ref, now */
 export type DeliveryInsert = [string, string, string, string, number];
 
 export function payloadOf(e: NormalizedEvent): string {
   const { client_ip_enc: _ip, ...user } = e.user; // the encrypted IP has its own column, purged on its own
-  const p: EventPayload = { u: user, c: e.customData, k: e.consent, a: e.actionSource, s: e.eventSourceUrl, i: e.identifiers };
+  const p: EventPayload = {
+    u: user,
+    c: e.customData,
+    k: e.consent,
+    a: e.actionSource,
+    s: e.eventSourceUrl,
+    i: e.identifiers,
+  };
   return JSON.stringify(p);
 }
 
-export async function insertEvents(client: pg.ClientBase, evs: NormalizedEvent[], attributed: ReadonlySet<string>): Promise<void> {
+export async function insertEvents(
+  client: pg.ClientBase,
+  evs: NormalizedEvent[],
+  attributed: ReadonlySet<string>,
+): Promise<void> {
   if (evs.length === 0) return;
   const col = <T>(f: (e: NormalizedEvent) => T): T[] => evs.map(f);
   await client.query(
@@ -27,10 +51,20 @@ export async function insertEvents(client: pg.ClientBase, evs: NormalizedEvent[]
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
        $8::text[], $9::text[], $10::float8[], $11::text[], $12::bool[], $13::text[], $14::text[])`,
     [
-      col((e) => e.id), col((e) => e.workspaceId), col((e) => e.eventName), col((e) => e.isConversion),
-      col((e) => e.testEventCode), col((e) => e.eventTime), col((e) => e.receivedAt), col((e) => e.eventId),
-      col((e) => e.orderId), col((e) => e.value), col((e) => e.currency), col((e) => attributed.has(e.id)),
-      col(payloadOf), col((e) => e.user.client_ip_enc ?? null),
+      col((e) => e.id),
+      col((e) => e.workspaceId),
+      col((e) => e.eventName),
+      col((e) => e.isConversion),
+      col((e) => e.testEventCode),
+      col((e) => e.eventTime),
+      col((e) => e.receivedAt),
+      col((e) => e.eventId),
+      col((e) => e.orderId),
+      col((e) => e.value),
+      col((e) => e.currency),
+      col((e) => attributed.has(e.id)),
+      col(payloadOf),
+      col((e) => e.user.client_ip_enc ?? null),
     ],
   );
 }
@@ -51,6 +85,12 @@ export async function insertDeliveries(client: pg.ClientBase, rows: DeliveryInse
   await client.query(
     `INSERT INTO deliveries (id, workspace_id, destination_id, event_ref, status, attempts, next_attempt_at, created_at)
      SELECT id, ws, dst, ref, 'pending', 0, at, at FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS t(id, ws, dst, ref, at)`,
-    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[4])],
+    [
+      rows.map((r) => r[0]),
+      rows.map((r) => r[1]),
+      rows.map((r) => r[2]),
+      rows.map((r) => r[3]),
+      rows.map((r) => r[4]),
+    ],
   );
 }

@@ -23,7 +23,16 @@ const RETRYABLE = new Set(["40001", "40P01"]); // serialization_failure, deadloc
 
 /** SQLSTATE classes and codes that mean the server is not there (or not usable right now). */
 const UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300", "53400", "57014", "55P03", "25P03"]);
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 const NETWORK_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
@@ -48,7 +57,8 @@ export function isRetryable(err: unknown): boolean {
 export function isUnavailable(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
   const c = codeOf(err);
-  if (c !== undefined && (UNAVAILABLE_CODES.has(c) || NETWORK_CODES.has(c) || c.startsWith("08"))) return true;
+  if (c !== undefined && (UNAVAILABLE_CODES.has(c) || NETWORK_CODES.has(c) || c.startsWith("08")))
+    return true;
   const msg = err instanceof Error ? err.message : String(err);
   return NETWORK_MESSAGES.some((re) => re.test(msg));
 }

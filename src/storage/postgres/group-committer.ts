@@ -22,10 +22,20 @@ import { RollupMerger } from "./rollups.js";
 
 export type CommitOp =
   | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
-  | { kind: "touches"; workspaceId: string; touches: TouchInput[]; receivedAt: number; rollups: RollupDelta[] }
+  | {
+      kind: "touches";
+      workspaceId: string;
+      touches: TouchInput[];
+      receivedAt: number;
+      rollups: RollupDelta[];
+    }
   | { kind: "rollups"; deltas: RollupDelta[] };
 
-type Result<O extends CommitOp> = O extends { kind: "events" } ? CommitOutcome[] : O extends { kind: "touches" } ? TouchOutcome[] : void;
+type Result<O extends CommitOp> = O extends { kind: "events" }
+  ? CommitOutcome[]
+  : O extends { kind: "touches" }
+    ? TouchOutcome[]
+    : void;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -75,7 +85,11 @@ export class GroupCommitter {
       while (this.queue.length > 0) {
         let weight = 0;
         let n = 0;
-        while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight)) weight += this.queue[n++]!.weight;
+        while (
+          n < this.queue.length &&
+          (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight)
+        )
+          weight += this.queue[n++]!.weight;
         const group = this.queue.slice(0, n);
         this.queue = this.queue.slice(n);
         await this.runWithRetry(group);
@@ -182,7 +196,12 @@ export class GroupCommitter {
    * Locks and reads, once for the whole group and in a stable order, the dedup keys and the
    * identity groups its events will look up; returns the workspaces' currencies.
    */
-  private async prefetch(client: pg.PoolClient, tx: PgCommitTx, group: Queued[], events: CommitItem[]): Promise<Map<string, string>> {
+  private async prefetch(
+    client: pg.PoolClient,
+    tx: PgCommitTx,
+    group: Queued[],
+    events: CommitItem[],
+  ): Promise<Map<string, string>> {
     const keys: [string, string][] = [];
     const idents = new Map<string, string[]>();
     const addIdents = (ws: string, list: { kind: string; value: string }[]) => {
@@ -194,22 +213,33 @@ export class GroupCommitter {
       for (const key of dedupKeys(ev).lookup) keys.push([ev.workspaceId, key]);
       if (ev.testEventCode === null) addIdents(ev.workspaceId, ev.identifiers);
     }
-    for (const q of group) if (q.op.kind === "touches") for (const t of q.op.touches) addIdents(q.op.workspaceId, t.identifiers);
+    for (const q of group)
+      if (q.op.kind === "touches") for (const t of q.op.touches) addIdents(q.op.workspaceId, t.identifiers);
     await tx.loadDedup(keys);
     for (const ws of [...idents.keys()].sort()) await tx.loadIdents(ws, idents.get(ws)!);
     tx.endOp();
     const wsIds = [...new Set(events.map((i) => i.event.workspaceId))];
     if (wsIds.length === 0) return new Map();
-    const r = await client.query<{ id: string; currency: string }>("SELECT id, currency FROM workspaces WHERE id = ANY($1::text[])", [wsIds]);
+    const r = await client.query<{ id: string; currency: string }>(
+      "SELECT id, currency FROM workspaces WHERE id = ANY($1::text[])",
+      [wsIds],
+    );
     return new Map(r.rows.map((w) => [w.id, w.currency]));
   }
 
-  private async runOp(tx: PgCommitTx, op: Exclude<CommitOp, { kind: "rollups" }>, currencies: Map<string, string>): Promise<unknown> {
+  private async runOp(
+    tx: PgCommitTx,
+    op: Exclude<CommitOp, { kind: "rollups" }>,
+    currencies: Map<string, string>,
+  ): Promise<unknown> {
     const acc = new RollupAccumulator();
     acc.addAll(op.rollups);
     const out =
       op.kind === "events"
-        ? await commitEventItems(tx, op.items, acc, { dedupWindowMs: this.opts.dedupWindowMs, currencyOf: (ws) => currencies.get(ws) ?? null })
+        ? await commitEventItems(tx, op.items, acc, {
+            dedupWindowMs: this.opts.dedupWindowMs,
+            currencyOf: (ws) => currencies.get(ws) ?? null,
+          })
         : await commitTouchItems(tx, op.workspaceId, op.touches, op.receivedAt, acc);
     tx.addRollups(acc.drain());
     return out;

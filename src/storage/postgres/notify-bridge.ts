@@ -50,7 +50,11 @@ interface Envelope {
 }
 
 /** Splits messages into NOTIFY payloads under the limit; a message too big alone is returned apart. */
-export function packPayloads(nodeId: string, msgs: BusMessage[], limit = MAX_PAYLOAD_BYTES): { payloads: string[]; oversized: BusMessage[] } {
+export function packPayloads(
+  nodeId: string,
+  msgs: BusMessage[],
+  limit = MAX_PAYLOAD_BYTES,
+): { payloads: string[]; oversized: BusMessage[] } {
   const payloads: string[] = [];
   const oversized: BusMessage[] = [];
   const head = `{"n":${JSON.stringify(nodeId)},"m":[`;
@@ -81,7 +85,9 @@ export async function startNotifyBridge(opts: NotifyBridgeOptions): Promise<Noti
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
   const log = opts.logger;
   // Small: NOTIFY and spill reads are short statements.
-  const pool = createPool({ url: opts.url, poolMax: 2 }, (err) => log.debug({ err: { message: err.message } }, "live bridge: idle connection failed"));
+  const pool = createPool({ url: opts.url, poolMax: 2 }, (err) =>
+    log.debug({ err: { message: err.message } }, "live bridge: idle connection failed"),
+  );
   let listener: pg.Client | null = null;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | null = null;
@@ -98,7 +104,9 @@ export async function startNotifyBridge(opts: NotifyBridgeOptions): Promise<Noti
     if (typeof env.n !== "string" || env.n === opts.nodeId) return;
     let msgs = env.m;
     if (typeof env.r === "number") {
-      const r = await pool.query<{ payload: string }>("SELECT payload FROM live_spill WHERE id = $1", [env.r]);
+      const r = await pool.query<{ payload: string }>("SELECT payload FROM live_spill WHERE id = $1", [
+        env.r,
+      ]);
       msgs = r.rows[0] ? [JSON.parse(r.rows[0].payload) as BusMessage] : [];
     }
     for (const m of msgs ?? []) opts.bus.publish({ ...m, remote: true });
@@ -108,7 +116,9 @@ export async function startNotifyBridge(opts: NotifyBridgeOptions): Promise<Noti
     const c = new pg.Client({ ...clientConfig({ url: opts.url }), query_timeout: 5000 });
     c.on("notification", (n) => {
       if (n.channel !== channel) return;
-      deliver(n.payload).catch((err: Error) => log.warn({ err: { message: err.message } }, "live bridge: could not read a notification"));
+      deliver(n.payload).catch((err: Error) =>
+        log.warn({ err: { message: err.message } }, "live bridge: could not read a notification"),
+      );
     });
     c.on("error", (err) => {
       log.warn({ err: { message: err.message } }, "live bridge: LISTEN connection lost; reconnecting");
@@ -157,7 +167,10 @@ export async function startNotifyBridge(opts: NotifyBridgeOptions): Promise<Noti
     await connect();
   } catch (err) {
     // The node still starts; the feed joins the others once the database answers.
-    log.warn({ err: { message: (err as Error).message } }, "live bridge: LISTEN failed; retrying in the background");
+    log.warn(
+      { err: { message: (err as Error).message } },
+      "live bridge: LISTEN failed; retrying in the background",
+    );
     schedule();
   }
   // A connection cut without a FIN/RST would stay silent forever: probe it.
@@ -178,13 +191,23 @@ export async function startNotifyBridge(opts: NotifyBridgeOptions): Promise<Noti
     try {
       const { payloads, oversized } = packPayloads(opts.nodeId, msgs);
       for (const m of oversized) {
-        const r = await pool.query<{ id: number }>("INSERT INTO live_spill (payload, created_at) VALUES ($1, $2) RETURNING id", [JSON.stringify(m), Date.now()]);
+        const r = await pool.query<{ id: number }>(
+          "INSERT INTO live_spill (payload, created_at) VALUES ($1, $2) RETURNING id",
+          [JSON.stringify(m), Date.now()],
+        );
         payloads.push(JSON.stringify({ n: opts.nodeId, r: r.rows[0]!.id } satisfies Envelope));
       }
       if (payloads.length === 1) await pool.query("SELECT pg_notify($1, $2)", [channel, payloads[0]]);
-      else if (payloads.length > 1) await pool.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i", [channel, payloads]);
+      else if (payloads.length > 1)
+        await pool.query(
+          "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i",
+          [channel, payloads],
+        );
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message }, messages: msgs.length }, "live bridge: could not notify other nodes");
+      log.warn(
+        { err: { message: (err as Error).message }, messages: msgs.length },
+        "live bridge: could not notify other nodes",
+      );
     }
   };
 

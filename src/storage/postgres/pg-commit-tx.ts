@@ -26,7 +26,13 @@ import { MODELS, type ModelName } from "../../attribution/index.js";
 import type { Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import type { CommitTx, CreditRow, RollupDelta, StoredTouch, TouchOutcome } from "../storage.js";
-import { insertCredits, insertDeliveries, insertEvents, type CreditInsert, type DeliveryInsert } from "./bulk-inserts.js";
+import {
+  insertCredits,
+  insertDeliveries,
+  insertEvents,
+  type CreditInsert,
+  type DeliveryInsert,
+} from "./bulk-inserts.js";
 import { RetryGroupError } from "./errors.js";
 import { RollupMerger } from "./rollups.js";
 
@@ -76,13 +82,19 @@ export class PgCommitTx implements CommitTx {
       `SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest($1::text[]) AS x ORDER BY 1) s`,
       [full],
     );
-    const rows = await this.client.query<{ workspace_id: string; key: string; event_ref: string; received_at: number }>(
+    const rows = await this.client.query<{
+      workspace_id: string;
+      key: string;
+      event_ref: string;
+      received_at: number;
+    }>(
       `SELECT d.workspace_id, d.key, d.event_ref, d.received_at FROM dedup_keys d
        JOIN unnest($1::text[], $2::text[]) AS t(ws, key) ON d.workspace_id = t.ws AND d.key = t.key`,
       [[...want.values()].map((p) => p[0]), [...want.values()].map((p) => p[1])],
     );
     for (const f of full) this.remember(this.dedup, f, null);
-    for (const r of rows.rows) this.dedup.set(k(r.workspace_id, r.key), { eventRef: r.event_ref, receivedAt: r.received_at });
+    for (const r of rows.rows)
+      this.dedup.set(k(r.workspace_id, r.key), { eventRef: r.event_ref, receivedAt: r.received_at });
   }
 
   /** Reads identifiers' persons and locks those persons (re-reading until stable). */
@@ -90,16 +102,23 @@ export class PgCommitTx implements CommitTx {
     const want = [...new Set(idents)].filter((i) => !this.idents.has(k(ws, i)) && !this.absent.has(k(ws, i)));
     if (want.length === 0) return;
     const read = async () =>
-      (await this.client.query<{ ident: string; person: string }>(
-        "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
-        [ws, want],
-      )).rows;
+      (
+        await this.client.query<{ ident: string; person: string }>(
+          "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+          [ws, want],
+        )
+      ).rows;
     let rows = await read();
     for (let pass = 0; ; pass++) {
-      const need = [...new Set(rows.map((r) => r.person))].filter((p) => !this.lockedPersons.has(k(ws, p))).sort();
+      const need = [...new Set(rows.map((r) => r.person))]
+        .filter((p) => !this.lockedPersons.has(k(ws, p)))
+        .sort();
       if (need.length === 0) break;
       if (pass > 20) throw new Error("identity groups kept changing while being locked");
-      await this.client.query("SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE", [ws, need]);
+      await this.client.query(
+        "SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE",
+        [ws, need],
+      );
       for (const p of need) this.remember(this.lockedPersons, k(ws, p));
       rows = await read(); // a group merged away meanwhile shows its new person now
     }
@@ -181,16 +200,32 @@ export class PgCommitTx implements CommitTx {
     sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
     const winner = sized[0]!.p;
     const losers = sized.slice(1).map((s) => s.p);
-    await this.client.query("UPDATE identities SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [ws, winner, losers]);
-    await this.client.query("UPDATE touches SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [ws, winner, losers]);
-    await this.client.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [ws, losers]);
+    await this.client.query(
+      "UPDATE identities SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])",
+      [ws, winner, losers],
+    );
+    await this.client.query(
+      "UPDATE touches SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])",
+      [ws, winner, losers],
+    );
+    await this.client.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [
+      ws,
+      losers,
+    ]);
     const lost = new Set(losers);
-    for (const [key, p] of this.idents) if (lost.has(p) && key.startsWith(`${ws}|`)) this.setIdent(key, winner);
+    for (const [key, p] of this.idents)
+      if (lost.has(p) && key.startsWith(`${ws}|`)) this.setIdent(key, winner);
     if (!persons.every((p) => this.fresh.has(k(ws, p)))) this.forget(this.fresh, k(ws, winner));
     return winner;
   }
 
-  async touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): Promise<StoredTouch[]> {
+  async touchesOf(
+    workspaceId: string,
+    person: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<StoredTouch[]> {
     if (this.fresh.has(k(workspaceId, person))) return []; // made in this transaction, no touch given yet
     const r = await this.client.query<StoredTouch>(
       `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
@@ -200,17 +235,37 @@ export class PgCommitTx implements CommitTx {
     return r.rows;
   }
 
-  async insertTouch(workspaceId: string, touch: TouchInput, person: string | null, receivedAt: number): Promise<TouchOutcome> {
+  async insertTouch(
+    workspaceId: string,
+    touch: TouchInput,
+    person: string | null,
+    receivedAt: number,
+  ): Promise<TouchOutcome> {
     if (person !== null) this.forget(this.fresh, k(workspaceId, person));
     const id = newId("tch");
     const ins = await this.client.query(
       `INSERT INTO touches (id, workspace_id, kind, time, platform, campaign, ad, touch_id, click_id, person, received_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
-      [id, workspaceId, touch.kind, touch.time, touch.platform, touch.campaign, touch.ad, touch.touchId, touch.clickId, person, receivedAt],
+      [
+        id,
+        workspaceId,
+        touch.kind,
+        touch.time,
+        touch.platform,
+        touch.campaign,
+        touch.ad,
+        touch.touchId,
+        touch.clickId,
+        person,
+        receivedAt,
+      ],
     );
     if (ins.rowCount === 1) return { status: "accepted", id };
     if (touch.touchId !== null) {
-      const r = await this.client.query<{ id: string }>("SELECT id FROM touches WHERE workspace_id = $1 AND touch_id = $2", [workspaceId, touch.touchId]);
+      const r = await this.client.query<{ id: string }>(
+        "SELECT id FROM touches WHERE workspace_id = $1 AND touch_id = $2",
+        [workspaceId, touch.touchId],
+      );
       if (r.rows[0]) return { status: "duplicate", id: r.rows[0].id };
     }
     if (touch.clickId !== null) {
@@ -222,7 +277,10 @@ export class PgCommitTx implements CommitTx {
       if (row) {
         // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
         if (row.person === null && person !== null) {
-          await this.client.query("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [person, row.id]);
+          await this.client.query("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [
+            person,
+            row.id,
+          ]);
         }
         return { status: "duplicate", id: row.id };
       }
@@ -279,7 +337,10 @@ export class PgCommitTx implements CommitTx {
     if (this.pendingPersons.length > 0) {
       const ps = this.pendingPersons;
       this.pendingPersons = [];
-      await this.client.query("INSERT INTO persons (workspace_id, id) SELECT * FROM unnest($1::text[], $2::text[])", [ps.map((p) => p[0]), ps.map((p) => p[1])]);
+      await this.client.query(
+        "INSERT INTO persons (workspace_id, id) SELECT * FROM unnest($1::text[], $2::text[])",
+        [ps.map((p) => p[0]), ps.map((p) => p[1])],
+      );
     }
     if (this.pendingIdents.size === 0) return;
     const rows = [...this.pendingIdents.values()];
@@ -290,7 +351,8 @@ export class PgCommitTx implements CommitTx {
     );
     // Another node added one of these identifiers after this transaction looked: what was
     // decided from "unknown" may be wrong, so the group starts over and reads it.
-    if (r.rowCount !== rows.length) throw new RetryGroupError("an identifier was added by another node meanwhile");
+    if (r.rowCount !== rows.length)
+      throw new RetryGroupError("an identifier was added by another node meanwhile");
   }
 
   private async flushClaims(): Promise<void> {
@@ -302,7 +364,13 @@ export class PgCommitTx implements CommitTx {
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
        ON CONFLICT (workspace_id, key) DO UPDATE SET event_ref = excluded.event_ref, received_at = excluded.received_at
        WHERE d.received_at < excluded.received_at - $5::int8`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), this.dedupWindowMs],
+      [
+        rows.map((r) => r[0]),
+        rows.map((r) => r[1]),
+        rows.map((r) => r[2]),
+        rows.map((r) => r[3]),
+        this.dedupWindowMs,
+      ],
     );
   }
 
@@ -310,7 +378,11 @@ export class PgCommitTx implements CommitTx {
     if (this.events.length === 0) return;
     const evs = this.events;
     this.events = [];
-    await insertEvents(this.client, evs, new Set(this.credits.filter((c) => c.credits.last_click.length > 0).map((c) => c.ev.id)));
+    await insertEvents(
+      this.client,
+      evs,
+      new Set(this.credits.filter((c) => c.credits.last_click.length > 0).map((c) => c.ev.id)),
+    );
   }
 
   private async flushCredits(): Promise<void> {
@@ -320,7 +392,20 @@ export class PgCommitTx implements CommitTx {
     for (const { ev, credits } of list) {
       for (const model of MODELS) {
         credits[model].forEach((c, i) =>
-          rows.push([ev.id, ev.workspaceId, model, ev.eventTime, i, c.platform, c.campaign, c.ad, c.time, c.credit, ev.value, ev.currency]),
+          rows.push([
+            ev.id,
+            ev.workspaceId,
+            model,
+            ev.eventTime,
+            i,
+            c.platform,
+            c.campaign,
+            c.ad,
+            c.time,
+            c.credit,
+            ev.value,
+            ev.currency,
+          ]),
         );
       }
     }
@@ -335,7 +420,11 @@ export class PgCommitTx implements CommitTx {
 
   // ---- journalled state -------------------------------------------------------------------
 
-  private remember(target: Set<string> | Map<string, DedupRow | null>, key: string, value?: DedupRow | null): void {
+  private remember(
+    target: Set<string> | Map<string, DedupRow | null>,
+    key: string,
+    value?: DedupRow | null,
+  ): void {
     if (target instanceof Set) {
       if (target.has(key)) return;
       target.add(key);

@@ -4,12 +4,28 @@ import { NONE_KEY } from "../../attribution/index.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
 import type {
-  Bucket, ConversionQuery, ConversionRow, CreditRow, DeliveryRow, DeliveryStatus, DestinationRecord, Link, MetricsRow,
-  ReportQuery, ReportResult, Session,
+  Bucket,
+  ConversionQuery,
+  ConversionRow,
+  CreditRow,
+  DeliveryRow,
+  DeliveryStatus,
+  DestinationRecord,
+  Link,
+  MetricsRow,
+  ReportQuery,
+  ReportResult,
+  Session,
 } from "../storage.js";
 import {
-  rowToAction, rowToDestination, rowToLink, rowToWorkspace,
-  type ActionRow, type DestinationRow, type LinkRow, type WorkspaceRow,
+  rowToAction,
+  rowToDestination,
+  rowToLink,
+  rowToWorkspace,
+  type ActionRow,
+  type DestinationRow,
+  type LinkRow,
+  type WorkspaceRow,
 } from "./rows.js";
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
@@ -31,14 +47,25 @@ export class PgReader {
   }
 
   async listWorkspaces(): Promise<Workspace[]> {
-    return (await this.pool.query<WorkspaceRow>("SELECT * FROM workspaces ORDER BY created_at, id")).rows.map(rowToWorkspace);
+    return (await this.pool.query<WorkspaceRow>("SELECT * FROM workspaces ORDER BY created_at, id")).rows.map(
+      rowToWorkspace,
+    );
   }
 
-  async workspaceRowWhere(col: "id" | "public_key" | "secret_key_hash", value: string): Promise<WorkspaceRow | null> {
-    return (await this.pool.query<WorkspaceRow>(`SELECT * FROM workspaces WHERE ${col} = $1`, [value])).rows[0] ?? null;
+  async workspaceRowWhere(
+    col: "id" | "public_key" | "secret_key_hash",
+    value: string,
+  ): Promise<WorkspaceRow | null> {
+    return (
+      (await this.pool.query<WorkspaceRow>(`SELECT * FROM workspaces WHERE ${col} = $1`, [value])).rows[0] ??
+      null
+    );
   }
 
-  async workspaceWhere(col: "id" | "public_key" | "secret_key_hash", value: string): Promise<Workspace | null> {
+  async workspaceWhere(
+    col: "id" | "public_key" | "secret_key_hash",
+    value: string,
+  ): Promise<Workspace | null> {
     const row = await this.workspaceRowWhere(col, value);
     return row ? rowToWorkspace(row) : null;
   }
@@ -63,7 +90,14 @@ export class PgReader {
     if (q.to !== null) where.push(`event_time < ${p.add(q.to)}`);
     if (q.after) where.push(`(event_time, id) < (${p.add(q.after.eventTime)}, ${p.add(q.after.id)})`);
     const rows = (
-      await this.pool.query<{ id: string; event_name: string; event_time: number; received_at: number; value: number | null; currency: string | null }>(
+      await this.pool.query<{
+        id: string;
+        event_name: string;
+        event_time: number;
+        received_at: number;
+        value: number | null;
+        currency: string | null;
+      }>(
         `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ${p.add(q.limit)}`,
         p.values,
@@ -71,7 +105,14 @@ export class PgReader {
     ).rows;
     const credits = new Map<string, CreditRow[]>();
     if (rows.length > 0) {
-      const cr = await this.pool.query<{ event_ref: string; platform: string; campaign: string | null; ad: string | null; touch_time: number; credit: number }>(
+      const cr = await this.pool.query<{
+        event_ref: string;
+        platform: string;
+        campaign: string | null;
+        ad: string | null;
+        touch_time: number;
+        credit: number;
+      }>(
         `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
          WHERE model = $1 AND event_ref = ANY($2::text[]) ORDER BY event_ref, ord`,
         [q.model, rows.map((r) => r.id)],
@@ -79,11 +120,22 @@ export class PgReader {
       for (const c of cr.rows) {
         let list = credits.get(c.event_ref);
         if (!list) credits.set(c.event_ref, (list = []));
-        list.push({ platform: c.platform, campaign: c.campaign, ad: c.ad, time: c.touch_time, credit: c.credit });
+        list.push({
+          platform: c.platform,
+          campaign: c.campaign,
+          ad: c.ad,
+          time: c.touch_time,
+          credit: c.credit,
+        });
       }
     }
     return rows.map((r) => ({
-      id: r.id, eventName: r.event_name, eventTime: r.event_time, receivedAt: r.received_at, value: r.value, currency: r.currency,
+      id: r.id,
+      eventName: r.event_name,
+      eventTime: r.event_time,
+      receivedAt: r.received_at,
+      value: r.value,
+      currency: r.currency,
       touches: credits.get(r.id) ?? [],
     }));
   }
@@ -123,14 +175,18 @@ export class PgReader {
         .map((r) => ({ key: r.key, conversions: round6(r.conversions), value: round6(r.value) }))
         .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : 1)),
       unattributed: { conversions: u.conversions, value: round6(u.value ?? 0) },
-      otherCurrencies: Object.fromEntries(other.rows.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }])),
+      otherCurrencies: Object.fromEntries(
+        other.rows.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }]),
+      ),
     };
   }
 
   async metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     const table = bucket === "minute" ? "rollups_minute" : "rollups_hour";
     const lo = bucketStart(from, bucket);
-    const rows = await this.pool.query<Omit<MetricsRow, "latency" | "pipeline"> & { latency: number[] | null; pipeline: number[] | null }>(
+    const rows = await this.pool.query<
+      Omit<MetricsRow, "latency" | "pipeline"> & { latency: number[] | null; pipeline: number[] | null }
+    >(
       `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline
        FROM ${table} WHERE workspace_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
       [workspaceId, lo, to],
@@ -145,20 +201,44 @@ export class PgReader {
 
   async listDestinations(workspaceId: string | null): Promise<DestinationRecord[]> {
     const r = workspaceId
-      ? await this.pool.query<DestinationRow>("SELECT * FROM destinations WHERE workspace_id = $1 AND NOT deleted ORDER BY created_at, id", [workspaceId])
-      : await this.pool.query<DestinationRow>("SELECT * FROM destinations WHERE NOT deleted ORDER BY created_at, id");
+      ? await this.pool.query<DestinationRow>(
+          "SELECT * FROM destinations WHERE workspace_id = $1 AND NOT deleted ORDER BY created_at, id",
+          [workspaceId],
+        )
+      : await this.pool.query<DestinationRow>(
+          "SELECT * FROM destinations WHERE NOT deleted ORDER BY created_at, id",
+        );
     return r.rows.map(rowToDestination);
   }
 
   async getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null> {
-    const r = (await this.pool.query<DestinationRow>("SELECT * FROM destinations WHERE workspace_id = $1 AND id = $2 AND NOT deleted", [workspaceId, id])).rows[0];
+    const r = (
+      await this.pool.query<DestinationRow>(
+        "SELECT * FROM destinations WHERE workspace_id = $1 AND id = $2 AND NOT deleted",
+        [workspaceId, id],
+      )
+    ).rows[0];
     return r ? rowToDestination(r) : null;
   }
 
-  async listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]> {
+  async listDeliveries(
+    workspaceId: string,
+    destinationId: string,
+    status: DeliveryStatus | null,
+    limit: number,
+  ): Promise<DeliveryRow[]> {
     const r = await this.pool.query<{
-      delivery_id: string; event_ref: string; status: DeliveryStatus; attempts: number; last_status_code: number | null;
-      last_error: string | null; delivered_at: number | null; created_at: number; dedup_id: string | null; event_id: string | null; order_id: string | null;
+      delivery_id: string;
+      event_ref: string;
+      status: DeliveryStatus;
+      attempts: number;
+      last_status_code: number | null;
+      last_error: string | null;
+      delivered_at: number | null;
+      created_at: number;
+      dedup_id: string | null;
+      event_id: string | null;
+      order_id: string | null;
     }>(
       `SELECT d.id AS delivery_id, d.event_ref, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.dedup_id,
               e.event_id, e.order_id
@@ -168,8 +248,15 @@ export class PgReader {
       [workspaceId, destinationId, status, limit],
     );
     return r.rows.map((x) => ({
-      id: x.event_ref, deliveryId: x.delivery_id, eventId: x.dedup_id ?? x.event_id ?? x.order_id ?? x.event_ref, status: x.status,
-      attempts: x.attempts, lastStatusCode: x.last_status_code, lastError: x.last_error, deliveredAt: x.delivered_at, createdAt: x.created_at,
+      id: x.event_ref,
+      deliveryId: x.delivery_id,
+      eventId: x.dedup_id ?? x.event_id ?? x.order_id ?? x.event_ref,
+      status: x.status,
+      attempts: x.attempts,
+      lastStatusCode: x.last_status_code,
+      lastError: x.last_error,
+      deliveredAt: x.delivered_at,
+      createdAt: x.created_at,
     }));
   }
 

@@ -12,7 +12,15 @@ import { DAY_MS } from "../../domain/time.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { ATTRIBUTION_TOUCH_LIMIT, emptyCredits } from "../../pipeline/commit.js";
 import type {
-  DeliveryJob, DeliveryUpdate, DestinationRecord, Link, NewWorkspace, Session, StoredTouch, WorkspaceKeys, WorkspacePatch,
+  DeliveryJob,
+  DeliveryUpdate,
+  DestinationRecord,
+  Link,
+  NewWorkspace,
+  Session,
+  StoredTouch,
+  WorkspaceKeys,
+  WorkspacePatch,
 } from "../storage.js";
 import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
 import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
@@ -38,6 +46,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   }
 }
 
+import { identValues, scrubPayload } from "../erase-payload.js";
+
 export class PgWrites {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -55,7 +65,14 @@ export class PgWrites {
           `INSERT INTO conversion_actions (workspace_id, name, required, click_window_days, view_window_days, created_at)
            SELECT $1, name, req::jsonb, cw, vw, $2 + ord - 1
            FROM unnest($3::text[], $4::text[], $5::float8[], $6::float8[]) WITH ORDINALITY AS t(name, req, cw, vw, ord)`,
-          [id, now, actions.map((a) => a.name), actions.map((a) => JSON.stringify(a.required)), actions.map((a) => a.clickWindowDays), actions.map((a) => a.viewWindowDays)],
+          [
+            id,
+            now,
+            actions.map((a) => a.name),
+            actions.map((a) => JSON.stringify(a.required)),
+            actions.map((a) => a.clickWindowDays),
+            actions.map((a) => a.viewWindowDays),
+          ],
         );
       }
       return rowToWorkspace(row.rows[0]!);
@@ -80,7 +97,10 @@ export class PgWrites {
       }
     }
     const r = sets.length
-      ? await this.pool.query<WorkspaceRow>(`UPDATE workspaces SET ${sets.join(", ")} WHERE id = $1 RETURNING *`, vals)
+      ? await this.pool.query<WorkspaceRow>(
+          `UPDATE workspaces SET ${sets.join(", ")} WHERE id = $1 RETURNING *`,
+          vals,
+        )
       : await this.pool.query<WorkspaceRow>("SELECT * FROM workspaces WHERE id = $1", vals);
     return r.rows[0] ? rowToWorkspace(r.rows[0]) : null;
   }
@@ -107,15 +127,29 @@ export class PgWrites {
   async createDestination(d: DestinationRecord): Promise<DestinationRecord> {
     await this.pool.query(
       "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
-      [d.id, d.workspaceId, d.type, d.name, d.events ? JSON.stringify(d.events) : null, d.configEnc, d.createdAt],
+      [
+        d.id,
+        d.workspaceId,
+        d.type,
+        d.name,
+        d.events ? JSON.stringify(d.events) : null,
+        d.configEnc,
+        d.createdAt,
+      ],
     );
     return d;
   }
 
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return inTransaction(this.pool, async (c) => {
-      const r = await c.query("UPDATE destinations SET deleted = true WHERE workspace_id = $1 AND id = $2 AND NOT deleted", [workspaceId, id]);
-      await c.query("UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = $1 AND status = 'pending'", [id]);
+      const r = await c.query(
+        "UPDATE destinations SET deleted = true WHERE workspace_id = $1 AND id = $2 AND NOT deleted",
+        [workspaceId, id],
+      );
+      await c.query(
+        "UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = $1 AND status = 'pending'",
+        [id],
+      );
       return r.rowCount === 1;
     });
   }
@@ -125,8 +159,21 @@ export class PgWrites {
    * taking each other's rows; the lease makes the claim outlive the statement, and once it
    * passes (a worker that crashed) the row is due again.
    */
-  async claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
-    const r = await this.pool.query<EventRow & { delivery_id: string; destination_id: string; attempts: number; delivery_created_at: number }>(
+  async claimDeliveries(
+    destinationId: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    owner: string,
+  ): Promise<DeliveryJob[]> {
+    const r = await this.pool.query<
+      EventRow & {
+        delivery_id: string;
+        destination_id: string;
+        attempts: number;
+        delivery_created_at: number;
+      }
+    >(
       `WITH due AS (
          SELECT id FROM deliveries
          WHERE destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
@@ -140,7 +187,13 @@ export class PgWrites {
        FROM claimed c JOIN events e ON e.id = c.event_ref ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs],
     );
-    return r.rows.map((x) => ({ id: x.delivery_id, destinationId: x.destination_id, attempts: x.attempts, createdAt: x.delivery_created_at, event: eventFromRow(x) }));
+    return r.rows.map((x) => ({
+      id: x.delivery_id,
+      destinationId: x.destination_id,
+      attempts: x.attempts,
+      createdAt: x.delivery_created_at,
+      event: eventFromRow(x),
+    }));
   }
 
   async completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
@@ -154,8 +207,15 @@ export class PgWrites {
          AS u(id, status, attempts, code, err, next, delivered, dedup)
        WHERE d.id = u.id AND d.status = 'pending' AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
       [
-        col((u) => u.id), col((u) => u.status), col((u) => u.attempts), col((u) => u.lastStatusCode), col((u) => u.lastError),
-        col((u) => u.nextAttemptAt ?? 0), col((u) => u.deliveredAt), col((u) => u.dedupId), owner,
+        col((u) => u.id),
+        col((u) => u.status),
+        col((u) => u.attempts),
+        col((u) => u.lastStatusCode),
+        col((u) => u.lastError),
+        col((u) => u.nextAttemptAt ?? 0),
+        col((u) => u.deliveredAt),
+        col((u) => u.dedupId),
+        owner,
       ],
     );
   }
@@ -174,35 +234,77 @@ export class PgWrites {
     const idents = identifiers.map((i) => `${i.kind}:${i.value}`);
     return inTransaction(this.pool, async (c) => {
       const personsOf = async () =>
-        [...new Set((await c.query<{ person: string }>(
-          "SELECT person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
-          [workspaceId, idents],
-        )).rows.map((r) => r.person))].sort();
+        [
+          ...new Set(
+            (
+              await c.query<{ person: string }>(
+                "SELECT person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+                [workspaceId, idents],
+              )
+            ).rows.map((r) => r.person),
+          ),
+        ].sort();
       let persons = await personsOf();
       for (let pass = 0; persons.length > 0; pass++) {
-        await c.query("SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE", [workspaceId, persons]);
+        await c.query(
+          "SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE",
+          [workspaceId, persons],
+        );
         const again = await personsOf();
         if (again.join() === persons.join() || pass > 20) break;
         persons = again;
       }
       if (persons.length === 0) return 0;
-      const n = await c.query("DELETE FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])", [workspaceId, persons]);
+      const personIdents = (
+        await c.query<{ ident: string }>(
+          "SELECT ident FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])",
+          [workspaceId, persons],
+        )
+      ).rows.map((r) => r.ident);
+      const erased = new Set(personIdents);
+      for (const value of identValues(personIdents)) {
+        const rows = await c.query<{ id: string; payload: string }>(
+          "SELECT id, payload FROM events WHERE workspace_id = $1 AND position($2 in payload) > 0",
+          [workspaceId, JSON.stringify(value).slice(1, -1)],
+        );
+        for (const row of rows.rows) {
+          const scrubbed = scrubPayload(row.payload, erased);
+          if (scrubbed !== null)
+            await c.query("UPDATE events SET payload = $1, ip_enc = NULL WHERE id = $2", [scrubbed, row.id]);
+        }
+      }
+      const n = await c.query("DELETE FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])", [
+        workspaceId,
+        persons,
+      ]);
       // Touches stay for the aggregate counts, but no longer belong to anyone.
-      await c.query("UPDATE touches SET person = NULL WHERE workspace_id = $1 AND person = ANY($2::text[])", [workspaceId, persons]);
-      await c.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [workspaceId, persons]);
+      await c.query("UPDATE touches SET person = NULL WHERE workspace_id = $1 AND person = ANY($2::text[])", [
+        workspaceId,
+        persons,
+      ]);
+      await c.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [
+        workspaceId,
+        persons,
+      ]);
       return n.rowCount ?? 0;
     });
   }
 
   async purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
     await this.pool.query("DELETE FROM dedup_keys WHERE received_at < $1", [dedupBefore]);
-    await this.pool.query("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < $1", [ipBefore]);
+    await this.pool.query("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < $1", [
+      ipBefore,
+    ]);
     await this.pool.query("DELETE FROM sessions WHERE expires_at < $1", [now]);
     await this.pool.query("DELETE FROM live_spill WHERE created_at < $1", [now - 3_600_000]);
   }
 
   async createSession(s: Session): Promise<void> {
-    await this.pool.query("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES ($1, $2, $3)", [s.idHash, s.csrfToken, s.expiresAt]);
+    await this.pool.query("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES ($1, $2, $3)", [
+      s.idHash,
+      s.csrfToken,
+      s.expiresAt,
+    ]);
   }
 
   async deleteSession(idHash: string): Promise<void> {
@@ -214,7 +316,15 @@ export class PgWrites {
     return inTransaction(this.pool, async (c) => {
       await c.query("SET LOCAL statement_timeout = 0"); // a batch job, not a request
       const rows = (
-        await c.query<{ id: string; workspace_id: string; event_name: string; event_time: number; value: number | null; currency: string | null; payload: string }>(
+        await c.query<{
+          id: string;
+          workspace_id: string;
+          event_name: string;
+          event_time: number;
+          value: number | null;
+          currency: string | null;
+          payload: string;
+        }>(
           `SELECT id, workspace_id, event_name, event_time, value, currency, payload FROM events
            WHERE is_conversion AND test_event_code IS NULL AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
            ORDER BY id FOR UPDATE`,
@@ -224,9 +334,14 @@ export class PgWrites {
       for (const r of rows) {
         const w = windows[r.workspace_id]?.[r.event_name];
         if (!w) continue;
-        const idents = ((JSON.parse(r.payload) as Partial<EventPayload>).i ?? []).map((i) => `${i.kind}:${i.value}`);
+        const idents = ((JSON.parse(r.payload) as Partial<EventPayload>).i ?? []).map(
+          (i) => `${i.kind}:${i.value}`,
+        );
         const found = idents.length
-          ? await c.query<{ ident: string; person: string }>("SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])", [r.workspace_id, idents])
+          ? await c.query<{ ident: string; person: string }>(
+              "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+              [r.workspace_id, idents],
+            )
           : { rows: [] };
         // The first identifier of the event that is still known names the person, as in SQLite.
         const byIdent = new Map(found.rows.map((x) => [x.ident, x.person]));
@@ -243,16 +358,40 @@ export class PgWrites {
           ).rows;
           const all = attributeAll(touches, r.event_time, w);
           for (const m of MODELS) {
-            credits[m] = all[m].map((x) => ({ platform: x.touch.platform, campaign: x.touch.campaign, ad: x.touch.ad, time: x.touch.time, credit: x.credit }));
+            credits[m] = all[m].map((x) => ({
+              platform: x.touch.platform,
+              campaign: x.touch.campaign,
+              ad: x.touch.ad,
+              time: x.touch.time,
+              credit: x.credit,
+            }));
           }
         }
         await c.query("DELETE FROM credits WHERE event_ref = $1", [r.id]);
         const rowsOut: CreditInsert[] = [];
         for (const m of MODELS) {
-          credits[m].forEach((x, i) => rowsOut.push([r.id, r.workspace_id, m, r.event_time, i, x.platform, x.campaign, x.ad, x.time, x.credit, r.value, r.currency]));
+          credits[m].forEach((x, i) =>
+            rowsOut.push([
+              r.id,
+              r.workspace_id,
+              m,
+              r.event_time,
+              i,
+              x.platform,
+              x.campaign,
+              x.ad,
+              x.time,
+              x.credit,
+              r.value,
+              r.currency,
+            ]),
+          );
         }
         await insertCredits(c, rowsOut);
-        await c.query("UPDATE events SET attributed = $2 WHERE id = $1", [r.id, credits.last_click.length > 0]);
+        await c.query("UPDATE events SET attributed = $2 WHERE id = $1", [
+          r.id,
+          credits.last_click.length > 0,
+        ]);
       }
       return rows.length;
     });

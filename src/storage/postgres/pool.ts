@@ -25,7 +25,9 @@ const defaultParser = pg.types.getTypeParser as (oid: number, format?: "text" | 
 
 export const TYPES: CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary"): Parser =>
-    oid === INT8 && format !== "binary" ? parseInt8 : defaultParser(oid, format)) as CustomTypesConfig["getTypeParser"],
+    oid === INT8 && format !== "binary"
+      ? parseInt8
+      : defaultParser(oid, format)) as CustomTypesConfig["getTypeParser"],
 };
 
 /** Splits Tally's own `pool_max` parameter off the URL; the rest goes to pg as is. */

@@ -15,9 +15,26 @@ import type pg from "pg";
 import type { CommitOutcome, Identifier, TouchInput } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
-  Bucket, CommitItem, ConversionQuery, ConversionRow, DeliveryJob, DeliveryRow, DeliveryStatus, DeliveryUpdate,
-  DestinationRecord, Link, MetricsRow, NewWorkspace, ReportQuery, ReportResult, RollupDelta, Session, Store,
-  TouchOutcome, WorkspaceKeys, WorkspacePatch,
+  Bucket,
+  CommitItem,
+  ConversionQuery,
+  ConversionRow,
+  DeliveryJob,
+  DeliveryRow,
+  DeliveryStatus,
+  DeliveryUpdate,
+  DestinationRecord,
+  Link,
+  MetricsRow,
+  NewWorkspace,
+  ReportQuery,
+  ReportResult,
+  RollupDelta,
+  Session,
+  Store,
+  TouchOutcome,
+  WorkspaceKeys,
+  WorkspacePatch,
 } from "../storage.js";
 import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
@@ -45,7 +62,10 @@ export class PostgresStore implements Store {
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
-    this.committer = new GroupCommitter(this.pool, { dedupWindowMs: opts.dedupWindowMs, maxGroupWeight: opts.maxGroupWeight });
+    this.committer = new GroupCommitter(this.pool, {
+      dedupWindowMs: opts.dedupWindowMs,
+      maxGroupWeight: opts.maxGroupWeight,
+    });
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool);
   }
@@ -106,8 +126,15 @@ export class PostgresStore implements Store {
   commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
     return this.guard(() => this.committer.submit({ kind: "events", items, rollups }));
   }
-  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
-    return this.guard(() => this.committer.submit({ kind: "touches", workspaceId, touches, receivedAt, rollups }));
+  commitTouches(
+    workspaceId: string,
+    touches: TouchInput[],
+    receivedAt: number,
+    rollups: RollupDelta[],
+  ): Promise<TouchOutcome[]> {
+    return this.guard(() =>
+      this.committer.submit({ kind: "touches", workspaceId, touches, receivedAt, rollups }),
+    );
   }
   addRollups(deltas: RollupDelta[]): Promise<void> {
     return this.guard(() => this.committer.submit({ kind: "rollups", deltas }));
@@ -133,7 +160,10 @@ export class PostgresStore implements Store {
     workspaceId: string | null,
     from: number,
     to: number,
-    windowsOf: (ws: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+    windowsOf: (
+      ws: string,
+      eventName: string,
+    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
   ): Promise<number> {
     return this.guard(async () => {
       const windows: Windows = {};
@@ -162,13 +192,24 @@ export class PostgresStore implements Store {
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return this.guard(() => this.w.deleteDestination(workspaceId, id));
   }
-  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
+  claimDeliveries(
+    destinationId: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    owner: string,
+  ): Promise<DeliveryJob[]> {
     return this.guard(() => this.w.claimDeliveries(destinationId, limit, now, leaseMs, owner));
   }
   completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
     return this.guard(() => this.w.completeDeliveries(updates, owner));
   }
-  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]> {
+  listDeliveries(
+    workspaceId: string,
+    destinationId: string,
+    status: DeliveryStatus | null,
+    limit: number,
+  ): Promise<DeliveryRow[]> {
     return this.guard(() => this.r.listDeliveries(workspaceId, destinationId, status, limit));
   }
   replayDead(workspaceId: string, destinationId: string, now: number): Promise<number> {

@@ -9,7 +9,16 @@ import { HOUR_MS } from "../../domain/time.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import type { RollupDelta } from "../storage.js";
 
-const COUNTERS = ["received", "accepted", "conversions", "value", "duplicates", "rejected", "clicks", "impressions"] as const;
+const COUNTERS = [
+  "received",
+  "accepted",
+  "conversions",
+  "value",
+  "duplicates",
+  "rejected",
+  "clicks",
+  "impressions",
+] as const;
 type Counter = (typeof COUNTERS)[number];
 
 interface RollupRow {
@@ -40,7 +49,15 @@ export class RollupMerger {
 
   merge(other: RollupMerger): void {
     for (const r of other.rows.values()) {
-      this.add([{ workspaceId: r.workspaceId, minute: r.start, ...r.counts, ...(r.latency ? { latency: r.latency } : {}), ...(r.pipeline ? { pipeline: r.pipeline } : {}) }]);
+      this.add([
+        {
+          workspaceId: r.workspaceId,
+          minute: r.start,
+          ...r.counts,
+          ...(r.latency ? { latency: r.latency } : {}),
+          ...(r.pipeline ? { pipeline: r.pipeline } : {}),
+        },
+      ]);
     }
   }
 
@@ -53,22 +70,40 @@ export class RollupMerger {
     if (this.rows.size === 0) return;
     const minutes = [...this.rows.values()];
     const hours = new RollupMerger();
-    hours.add(minutes.map((r) => ({
-      workspaceId: r.workspaceId, minute: r.start - (r.start % HOUR_MS), ...r.counts,
-      ...(r.latency ? { latency: r.latency } : {}), ...(r.pipeline ? { pipeline: r.pipeline } : {}),
-    })));
+    hours.add(
+      minutes.map((r) => ({
+        workspaceId: r.workspaceId,
+        minute: r.start - (r.start % HOUR_MS),
+        ...r.counts,
+        ...(r.latency ? { latency: r.latency } : {}),
+        ...(r.pipeline ? { pipeline: r.pipeline } : {}),
+      })),
+    );
     await upsert(client, "rollups_minute", minutes);
     await upsert(client, "rollups_hour", [...hours.rows.values()]);
   }
 }
 
 function zero(): Record<Counter, number> {
-  return { received: 0, accepted: 0, conversions: 0, value: 0, duplicates: 0, rejected: 0, clicks: 0, impressions: 0 };
+  return {
+    received: 0,
+    accepted: 0,
+    conversions: 0,
+    value: 0,
+    duplicates: 0,
+    rejected: 0,
+    clicks: 0,
+    impressions: 0,
+  };
 }
 
 const pgIntArray = (h: number[] | null): string | null => (h ? `{${h.join(",")}}` : null);
 
-async function upsert(client: pg.ClientBase, table: "rollups_minute" | "rollups_hour", rows: RollupRow[]): Promise<void> {
+async function upsert(
+  client: pg.ClientBase,
+  table: "rollups_minute" | "rollups_hour",
+  rows: RollupRow[],
+): Promise<void> {
   const cols = COUNTERS.map((c, i) => `$${i + 3}::${c === "value" ? "float8" : "int8"}[]`).join(", ");
   await client.query(
     `INSERT INTO ${table} AS r (workspace_id, start, ${COUNTERS.join(", ")}, latency, pipeline)

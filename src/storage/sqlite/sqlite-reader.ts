@@ -2,8 +2,18 @@
 import type Database from "better-sqlite3";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
-  Bucket, ConversionQuery, ConversionRow, CreditRow, DeliveryRow, DeliveryStatus, DestinationRecord, Link, MetricsRow,
-  ReportQuery, ReportResult, Session,
+  Bucket,
+  ConversionQuery,
+  ConversionRow,
+  CreditRow,
+  DeliveryRow,
+  DeliveryStatus,
+  DestinationRecord,
+  Link,
+  MetricsRow,
+  ReportQuery,
+  ReportResult,
+  Session,
 } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
@@ -12,11 +22,22 @@ import { NONE_KEY } from "../../attribution/index.js";
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
 interface DestinationRow {
-  id: string; workspace_id: string; type: string; name: string; events: string | null; config_enc: string; created_at: number;
+  id: string;
+  workspace_id: string;
+  type: string;
+  name: string;
+  events: string | null;
+  config_enc: string;
+  created_at: number;
 }
 const toDestination = (r: DestinationRow): DestinationRecord => ({
-  id: r.id, workspaceId: r.workspace_id, type: r.type, name: r.name,
-  events: r.events ? (JSON.parse(r.events) as string[]) : null, configEnc: r.config_enc, createdAt: r.created_at,
+  id: r.id,
+  workspaceId: r.workspace_id,
+  type: r.type,
+  name: r.name,
+  events: r.events ? (JSON.parse(r.events) as string[]) : null,
+  configEnc: r.config_enc,
+  createdAt: r.created_at,
 });
 
 export class SqliteReader {
@@ -31,7 +52,9 @@ export class SqliteReader {
   }
 
   listWorkspaces(): Workspace[] {
-    return (this.db.prepare("SELECT * FROM workspaces ORDER BY created_at, id").all() as WorkspaceRow[]).map(rowToWorkspace);
+    return (this.db.prepare("SELECT * FROM workspaces ORDER BY created_at, id").all() as WorkspaceRow[]).map(
+      rowToWorkspace,
+    );
   }
 
   getWorkspace(id: string): Workspace | null {
@@ -39,7 +62,10 @@ export class SqliteReader {
   }
 
   workspaceRowWhere(col: "id" | "public_key" | "secret_key_hash", value: string): WorkspaceRow | null {
-    return (this.db.prepare(`SELECT * FROM workspaces WHERE ${col} = ?`).get(value) as WorkspaceRow | undefined) ?? null;
+    return (
+      (this.db.prepare(`SELECT * FROM workspaces WHERE ${col} = ?`).get(value) as WorkspaceRow | undefined) ??
+      null
+    );
   }
 
   workspaceWhere(col: "id" | "public_key" | "secret_key_hash", value: string): Workspace | null {
@@ -49,19 +75,45 @@ export class SqliteReader {
 
   listConversionActions(workspaceId: string): ConversionAction[] {
     const rows = this.db
-      .prepare("SELECT name, required, click_window_days, view_window_days FROM conversion_actions WHERE workspace_id = ? ORDER BY created_at, name")
-      .all(workspaceId) as { name: string; required: string; click_window_days: number; view_window_days: number }[];
+      .prepare(
+        "SELECT name, required, click_window_days, view_window_days FROM conversion_actions WHERE workspace_id = ? ORDER BY created_at, name",
+      )
+      .all(workspaceId) as {
+      name: string;
+      required: string;
+      click_window_days: number;
+      view_window_days: number;
+    }[];
     return rows.map((r) => ({
-      name: r.name, required: JSON.parse(r.required) as string[], clickWindowDays: r.click_window_days, viewWindowDays: r.view_window_days,
+      name: r.name,
+      required: JSON.parse(r.required) as string[],
+      clickWindowDays: r.click_window_days,
+      viewWindowDays: r.view_window_days,
     }));
   }
 
   getLink(id: string): Link | null {
     const r = this.db.prepare("SELECT * FROM links WHERE id = ?").get(id) as
-      | { id: string; workspace_id: string; destination_url: string; platform: string; campaign: string; ad: string | null; created_at: number }
+      | {
+          id: string;
+          workspace_id: string;
+          destination_url: string;
+          platform: string;
+          campaign: string;
+          ad: string | null;
+          created_at: number;
+        }
       | undefined;
     return r
-      ? { id: r.id, workspaceId: r.workspace_id, destinationUrl: r.destination_url, platform: r.platform, campaign: r.campaign, ad: r.ad, createdAt: r.created_at }
+      ? {
+          id: r.id,
+          workspaceId: r.workspace_id,
+          destinationUrl: r.destination_url,
+          platform: r.platform,
+          campaign: r.campaign,
+          ad: r.ad,
+          createdAt: r.created_at,
+        }
       : null;
   }
 
@@ -85,7 +137,14 @@ export class SqliteReader {
         `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ?`,
       )
-      .all(...args, q.limit) as { id: string; event_name: string; event_time: number; received_at: number; value: number | null; currency: string | null }[];
+      .all(...args, q.limit) as {
+      id: string;
+      event_name: string;
+      event_time: number;
+      received_at: number;
+      value: number | null;
+      currency: string | null;
+    }[];
     const credits = new Map<string, CreditRow[]>();
     if (rows.length > 0) {
       const cr = this.db
@@ -93,15 +152,33 @@ export class SqliteReader {
           `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
            WHERE model = ? AND event_ref IN (${rows.map(() => "?").join(",")}) ORDER BY event_ref, ord`,
         )
-        .all(q.model, ...rows.map((r) => r.id)) as { event_ref: string; platform: string; campaign: string | null; ad: string | null; touch_time: number; credit: number }[];
+        .all(q.model, ...rows.map((r) => r.id)) as {
+        event_ref: string;
+        platform: string;
+        campaign: string | null;
+        ad: string | null;
+        touch_time: number;
+        credit: number;
+      }[];
       for (const c of cr) {
         let list = credits.get(c.event_ref);
         if (!list) credits.set(c.event_ref, (list = []));
-        list.push({ platform: c.platform, campaign: c.campaign, ad: c.ad, time: c.touch_time, credit: c.credit });
+        list.push({
+          platform: c.platform,
+          campaign: c.campaign,
+          ad: c.ad,
+          time: c.touch_time,
+          credit: c.credit,
+        });
       }
     }
     return rows.map((r) => ({
-      id: r.id, eventName: r.event_name, eventTime: r.event_time, receivedAt: r.received_at, value: r.value, currency: r.currency,
+      id: r.id,
+      eventName: r.event_name,
+      eventTime: r.event_time,
+      receivedAt: r.received_at,
+      value: r.value,
+      currency: r.currency,
       touches: credits.get(r.id) ?? [],
     }));
   }
@@ -124,7 +201,11 @@ export class SqliteReader {
                 SUM(CASE WHEN currency IS NULL OR currency = ? THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
          FROM credits WHERE workspace_id = ? AND model = ?${rangeSql} GROUP BY 1`,
       )
-      .all(NONE_KEY, q.currency, workspaceId, q.model, ...args) as { key: string; conversions: number; value: number }[];
+      .all(NONE_KEY, q.currency, workspaceId, q.model, ...args) as {
+      key: string;
+      conversions: number;
+      value: number;
+    }[];
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
@@ -144,7 +225,9 @@ export class SqliteReader {
         .map((r) => ({ key: r.key, conversions: round6(r.conversions), value: round6(r.value) }))
         .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : 1)),
       unattributed: { conversions: un.conversions, value: round6(un.value ?? 0) },
-      otherCurrencies: Object.fromEntries(other.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }])),
+      otherCurrencies: Object.fromEntries(
+        other.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }]),
+      ),
     };
   }
 
@@ -153,7 +236,10 @@ export class SqliteReader {
     const lo = bucketStart(from, bucket);
     const rows = this.db
       .prepare(`SELECT * FROM ${table} WHERE workspace_id = ? AND start >= ? AND start < ? ORDER BY start`)
-      .all(workspaceId, lo, to) as (Omit<MetricsRow, "latency" | "pipeline"> & { latency: string | null; pipeline: string | null })[];
+      .all(workspaceId, lo, to) as (Omit<MetricsRow, "latency" | "pipeline"> & {
+      latency: string | null;
+      pipeline: string | null;
+    })[];
     const parsed = rows.map((r) => ({
       ...r,
       latency: r.latency ? (JSON.parse(r.latency) as number[]) : [],
@@ -164,17 +250,26 @@ export class SqliteReader {
 
   listDestinations(workspaceId: string | null): DestinationRecord[] {
     const rows = workspaceId
-      ? this.db.prepare("SELECT * FROM destinations WHERE workspace_id = ? AND deleted = 0 ORDER BY created_at").all(workspaceId)
+      ? this.db
+          .prepare("SELECT * FROM destinations WHERE workspace_id = ? AND deleted = 0 ORDER BY created_at")
+          .all(workspaceId)
       : this.db.prepare("SELECT * FROM destinations WHERE deleted = 0 ORDER BY created_at").all();
     return (rows as DestinationRow[]).map(toDestination);
   }
 
   getDestination(workspaceId: string, id: string): DestinationRecord | null {
-    const r = this.db.prepare("SELECT * FROM destinations WHERE workspace_id = ? AND id = ? AND deleted = 0").get(workspaceId, id) as DestinationRow | undefined;
+    const r = this.db
+      .prepare("SELECT * FROM destinations WHERE workspace_id = ? AND id = ? AND deleted = 0")
+      .get(workspaceId, id) as DestinationRow | undefined;
     return r ? toDestination(r) : null;
   }
 
-  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): DeliveryRow[] {
+  listDeliveries(
+    workspaceId: string,
+    destinationId: string,
+    status: DeliveryStatus | null,
+    limit: number,
+  ): DeliveryRow[] {
     const rows = this.db
       .prepare(
         `SELECT d.id AS delivery_id, d.event_ref, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.dedup_id,
@@ -183,13 +278,31 @@ export class SqliteReader {
          WHERE d.workspace_id = ? AND d.destination_id = ? ${status ? "AND d.status = ?" : ""}
          ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
       )
-      .all(...(status ? [workspaceId, destinationId, status, limit] : [workspaceId, destinationId, limit])) as {
-      delivery_id: string; event_ref: string; status: DeliveryStatus; attempts: number; last_status_code: number | null;
-      last_error: string | null; delivered_at: number | null; created_at: number; dedup_id: string | null; event_id: string | null; order_id: string | null;
+      .all(
+        ...(status ? [workspaceId, destinationId, status, limit] : [workspaceId, destinationId, limit]),
+      ) as {
+      delivery_id: string;
+      event_ref: string;
+      status: DeliveryStatus;
+      attempts: number;
+      last_status_code: number | null;
+      last_error: string | null;
+      delivered_at: number | null;
+      created_at: number;
+      dedup_id: string | null;
+      event_id: string | null;
+      order_id: string | null;
     }[];
     return rows.map((r) => ({
-      id: r.event_ref, deliveryId: r.delivery_id, eventId: r.dedup_id ?? r.event_id ?? r.order_id ?? r.event_ref, status: r.status,
-      attempts: r.attempts, lastStatusCode: r.last_status_code, lastError: r.last_error, deliveredAt: r.delivered_at, createdAt: r.created_at,
+      id: r.event_ref,
+      deliveryId: r.delivery_id,
+      eventId: r.dedup_id ?? r.event_id ?? r.order_id ?? r.event_ref,
+      status: r.status,
+      attempts: r.attempts,
+      lastStatusCode: r.last_status_code,
+      lastError: r.last_error,
+      deliveredAt: r.delivered_at,
+      createdAt: r.created_at,
     }));
   }
 
@@ -222,9 +335,9 @@ export class SqliteReader {
   }
 
   getSession(idHash: string, now: number): Session | null {
-    const r = this.db.prepare("SELECT id_hash, csrf_token, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?").get(idHash, now) as
-      | { id_hash: string; csrf_token: string; expires_at: number }
-      | undefined;
+    const r = this.db
+      .prepare("SELECT id_hash, csrf_token, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?")
+      .get(idHash, now) as { id_hash: string; csrf_token: string; expires_at: number } | undefined;
     return r ? { idHash: r.id_hash, csrfToken: r.csrf_token, expiresAt: r.expires_at } : null;
   }
 }

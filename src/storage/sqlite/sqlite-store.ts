@@ -8,9 +8,26 @@ import { Worker } from "node:worker_threads";
 import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
-  Bucket, CommitItem, ConversionQuery, ConversionRow, DeliveryJob, DeliveryRow, DeliveryStatus, DeliveryUpdate,
-  DestinationRecord, Link, MetricsRow, NewWorkspace, ReportQuery, ReportResult, RollupDelta, Session, Store,
-  TouchOutcome, WorkspaceKeys, WorkspacePatch,
+  Bucket,
+  CommitItem,
+  ConversionQuery,
+  ConversionRow,
+  DeliveryJob,
+  DeliveryRow,
+  DeliveryStatus,
+  DeliveryUpdate,
+  DestinationRecord,
+  Link,
+  MetricsRow,
+  NewWorkspace,
+  ReportQuery,
+  ReportResult,
+  RollupDelta,
+  Session,
+  Store,
+  TouchOutcome,
+  WorkspaceKeys,
+  WorkspacePatch,
 } from "../storage.js";
 import { StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
@@ -30,7 +47,6 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
-
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -88,8 +104,19 @@ export class SqliteStore implements Store {
   }
 
   private get r(): SqliteReader {
-    if (!this.reader) throw new StoreError("the store is not open");
+    if (!this.reader || this.closed) throw new StoreError("the store is not open");
     return this.reader;
+  }
+
+  /** Reads run synchronously on this thread; any failure of the database is a StoreError. */
+  private read<T>(fn: (r: SqliteReader) => T): Promise<T> {
+    try {
+      return Promise.resolve(fn(this.r));
+    } catch (err) {
+      return Promise.reject(
+        err instanceof StoreError ? err : new StoreError(err instanceof Error ? err.message : String(err)),
+      );
+    }
   }
 
   async close(): Promise<void> {
@@ -107,35 +134,37 @@ export class SqliteStore implements Store {
       await worker.terminate();
     }
     this.reader?.close();
+    this.reader = null;
   }
 
   ping(): Promise<void> {
     if (!this.worker) return Promise.reject(new StoreError("the store's writer is not running"));
-    this.r.ping();
-    return Promise.resolve();
+    return this.read((r) => r.ping());
   }
 
   createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace> {
     return this.call("createWorkspace", [input, keys, actions]);
   }
   listWorkspaces(): Promise<Workspace[]> {
-    return Promise.resolve(this.r.listWorkspaces());
+    return this.read((r) => r.listWorkspaces());
   }
   getWorkspace(id: string): Promise<Workspace | null> {
-    return Promise.resolve(this.r.getWorkspace(id));
+    return this.read((r) => r.getWorkspace(id));
   }
   findWorkspaceByPublicKey(publicKey: string): Promise<Workspace | null> {
-    return Promise.resolve(this.r.workspaceWhere("public_key", publicKey));
+    return this.read((r) => r.workspaceWhere("public_key", publicKey));
   }
   findWorkspaceBySecretHash(hash: string): Promise<{ workspace: Workspace; secretKeyHash: string } | null> {
-    const row = this.r.workspaceRowWhere("secret_key_hash", hash);
-    return Promise.resolve(row ? { workspace: rowToWorkspace(row), secretKeyHash: row.secret_key_hash } : null);
+    return this.read((r) => {
+      const row = r.workspaceRowWhere("secret_key_hash", hash);
+      return row ? { workspace: rowToWorkspace(row), secretKeyHash: row.secret_key_hash } : null;
+    });
   }
   updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
     return this.call("updateWorkspace", [id, patch]);
   }
   listConversionActions(workspaceId: string): Promise<ConversionAction[]> {
-    return Promise.resolve(this.r.listConversionActions(workspaceId));
+    return this.read((r) => r.listConversionActions(workspaceId));
   }
   upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction> {
     return this.call("upsertConversionAction", [workspaceId, action]);
@@ -144,7 +173,12 @@ export class SqliteStore implements Store {
   commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
     return this.call("commitEvents", [items, rollups], items.length);
   }
-  commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
+  commitTouches(
+    workspaceId: string,
+    touches: TouchInput[],
+    receivedAt: number,
+    rollups: RollupDelta[],
+  ): Promise<TouchOutcome[]> {
     return this.call("commitTouches", [workspaceId, touches, receivedAt, rollups], touches.length);
   }
   addRollups(deltas: RollupDelta[]): Promise<void> {
@@ -155,23 +189,26 @@ export class SqliteStore implements Store {
     return this.call("createLink", [link]);
   }
   getLink(id: string): Promise<Link | null> {
-    return Promise.resolve(this.r.getLink(id));
+    return this.read((r) => r.getLink(id));
   }
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]> {
-    return Promise.resolve(this.r.listConversions(workspaceId, q));
+    return this.read((r) => r.listConversions(workspaceId, q));
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
-    return Promise.resolve(this.r.attributionReport(workspaceId, q));
+    return this.read((r) => r.attributionReport(workspaceId, q));
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
-    return Promise.resolve(this.r.metrics(workspaceId, from, to, bucket));
+    return this.read((r) => r.metrics(workspaceId, from, to, bucket));
   }
   async reattribute(
     workspaceId: string | null,
     from: number,
     to: number,
-    windowsOf: (ws: string, eventName: string) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+    windowsOf: (
+      ws: string,
+      eventName: string,
+    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
   ): Promise<number> {
     const windows: Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>> = {};
     const workspaces = workspaceId ? [workspaceId] : (await this.listWorkspaces()).map((w) => w.id);
@@ -189,28 +226,39 @@ export class SqliteStore implements Store {
     return this.call("createDestination", [d]);
   }
   listDestinations(workspaceId: string | null): Promise<DestinationRecord[]> {
-    return Promise.resolve(this.r.listDestinations(workspaceId));
+    return this.read((r) => r.listDestinations(workspaceId));
   }
   getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null> {
-    return Promise.resolve(this.r.getDestination(workspaceId, id));
+    return this.read((r) => r.getDestination(workspaceId, id));
   }
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return this.call("deleteDestination", [workspaceId, id]);
   }
-  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): Promise<DeliveryJob[]> {
+  claimDeliveries(
+    destinationId: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    owner: string,
+  ): Promise<DeliveryJob[]> {
     return this.call("claimDeliveries", [destinationId, limit, now, leaseMs, owner]);
   }
   completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
     return this.call("completeDeliveries", [updates, owner], updates.length);
   }
-  listDeliveries(workspaceId: string, destinationId: string, status: DeliveryStatus | null, limit: number): Promise<DeliveryRow[]> {
-    return Promise.resolve(this.r.listDeliveries(workspaceId, destinationId, status, limit));
+  listDeliveries(
+    workspaceId: string,
+    destinationId: string,
+    status: DeliveryStatus | null,
+    limit: number,
+  ): Promise<DeliveryRow[]> {
+    return this.read((r) => r.listDeliveries(workspaceId, destinationId, status, limit));
   }
   replayDead(workspaceId: string, destinationId: string, now: number): Promise<number> {
     return this.call("replayDead", [workspaceId, destinationId, now]);
   }
   deliveryStats(workspaceId: string, since: number) {
-    return Promise.resolve(this.r.deliveryStats(workspaceId, since));
+    return this.read((r) => r.deliveryStats(workspaceId, since));
   }
 
   erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
@@ -224,7 +272,7 @@ export class SqliteStore implements Store {
     return this.call("createSession", [s]);
   }
   getSession(idHash: string, now: number): Promise<Session | null> {
-    return Promise.resolve(this.r.getSession(idHash, now));
+    return this.read((r) => r.getSession(idHash, now));
   }
   deleteSession(idHash: string): Promise<void> {
     return this.call("deleteSession", [idHash]);

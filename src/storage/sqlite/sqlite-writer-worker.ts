@@ -61,15 +61,30 @@ function schedule(): void {
 }
 
 async function drain(): Promise<void> {
-  while (queue.length > 0) {
-    let weight = 0;
-    let n = 0;
-    while (n < queue.length && (n === 0 || weight + queue[n]!.weight <= maxGroupWeight)) weight += queue[n++]!.weight;
-    const group = queue.slice(0, n);
-    queue = queue.slice(n);
-    port.postMessage(await runGroup(group));
+  try {
+    while (queue.length > 0) {
+      let weight = 0;
+      let n = 0;
+      while (n < queue.length && (n === 0 || weight + queue[n]!.weight <= maxGroupWeight))
+        weight += queue[n++]!.weight;
+      const group = queue.slice(0, n);
+      queue = queue.slice(n);
+      let replies: Reply[];
+      try {
+        replies = await runGroup(group);
+      } catch (err) {
+        // BEGIN itself failed (another process held the write lock past busy_timeout, the
+        // disk is gone, …): the group is answered with the error and the writer carries on.
+        if (writer.db.inTransaction) writer.db.exec("ROLLBACK");
+        writer.discardGroup();
+        const error = `the store could not start a transaction: ${err instanceof Error ? err.message : String(err)}`;
+        replies = group.map((m) => ({ id: m.id, ok: false, error }));
+      }
+      port.postMessage(replies);
+    }
+  } finally {
+    scheduled = false;
   }
-  scheduled = false;
   if (closing) {
     writer.db.close();
     port.postMessage({ closed: true });

@@ -18,6 +18,7 @@ import {
 import { attributeAll, MODELS } from "../../attribution/index.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
+import { identValues, scrubPayload } from "../erase-payload.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import type {
   CommitItem,
@@ -57,13 +58,22 @@ export function openDatabase(path: string, synchronous: "full" | "normal"): Data
 }
 
 export function migrate(db: Database.Database): void {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const done = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  const done = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(m.version, Date.now());
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        m.version,
+        Date.now(),
+      );
     })();
   }
 }
@@ -87,7 +97,9 @@ export class SqliteWriter implements CommitTx {
     migrate(this.db);
     const p = (sql: string) => this.db.prepare(sql);
     this.s = {
-      findDedup: p("SELECT event_ref FROM dedup_keys WHERE workspace_id = ? AND key = ? AND received_at >= ?"),
+      findDedup: p(
+        "SELECT event_ref FROM dedup_keys WHERE workspace_id = ? AND key = ? AND received_at >= ?",
+      ),
       claimDedup: p(
         `INSERT INTO dedup_keys (workspace_id, key, event_ref, received_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (workspace_id, key) DO UPDATE SET event_ref = excluded.event_ref, received_at = excluded.received_at
@@ -155,10 +167,12 @@ export class SqliteWriter implements CommitTx {
     if (persons.size === 0) {
       person = newId("p");
       this.freshPersons.add(person);
-    }
-    else if (persons.size === 1) person = persons.values().next().value!;
+    } else if (persons.size === 1) person = persons.values().next().value!;
     else {
-      const sized = [...persons].map((p) => ({ p, n: (this.s.personSize!.get(workspaceId, p) as { n: number }).n }));
+      const sized = [...persons].map((p) => ({
+        p,
+        n: (this.s.personSize!.get(workspaceId, p) as { n: number }).n,
+      }));
       sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
       person = sized[0]!.p;
       this.freshPersons.delete(person); // it now holds the others' touches
@@ -176,13 +190,19 @@ export class SqliteWriter implements CommitTx {
     return this.s.touchesOf!.all(workspaceId, person, from, to, limit) as StoredTouch[];
   }
 
-  insertTouch(workspaceId: string, touch: TouchInput, person: string | null, receivedAt: number): TouchOutcome {
+  insertTouch(
+    workspaceId: string,
+    touch: TouchInput,
+    person: string | null,
+    receivedAt: number,
+  ): TouchOutcome {
     if (touch.touchId !== null) {
       const row = this.s.touchById!.get(workspaceId, touch.touchId) as { id: string } | undefined;
       if (row) return { status: "duplicate", id: row.id };
     }
     if (touch.clickId !== null) {
-      const row = this.s.touchByClick!.get(workspaceId, touch.clickId) as { id: string; person: string | null } | undefined;
+      const row = this.s.touchByClick!.get(workspaceId, touch.clickId) as
+        { id: string; person: string | null } | undefined;
       if (row) {
         // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
         if (row.person === null && person !== null) this.s.setTouchPerson!.run(person, row.id);
@@ -192,8 +212,17 @@ export class SqliteWriter implements CommitTx {
     const id = newId("tch");
     if (person !== null) this.freshPersons.delete(person);
     this.s.insertTouch!.run(
-      id, workspaceId, touch.kind, touch.time, touch.platform, touch.campaign, touch.ad,
-      touch.touchId, touch.clickId, person, receivedAt,
+      id,
+      workspaceId,
+      touch.kind,
+      touch.time,
+      touch.platform,
+      touch.campaign,
+      touch.ad,
+      touch.touchId,
+      touch.clickId,
+      person,
+      receivedAt,
     );
     return { status: "accepted", id };
   }
@@ -210,25 +239,55 @@ export class SqliteWriter implements CommitTx {
       i: ev.identifiers,
     });
     this.s.insertEvent!.run(
-      ev.id, ev.workspaceId, ev.eventName, ev.isConversion ? 1 : 0, ev.testEventCode, ev.eventTime, ev.receivedAt,
-      ev.eventId, ev.orderId, ev.value, ev.currency, attributed, payload, client_ip_enc ?? null,
+      ev.id,
+      ev.workspaceId,
+      ev.eventName,
+      ev.isConversion ? 1 : 0,
+      ev.testEventCode,
+      ev.eventTime,
+      ev.receivedAt,
+      ev.eventId,
+      ev.orderId,
+      ev.value,
+      ev.currency,
+      attributed,
+      payload,
+      client_ip_enc ?? null,
     );
     if (credits) this.insertCredits(ev.id, ev.workspaceId, ev.eventTime, ev.value, ev.currency, credits);
   }
 
   private insertCredits(
-    ref: string, ws: string, eventTime: number, value: number | null, currency: string | null,
+    ref: string,
+    ws: string,
+    eventTime: number,
+    value: number | null,
+    currency: string | null,
     credits: Record<ModelName, CreditRow[]>,
   ): void {
     for (const model of MODELS) {
       credits[model].forEach((c, i) => {
-        this.s.insertCredit!.run(ref, ws, model, eventTime, i, c.platform, c.campaign, c.ad, c.time, c.credit, value, currency);
+        this.s.insertCredit!.run(
+          ref,
+          ws,
+          model,
+          eventTime,
+          i,
+          c.platform,
+          c.campaign,
+          c.ad,
+          c.time,
+          c.credit,
+          value,
+          currency,
+        );
       });
     }
   }
 
   insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): void {
-    for (const d of destinationIds) this.s.insertDelivery!.run(newId("dlv"), workspaceId, d, eventRef, now, now);
+    for (const d of destinationIds)
+      this.s.insertDelivery!.run(newId("dlv"), workspaceId, d, eventRef, now, now);
   }
 
   addRollups(deltas: RollupDelta[]): void {
@@ -239,7 +298,16 @@ export class SqliteWriter implements CommitTx {
   }
 
   private upsertRollup(table: string, start: number, d: RollupDelta): void {
-    const cols = ["received", "accepted", "conversions", "value", "duplicates", "rejected", "clicks", "impressions"] as const;
+    const cols = [
+      "received",
+      "accepted",
+      "conversions",
+      "value",
+      "duplicates",
+      "rejected",
+      "clicks",
+      "impressions",
+    ] as const;
     const vals = cols.map((c) => d[c] ?? 0);
     let upsert = this.rollupStmts.get(table);
     if (!upsert) {
@@ -251,11 +319,14 @@ export class SqliteWriter implements CommitTx {
     }
     upsert.run(d.workspaceId, start, ...vals);
     if (d.latency || d.pipeline) {
-      const row = this.db.prepare(`SELECT latency, pipeline FROM ${table} WHERE workspace_id = ? AND start = ?`).get(d.workspaceId, start) as
-        | { latency: string | null; pipeline: string | null }
-        | undefined;
+      const row = this.db
+        .prepare(`SELECT latency, pipeline FROM ${table} WHERE workspace_id = ? AND start = ?`)
+        .get(d.workspaceId, start) as { latency: string | null; pipeline: string | null } | undefined;
       const lat = mergeHistograms(row?.latency ? (JSON.parse(row.latency) as number[]) : [], d.latency ?? []);
-      const pipe = mergeHistograms(row?.pipeline ? (JSON.parse(row.pipeline) as number[]) : [], d.pipeline ?? []);
+      const pipe = mergeHistograms(
+        row?.pipeline ? (JSON.parse(row.pipeline) as number[]) : [],
+        d.pipeline ?? [],
+      );
       this.db
         .prepare(`UPDATE ${table} SET latency = ?, pipeline = ? WHERE workspace_id = ? AND start = ?`)
         .run(JSON.stringify(lat), JSON.stringify(pipe), d.workspaceId, start);
@@ -276,12 +347,20 @@ export class SqliteWriter implements CommitTx {
 
   async commitEvents(items: CommitItem[], rollups: RollupDelta[]): Promise<CommitOutcome[]> {
     this.opRollups.addAll(rollups);
-    const out = await commitEventItems(this, items, this.opRollups, { dedupWindowMs: this.opts.dedupWindowMs, currencyOf: this.currencyOf });
+    const out = await commitEventItems(this, items, this.opRollups, {
+      dedupWindowMs: this.opts.dedupWindowMs,
+      currencyOf: this.currencyOf,
+    });
     this.groupRollups.addAll(this.opRollups.drain());
     return out;
   }
 
-  async commitTouches(workspaceId: string, touches: TouchInput[], receivedAt: number, rollups: RollupDelta[]): Promise<TouchOutcome[]> {
+  async commitTouches(
+    workspaceId: string,
+    touches: TouchInput[],
+    receivedAt: number,
+    rollups: RollupDelta[],
+  ): Promise<TouchOutcome[]> {
     this.opRollups.addAll(rollups);
     const out = await commitTouchItems(this, workspaceId, touches, receivedAt, this.opRollups);
     this.groupRollups.addAll(this.opRollups.drain());
@@ -320,7 +399,9 @@ export class SqliteWriter implements CommitTx {
     const ins = this.db.prepare(
       `INSERT INTO conversion_actions (workspace_id, name, required, click_window_days, view_window_days, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    actions.forEach((a, i) => ins.run(id, a.name, JSON.stringify(a.required), a.clickWindowDays, a.viewWindowDays, now + i));
+    actions.forEach((a, i) =>
+      ins.run(id, a.name, JSON.stringify(a.required), a.clickWindowDays, a.viewWindowDays, now + i),
+    );
     return rowToWorkspace(this.db.prepare("SELECT * FROM workspaces WHERE id = ?").get(id) as WorkspaceRow);
   }
 
@@ -341,7 +422,8 @@ export class SqliteWriter implements CommitTx {
         vals.push(f(patch[k]));
       }
     }
-    if (sets.length > 0) this.db.prepare(`UPDATE workspaces SET ${sets.join(", ")} WHERE id = ?`).run(...vals, id);
+    if (sets.length > 0)
+      this.db.prepare(`UPDATE workspaces SET ${sets.join(", ")} WHERE id = ?`).run(...vals, id);
     this.currencies.delete(id);
     const row = this.db.prepare("SELECT * FROM workspaces WHERE id = ?").get(id) as WorkspaceRow | undefined;
     return row ? rowToWorkspace(row) : null;
@@ -361,25 +443,57 @@ export class SqliteWriter implements CommitTx {
 
   createLink(link: Link): Link {
     this.db
-      .prepare("INSERT INTO links (id, workspace_id, destination_url, platform, campaign, ad, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(link.id, link.workspaceId, link.destinationUrl, link.platform, link.campaign, link.ad, link.createdAt);
+      .prepare(
+        "INSERT INTO links (id, workspace_id, destination_url, platform, campaign, ad, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        link.id,
+        link.workspaceId,
+        link.destinationUrl,
+        link.platform,
+        link.campaign,
+        link.ad,
+        link.createdAt,
+      );
     return link;
   }
 
   createDestination(d: DestinationRecord): DestinationRecord {
     this.db
-      .prepare("INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(d.id, d.workspaceId, d.type, d.name, d.events ? JSON.stringify(d.events) : null, d.configEnc, d.createdAt);
+      .prepare(
+        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        d.id,
+        d.workspaceId,
+        d.type,
+        d.name,
+        d.events ? JSON.stringify(d.events) : null,
+        d.configEnc,
+        d.createdAt,
+      );
     return d;
   }
 
   deleteDestination(workspaceId: string, id: string): boolean {
-    const r = this.db.prepare("UPDATE destinations SET deleted = 1 WHERE workspace_id = ? AND id = ? AND deleted = 0").run(workspaceId, id);
-    this.db.prepare("UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = ? AND status = 'pending'").run(id);
+    const r = this.db
+      .prepare("UPDATE destinations SET deleted = 1 WHERE workspace_id = ? AND id = ? AND deleted = 0")
+      .run(workspaceId, id);
+    this.db
+      .prepare(
+        "UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = ? AND status = 'pending'",
+      )
+      .run(id);
     return r.changes > 0;
   }
 
-  claimDeliveries(destinationId: string, limit: number, now: number, leaseMs: number, owner: string): DeliveryJob[] {
+  claimDeliveries(
+    destinationId: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    owner: string,
+  ): DeliveryJob[] {
     // ORDER BY must follow the deliveries_due index (ties by rowid, which the index carries):
     // a tie-break on `id` made SQLite sort the whole backlog on every claim.
     const select = (this.s.claimDue ??= this.db.prepare(
@@ -388,11 +502,24 @@ export class SqliteWriter implements CommitTx {
        WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
-    const rows = select.all(destinationId, now, now, limit) as (EventRow & { delivery_id: string; destination_id: string; attempts: number; delivery_created_at: number })[];
-    const lease = (this.s.leaseDelivery ??= this.db.prepare("UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?"));
+    const rows = select.all(destinationId, now, now, limit) as (EventRow & {
+      delivery_id: string;
+      destination_id: string;
+      attempts: number;
+      delivery_created_at: number;
+    })[];
+    const lease = (this.s.leaseDelivery ??= this.db.prepare(
+      "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
+    ));
     return rows.map((r) => {
       lease.run(owner, now + leaseMs, r.delivery_id);
-      return { id: r.delivery_id, destinationId: r.destination_id, attempts: r.attempts, createdAt: r.delivery_created_at, event: eventFromRow(r) };
+      return {
+        id: r.delivery_id,
+        destinationId: r.destination_id,
+        attempts: r.attempts,
+        createdAt: r.delivery_created_at,
+        event: eventFromRow(r),
+      };
     });
   }
 
@@ -404,7 +531,17 @@ export class SqliteWriter implements CommitTx {
        WHERE id = ? AND status = 'pending' AND (lease_owner = ? OR lease_owner IS NULL)`,
     ));
     for (const u of updates) {
-      st.run(u.status, u.attempts, u.lastStatusCode, u.lastError, u.nextAttemptAt ?? 0, u.deliveredAt, u.dedupId, u.id, owner);
+      st.run(
+        u.status,
+        u.attempts,
+        u.lastStatusCode,
+        u.lastError,
+        u.nextAttemptAt ?? 0,
+        u.deliveredAt,
+        u.dedupId,
+        u.id,
+        owner,
+      );
     }
   }
 
@@ -420,26 +557,59 @@ export class SqliteWriter implements CommitTx {
   erase(workspaceId: string, identifiers: Identifier[]): number {
     const persons = new Set<string>();
     for (const id of identifiers) {
-      const row = this.s.identOf!.get(workspaceId, `${id.kind}:${id.value}`) as { person: string } | undefined;
+      const row = this.s.identOf!.get(workspaceId, `${id.kind}:${id.value}`) as
+        { person: string } | undefined;
       if (row) persons.add(row.person);
     }
     let n = 0;
     for (const p of persons) {
-      n += this.db.prepare("DELETE FROM identities WHERE workspace_id = ? AND person = ?").run(workspaceId, p).changes;
+      const idents = (
+        this.db
+          .prepare("SELECT ident FROM identities WHERE workspace_id = ? AND person = ?")
+          .all(workspaceId, p) as { ident: string }[]
+      ).map((r) => r.ident);
+      this.scrubEvents(workspaceId, idents);
+      n += this.db
+        .prepare("DELETE FROM identities WHERE workspace_id = ? AND person = ?")
+        .run(workspaceId, p).changes;
       // Touches stay for the aggregate counts, but no longer belong to anyone.
-      this.db.prepare("UPDATE touches SET person = NULL WHERE workspace_id = ? AND person = ?").run(workspaceId, p);
+      this.db
+        .prepare("UPDATE touches SET person = NULL WHERE workspace_id = ? AND person = ?")
+        .run(workspaceId, p);
     }
     return n;
   }
 
+  /** Removes the person's user data and identifiers from their stored events (a scan: erasure is rare). */
+  private scrubEvents(workspaceId: string, idents: string[]): void {
+    const erased = new Set(idents);
+    const find = this.db.prepare(
+      "SELECT id, payload FROM events WHERE workspace_id = ? AND instr(payload, ?) > 0",
+    );
+    const update = this.db.prepare("UPDATE events SET payload = ?, ip_enc = NULL WHERE id = ?");
+    for (const value of identValues(idents)) {
+      for (const row of find.all(workspaceId, JSON.stringify(value).slice(1, -1)) as {
+        id: string;
+        payload: string;
+      }[]) {
+        const scrubbed = scrubPayload(row.payload, erased);
+        if (scrubbed !== null) update.run(scrubbed, row.id);
+      }
+    }
+  }
+
   purge(now: number, dedupBefore: number, ipBefore: number): void {
     this.db.prepare("DELETE FROM dedup_keys WHERE received_at < ?").run(dedupBefore);
-    this.db.prepare("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < ?").run(ipBefore);
+    this.db
+      .prepare("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < ?")
+      .run(ipBefore);
     this.db.prepare("DELETE FROM sessions WHERE expires_at < ?").run(now);
   }
 
   createSession(s: Session): void {
-    this.db.prepare("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES (?, ?, ?)").run(s.idHash, s.csrfToken, s.expiresAt);
+    this.db
+      .prepare("INSERT INTO sessions (id_hash, csrf_token, expires_at) VALUES (?, ?, ?)")
+      .run(s.idHash, s.csrfToken, s.expiresAt);
   }
 
   deleteSession(idHash: string): void {
@@ -459,7 +629,13 @@ export class SqliteWriter implements CommitTx {
          WHERE is_conversion = 1 AND test_event_code IS NULL AND event_time >= ? AND event_time < ? ${workspaceId ? "AND workspace_id = ?" : ""}`,
       )
       .all(...(workspaceId ? [from, to, workspaceId] : [from, to])) as {
-      id: string; workspace_id: string; event_name: string; event_time: number; value: number | null; currency: string | null; payload: string;
+      id: string;
+      workspace_id: string;
+      event_name: string;
+      event_time: number;
+      value: number | null;
+      currency: string | null;
+      payload: string;
     }[];
     const del = this.db.prepare("DELETE FROM credits WHERE event_ref = ?");
     const setAttr = this.db.prepare("UPDATE events SET attributed = ? WHERE id = ?");
@@ -469,7 +645,8 @@ export class SqliteWriter implements CommitTx {
       const idents = (JSON.parse(r.payload) as { i?: Identifier[] }).i ?? [];
       let person: string | null = null;
       for (const id of idents) {
-        const row = this.s.identOf!.get(r.workspace_id, `${id.kind}:${id.value}`) as { person: string } | undefined;
+        const row = this.s.identOf!.get(r.workspace_id, `${id.kind}:${id.value}`) as
+          { person: string } | undefined;
         if (row) {
           person = row.person;
           break;
@@ -478,10 +655,22 @@ export class SqliteWriter implements CommitTx {
       const credits = emptyCredits();
       if (person) {
         const lookback = Math.max(w.clickWindowDays, w.viewWindowDays) * DAY_MS;
-        const touches = this.touchesOf(r.workspace_id, person, r.event_time - lookback, r.event_time, ATTRIBUTION_TOUCH_LIMIT);
+        const touches = this.touchesOf(
+          r.workspace_id,
+          person,
+          r.event_time - lookback,
+          r.event_time,
+          ATTRIBUTION_TOUCH_LIMIT,
+        );
         const all = attributeAll(touches, r.event_time, w);
         for (const m of MODELS) {
-          credits[m] = all[m].map((c) => ({ platform: c.touch.platform, campaign: c.touch.campaign, ad: c.touch.ad, time: c.touch.time, credit: c.credit }));
+          credits[m] = all[m].map((c) => ({
+            platform: c.touch.platform,
+            campaign: c.touch.campaign,
+            ad: c.touch.ad,
+            time: c.touch.time,
+            credit: c.credit,
+          }));
         }
       }
       del.run(r.id);
