@@ -44,8 +44,8 @@ export function LiveTab({
             <div class="empty empty-inline">
               <h3>No conversions yet</h3>
               <p>
-                Paste this snippet into your site's pages, or run <code>tally simulate</code> to watch test
-                traffic flow in. Conversions appear here the moment they arrive.
+                Paste this snippet into your site's pages, or run <code>npm run tally -- simulate</code> to
+                watch test traffic flow in. Conversions appear here the moment they arrive.
               </p>
               {ws && <TagSnippet publicKey={ws.public_key} />}
               <p class="small">
