@@ -40,6 +40,9 @@ export function normalizePhone(raw: string, defaultCountry?: string): string | n
   const country = countryCode(defaultCountry);
   const digits = s.replace(/\D/gu, "");
   const asTyped = parse(s, country);
+  // Typed with its `+`, only the length can rule it out (a valid number is a possible one, and
+  // there is no "missing +" reading to prefer): skip the costly validity check.
+  if (s.startsWith("+")) return asTyped?.isPossible() === true ? asTyped.number : null;
   if (asTyped?.isValid() === true) return asTyped.number;
   // "Missing +": the digits may already start with a country code.
   if (!s.startsWith("+")) {

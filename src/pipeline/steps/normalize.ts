@@ -8,9 +8,10 @@
 import {
   hashEmail,
   hashEmailGoogle,
-  hashPhone,
-  hashPhoneMeta,
   isSha256Hex,
+  normalizePhone,
+  phoneDigits,
+  sha256Hex,
 } from "../../../packages/protocol/src/normalize.js";
 import { platformForClickIdKind } from "../../attribution/index.js";
 import {
@@ -87,11 +88,13 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
   }
   const phone = u.phone ?? u.ph;
   if (phone !== undefined) {
-    const country = ctx.defaultCountry ?? undefined;
-    const ph = hashPhone(phone, country);
-    if (ph) {
+    // One parse for both forms: libphonenumber is the costliest step of the hot path.
+    const hashed = isSha256Hex(phone.trim());
+    const e164 = hashed ? null : normalizePhone(phone, ctx.defaultCountry ?? undefined);
+    if (hashed || e164) {
+      const ph = hashed ? phone.trim().toLowerCase() : sha256Hex(e164!);
       user.ph = ph;
-      user.ph_digits = isSha256Hex(phone.trim()) ? ph : (hashPhoneMeta(phone, country) ?? ph);
+      user.ph_digits = hashed ? ph : sha256Hex(phoneDigits(e164!));
       identifiers.push({ kind: "phone", value: ph });
     } else warnings.push("user_data.phone is not a phone number and was dropped");
   }

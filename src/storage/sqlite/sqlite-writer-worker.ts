@@ -9,7 +9,8 @@ import { SqliteWriter, type WriterOptions } from "./sqlite-writer.js";
 interface OpMessage {
   id: number;
   op: string;
-  args: unknown[];
+  /** JSON of the argument list. */
+  args: string;
   weight: number;
 }
 
@@ -131,7 +132,7 @@ async function runGroup(group: OpMessage[]): Promise<Reply[]> {
 function runOp(m: OpMessage): unknown {
   const fn = OPS[m.op];
   if (!fn) throw new Error(`unknown store operation ${m.op}`);
-  return fn(...(m.args as never[]));
+  return fn(...(JSON.parse(m.args) as never[]));
 }
 
 function commit(group: OpMessage[], replies: Reply[]): Reply[] {
