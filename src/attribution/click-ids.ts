@@ -1,18 +1,7 @@
 /** Click-id query parameters and the ad platform each one belongs to. */
 
-/** The click ids a landing URL or an event's `user_data` may carry (API.md, "Browser collection"). */
-export const CLICK_ID_KINDS = [
-  "click_id",
-  "gclid",
-  "gbraid",
-  "wbraid",
-  "fbclid",
-  "msclkid",
-  "ttclid",
-  "li_fat_id",
-] as const;
-
-export type ClickIdKind = (typeof CLICK_ID_KINDS)[number];
+// The click ids a landing URL or an event's `user_data` may carry live with the event types.
+export { CLICK_ID_KINDS, type ClickIdKind } from "../domain/event.js";
 
 // A Map, not an object literal, so "constructor" or "__proto__" can never look like a kind.
 const PLATFORM_BY_KIND: ReadonlyMap<string, string> = new Map([
