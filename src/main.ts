@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger, DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
-import { DAY_MS } from "./domain/time.js";
+import { DAY_MS, MINUTE_MS } from "./domain/time.js";
+import { AlertRules } from "./monitoring/alert-rules.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
 import { RateLimiter } from "./http/rate-limit.js";
@@ -144,6 +145,26 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "purge failed"));
   };
   timers.push(setInterval(purge, 3_600_000));
+  // Tracking-health alerts, once a minute over each workspace's complete minutes.
+  const alertRules = new AlertRules();
+  const checkAlerts = async () => {
+    const now = Date.now();
+    const to = now - (now % MINUTE_MS);
+    for (const ws of await store.listWorkspaces()) {
+      const minutes = await store.metrics(ws.id, to - 36 * MINUTE_MS, to, "minute");
+      for (const a of alertRules.check(ws.id, minutes, now)) {
+        bus.publish({ type: "alert", workspaceId: ws.id, at: now, rule: a.rule, message: a.message });
+        logger.warn({ workspace: ws.id, rule: a.rule }, a.message);
+      }
+    }
+  };
+  timers.push(
+    setInterval(() => {
+      checkAlerts().catch((err: unknown) =>
+        logger.warn({ err: { message: (err as Error).message } }, "alert check failed"),
+      );
+    }, MINUTE_MS),
+  );
   for (const t of timers) t.unref();
   readiness.start();
 
