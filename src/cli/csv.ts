@@ -6,6 +6,7 @@
  * A malformed record is reported with its line number and skipped; the reader resumes at the
  * next line, so one bad row of a million-row export does not stop the import.
  */
+import { CLICK_ID_KINDS } from "../domain/event.js";
 
 /** A record, or why one could not be read; `line` is where it starts (1-based). */
 export type CsvItem = { line: number; fields: string[] } | { line: number; error: string };
@@ -169,14 +170,7 @@ export const TOUCH_COLUMNS = [
   "campaign",
   "ad",
   "touch_id",
-  "click_id",
-  "gclid",
-  "gbraid",
-  "wbraid",
-  "fbclid",
-  "msclkid",
-  "ttclid",
-  "li_fat_id",
+  ...CLICK_ID_KINDS,
   "anonymous_id",
   "external_id",
   "email",

@@ -12,11 +12,18 @@
  *   a conversion later in the same batch already sees it.
  * - everything in one transaction, so a crash leaves either all of an event or none of it.
  */
-import { attributeAll, MODELS, type ModelName } from "../attribution/index.js";
-import type { CommitOutcome, NormalizedEvent } from "../domain/event.js";
+import { attributeAll, MODELS, type ModelName, type Windows } from "../attribution/index.js";
+import type { CommitOutcome, NormalizedEvent, TouchInput } from "../domain/event.js";
 import { DAY_MS, MINUTE_MS } from "../domain/time.js";
-import type { CommitItem, CommitTx, CreditRow, RollupDelta, TouchOutcome } from "../storage/storage.js";
-import type { TouchInput } from "../domain/event.js";
+import { mergeHistograms } from "../monitoring/histogram.js";
+import type {
+  CommitItem,
+  CommitTx,
+  CreditRow,
+  RollupDelta,
+  StoredTouch,
+  TouchOutcome,
+} from "../storage/storage.js";
 
 /** Most touches of one person read for one conversion (the most recent ones). */
 export const ATTRIBUTION_TOUCH_LIMIT = 200;
@@ -57,6 +64,7 @@ export function minuteOf(ms: number): number {
 export class RollupAccumulator {
   private readonly map = new Map<string, RollupDelta>();
 
+  /** Adds counters and histograms (bucket by bucket) into the workspace's minute. */
   add(workspaceId: string, at: number, delta: Omit<RollupDelta, "workspaceId" | "minute">): void {
     const minute = minuteOf(at);
     const key = `${workspaceId}|${minute}`;
@@ -65,21 +73,15 @@ export class RollupAccumulator {
       d = { workspaceId, minute };
       this.map.set(key, d);
     }
-    for (const [k, v] of Object.entries(delta) as [keyof typeof delta, number | number[] | undefined][]) {
-      if (typeof v === "number")
-        (d as unknown as Record<string, number>)[k] = ((d as unknown as Record<string, number>)[k] ?? 0) + v;
+    const acc = d as unknown as Record<string, number | number[] | undefined>;
+    for (const [k, v] of Object.entries(delta) as [string, number | number[] | undefined][]) {
+      if (typeof v === "number") acc[k] = ((acc[k] as number | undefined) ?? 0) + v;
+      else if (Array.isArray(v)) acc[k] = mergeHistograms((acc[k] as number[] | undefined) ?? [], v);
     }
   }
 
   addAll(deltas: RollupDelta[]): void {
-    for (const d of deltas) {
-      if (d.latency || d.pipeline) {
-        this.map.set(`${d.workspaceId}|${d.minute}|h${this.map.size}`, d);
-        continue;
-      }
-      const { workspaceId, minute, ...rest } = d;
-      this.add(workspaceId, minute, rest);
-    }
+    for (const { workspaceId, minute, ...rest } of deltas) this.add(workspaceId, minute, rest);
   }
 
   drain(): RollupDelta[] {
@@ -137,26 +139,14 @@ export async function commitEventItems(
     if (item.windows && !isTest) {
       credits = emptyCredits();
       if (person !== null) {
-        const lookback = Math.max(item.windows.clickWindowDays, item.windows.viewWindowDays) * DAY_MS;
         const touches = await tx.touchesOf(
           ws,
           person,
-          ev.eventTime - lookback,
+          lookbackStart(ev.eventTime, item.windows),
           ev.eventTime,
           ATTRIBUTION_TOUCH_LIMIT,
         );
-        if (touches.length > 0) {
-          const all = attributeAll(touches, ev.eventTime, item.windows);
-          for (const m of MODELS) {
-            credits[m] = all[m].map((c) => ({
-              platform: c.touch.platform,
-              campaign: c.touch.campaign,
-              ad: c.touch.ad,
-              time: c.touch.time,
-              credit: c.credit,
-            }));
-          }
-        }
+        if (touches.length > 0) credits = creditRowsOf(touches, ev.eventTime, item.windows);
       }
     }
 
@@ -192,6 +182,34 @@ export async function commitTouchItems(
     if (res.status === "accepted")
       rollups.add(workspaceId, receivedAt, touch.kind === "click" ? { clicks: 1 } : { impressions: 1 });
     out.push(res);
+  }
+  return out;
+}
+
+/** The oldest touch time any of the action's windows can reach back to. */
+export function lookbackStart(eventTime: number, windows: Windows): number {
+  return eventTime - Math.max(windows.clickWindowDays, windows.viewWindowDays) * DAY_MS;
+}
+
+/**
+ * All five models' credits for a conversion, as stored: what ingest computes and what
+ * `reattribute` recomputes (both backends), from the person's touches.
+ */
+export function creditRowsOf(
+  touches: readonly StoredTouch[],
+  eventTime: number,
+  windows: Windows,
+): Record<ModelName, CreditRow[]> {
+  const all = attributeAll(touches, eventTime, windows);
+  const out = emptyCredits();
+  for (const m of MODELS) {
+    out[m] = all[m].map((c) => ({
+      platform: c.touch.platform,
+      campaign: c.touch.campaign,
+      ad: c.touch.ad,
+      time: c.touch.time,
+      credit: c.credit,
+    }));
   }
   return out;
 }

@@ -14,7 +14,7 @@
  * const ws = await store.createWorkspace({ name: "Shop", currency: "USD", timezone: "UTC" }, keys);
  * const outcomes = await store.commitEvents([event]); // [{ status: "accepted", id: "evt_…" }]
  */
-import type { ModelName, GroupBy } from "../attribution/index.js";
+import type { ModelName, GroupBy, Touch } from "../attribution/index.js";
 import type {
   CommitOutcome,
   CreditRow,
@@ -59,15 +59,7 @@ export interface WorkspacePatch {
 }
 
 /** A touch as stored: what attribution reads. */
-export interface StoredTouch {
-  id: string;
-  kind: "click" | "impression";
-  time: number;
-  seq: number;
-  platform: string;
-  campaign: string | null;
-  ad: string | null;
-}
+export type StoredTouch = Touch;
 
 export interface TouchOutcome {
   status: "accepted" | "duplicate";

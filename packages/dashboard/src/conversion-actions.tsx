@@ -149,32 +149,16 @@ function ActionRow({
           ))}
         </fieldset>
       </td>
-      <td class="num">
-        <input
-          class="num-input"
-          type="number"
-          min={0}
-          max={90}
-          step="any"
-          aria-label={`${action.name} click window in days`}
-          value={draft.click_window_days}
-          onInput={(e) => setDraft({ ...draft, click_window_days: Number(e.currentTarget.value) })}
-        />
-        <span class="unit">days</span>
-      </td>
-      <td class="num">
-        <input
-          class="num-input"
-          type="number"
-          min={0}
-          max={90}
-          step="any"
-          aria-label={`${action.name} view window in days`}
-          value={draft.view_window_days}
-          onInput={(e) => setDraft({ ...draft, view_window_days: Number(e.currentTarget.value) })}
-        />
-        <span class="unit">days</span>
-      </td>
+      <WindowCell
+        label={`${action.name} click window in days`}
+        value={draft.click_window_days}
+        onChange={(days) => setDraft({ ...draft, click_window_days: days })}
+      />
+      <WindowCell
+        label={`${action.name} view window in days`}
+        value={draft.view_window_days}
+        onChange={(days) => setDraft({ ...draft, view_window_days: days })}
+      />
       <td>
         <button
           type="button"
@@ -187,5 +171,32 @@ function ActionRow({
         </button>
       </td>
     </tr>
+  );
+}
+
+/** One window (0–90 days, fractions allowed) as an editable table cell. */
+function WindowCell({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: number;
+  onChange: (days: number) => void;
+}) {
+  return (
+    <td class="num">
+      <input
+        class="num-input"
+        type="number"
+        min={0}
+        max={90}
+        step="any"
+        aria-label={label}
+        value={value}
+        onInput={(e) => onChange(Number(e.currentTarget.value))}
+      />
+      <span class="unit">days</span>
+    </td>
   );
 }

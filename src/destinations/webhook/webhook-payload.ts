@@ -3,6 +3,7 @@
  * docs/destinations.md and is the `WebhookEvent` below), `Tally-Signature` over the exact
  * body, and `Idempotency-Key` = the dedup id so a receiver can drop a re-sent event.
  */
+import { CLICK_ID_KINDS } from "../../domain/event.js";
 import { isoTime } from "../../domain/time.js";
 import type { Consent } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
@@ -59,14 +60,7 @@ const USER_KEYS = [
   "client_user_agent",
   "fbc",
   "fbp",
-  "click_id",
-  "gclid",
-  "gbraid",
-  "wbraid",
-  "fbclid",
-  "msclkid",
-  "ttclid",
-  "li_fat_id",
+  ...CLICK_ID_KINDS,
 ] as const;
 
 export function prepareWebhookEvent(

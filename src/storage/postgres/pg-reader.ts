@@ -1,4 +1,5 @@
 /** Read queries of the PostgreSQL store; each runs on any pooled connection, outside transactions. */
+import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import type pg from "pg";
 import { NONE_KEY } from "../../attribution/index.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
@@ -7,7 +8,6 @@ import type {
   Bucket,
   ConversionQuery,
   ConversionRow,
-  CreditRow,
   DeliveryRow,
   DeliveryStatus,
   DestinationRecord,
@@ -90,54 +90,19 @@ export class PgReader {
     if (q.to !== null) where.push(`event_time < ${p.add(q.to)}`);
     if (q.after) where.push(`(event_time, id) < (${p.add(q.after.eventTime)}, ${p.add(q.after.id)})`);
     const rows = (
-      await this.pool.query<{
-        id: string;
-        event_name: string;
-        event_time: number;
-        received_at: number;
-        value: number | null;
-        currency: string | null;
-      }>(
+      await this.pool.query<ConversionEventRow>(
         `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ${p.add(q.limit)}`,
         p.values,
       )
     ).rows;
-    const credits = new Map<string, CreditRow[]>();
-    if (rows.length > 0) {
-      const cr = await this.pool.query<{
-        event_ref: string;
-        platform: string;
-        campaign: string | null;
-        ad: string | null;
-        touch_time: number;
-        credit: number;
-      }>(
-        `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
-         WHERE model = $1 AND event_ref = ANY($2::text[]) ORDER BY event_ref, ord`,
-        [q.model, rows.map((r) => r.id)],
-      );
-      for (const c of cr.rows) {
-        let list = credits.get(c.event_ref);
-        if (!list) credits.set(c.event_ref, (list = []));
-        list.push({
-          platform: c.platform,
-          campaign: c.campaign,
-          ad: c.ad,
-          time: c.touch_time,
-          credit: c.credit,
-        });
-      }
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      eventName: r.event_name,
-      eventTime: r.event_time,
-      receivedAt: r.received_at,
-      value: r.value,
-      currency: r.currency,
-      touches: credits.get(r.id) ?? [],
-    }));
+    if (rows.length === 0) return [];
+    const credits = await this.pool.query<CreditDbRow>(
+      `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
+       WHERE model = $1 AND event_ref = ANY($2::text[]) ORDER BY event_ref, ord`,
+      [q.model, rows.map((r) => r.id)],
+    );
+    return joinCredits(rows, credits.rows);
   }
 
   async attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {

@@ -5,12 +5,12 @@
  * when it resolves); the high-rate writes go through the group committer instead.
  */
 import type pg from "pg";
-import { attributeAll, MODELS } from "../../attribution/index.js";
+import { MODELS } from "../../attribution/index.js";
+import { workspacePatchColumns } from "../workspace-patch.js";
 import type { Identifier } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
-import { DAY_MS } from "../../domain/time.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
-import { ATTRIBUTION_TOUCH_LIMIT, emptyCredits } from "../../pipeline/commit.js";
+import { ATTRIBUTION_TOUCH_LIMIT, creditRowsOf, emptyCredits, lookbackStart } from "../../pipeline/commit.js";
 import type {
   DeliveryJob,
   DeliveryUpdate,
@@ -80,22 +80,11 @@ export class PgWrites {
   }
 
   async updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
-    const sets: string[] = [];
     const vals: unknown[] = [id];
-    const map: [keyof WorkspacePatch, string, (v: unknown) => unknown][] = [
-      ["name", "name", (v) => v],
-      ["currency", "currency", (v) => v],
-      ["timezone", "timezone", (v) => v],
-      ["defaultCountry", "default_country", (v) => v],
-      ["allowedOrigins", "allowed_origins", (v) => JSON.stringify(v)],
-      ["consentDefault", "consent_default", (v) => v],
-    ];
-    for (const [key, col, f] of map) {
-      if (patch[key] !== undefined) {
-        vals.push(f(patch[key]));
-        sets.push(`${col} = $${vals.length}${col === "allowed_origins" ? "::jsonb" : ""}`);
-      }
-    }
+    const sets = workspacePatchColumns(patch).map(({ column, value }) => {
+      vals.push(value);
+      return `${column} = $${vals.length}${column === "allowed_origins" ? "::jsonb" : ""}`;
+    });
     const r = sets.length
       ? await this.pool.query<WorkspaceRow>(
           `UPDATE workspaces SET ${sets.join(", ")} WHERE id = $1 RETURNING *`,
@@ -346,27 +335,22 @@ export class PgWrites {
         // The first identifier of the event that is still known names the person, as in SQLite.
         const byIdent = new Map(found.rows.map((x) => [x.ident, x.person]));
         const person = idents.map((i) => byIdent.get(i)).find((p) => p !== undefined) ?? null;
-        const credits = emptyCredits();
-        if (person) {
-          const lookback = Math.max(w.clickWindowDays, w.viewWindowDays) * DAY_MS;
-          const touches = (
-            await c.query<StoredTouch>(
-              `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
-               WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
-              [r.workspace_id, person, r.event_time - lookback, r.event_time, ATTRIBUTION_TOUCH_LIMIT],
-            )
-          ).rows;
-          const all = attributeAll(touches, r.event_time, w);
-          for (const m of MODELS) {
-            credits[m] = all[m].map((x) => ({
-              platform: x.touch.platform,
-              campaign: x.touch.campaign,
-              ad: x.touch.ad,
-              time: x.touch.time,
-              credit: x.credit,
-            }));
-          }
-        }
+        const touches = person
+          ? (
+              await c.query<StoredTouch>(
+                `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
+                 WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
+                [
+                  r.workspace_id,
+                  person,
+                  lookbackStart(r.event_time, w),
+                  r.event_time,
+                  ATTRIBUTION_TOUCH_LIMIT,
+                ],
+              )
+            ).rows
+          : [];
+        const credits = touches.length > 0 ? creditRowsOf(touches, r.event_time, w) : emptyCredits();
         await c.query("DELETE FROM credits WHERE event_ref = $1", [r.id]);
         const rowsOut: CreditInsert[] = [];
         for (const m of MODELS) {

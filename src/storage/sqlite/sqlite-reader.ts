@@ -5,7 +5,6 @@ import type {
   Bucket,
   ConversionQuery,
   ConversionRow,
-  CreditRow,
   DeliveryRow,
   DeliveryStatus,
   DestinationRecord,
@@ -16,6 +15,7 @@ import type {
   Session,
 } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
+import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
 import { NONE_KEY } from "../../attribution/index.js";
 
@@ -137,50 +137,15 @@ export class SqliteReader {
         `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ?`,
       )
-      .all(...args, q.limit) as {
-      id: string;
-      event_name: string;
-      event_time: number;
-      received_at: number;
-      value: number | null;
-      currency: string | null;
-    }[];
-    const credits = new Map<string, CreditRow[]>();
-    if (rows.length > 0) {
-      const cr = this.db
-        .prepare(
-          `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
-           WHERE model = ? AND event_ref IN (${rows.map(() => "?").join(",")}) ORDER BY event_ref, ord`,
-        )
-        .all(q.model, ...rows.map((r) => r.id)) as {
-        event_ref: string;
-        platform: string;
-        campaign: string | null;
-        ad: string | null;
-        touch_time: number;
-        credit: number;
-      }[];
-      for (const c of cr) {
-        let list = credits.get(c.event_ref);
-        if (!list) credits.set(c.event_ref, (list = []));
-        list.push({
-          platform: c.platform,
-          campaign: c.campaign,
-          ad: c.ad,
-          time: c.touch_time,
-          credit: c.credit,
-        });
-      }
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      eventName: r.event_name,
-      eventTime: r.event_time,
-      receivedAt: r.received_at,
-      value: r.value,
-      currency: r.currency,
-      touches: credits.get(r.id) ?? [],
-    }));
+      .all(...args, q.limit) as ConversionEventRow[];
+    if (rows.length === 0) return [];
+    const credits = this.db
+      .prepare(
+        `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
+         WHERE model = ? AND event_ref IN (${rows.map(() => "?").join(",")}) ORDER BY event_ref, ord`,
+      )
+      .all(q.model, ...rows.map((r) => r.id)) as CreditDbRow[];
+    return joinCredits(rows, credits);
   }
 
   attributionReport(workspaceId: string, q: ReportQuery): ReportResult {

@@ -13,12 +13,15 @@ import {
   commitTouchItems,
   RollupAccumulator,
   emptyCredits,
+  creditRowsOf,
+  lookbackStart,
   ATTRIBUTION_TOUCH_LIMIT,
 } from "../../pipeline/commit.js";
-import { attributeAll, MODELS } from "../../attribution/index.js";
+import { MODELS } from "../../attribution/index.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
 import { identValues, scrubPayload } from "../erase-payload.js";
+import { workspacePatchColumns } from "../workspace-patch.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import type {
   CommitItem,
@@ -38,7 +41,7 @@ import type {
 } from "../storage.js";
 import type { CommitOutcome } from "../../domain/event.js";
 import { eventFromRow, type EventRow } from "./rows.js";
-import { DAY_MS, HOUR_MS } from "../../domain/time.js";
+import { HOUR_MS } from "../../domain/time.js";
 
 export interface WriterOptions {
   path: string;
@@ -406,24 +409,11 @@ export class SqliteWriter implements CommitTx {
   }
 
   updateWorkspace(id: string, patch: WorkspacePatch): Workspace | null {
-    const sets: string[] = [];
-    const vals: unknown[] = [];
-    const map: [keyof WorkspacePatch, string, (v: unknown) => unknown][] = [
-      ["name", "name", (v) => v],
-      ["currency", "currency", (v) => v],
-      ["timezone", "timezone", (v) => v],
-      ["defaultCountry", "default_country", (v) => v],
-      ["allowedOrigins", "allowed_origins", (v) => JSON.stringify(v)],
-      ["consentDefault", "consent_default", (v) => v],
-    ];
-    for (const [k, col, f] of map) {
-      if (patch[k] !== undefined) {
-        sets.push(`${col} = ?`);
-        vals.push(f(patch[k]));
-      }
-    }
-    if (sets.length > 0)
-      this.db.prepare(`UPDATE workspaces SET ${sets.join(", ")} WHERE id = ?`).run(...vals, id);
+    const cols = workspacePatchColumns(patch);
+    if (cols.length > 0)
+      this.db
+        .prepare(`UPDATE workspaces SET ${cols.map((c) => `${c.column} = ?`).join(", ")} WHERE id = ?`)
+        .run(...cols.map((c) => c.value), id);
     this.currencies.delete(id);
     const row = this.db.prepare("SELECT * FROM workspaces WHERE id = ?").get(id) as WorkspaceRow | undefined;
     return row ? rowToWorkspace(row) : null;
@@ -652,27 +642,19 @@ export class SqliteWriter implements CommitTx {
           break;
         }
       }
-      const credits = emptyCredits();
-      if (person) {
-        const lookback = Math.max(w.clickWindowDays, w.viewWindowDays) * DAY_MS;
-        const touches = this.touchesOf(
-          r.workspace_id,
-          person,
-          r.event_time - lookback,
-          r.event_time,
-          ATTRIBUTION_TOUCH_LIMIT,
-        );
-        const all = attributeAll(touches, r.event_time, w);
-        for (const m of MODELS) {
-          credits[m] = all[m].map((c) => ({
-            platform: c.touch.platform,
-            campaign: c.touch.campaign,
-            ad: c.touch.ad,
-            time: c.touch.time,
-            credit: c.credit,
-          }));
-        }
-      }
+      const credits = person
+        ? creditRowsOf(
+            this.touchesOf(
+              r.workspace_id,
+              person,
+              lookbackStart(r.event_time, w),
+              r.event_time,
+              ATTRIBUTION_TOUCH_LIMIT,
+            ),
+            r.event_time,
+            w,
+          )
+        : emptyCredits();
       del.run(r.id);
       this.insertCredits(r.id, r.workspace_id, r.event_time, r.value, r.currency, credits);
       setAttr.run(credits.last_click.length > 0 ? 1 : 0, r.id);
