@@ -10,7 +10,7 @@ import { HttpError } from "../domain/errors.js";
 import type { Workspace } from "../domain/workspace.js";
 import type { Session, Store } from "../storage/storage.js";
 import { hashKey, constantTimeEqualHex, type WorkspaceDirectory } from "../workspaces/directory.js";
-import type { RateLimiter } from "./rate-limit.js";
+import { RateLimiter } from "./rate-limit.js";
 
 export const SESSION_COOKIE = "tally_session";
 
@@ -46,7 +46,39 @@ export function cookie(req: FastifyRequest, name: string): string | null {
 }
 
 export class Auth {
+  /**
+   * Refused keys per client address: guessing keys (or a weak admin token) is throttled to
+   * 10 tries a second, where known keys get the configured rate.
+   */
+  private readonly refused = new RateLimiter(10);
+
   constructor(private readonly deps: AuthDeps) {}
+
+  /** resolveKey, with every refusal counted against the client that made it. */
+  private async resolveCounted(key: string, client: string): Promise<Principal> {
+    try {
+      return await this.resolveKey(key);
+    } catch (err) {
+      if (err instanceof HttpError && err.code === "unknown_key") {
+        const wait = this.refused.take(client);
+        if (wait > 0)
+          throw rateLimited(
+            wait,
+            "Too many unknown keys from this address; retry after the time in `Retry-After`.",
+          );
+      }
+      throw err;
+    }
+  }
+
+  /** Dashboard login: the admin token, throttled like any key. */
+  async login(req: FastifyRequest, token: string): Promise<void> {
+    const p = await this.resolveCounted(token, req.ip).catch((err: unknown) => {
+      if (err instanceof HttpError && err.code === "unknown_key") return null;
+      throw err; // rate_limited, or the store
+    });
+    if (p?.kind !== "admin") throw new HttpError("unknown_key", "That is not the admin token.");
+  }
 
   /** Resolves a key (no rate limiting, no route rules). */
   async resolveKey(key: string): Promise<Principal> {
@@ -65,7 +97,7 @@ export class Auth {
   async principal(req: FastifyRequest, explicitKey?: string | null): Promise<Principal> {
     const key = explicitKey ?? bearer(req);
     if (key) {
-      const p = await this.resolveKey(key);
+      const p = await this.resolveCounted(key, req.ip);
       this.limit(key);
       return p;
     }
@@ -100,13 +132,7 @@ export class Auth {
 
   private limit(key: string): void {
     const wait = this.deps.limiter.take(key);
-    if (wait > 0)
-      throw new HttpError(
-        "rate_limited",
-        undefined,
-        { retry_after_seconds: wait },
-        { "retry-after": String(wait) },
-      );
+    if (wait > 0) throw rateLimited(wait);
   }
 
   async admin(req: FastifyRequest): Promise<Principal & { kind: "admin" }> {
@@ -136,9 +162,9 @@ export class Auth {
   }
 
   /** Browser collection: the public key from the query or body. */
-  async publicKey(key: string | null): Promise<Workspace> {
+  async publicKey(key: string | null, client: string): Promise<Workspace> {
     if (!key) throw new HttpError("missing_key", 'Send the public key as ?k=pk_… or in the body as "k".');
-    const p = await this.resolveKey(key);
+    const p = await this.resolveCounted(key, client);
     if (p.kind !== "public")
       throw new HttpError(
         "key_not_allowed",
@@ -147,4 +173,13 @@ export class Auth {
     this.limit(key);
     return p.workspace;
   }
+}
+
+function rateLimited(wait: number, message?: string): HttpError {
+  return new HttpError(
+    "rate_limited",
+    message,
+    { retry_after_seconds: wait },
+    { "retry-after": String(wait) },
+  );
 }

@@ -72,7 +72,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const b = bodyObject(req.body);
     const q = query(req.query);
     const key = q.k ?? (typeof b.k === "string" ? b.k : null);
-    const ws = await deps.auth.publicKey(key);
+    const ws = await deps.auth.publicKey(key, req.ip);
     allowOrigin(req, reply, ws);
     const events = batchOf(
       b,
@@ -95,7 +95,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get("/t/p.gif", async (req, reply) => {
     const q = query(req.query);
-    const ws = await deps.auth.publicKey(q.k ?? null);
+    const ws = await deps.auth.publicKey(q.k ?? null, req.ip);
     ensureReady(deps);
     const user: Record<string, string> = {};
     for (const k of [

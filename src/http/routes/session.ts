@@ -17,8 +17,7 @@ export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
     const b = bodyObject(req.body);
     if (typeof b.token !== "string" || b.token === "")
       throw new HttpError("validation_failed", "Send the admin token as `token`.", { field: "token" });
-    const p = await deps.auth.resolveKey(b.token).catch(() => null);
-    if (!p || p.kind !== "admin") throw new HttpError("unknown_key", "That is not the admin token.");
+    await deps.auth.login(req, b.token);
     const sid = randomBytes(32).toString("base64url");
     const csrf = randomBytes(24).toString("base64url");
     const ttl = deps.config.sessionTtlHours * 3_600_000;
