@@ -23,13 +23,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
   console.log(
     `Tally is running on ${tally.url} (dashboard at ${tally.url}/, store: ${tally.deps.store.kind})`,
   );
+  // The handlers stay registered until the process exits: a supervisor that signals the whole
+  // process group reaches node directly and again through npm, and the second signal must not
+  // fall through to the default action (killing the process mid-flush).
+  let signalled = false;
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
+      if (signalled) {
+        tally.deps.logger.info({ signal: sig }, "already stopping; the flush goes on");
+        return;
+      }
+      signalled = true;
       tally.deps.logger.info({ signal: sig }, "stopping");
       resolve();
     };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
   });
   await tally.stop();
   return 0;

@@ -3,9 +3,21 @@
  * stopped with SIGTERM while requests are in flight, then started again on the same data
  * folder. Everything acknowledged must be there, and dedup must remember across the restart.
  */
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { client, createWorkspace, nowSeconds, startTally, type TallyProcess } from "../helpers/server.js";
+import { repoRoot } from "../../src/main.js";
+import {
+  ADMIN_TOKEN,
+  client,
+  createWorkspace,
+  freePort,
+  nowSeconds,
+  startTally,
+  tempDataDir,
+  type TallyProcess,
+} from "../helpers/server.js";
 import { BUILD_TIMEOUT_MS, ensureBuilt } from "./ensure-built.js";
 import { expectError } from "./expect-error.js";
 import { postHead, RawConnection, untilRefused } from "./raw-http.js";
@@ -291,6 +303,70 @@ describe("SIGTERM", () => {
     b.child.kill("SIGINT");
     expect(await exited).toBe(0);
   });
+});
+
+describe("npm start under a supervisor", () => {
+  it(
+    "SIGTERM to the process group (npm forwards it again) still exits 0 after the flush",
+    { timeout: 90_000 },
+    async () => {
+      const dataDir = tempDataDir();
+      const port = await freePort();
+      // `npm start` in a process group of its own, as a supervisor or a terminal runs it.
+      const child = spawn("npm", ["start", "--silent"], {
+        cwd: repoRoot(),
+        detached: true,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: process.env.HOME ?? dataDir,
+          TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
+          TALLY_LOG_LEVEL: "warn",
+          TALLY_DATA_DIR: dataDir,
+          TALLY_PORT: String(port),
+          TALLY_HOST: "127.0.0.1",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      try {
+        const url = `http://127.0.0.1:${port}`;
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const up = await fetch(`${url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (up) break;
+          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`did not start:\n${out}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const ws = await createWorkspace(url, ADMIN_TOKEN, "Group signal");
+        // Requests in flight while the signals land: the flush must finish them.
+        const inflight = Array.from({ length: 20 }, (_, i) =>
+          ws
+            .api("POST", "/v1/events", {
+              data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: `grp-${i}` }],
+            })
+            .catch(() => null),
+        );
+        process.kill(-child.pid!, "SIGTERM");
+        await new Promise((r) => setTimeout(r, 20));
+        process.kill(-child.pid!, "SIGTERM"); // a second one during shutdown is absorbed
+        await Promise.all(inflight);
+        expect(await exited, out).toBe(0);
+      } finally {
+        try {
+          process.kill(-child.pid!, "SIGKILL");
+        } catch {
+          // already gone
+        }
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("dedup after a restart", () => {

@@ -1,5 +1,5 @@
 /**
- * The shared hash vectors (/work/shared/hash-vectors.json) through the real pipeline: an email
+ * The platforms' hash vectors (test/fixtures/hash-vectors.json) through the real pipeline: an email
  * or phone sent to POST /v1/events is stored only as the hashes each platform expects. The
  * store is read read-only beside the running server, so this goes through nothing but HTTP in
  * and the file on disk out.
@@ -19,7 +19,7 @@ interface Vector {
   sha256: string;
 }
 
-const VECTORS = JSON.parse(readFileSync("/work/shared/hash-vectors.json", "utf8")) as Vector[];
+const VECTORS = JSON.parse(readFileSync(new URL("../fixtures/hash-vectors.json", import.meta.url), "utf8")) as Vector[];
 
 /** Where each platform's form of an identifier is kept in an event's stored user data. */
 const STORED_AS: Record<string, "em" | "em_google" | "ph" | "ph_digits"> = {

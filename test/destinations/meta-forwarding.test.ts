@@ -25,7 +25,7 @@ interface Vector {
   sha256: string;
 }
 const VECTORS = JSON.parse(
-  readFileSync(new URL("../../../shared/hash-vectors.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../fixtures/hash-vectors.json", import.meta.url), "utf8"),
 ) as Vector[];
 const vector = (platform: string, field: string, raw: string) =>
   VECTORS.find((v) => v.platform === platform && v.field === field && v.raw === raw)!.sha256;

@@ -38,7 +38,7 @@ interface Vector {
   unconfirmed?: boolean;
 }
 
-const vectorsUrl = new URL("../../../../shared/hash-vectors.json", import.meta.url);
+const vectorsUrl = new URL("../../../test/fixtures/hash-vectors.json", import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorsUrl, "utf8")) as Vector[];
 
 /** (platform, field) of hash-vectors.json → the function that implements that rule. */

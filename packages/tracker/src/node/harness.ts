@@ -71,8 +71,11 @@ export interface Collector {
   requests: CollectRequest[];
   /** Every event received, in arrival order. */
   events(): SentEvent[];
-  /** Answers the next `n` collect requests with `status` instead of 204. */
-  fail(n: number, status: number): void;
+  /**
+   * Answers the next `n` collect requests with `status` instead of 204 — only those `only`
+   * accepts, when given, so a late request of an earlier test's page cannot use them up.
+   */
+  fail(n: number, status: number, only?: (body: CollectRequest["body"]) => boolean): void;
   waitForEvent(match: (e: SentEvent) => boolean, what: string, ms?: number): Promise<SentEvent>;
   close(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export async function startCollector(code: string): Promise<Collector> {
   const requests: CollectRequest[] = [];
   let failing = 0;
   let failStatus = 503;
+  let failOnly: ((body: CollectRequest["body"]) => boolean) | undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? "/", "http://x");
     const origin = req.headers.origin;
@@ -98,7 +102,8 @@ export async function startCollector(code: string): Promise<Collector> {
         .end();
     } else if (u.pathname === "/t/collect" && req.method === "POST") {
       void readBody(req).then((text) => {
-        if (failing > 0) {
+        const body = JSON.parse(text) as CollectRequest["body"];
+        if (failing > 0 && (!failOnly || failOnly(body))) {
           failing--;
           res.writeHead(failStatus).end();
           return;
@@ -107,7 +112,7 @@ export async function startCollector(code: string): Promise<Collector> {
           key: u.searchParams.get("k"),
           contentType: req.headers["content-type"],
           origin,
-          body: JSON.parse(text) as CollectRequest["body"],
+          body,
         });
         res.writeHead(204).end();
       });
@@ -119,9 +124,10 @@ export async function startCollector(code: string): Promise<Collector> {
     url,
     requests,
     events,
-    fail(n, status) {
+    fail(n, status, only) {
       failing = n;
       failStatus = status;
+      failOnly = only;
     },
     waitForEvent: (match, what, ms) => waitFor(() => events().find(match), what, ms),
     close: () => close(server),
