@@ -326,7 +326,7 @@ describe("SIGTERM", () => {
 describe("npm start under a supervisor", () => {
   it(
     "SIGTERM to the process group (npm forwards it again) exits 0 after the flush",
-    { timeout: 90_000 },
+    { timeout: BUILD_TIMEOUT_MS + 30_000 },
     async () => {
       const dataDir = tempDataDir();
       const port = await freePort();
@@ -351,7 +351,8 @@ describe("npm start under a supervisor", () => {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       try {
         const url = `http://127.0.0.1:${port}`;
-        const deadline = Date.now() + 60_000;
+        // `npm start` builds first when sources changed since the last build.
+        const deadline = Date.now() + BUILD_TIMEOUT_MS;
         for (;;) {
           const up = await fetch(`${url}/healthz`).then(
             (r) => r.ok,
