@@ -77,6 +77,8 @@ async function startServer(env) {
       TALLY_DATA_DIR: dataDir,
       TALLY_PORT: String(port),
       TALLY_RATE_LIMIT_PER_SECOND: "1000000",
+      // The fake platform listens on loopback over plain http.
+      TALLY_ALLOW_PRIVATE_ENDPOINTS: "1",
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],

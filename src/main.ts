@@ -21,12 +21,13 @@ import { createPromMetrics } from "./monitoring/prometheus.js";
 import { createIngestPipeline } from "./pipeline/ingest-pipeline.js";
 import { LinkResolver } from "./pipeline/link-resolver.js";
 import { Bus } from "./realtime/bus.js";
-import { createCipher } from "./security/cipher.js";
+import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { loadSecrets } from "./security/secrets.js";
 import { openStore } from "./storage/open.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
 import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
+import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory, hashKey } from "./workspaces/directory.js";
@@ -50,6 +51,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Do not listen (tests using inject()). */
   listen?: boolean;
+  /** Name resolution of the outbound endpoint policy (tests map test names to loopback). */
+  resolve?: Resolve;
 }
 
 export async function startTally(config: Config, opts: StartOptions = {}): Promise<RunningTally> {
@@ -62,7 +65,16 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     );
   }
   const store: Store = await openStore(config);
-  const cipher = createCipher(secrets.encryptionKey);
+  // A key that cannot read what the store holds refuses to start (nodes of one database
+  // need the same key): better than forwarding nothing of theirs without an error.
+  const cipher = await unlockStore(
+    store,
+    secrets.encryptionKey,
+    keySourceOf(config.dataDir, config.encryptionKey, config.databaseUrl !== null),
+  ).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const prom = createPromMetrics();
   const bus = new Bus((err) =>
     logger.error({ err: { message: (err as Error).message } }, "live subscriber failed"),
@@ -89,7 +101,15 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     limiter: new RateLimiter(config.rateLimitPerSecond),
   });
 
-  const forwarding = createForwarding({ store, cipher, logger, config, prom, bus });
+  const forwarding = createForwarding({
+    store,
+    cipher,
+    logger,
+    config,
+    prom,
+    bus,
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  });
   const live = createLive();
   const pipeline = createIngestPipeline({
     store,

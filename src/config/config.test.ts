@@ -25,6 +25,9 @@ describe("loadConfig", () => {
     ["TALLY_LOG_LEVEL", "loud"],
     ["TALLY_OUTBOX", "maybe"],
     ["TALLY_MAX_BATCH", "0"],
+    ["TALLY_ENCRYPTION_KEY", "not-hex"],
+    ["TALLY_ENCRYPTION_KEY", "ab".repeat(31)],
+    ["TALLY_ALLOW_PRIVATE_ENDPOINTS", "maybe"],
   ])("refuses %s=%s with an error naming the variable", (env, value) => {
     expect(() => loadConfig({ [env]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [env]: value })).toThrow(env);

@@ -62,8 +62,11 @@ export const SETTINGS = {
     env: "TALLY_ENCRYPTION_KEY",
     default: null as string | null,
     description:
-      "64 hex chars (32 bytes) encrypting client IPs and destination secrets; when unset one is generated once into the data folder.",
-    parse: optStr,
+      "64 hex chars (32 bytes) encrypting client IPs and destination secrets; when unset one is generated once into the data folder. Nodes sharing a database need the same key: a key that cannot read the store's encrypted rows refuses to start.",
+    parse: (raw: string): string => {
+      if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new Error("must be 64 hex characters (32 bytes)");
+      return raw;
+    },
   },
   logLevel: {
     env: "TALLY_LOG_LEVEL",
@@ -185,6 +188,13 @@ export const SETTINGS = {
     default: 12,
     description: "Lifetime of a dashboard login.",
     parse: int(1, 24 * 90),
+  },
+  allowPrivateEndpoints: {
+    env: "TALLY_ALLOW_PRIVATE_ENDPOINTS",
+    default: false,
+    description:
+      "`1`: destination URLs may be http:// and point at loopback, private or reserved addresses (tests, on-premise fakes); otherwise only https:// to public addresses.",
+    parse: bool,
   },
 } as const satisfies Record<string, Setting<unknown>>;
 

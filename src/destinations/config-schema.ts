@@ -411,6 +411,19 @@ export function publicConfig(config: DestinationConfig): Record<string, unknown>
   return out;
 }
 
+/**
+ * The URLs of a config that Tally will connect to, by field: each must pass the endpoint
+ * policy (endpoint-policy.ts). Google's derived `<endpoint>/token` shares `endpoint`'s host.
+ */
+export function urlFields(config: DestinationConfig): [field: string, url: string][] {
+  const out: [string, string][] = [];
+  if (config.endpoint !== null) out.push(["endpoint", config.endpoint]);
+  if (config.type === "webhook") out.push(["url", config.url]);
+  if (config.type === "google_ads" && config.token_endpoint !== null)
+    out.push(["token_endpoint", config.token_endpoint]);
+  return out;
+}
+
 /** Event names a destination can send at all: Google and LinkedIn only those they have an action for. */
 export function mappedEvents(config: DestinationConfig): string[] | null {
   if (config.type === "google_ads") return Object.keys(config.conversion_actions);

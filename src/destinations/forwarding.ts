@@ -19,7 +19,8 @@ import type { Bus } from "../realtime/bus.js";
 import type { Cipher } from "../security/cipher.js";
 import type { DestinationRecord, Store } from "../storage/storage.js";
 import { isDestinationType, parseConfig, type DestinationConfig } from "./config-schema.js";
-import { httpSend } from "./http-send.js";
+import { createEndpointPolicy, type Resolve } from "./endpoint-policy.js";
+import { createHttpClient } from "./http-send.js";
 import { OutboxWorker, type ActiveDestination } from "./outbox-worker.js";
 import { adapterFor } from "./platforms.js";
 import { destinationRoutes } from "./routes.js";
@@ -33,8 +34,10 @@ export interface ForwardingDeps {
   config: Config;
   prom: PromMetrics;
   bus: Bus;
-  /** Outbound HTTP (tests may inject one; default: global fetch with a timeout). */
+  /** Outbound HTTP (tests may inject one; default: the policy-bound client of http-send.ts). */
   send?: Send;
+  /** Name resolution for the endpoint policy (tests map names to loopback; default: the system's). */
+  resolve?: Resolve;
 }
 
 export interface Forwarding {
@@ -67,7 +70,12 @@ const STOP_GRACE_MS = 2000;
 export function createForwarding(deps: ForwardingDeps): Forwarding {
   const { store, cipher, logger, config, bus } = deps;
   const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
-  const send = deps.send ?? httpSend;
+  const policy = createEndpointPolicy({
+    allowPrivate: config.allowPrivateEndpoints,
+    ...(deps.resolve ? { resolve: deps.resolve } : {}),
+  });
+  const http = deps.send ? null : createHttpClient(policy);
+  const send = deps.send ?? http!.send;
   const active = new Map<string, ActiveDestination>();
   const routing = new RoutingTable();
   const workers = new Map<string, OutboxWorker>();
@@ -202,8 +210,9 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
       const all = [...workers.values()];
       workers.clear();
       await Promise.all(all.map((w) => w.stop(STOP_GRACE_MS)));
+      await http?.close();
     },
 
-    routes: (app, appDeps) => destinationRoutes(app, appDeps, registry),
+    routes: (app, appDeps) => destinationRoutes(app, appDeps, registry, policy),
   };
 }

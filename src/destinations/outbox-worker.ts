@@ -299,6 +299,9 @@ export class OutboxWorker {
       return { kind: "retry", code: null, error: `no answer within ${answer.ms} ms (timeout)` };
     if (answer.kind === "network")
       return { kind: "retry", code: null, error: `network error: ${answer.message}` };
+    // Refused by the endpoint policy (TALLY_ALLOW_PRIVATE_ENDPOINTS): for good, nothing was sent.
+    if (answer.kind === "refused")
+      return { kind: "failed", code: null, error: `endpoint_not_allowed: ${answer.message}`, isolate: false };
     return adapter.classify(answer, entries.length);
   }
 

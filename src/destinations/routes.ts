@@ -2,6 +2,9 @@
  * The destination endpoints (secret key): create, list, read, delete, the delivery log,
  * replay of dead deliveries, and per-destination figures. Secrets are sealed with the
  * Cipher before they reach the store and are never part of an answer or a log line.
+ * Every URL of a config passes the endpoint policy before it is stored (a secret key must
+ * not turn Tally into a client of the internal network), and a workspace has at most
+ * MAX_DESTINATIONS destinations.
  */
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../domain/errors.js";
@@ -16,13 +19,17 @@ import {
   mappedEvents,
   parseConfig,
   publicConfig,
+  urlFields,
   type DestinationConfig,
 } from "./config-schema.js";
+import type { EndpointPolicy } from "./endpoint-policy.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
+/** API.md: a workspace has at most 50 destinations. */
+export const MAX_DESTINATIONS = 50;
 
 export function destinationJson(r: DestinationRecord, config: DestinationConfig | null) {
   return {
@@ -77,7 +84,23 @@ function eventsField(b: Record<string, unknown>, actions: ReadonlySet<string>): 
   return names;
 }
 
-export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry: DestinationRegistry): void {
+/** Refuses the first URL of the config that the policy does not allow, naming its field. */
+async function checkUrls(config: DestinationConfig, policy: EndpointPolicy): Promise<void> {
+  for (const [key, url] of urlFields(config)) {
+    const verdict = await policy.check(url);
+    if (!verdict.ok)
+      throw new HttpError("endpoint_not_allowed", `\`config.${key}\` ${verdict.reason}`, {
+        field: `config.${key}`,
+      });
+  }
+}
+
+export function destinationRoutes(
+  app: FastifyInstance,
+  deps: AppDeps,
+  registry: DestinationRegistry,
+  policy: EndpointPolicy,
+): void {
   async function owned(workspaceId: string, id: string): Promise<DestinationRecord> {
     const d = ID.test(id) ? await deps.store.getDestination(workspaceId, id) : null;
     if (!d) throw new HttpError("not_found", "No destination with this id in this workspace.");
@@ -114,15 +137,25 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
       if (missing !== undefined)
         throw invalid(field, `\`events\` lists ${missing}, which has no entry in \`${field}\`.`);
     }
-    const record = await deps.store.createDestination({
-      id: newId("dst"),
-      workspaceId: ws.id,
-      type,
-      name,
-      events,
-      configEnc: deps.cipher.encrypt(JSON.stringify(config)),
-      createdAt: Date.now(),
-    });
+    await checkUrls(config, policy);
+    const record = await deps.store.createDestinationWithinLimit(
+      {
+        id: newId("dst"),
+        workspaceId: ws.id,
+        type,
+        name,
+        events,
+        configEnc: deps.cipher.encrypt(JSON.stringify(config)),
+        createdAt: Date.now(),
+      },
+      MAX_DESTINATIONS,
+    );
+    if (record === null)
+      throw new HttpError(
+        "limit_reached",
+        `This workspace has ${MAX_DESTINATIONS} destinations, the most it may have; delete one before creating another.`,
+        { limit: MAX_DESTINATIONS },
+      );
     registry.added(record, config);
     deps.onDestinationsChanged?.(ws.id);
     return reply.code(201).send(destinationJson(record, config));

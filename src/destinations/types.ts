@@ -36,7 +36,9 @@ export interface HttpRequest {
 export type HttpAnswer =
   | { kind: "response"; status: number; headers: Record<string, string>; text: string }
   | { kind: "timeout"; ms: number }
-  | { kind: "network"; message: string };
+  | { kind: "network"; message: string }
+  /** The endpoint policy refused the URL or the address its host resolved to: nothing was sent. */
+  | { kind: "refused"; message: string };
 
 /** The outcome of one event of a request. */
 export type RowOutcome =

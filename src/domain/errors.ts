@@ -19,6 +19,10 @@ export const ERRORS = {
   // 404 / 409
   not_found: { status: 404, message: "Nothing is here." },
   conflict: { status: 409, message: "The request conflicts with the current state." },
+  limit_reached: {
+    status: 409,
+    message: "The workspace has as many of these as it may; delete one before creating another.",
+  },
   // 413 / 415
   body_too_large: { status: 413, message: "The body is larger than the limit." },
   batch_too_large: { status: 413, message: "The batch has more events than the limit." },
@@ -26,6 +30,10 @@ export const ERRORS = {
   // 422 well-formed but invalid
   empty_batch: { status: 422, message: "The batch has no events." },
   validation_failed: { status: 422, message: "A field is invalid." },
+  endpoint_not_allowed: {
+    status: 422,
+    message: "The URL must be https:// and reach a public address (unless TALLY_ALLOW_PRIVATE_ENDPOINTS=1).",
+  },
   // 429 / 503
   rate_limited: {
     status: 429,

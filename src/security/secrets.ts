@@ -32,3 +32,8 @@ export function loadSecrets(
     readOrCreate(join(dataDir, "encryption.key"), () => randomBytes(32).toString("hex")).value;
   return { adminToken: admin.value, adminTokenCreated: admin.created, encryptionKey: key };
 }
+
+/** Where the generated encryption key is kept in the data folder (read by the key check's hints). */
+export function encryptionKeyFile(dataDir: string): string {
+  return join(dataDir, "encryption.key");
+}

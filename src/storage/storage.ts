@@ -310,6 +310,20 @@ export interface Store {
   listDestinations(workspaceId: string | null): Promise<DestinationRecord[]>;
   getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null>;
   deleteDestination(workspaceId: string, id: string): Promise<boolean>;
+  /**
+   * Creates the destination unless its workspace already has `limit` of them (deleted ones
+   * not counted): null then. Of two creations racing for the last place, one wins.
+   *
+   * @example
+   * await store.createDestinationWithinLimit(record, 50); // the record, or null at the 51st
+   */
+  createDestinationWithinLimit(d: DestinationRecord, limit: number): Promise<DestinationRecord | null>;
+  /** The encryption key check sealed at the store's first start (security/key-check.ts); null before. */
+  getKeyCheck(): Promise<string | null>;
+  /** Keeps `sealed` as the key check unless one is there already; returns the one kept. */
+  initKeyCheck(sealed: string, now: number): Promise<string>;
+  /** Up to `limit` sealed values already stored (destination configs, client IPs), to test a key on. */
+  sealedSamples(limit: number): Promise<string[]>;
   /** Claims up to `limit` due deliveries of one destination under a lease owned by `owner`. */
   claimDeliveries(
     destinationId: string,

@@ -759,6 +759,61 @@ describe.each([
         expect(await store.listDestinations(ws.id)).toEqual([]);
         expect(await store.listDeliveries(ws.id, d.id, "pending", 10)).toEqual([]);
       });
+
+      it("creates destinations up to a limit per workspace: deleted ones free a place, racers get one each", async () => {
+        const [ws, other] = [await workspace(), await workspace()];
+        const dst = (workspaceId: string) => ({
+          id: newId("dst"),
+          workspaceId,
+          type: "webhook",
+          name: "hook",
+          events: null,
+          configEnc: "enc",
+          createdAt: NOW,
+        });
+        const first = await store.createDestinationWithinLimit(dst(ws.id), 3);
+        expect(first).not.toBeNull();
+        expect(await store.getDestination(ws.id, first!.id)).toEqual(first);
+        // Six racing for the two places left: exactly two win.
+        const raced = await Promise.all(
+          Array.from({ length: 6 }, () => store.createDestinationWithinLimit(dst(ws.id), 3)),
+        );
+        expect(raced.filter((r) => r !== null)).toHaveLength(2);
+        expect(await store.listDestinations(ws.id)).toHaveLength(3);
+        expect(await store.createDestinationWithinLimit(dst(ws.id), 3)).toBeNull();
+        // Another workspace has its own count; a deleted destination no longer counts.
+        expect(await store.createDestinationWithinLimit(dst(other.id), 3)).not.toBeNull();
+        expect(await store.deleteDestination(ws.id, first!.id)).toBe(true);
+        expect(await store.createDestinationWithinLimit(dst(ws.id), 3)).not.toBeNull();
+        expect(await store.listDestinations(ws.id)).toHaveLength(3);
+      });
+    });
+
+    describe("encryption key check", () => {
+      it("keeps the first check value written and hands out sealed values to test a key on", async () => {
+        expect(await store.getKeyCheck()).toBeNull();
+        const ws = await workspace();
+        await store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws.id,
+          type: "webhook",
+          name: "hook",
+          events: null,
+          configEnc: "v1.sealed-config",
+          createdAt: NOW,
+        });
+        expect(await store.sealedSamples(1000)).toContain("v1.sealed-config");
+        expect((await store.sealedSamples(1)).length).toBeLessThanOrEqual(1);
+        // Two nodes starting together: the first value written stays, both read it back.
+        const [a, b] = await Promise.all([
+          store.initKeyCheck("v1.first", NOW),
+          store.initKeyCheck("v1.second", NOW),
+        ]);
+        expect(a).toBe(b);
+        expect(["v1.first", "v1.second"]).toContain(a);
+        expect(await store.initKeyCheck("v1.third", NOW)).toBe(a);
+        expect(await store.getKeyCheck()).toBe(a);
+      });
     });
 
     describe("privacy and housekeeping", () => {

@@ -9,9 +9,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
 import { loadConfig } from "../../src/config/config.js";
-import { startTally as startInProcessTally, repoRoot, type RunningTally } from "../../src/main.js";
+import {
+  startTally as startInProcessTally,
+  repoRoot,
+  type RunningTally,
+  type StartOptions as InProcessOptions,
+} from "../../src/main.js";
 
 export const ADMIN_TOKEN = "adm_test_token_0123456789";
+
+/**
+ * Settings every test server starts with unless the test says otherwise: the fake platforms
+ * listen on loopback over plain http, which the endpoint policy allows only with this flag
+ * (a test of the policy itself passes `TALLY_ALLOW_PRIVATE_ENDPOINTS: ""`).
+ */
+export const TEST_DEFAULTS: Record<string, string> = { TALLY_ALLOW_PRIVATE_ENDPOINTS: "1" };
 
 export function tempDataDir(prefix = "tally-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -60,6 +72,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
   const env: Record<string, string> = {
     TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
     TALLY_LOG_LEVEL: "warn",
+    ...TEST_DEFAULTS,
     ...opts.env,
     TALLY_DATA_DIR: dataDir,
     TALLY_PORT: String(port),
@@ -116,16 +129,18 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
 /** The server in this process (listening on a free port), on a fresh data folder. */
 export async function startInProcess(
   env: Record<string, string> = {},
+  opts: InProcessOptions = {},
 ): Promise<RunningTally & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = env.TALLY_DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
     TALLY_LOG_LEVEL: "silent",
     TALLY_PORT: "0",
+    ...TEST_DEFAULTS,
     ...env,
     TALLY_DATA_DIR: dataDir,
   });
-  const t = await startInProcessTally(config);
+  const t = await startInProcessTally(config, opts);
   return {
     ...t,
     dataDir,

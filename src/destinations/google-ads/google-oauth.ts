@@ -57,6 +57,16 @@ export async function authorizeGoogle(
       ok: false,
       outcome: { kind: "retry", code: null, error: `Google OAuth token request failed: ${answer.message}` },
     };
+  if (answer.kind === "refused")
+    return {
+      ok: false,
+      outcome: {
+        kind: "failed",
+        code: null,
+        error: `endpoint_not_allowed: Google OAuth token endpoint ${answer.message}`,
+        isolate: false,
+      },
+    };
   const body = jsonOf(answer.text) as {
     access_token?: unknown;
     expires_in?: unknown;

@@ -25,6 +25,9 @@ import type {
 import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
 import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
 
+/** First key of the advisory lock that serializes destination creation per workspace. */
+const DESTINATION_LIMIT_LOCK = 74_205;
+
 export type Windows = Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>>;
 
 /** Runs `fn` in a transaction on one pooled connection; a connection that broke is not reused. */
@@ -127,6 +130,40 @@ export class PgWrites {
       ],
     );
     return d;
+  }
+
+  /**
+   * The count and the insert under a per-workspace transaction lock (the two-key advisory
+   * lock space, apart from the commit path's one-key locks): two nodes creating the 50th
+   * destination at once are serialized.
+   */
+  createDestinationWithinLimit(d: DestinationRecord, limit: number): Promise<DestinationRecord | null> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+        DESTINATION_LIMIT_LOCK,
+        d.workspaceId,
+      ]);
+      const { n } = (
+        await c.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM destinations WHERE workspace_id = $1 AND NOT deleted",
+          [d.workspaceId],
+        )
+      ).rows[0]!;
+      if (n >= limit) return null;
+      await c.query(
+        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+        [
+          d.id,
+          d.workspaceId,
+          d.type,
+          d.name,
+          d.events ? JSON.stringify(d.events) : null,
+          d.configEnc,
+          d.createdAt,
+        ],
+      );
+      return d;
+    });
   }
 
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {

@@ -39,6 +39,7 @@ import type {
 import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
+import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites, type Windows } from "./pg-writes.js";
@@ -191,6 +192,18 @@ export class PostgresStore implements Store {
   }
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return this.guard(() => this.w.deleteDestination(workspaceId, id));
+  }
+  createDestinationWithinLimit(d: DestinationRecord, limit: number): Promise<DestinationRecord | null> {
+    return this.guard(() => this.w.createDestinationWithinLimit(d, limit));
+  }
+  getKeyCheck(): Promise<string | null> {
+    return this.guard(() => getKeyCheck(this.pool));
+  }
+  initKeyCheck(sealed: string, now: number): Promise<string> {
+    return this.guard(() => initKeyCheck(this.pool, sealed, now));
+  }
+  sealedSamples(limit: number): Promise<string[]> {
+    return this.guard(() => sealedSamples(this.pool, limit));
   }
   claimDeliveries(
     destinationId: string,

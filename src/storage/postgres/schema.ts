@@ -77,4 +77,12 @@ CREATE FUNCTION tally_hist_add(a INTEGER[], b INTEGER[]) RETURNS INTEGER[] LANGU
 $fn$;
 `,
   },
+  {
+    // A value sealed with the encryption key by the first node: a node started with another
+    // key cannot open it and refuses to run (security/key-check.ts).
+    version: 3,
+    sql: `
+CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT NULL, created_at BIGINT NOT NULL);
+`,
+  },
 ];

@@ -66,4 +66,12 @@ CREATE INDEX deliveries_list ON deliveries (workspace_id, destination_id, status
 CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, expires_at INTEGER NOT NULL);
 `,
   },
+  {
+    // A value sealed with the encryption key at the first start: a later start with another
+    // key cannot open it and refuses to run (security/key-check.ts).
+    version: 3,
+    sql: `
+CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT NULL, created_at INTEGER NOT NULL);
+`,
+  },
 ];

@@ -229,6 +229,22 @@ export class SqliteReader {
     return r ? toDestination(r) : null;
   }
 
+  getKeyCheck(): string | null {
+    const r = this.db.prepare("SELECT sealed FROM key_check WHERE id = 1").get() as
+      { sealed: string } | undefined;
+    return r?.sealed ?? null;
+  }
+
+  sealedSamples(limit: number): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT s FROM (SELECT config_enc AS s FROM destinations LIMIT ?)
+         UNION ALL SELECT s FROM (SELECT ip_enc AS s FROM events WHERE ip_enc IS NOT NULL LIMIT ?)`,
+      )
+      .all(limit, limit) as { s: string }[];
+    return rows.map((r) => r.s).slice(0, limit);
+  }
+
   listDeliveries(
     workspaceId: string,
     destinationId: string,

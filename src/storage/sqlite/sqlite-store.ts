@@ -236,6 +236,18 @@ export class SqliteStore implements Store {
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return this.call("deleteDestination", [workspaceId, id]);
   }
+  createDestinationWithinLimit(d: DestinationRecord, limit: number): Promise<DestinationRecord | null> {
+    return this.call("createDestinationWithinLimit", [d, limit]);
+  }
+  getKeyCheck(): Promise<string | null> {
+    return this.read((r) => r.getKeyCheck());
+  }
+  initKeyCheck(sealed: string, now: number): Promise<string> {
+    return this.call("initKeyCheck", [sealed, now]);
+  }
+  sealedSamples(limit: number): Promise<string[]> {
+    return this.read((r) => r.sealedSamples(limit));
+  }
   claimDeliveries(
     destinationId: string,
     limit: number,

@@ -465,6 +465,21 @@ export class SqliteWriter implements CommitTx {
     return d;
   }
 
+  /** Atomic with the count: the writer thread runs one operation at a time. */
+  createDestinationWithinLimit(d: DestinationRecord, limit: number): DestinationRecord | null {
+    const { n } = this.db
+      .prepare("SELECT COUNT(*) AS n FROM destinations WHERE workspace_id = ? AND deleted = 0")
+      .get(d.workspaceId) as { n: number };
+    return n >= limit ? null : this.createDestination(d);
+  }
+
+  initKeyCheck(sealed: string, now: number): string {
+    this.db
+      .prepare("INSERT OR IGNORE INTO key_check (id, sealed, created_at) VALUES (1, ?, ?)")
+      .run(sealed, now);
+    return (this.db.prepare("SELECT sealed FROM key_check WHERE id = 1").get() as { sealed: string }).sealed;
+  }
+
   deleteDestination(workspaceId: string, id: string): boolean {
     const r = this.db
       .prepare("UPDATE destinations SET deleted = 1 WHERE workspace_id = ? AND id = ? AND deleted = 0")
