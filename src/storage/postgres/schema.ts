@@ -77,4 +77,13 @@ CREATE FUNCTION tally_hist_add(a INTEGER[], b INTEGER[]) RETURNS INTEGER[] LANGU
 $fn$;
 `,
   },
+  {
+    // The erasure log: when, and how many identifiers — never which.
+    version: 5,
+    sql: `
+CREATE TABLE erasures (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, erased_at BIGINT NOT NULL, identifiers INTEGER NOT NULL);
+CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
+`,
+  },
 ];
