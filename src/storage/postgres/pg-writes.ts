@@ -284,10 +284,10 @@ export class PgWrites {
          WHERE workspace_id = $1 AND person = ANY($2::text[])`,
         [workspaceId, persons],
       );
-      await c.query("UPDATE touches SET click_id = NULL WHERE workspace_id = $1 AND click_id = ANY($2::text[])", [
-        workspaceId,
-        [...erasure.idents],
-      ]);
+      await c.query(
+        "UPDATE touches SET click_id = NULL WHERE workspace_id = $1 AND click_id = ANY($2::text[])",
+        [workspaceId, [...erasure.idents]],
+      );
       await c.query(
         `UPDATE touches SET touch_id = NULL WHERE workspace_id = $1 AND touch_id IS NOT NULL AND ${mentions("touch_id", "$2")}`,
         [workspaceId, erasure.touchIdNeedles()],

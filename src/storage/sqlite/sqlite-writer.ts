@@ -621,7 +621,9 @@ export class SqliteWriter implements CommitTx {
       "UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL WHERE workspace_id = ? AND person = ?",
     );
     for (const p of persons) byPerson.run(workspaceId, p);
-    const byClick = this.db.prepare("UPDATE touches SET click_id = NULL WHERE workspace_id = ? AND click_id = ?");
+    const byClick = this.db.prepare(
+      "UPDATE touches SET click_id = NULL WHERE workspace_id = ? AND click_id = ?",
+    );
     for (const ident of erasure.idents) byClick.run(workspaceId, ident);
     const needles = erasure.touchIdNeedles();
     for (let i = 0; i < needles.length; i += 50) {
