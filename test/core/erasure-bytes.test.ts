@@ -160,3 +160,28 @@ describe("GET /v1/erasures", () => {
     expect((await other.api("GET", "/v1/erasures")).body).toEqual({ data: [] });
   });
 });
+
+describe("a reader that keeps an old snapshot of the file", () => {
+  it("503 not_ready with Retry-After instead of a 200 it cannot keep; the same request then finishes", async () => {
+    const shop = await createWorkspace(tally.url, ADMIN_TOKEN, "Held shop");
+    const p = await plantPerson(tally.url, shop, "192.0.2.55", "+1 415 555 0199");
+    const reader = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      reader.exec("BEGIN");
+      reader.prepare("SELECT count(*) FROM events").get(); // the snapshot is taken here
+      const res = await shop.api("POST", "/v1/erasure", { anonymous_id: p.anon });
+      expectError(res, 503, "not_ready");
+      expect(res.headers.get("retry-after")).toBe("5");
+      reader.exec("COMMIT");
+    } finally {
+      reader.close();
+    }
+    const again = await shop.api("POST", "/v1/erasure", { anonymous_id: p.anon });
+    expect(again.status).toBe(200);
+    expect(again.body.erased).toBe(0); // the rows went with the first request
+    expect(p.secrets.filter((s) => holds(files(), s))).toEqual([]);
+    expect(
+      (await shop.api("GET", "/v1/erasures")).body.data.map((e: { identifiers: number }) => e.identifiers),
+    ).toEqual([0, 8]);
+  });
+});

@@ -22,11 +22,21 @@ import { ErasureIncompleteError } from "../storage.js";
 
 const CHUNK = 8 * 1024 * 1024;
 
-/** Empties the write-ahead log; the busy handler (busy_timeout) waits for readers between tries. */
-export function checkpointTruncate(db: Database.Database, tries = 5): void {
-  for (let i = 0; i < tries; i++) {
-    const [r] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
-    if (r?.busy === 0) return;
+/**
+ * Empties the write-ahead log. Each try waits up to `waitMs` (the busy handler) for readers
+ * that hold an older snapshot: Tally's own reads last one query, so a reader still there
+ * after that is holding on, and the caller hears so instead of waiting on.
+ */
+export function checkpointTruncate(db: Database.Database, tries = 3, waitMs = 1000): void {
+  const before = db.pragma("busy_timeout", { simple: true }) as number;
+  db.pragma(`busy_timeout = ${waitMs}`);
+  try {
+    for (let i = 0; i < tries; i++) {
+      const [r] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+      if (r?.busy === 0) return;
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${before}`);
   }
   throw new ErasureIncompleteError(
     "the write-ahead log could not be emptied: a reader kept an old snapshot of the database open",
