@@ -8,6 +8,7 @@ import { configCommand } from "./config.js";
 import { importCommand } from "./import.js";
 import { reattributeCommand } from "./reattribute.js";
 import { simulateCommand } from "./simulate.js";
+import { eraseCommand } from "./erase.js";
 import { parseArgs } from "./args.js";
 
 const USAGE = `tally — real-time conversion tracking
@@ -23,9 +24,11 @@ Usage:
                                     realistic traffic against a running server (demo, load)
   tally reattribute --from TIME [--to TIME] [--workspace ID]
                                     recompute stored attribution with the touches known now
+  tally erase [--email E] [--phone P] [--external-id X] [--anonymous-id A] [--url URL] [--key sk_…]
+                                    forget a person (POST /v1/erasure on a running server)
 
 Settings come from TALLY_* environment variables (see \`tally config\`); flags win.
-import and simulate talk to a running server (TALLY_URL, TALLY_SECRET_KEY); docs/cli.md has the details.`;
+import, simulate and erase talk to a running server (TALLY_URL, TALLY_SECRET_KEY); docs/cli.md has the details.`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
@@ -34,6 +37,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   import: importCommand,
   simulate: simulateCommand,
   reattribute: reattributeCommand,
+  erase: eraseCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -22,6 +22,7 @@ import { linkRoutes } from "./routes/links.js";
 import { touchRoutes } from "./routes/touches.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { erasureRoutes } from "./routes/erasure.js";
+import { erasureLogRoutes } from "./routes/erasures.js";
 import { sessionRoutes } from "./routes/session.js";
 
 export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
@@ -114,6 +115,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     touchRoutes,
     metricsRoutes,
     erasureRoutes,
+    erasureLogRoutes,
   ];
   for (const p of [...plugins, ...extra]) await p(app, deps);
   return app;

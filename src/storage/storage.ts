@@ -37,6 +37,20 @@ export class StoreError extends Error {
   readonly storeUnavailable = true;
 }
 
+/**
+ * An erasure whose rows are scrubbed and committed, but whose bytes the store could not yet
+ * confirm gone from its files (a reader kept the write-ahead log, a copy survived). Repeating
+ * the same erasure finishes it; the node itself is fine.
+ */
+export class ErasureIncompleteError extends Error {}
+
+/** One line of the erasure log: when, and how many identifiers — never which. */
+export interface ErasureRecord {
+  id: string;
+  erasedAt: number;
+  identifiers: number;
+}
+
 export interface NewWorkspace {
   name: string;
   currency: string;
@@ -353,8 +367,20 @@ export interface Store {
     }[]
   >;
 
-  /** Erases every identifier linked to the person, and the links; returns how many identifiers. */
+  /**
+   * Erases the person named by any of `identifiers`: every identifier linked to them and the
+   * links; their events keep name, time, value and credit but lose user data, identifiers,
+   * click ids and `utm_*` (URL and custom_data); their touches lose click and touch ids and
+   * their person. Logs the erasure (`listErasures`). Returns how many identifiers went.
+   * SQLite resolves only once its files hold none of those bytes any more
+   * (`ErasureIncompleteError` when that could not be confirmed: repeat it).
+   *
+   * @example
+   * await store.erase(ws.id, [{ kind: "email", value: sha256Hex("jane@example.com") }]); // 3
+   */
   erase(workspaceId: string, identifiers: Identifier[]): Promise<number>;
+  /** The workspace's erasure log, newest first. */
+  listErasures(workspaceId: string, limit: number): Promise<ErasureRecord[]>;
   /** Deletes expired dedup keys, encrypted IPs past retention, and expired sessions. */
   purge(now: number, dedupBefore: number, ipBefore: number): Promise<void>;
 

@@ -858,6 +858,151 @@ describe.each([
         expect(report.unattributed.conversions).toBe(1);
       });
 
+      it("erasure scrubs the person's events, touches and delivery errors, keeps value and credit, and logs it", async () => {
+        const ws = await workspace();
+        const dest = (name: string) =>
+          store.createDestination({
+            id: newId("dst"),
+            workspaceId: ws.id,
+            type: "webhook",
+            name,
+            events: null,
+            configEnc: "enc",
+            createdAt: NOW,
+          });
+        const failing = await dest("failing");
+        const waiting = await dest("waiting");
+        const anon = "er-anon-7c1d";
+        const gclid = "G-erase-7c1d";
+        await store.commitTouches(
+          ws.id,
+          [
+            touch({
+              clickId: `gclid:${gclid}`,
+              ids: [
+                ["gclid", gclid],
+                ["anonymous_id", anon],
+              ],
+            }),
+            touch({
+              platform: "news",
+              campaign: "may",
+              touchId: `utm|${anon}|news|may||1`,
+              time: NOW - 2 * HOUR_MS,
+              ids: [["anonymous_id", anon]],
+            }),
+          ],
+          NOW,
+          [],
+        );
+        const landing = event(ws.id, {
+          eventName: "PageView",
+          isConversion: false,
+          eventSourceUrl: `https://s.example/in?gclid=${gclid}&utm_source=news&p=1`,
+          customData: { utm_source: "news", ref: anon, keep: "yes" },
+          user: { anonymous_id: anon, gclid, client_user_agent: "UA-erase-7c1d", client_ip_enc: "sealed-ip" },
+          ids: [
+            ["anonymous_id", anon],
+            ["gclid", gclid],
+          ],
+        });
+        const purchase = event(ws.id, {
+          value: 42,
+          user: { external_id: "er-ext-7c1d", anonymous_id: anon },
+          ids: [
+            ["external_id", "er-ext-7c1d"],
+            ["anonymous_id", anon],
+          ],
+        });
+        const bystander = event(ws.id, {
+          eventName: "PageView",
+          isConversion: false,
+          eventSourceUrl: "https://s.example/?gclid=OTHER-1&utm_source=x",
+          user: { anonymous_id: "er-bystander" },
+          ids: [["anonymous_id", "er-bystander"]],
+        });
+        const all = [landing, purchase, bystander];
+        await commit(...all.map((e) => item(e, [failing.id, waiting.id])));
+        const credited = async () =>
+          (
+            await store.listConversions(ws.id, {
+              from: null,
+              to: null,
+              limit: 10,
+              after: null,
+              model: "linear",
+            })
+          ).find((c) => c.id === purchase.id)!.touches;
+        expect((await credited()).map((t) => t.platform).sort()).toEqual(["google", "news"]);
+        const jobs = await store.claimDeliveries(failing.id, 10, NOW + 1, 60_000, "A");
+        await store.completeDeliveries(
+          jobs.map((j) => ({
+            id: j.id,
+            status: "failed" as const,
+            attempts: 1,
+            lastStatusCode: 400,
+            // A platform echoing the request: the event's user agent, and someone's id.
+            lastError: `400 {"ua":"${j.event.user.client_user_agent ?? "-"}","user":"er-ext-7c1d"}`,
+            nextAttemptAt: null,
+            deliveredAt: null,
+            dedupId: j.event.id,
+          })),
+          "A",
+        );
+
+        expect(await store.erase(ws.id, [{ kind: "external_id", value: "er-ext-7c1d" }])).toBe(3);
+
+        const events = new Map(
+          (await store.claimDeliveries(waiting.id, 10, NOW + 1, 60_000, "B")).map((j) => [
+            j.event.id,
+            j.event,
+          ]),
+        );
+        expect(events.get(landing.id)).toMatchObject({
+          eventName: "PageView",
+          user: {},
+          eventSourceUrl: "https://s.example/in?p=1",
+          customData: { keep: "yes" },
+        });
+        expect(events.get(purchase.id)).toMatchObject({ eventName: "Purchase", value: 42, user: {} });
+        expect(events.get(bystander.id)).toMatchObject({
+          eventSourceUrl: "https://s.example/?gclid=OTHER-1&utm_source=x",
+          user: { anonymous_id: "er-bystander" },
+        });
+        const errors = (await store.listDeliveries(ws.id, failing.id, "failed", 10)).map((d) => d.lastError);
+        expect(errors).toHaveLength(3);
+        expect(errors.join()).not.toMatch(/UA-erase|er-ext/);
+        expect(errors.filter((e) => e?.startsWith("400 "))).toHaveLength(3);
+
+        // Credit stays, also through a reattribution; the links are gone.
+        expect((await credited()).map((t) => t.platform).sort()).toEqual(["google", "news"]);
+        await store.reattribute(ws.id, NOW - DAY_MS, NOW + DAY_MS, () =>
+          Promise.resolve({ clickWindowDays: 30, viewWindowDays: 1 }),
+        );
+        expect((await credited()).map((t) => t.platform).sort()).toEqual(["google", "news"]);
+        // The touches' ids are gone too: the same click and utm visit record anew.
+        const again = await store.commitTouches(
+          ws.id,
+          [
+            touch({ clickId: `gclid:${gclid}`, ids: [] }),
+            touch({ touchId: `utm|${anon}|news|may||1`, ids: [] }),
+          ],
+          NOW,
+          [],
+        );
+        expect(again.map((o) => o.status)).toEqual(["accepted", "accepted"]);
+
+        const log = await store.listErasures(ws.id, 10);
+        expect(log).toEqual([
+          { id: expect.stringMatching(/^era_/), erasedAt: expect.any(Number), identifiers: 3 },
+        ]);
+        expect(Math.abs(log[0]!.erasedAt - Date.now())).toBeLessThan(60_000);
+        expect(await store.erase(ws.id, [{ kind: "anonymous_id", value: anon }])).toBe(0);
+        expect((await store.listErasures(ws.id, 10)).map((e) => e.identifiers)).toEqual([0, 3]);
+        expect(await store.listErasures(ws.id, 1)).toHaveLength(1);
+        expect(await store.listErasures((await workspace()).id, 10)).toEqual([]);
+      });
+
       it("purges expired dedup keys and sessions", async () => {
         const ws = await workspace();
         await commit(item(event(ws.id, { eventId: "p-1" })));

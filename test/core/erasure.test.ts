@@ -1,6 +1,7 @@
 /**
  * POST /v1/erasure: "removes every identifier linked to that person and the links themselves;
- * aggregate counts stay". Checked through the API and in the store file itself.
+ * aggregate counts stay". Checked through the API and in the store's rows; the bytes of the
+ * files, URLs and custom_data are erasure-bytes.test.ts's.
  */
 import Database from "better-sqlite3";
 import { join } from "node:path";
@@ -101,11 +102,8 @@ describe("POST /v1/erasure", () => {
     );
   });
 
-  // Known bug, reported (src/storage/sqlite/sqlite-writer.ts erase): erasure deletes the
-  // identity rows, but every stored event of the person keeps its identifiers — the email
-  // hash, external_id and anonymous_id in `payload` (u.* and the identifier list i), and
-  // pending deliveries would still forward them. Drop `.fails` once erase() also strips them
-  // from the person's events (aggregate columns stay).
+  // The events stay (name, time, value, credit) but hold none of the person's identifiers;
+  // erasure-bytes.test.ts checks the raw files, URLs and custom_data included.
   it("no stored event keeps the erased person's identifiers", async () => {
     await person("stored");
     expect((await ws.api("POST", "/v1/erasure", { anonymous_id: "anon-stored" })).body.erased).toBe(3);

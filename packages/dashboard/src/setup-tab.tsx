@@ -1,10 +1,12 @@
 /**
  * Setup: the tag to paste (with this workspace's public key), the server call, the keys,
- * conversion actions with their attribution windows, and the origins allowed to send.
+ * conversion actions with their attribution windows, the origins allowed to send, and the
+ * erasure log.
  */
 import { AllowedOrigins } from "./allowed-origins.js";
 import { ConversionActions } from "./conversion-actions.js";
 import { CopyButton } from "./copy-button.js";
+import { PrivacyPanel } from "./privacy-panel.js";
 import { navigate } from "./router.js";
 import { CodeBlock, TagSnippet } from "./snippet.js";
 import type { WorkspaceSettings } from "./types.js";
@@ -81,6 +83,7 @@ export function SetupTab({
 
       <AllowedOrigins ws={ws} onSaved={onSaved} />
       <ConversionActions workspaceId={workspaceId} />
+      <PrivacyPanel workspaceId={workspaceId} />
     </div>
   );
 }

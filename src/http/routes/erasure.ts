@@ -1,7 +1,13 @@
-/** POST /v1/erasure: forget a person — every identifier linked to them and the links. */
+/**
+ * POST /v1/erasure: forget a person — every identifier linked to them and the links, and every
+ * trace of them in stored events, touches and delivery errors (storage/erase-payload.ts). The
+ * 200 comes only once the store holds none of it (on SQLite: none of its files' bytes).
+ */
 import type { FastifyInstance } from "fastify";
 import { hashEmail, hashPhone } from "../../../packages/protocol/src/normalize.js";
 import type { Identifier } from "../../domain/event.js";
+import { HttpError } from "../../domain/errors.js";
+import { ErasureIncompleteError } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
 
@@ -28,6 +34,18 @@ export function erasureRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
     if (ids.length === 0)
       throw invalid("email", "Name the person by at least one of email, phone, external_id, anonymous_id.");
-    return { erased: await deps.store.erase(ws.id, ids) };
+    try {
+      return { erased: await deps.store.erase(ws.id, ids) };
+    } catch (err) {
+      if (!(err instanceof ErasureIncompleteError)) throw err;
+      // The rows are scrubbed; the files are not confirmed clean yet. Repeating finishes it.
+      req.log.warn({ err: { message: err.message } }, "erasure not finished");
+      throw new HttpError(
+        "not_ready",
+        "The person's data is removed, but the store could not yet confirm its files hold none of it; send the same erasure again after the time in `Retry-After`.",
+        undefined,
+        { "retry-after": "5" },
+      );
+    }
   });
 }

@@ -11,6 +11,7 @@ import type {
   DeliveryRow,
   DeliveryStatus,
   DestinationRecord,
+  ErasureRecord,
   Link,
   MetricsRow,
   ReportQuery,
@@ -247,6 +248,15 @@ export class PgReader {
       latencies: lat.rows.filter((l) => l.destination_id === r.destination_id).map((l) => l.ms),
       lastError: lastErr.rows.find((e) => e.destination_id === r.destination_id)?.last_error ?? null,
     }));
+  }
+
+  async listErasures(workspaceId: string, limit: number): Promise<ErasureRecord[]> {
+    const r = await this.pool.query<{ id: string; erased_at: number; identifiers: number }>(
+      `SELECT id, erased_at, identifiers FROM erasures WHERE workspace_id = $1
+       ORDER BY erased_at DESC, id DESC LIMIT $2`,
+      [workspaceId, limit],
+    );
+    return r.rows.map((x) => ({ id: x.id, erasedAt: x.erased_at, identifiers: x.identifiers }));
   }
 
   async getSession(idHash: string, now: number): Promise<Session | null> {

@@ -49,7 +49,7 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   }
 }
 
-import { identValues, scrubPayload } from "../erase-payload.js";
+import { Erasure } from "../erase-payload.js";
 
 export class PgWrites {
   constructor(private readonly pool: pg.Pool) {}
@@ -255,17 +255,23 @@ export class PgWrites {
     return r.rowCount ?? 0;
   }
 
-  /** Locks the person rows first, like the commit does, so an erasure never races a merge. */
-  erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
-    const idents = identifiers.map((i) => `${i.kind}:${i.value}`);
-    return inTransaction(this.pool, async (c) => {
+  /**
+   * The same scrub as the SQLite store (see Erasure), in one transaction that locks the
+   * person rows first, like the commit does, so an erasure never races a merge. Then VACUUM
+   * of the tables it rewrote, so the old row versions are pruned now rather than whenever
+   * autovacuum comes by. Their bytes can still linger in free space, WAL segments, replicas
+   * and backups: docs/privacy.md says what is and is not promised on PostgreSQL.
+   */
+  async erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
+    const requested = identifiers.map((i) => `${i.kind}:${i.value}`);
+    const n = await inTransaction(this.pool, async (c) => {
       const personsOf = async () =>
         [
           ...new Set(
             (
               await c.query<{ person: string }>(
                 "SELECT person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
-                [workspaceId, idents],
+                [workspaceId, requested],
               )
             ).rows.map((r) => r.person),
           ),
@@ -280,40 +286,87 @@ export class PgWrites {
         if (again.join() === persons.join() || pass > 20) break;
         persons = again;
       }
-      if (persons.length === 0) return 0;
-      const personIdents = (
-        await c.query<{ ident: string }>(
-          "SELECT ident FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])",
-          [workspaceId, persons],
-        )
-      ).rows.map((r) => r.ident);
-      const erased = new Set(personIdents);
-      for (const value of identValues(personIdents)) {
-        const rows = await c.query<{ id: string; payload: string }>(
-          "SELECT id, payload FROM events WHERE workspace_id = $1 AND position($2 in payload) > 0",
-          [workspaceId, JSON.stringify(value).slice(1, -1)],
+      const idents = new Set(requested);
+      if (persons.length > 0)
+        for (const r of (
+          await c.query<{ ident: string }>(
+            "SELECT ident FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])",
+            [workspaceId, persons],
+          )
+        ).rows)
+          idents.add(r.ident);
+      const erasure = new Erasure(idents);
+      const mentions = (col: string, param: string) =>
+        `EXISTS (SELECT 1 FROM unnest(${param}::text[]) AS n(x) WHERE strpos(${col}, n.x) > 0)`;
+
+      // events
+      const rows = await c.query<{ id: string; payload: string }>(
+        `SELECT id, payload FROM events WHERE workspace_id = $1 AND ${mentions("payload", "$2")} ORDER BY id FOR UPDATE`,
+        [workspaceId, erasure.needles()],
+      );
+      const own = new Map<string, string[]>();
+      for (const row of rows.rows) {
+        const scrubbed = erasure.scrubPayload(row.payload);
+        if (!scrubbed) continue;
+        await c.query(
+          "UPDATE events SET payload = $1, ip_enc = CASE WHEN $2 THEN NULL ELSE ip_enc END WHERE id = $3",
+          [scrubbed.payload, scrubbed.hit, row.id],
         );
-        for (const row of rows.rows) {
-          const scrubbed = scrubPayload(row.payload, erased);
-          if (scrubbed !== null)
-            await c.query("UPDATE events SET payload = $1, ip_enc = NULL WHERE id = $2", [scrubbed, row.id]);
-        }
+        if (scrubbed.hit) own.set(row.id, scrubbed.userValues);
       }
-      const n = await c.query("DELETE FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])", [
-        workspaceId,
-        persons,
-      ]);
-      // Touches stay for the aggregate counts, but no longer belong to anyone.
-      await c.query("UPDATE touches SET person = NULL WHERE workspace_id = $1 AND person = ANY($2::text[])", [
-        workspaceId,
-        persons,
-      ]);
+
+      // touches: they stay (counts, credit) with platform, campaign, ad and time, but belong to no one
+      await c.query(
+        `UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL
+         WHERE workspace_id = $1 AND person = ANY($2::text[])`,
+        [workspaceId, persons],
+      );
+      await c.query(
+        "UPDATE touches SET click_id = NULL WHERE workspace_id = $1 AND click_id = ANY($2::text[])",
+        [workspaceId, [...erasure.idents]],
+      );
+      await c.query(
+        `UPDATE touches SET touch_id = NULL WHERE workspace_id = $1 AND touch_id IS NOT NULL AND ${mentions("touch_id", "$2")}`,
+        [workspaceId, erasure.touchIdNeedles()],
+      );
+
+      // delivery errors may quote what a platform echoed of the event
+      const errors = await c.query<{ id: string; event_ref: string; last_error: string }>(
+        `SELECT id, event_ref, last_error FROM deliveries WHERE workspace_id = $1 AND last_error IS NOT NULL
+         AND (event_ref = ANY($2::text[]) OR ${mentions("last_error", "$3")})`,
+        [workspaceId, [...own.keys()], erasure.needles()],
+      );
+      for (const d of errors.rows) {
+        const userValues = own.get(d.event_ref);
+        const text = userValues
+          ? erasure.redactOwnError(d.last_error, userValues)
+          : erasure.redactText(d.last_error);
+        if (text !== d.last_error)
+          await c.query("UPDATE deliveries SET last_error = $1 WHERE id = $2", [text, d.id]);
+      }
+      // live-feed messages parked for other nodes (test events show what was received)
+      await c.query(`DELETE FROM live_spill WHERE ${mentions("payload", "$1")}`, [erasure.needles()]);
+
+      const gone = await c.query(
+        "DELETE FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[])",
+        [workspaceId, persons],
+      );
       await c.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [
         workspaceId,
         persons,
       ]);
-      return n.rowCount ?? 0;
+      const count = gone.rowCount ?? 0;
+      await c.query(
+        "INSERT INTO erasures (id, workspace_id, erased_at, identifiers) VALUES ($1, $2, $3, $4)",
+        [newId("era"), workspaceId, Date.now(), count],
+      );
+      return count;
     });
+    // Best effort, bounded by the statement timeout: the erasure itself is committed.
+    await this.pool
+      .query("VACUUM (SKIP_LOCKED) events, touches, identities, persons, deliveries, live_spill")
+      .catch(() => undefined);
+    return n;
   }
 
   async purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
@@ -360,9 +413,10 @@ export class PgWrites {
       for (const r of rows) {
         const w = windows[r.workspace_id]?.[r.event_name];
         if (!w) continue;
-        const idents = ((JSON.parse(r.payload) as Partial<EventPayload>).i ?? []).map(
-          (i) => `${i.kind}:${i.value}`,
-        );
+        const stored = JSON.parse(r.payload) as Partial<EventPayload> & { e?: 1 };
+        // An erased person's conversion keeps the credit it had: its links are gone on purpose.
+        if (stored.e === 1) continue;
+        const idents = (stored.i ?? []).map((i) => `${i.kind}:${i.value}`);
         const found = idents.length
           ? await c.query<{ ident: string; person: string }>(
               "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",

@@ -24,6 +24,7 @@ import type {
   DeliveryStatus,
   DeliveryUpdate,
   DestinationRecord,
+  ErasureRecord,
   Link,
   MetricsRow,
   NewWorkspace,
@@ -234,6 +235,9 @@ export class PostgresStore implements Store {
 
   erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
     return this.guard(() => this.w.erase(workspaceId, identifiers));
+  }
+  listErasures(workspaceId: string, limit: number): Promise<ErasureRecord[]> {
+    return this.guard(() => this.r.listErasures(workspaceId, limit));
   }
   purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
     return this.guard(() => this.w.purge(now, dedupBefore, ipBefore));

@@ -85,4 +85,13 @@ $fn$;
 CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT NULL, created_at BIGINT NOT NULL);
 `,
   },
+  {
+    // The erasure log: when, and how many identifiers — never which.
+    version: 5,
+    sql: `
+CREATE TABLE erasures (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, erased_at BIGINT NOT NULL, identifiers INTEGER NOT NULL);
+CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
+`,
+  },
 ];

@@ -74,4 +74,13 @@ CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, expir
 CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT NULL, created_at INTEGER NOT NULL);
 `,
   },
+  {
+    // The erasure log: when, and how many identifiers — never which.
+    version: 5,
+    sql: `
+CREATE TABLE erasures (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, erased_at INTEGER NOT NULL, identifiers INTEGER NOT NULL);
+CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import type {
   DeliveryRow,
   DeliveryStatus,
   DestinationRecord,
+  ErasureRecord,
   Link,
   MetricsRow,
   ReportQuery,
@@ -313,6 +314,17 @@ export class SqliteReader {
       latencies: lat.filter((l) => l.destination_id === r.destination_id).map((l) => l.ms),
       lastError: lastErr.find((e) => e.destination_id === r.destination_id)?.last_error ?? null,
     }));
+  }
+
+  listErasures(workspaceId: string, limit: number): ErasureRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT id, erased_at, identifiers FROM erasures WHERE workspace_id = ?
+           ORDER BY erased_at DESC, id DESC LIMIT ?`,
+        )
+        .all(workspaceId, limit) as { id: string; erased_at: number; identifiers: number }[]
+    ).map((r) => ({ id: r.id, erasedAt: r.erased_at, identifiers: r.identifiers }));
   }
 
   getSession(idHash: string, now: number): Session | null {

@@ -17,6 +17,7 @@ import type {
   DeliveryStatus,
   DeliveryUpdate,
   DestinationRecord,
+  ErasureRecord,
   Link,
   MetricsRow,
   NewWorkspace,
@@ -29,7 +30,7 @@ import type {
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
-import { StoreError } from "../storage.js";
+import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./sqlite-writer-worker.js";
@@ -79,7 +80,7 @@ export class SqliteStore implements Store {
         if (!p) continue;
         this.pending.delete(r.id);
         if (r.ok) p.resolve(r.result);
-        else p.reject(new StoreError(r.error));
+        else p.reject(r.kind === "erasure" ? new ErasureIncompleteError(r.error) : new StoreError(r.error));
       }
     });
     worker.on("error", (err) => this.failAll(err));
@@ -277,6 +278,9 @@ export class SqliteStore implements Store {
 
   erase(workspaceId: string, identifiers: Identifier[]): Promise<number> {
     return this.call("erase", [workspaceId, identifiers]);
+  }
+  listErasures(workspaceId: string, limit: number): Promise<ErasureRecord[]> {
+    return this.read((r) => r.listErasures(workspaceId, limit));
   }
   purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
     return this.call("purge", [now, dedupBefore, ipBefore]);

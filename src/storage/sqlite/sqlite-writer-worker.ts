@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteWriter, type WriterOptions } from "./sqlite-writer.js";
+import { wipeErased } from "./wipe-file.js";
 
 interface OpMessage {
   id: number;
@@ -14,7 +15,10 @@ interface OpMessage {
   weight: number;
 }
 
-export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+export type Reply =
+  | { id: number; ok: true; result: unknown }
+  /** `kind: "erasure"`: an erasure committed but not confirmed gone from the files. */
+  | { id: number; ok: false; error: string; kind?: "erasure" };
 
 const port = parentPort!;
 const { maxGroupWeight, ...opts } = workerData as WriterOptions & { maxGroupWeight: number };
@@ -74,7 +78,7 @@ async function drain(): Promise<void> {
       queue = queue.slice(n);
       let replies: Reply[];
       try {
-        replies = await runGroup(group);
+        replies = finishErasures(group, await runGroup(group));
       } catch (err) {
         // BEGIN itself failed (another process held the write lock past busy_timeout, the
         // disk is gone, …): the group is answered with the error and the writer carries on.
@@ -129,6 +133,25 @@ async function runGroup(group: OpMessage[]): Promise<Reply[]> {
   }
   writer.flushGroup();
   return commit(group, replies);
+}
+
+/**
+ * After the COMMIT of a group with erasures, and before their replies: the files must hold
+ * none of the erased bytes (wipe-file.ts). The group's other operations are unaffected.
+ */
+function finishErasures(group: OpMessage[], replies: Reply[]): Reply[] {
+  const patterns = writer.takeErasurePatterns();
+  if (patterns.length === 0) return replies;
+  try {
+    wipeErased(writer.db, opts.path, patterns);
+    return replies;
+  } catch (err) {
+    const erasures = new Set(group.filter((m) => m.op === "erase").map((m) => m.id));
+    const error = `the erasure is not finished: ${err instanceof Error ? err.message : String(err)}`;
+    return replies.map((r) =>
+      r.ok && erasures.has(r.id) ? { id: r.id, ok: false, error, kind: "erasure" } : r,
+    );
+  }
 }
 
 function runOp(m: OpMessage): unknown {

@@ -20,7 +20,7 @@ import {
 import { MODELS } from "../../attribution/index.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
-import { identValues, scrubPayload } from "../erase-payload.js";
+import { Erasure } from "../erase-payload.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import type {
@@ -57,6 +57,9 @@ export function openDatabase(path: string, synchronous: "full" | "normal"): Data
   db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
+  // Freed cells and pages are overwritten with zeros, not left readable in the file: an
+  // erasure must leave none of the person's bytes (and the write connection does every delete).
+  db.pragma("secure_delete = ON");
   return db;
 }
 
@@ -93,6 +96,8 @@ export class SqliteWriter implements CommitTx {
   private opRollups = new RollupAccumulator();
   /** Persons created in this transaction: they cannot have touches yet, no query needed. */
   private freshPersons = new Set<string>();
+  /** Byte patterns of the group's erasures, checked against the files after COMMIT. */
+  private erasurePatterns: string[] = [];
 
   constructor(opts: WriterOptions) {
     this.opts = opts;
@@ -385,6 +390,7 @@ export class SqliteWriter implements CommitTx {
     this.groupRollups.drain();
     this.opRollups.drain();
     this.freshPersons.clear();
+    this.erasurePatterns = [];
   }
 
   discardOp(): void {
@@ -559,46 +565,116 @@ export class SqliteWriter implements CommitTx {
       .run(now, workspaceId, destinationId).changes;
   }
 
+  /**
+   * Scrubs the person (see Erasure) inside the group transaction and logs it. The byte
+   * patterns it leaves in `erasurePatterns` are checked against the files by the worker after
+   * COMMIT (wipe-file.ts), before anyone is told the erasure is done.
+   */
   erase(workspaceId: string, identifiers: Identifier[]): number {
+    const requested = identifiers.map((i) => `${i.kind}:${i.value}`);
     const persons = new Set<string>();
-    for (const id of identifiers) {
-      const row = this.s.identOf!.get(workspaceId, `${id.kind}:${id.value}`) as
-        { person: string } | undefined;
+    for (const ident of requested) {
+      const row = this.s.identOf!.get(workspaceId, ident) as { person: string } | undefined;
       if (row) persons.add(row.person);
     }
+    const idents = new Set(requested);
+    const identsOf = this.db.prepare("SELECT ident FROM identities WHERE workspace_id = ? AND person = ?");
+    for (const p of persons)
+      for (const r of identsOf.all(workspaceId, p) as { ident: string }[]) idents.add(r.ident);
+    const erasure = new Erasure(idents);
+
+    const own = this.scrubEvents(workspaceId, erasure);
+    this.scrubTouches(workspaceId, [...persons], erasure);
+    this.scrubDeliveries(workspaceId, own, erasure);
     let n = 0;
-    for (const p of persons) {
-      const idents = (
-        this.db
-          .prepare("SELECT ident FROM identities WHERE workspace_id = ? AND person = ?")
-          .all(workspaceId, p) as { ident: string }[]
-      ).map((r) => r.ident);
-      this.scrubEvents(workspaceId, idents);
-      n += this.db
-        .prepare("DELETE FROM identities WHERE workspace_id = ? AND person = ?")
-        .run(workspaceId, p).changes;
-      // Touches stay for the aggregate counts, but no longer belong to anyone.
-      this.db
-        .prepare("UPDATE touches SET person = NULL WHERE workspace_id = ? AND person = ?")
-        .run(workspaceId, p);
-    }
+    const del = this.db.prepare("DELETE FROM identities WHERE workspace_id = ? AND person = ?");
+    for (const p of persons) n += del.run(workspaceId, p).changes;
+    this.db
+      .prepare("INSERT INTO erasures (id, workspace_id, erased_at, identifiers) VALUES (?, ?, ?, ?)")
+      .run(newId("era"), workspaceId, Date.now(), n);
+    this.erasurePatterns.push(...erasure.patterns());
     return n;
   }
 
-  /** Removes the person's user data and identifiers from their stored events (a scan: erasure is rare). */
-  private scrubEvents(workspaceId: string, idents: string[]): void {
-    const erased = new Set(idents);
-    const find = this.db.prepare(
-      "SELECT id, payload FROM events WHERE workspace_id = ? AND instr(payload, ?) > 0",
+  /** Patterns of the erasures in the committed group (and forgets them). */
+  takeErasurePatterns(): string[] {
+    return this.erasurePatterns.splice(0);
+  }
+
+  /**
+   * Rewrites every event that mentions the person (a scan: erasure is rare); returns the
+   * person's own events, with the user data each held.
+   */
+  private scrubEvents(workspaceId: string, erasure: Erasure): Map<string, string[]> {
+    const rows = new Map<string, string>();
+    const needles = erasure.needles();
+    for (let i = 0; i < needles.length; i += 50) {
+      const chunk = needles.slice(i, i + 50);
+      const found = this.db
+        .prepare(
+          `SELECT id, payload FROM events WHERE workspace_id = ? AND (${chunk.map(() => "instr(payload, ?) > 0").join(" OR ")})`,
+        )
+        .all(workspaceId, ...chunk) as { id: string; payload: string }[];
+      for (const r of found) rows.set(r.id, r.payload);
+    }
+    const update = this.db.prepare(
+      "UPDATE events SET payload = ?, ip_enc = CASE WHEN ? = 1 THEN NULL ELSE ip_enc END WHERE id = ?",
     );
-    const update = this.db.prepare("UPDATE events SET payload = ?, ip_enc = NULL WHERE id = ?");
-    for (const value of identValues(idents)) {
-      for (const row of find.all(workspaceId, JSON.stringify(value).slice(1, -1)) as {
-        id: string;
-        payload: string;
-      }[]) {
-        const scrubbed = scrubPayload(row.payload, erased);
-        if (scrubbed !== null) update.run(scrubbed, row.id);
+    const own = new Map<string, string[]>();
+    for (const [id, payload] of rows) {
+      const s = erasure.scrubPayload(payload);
+      if (!s) continue;
+      update.run(s.payload, s.hit ? 1 : 0, id);
+      if (s.hit) own.set(id, s.userValues);
+    }
+    return own;
+  }
+
+  /** Touches stay (counts, credit) with platform, campaign, ad and time, but belong to no one. */
+  private scrubTouches(workspaceId: string, persons: string[], erasure: Erasure): void {
+    const byPerson = this.db.prepare(
+      "UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL WHERE workspace_id = ? AND person = ?",
+    );
+    for (const p of persons) byPerson.run(workspaceId, p);
+    const byClick = this.db.prepare(
+      "UPDATE touches SET click_id = NULL WHERE workspace_id = ? AND click_id = ?",
+    );
+    for (const ident of erasure.idents) byClick.run(workspaceId, ident);
+    const needles = erasure.touchIdNeedles();
+    for (let i = 0; i < needles.length; i += 50) {
+      const chunk = needles.slice(i, i + 50);
+      this.db
+        .prepare(
+          `UPDATE touches SET touch_id = NULL WHERE workspace_id = ? AND touch_id IS NOT NULL
+           AND (${chunk.map(() => "instr(touch_id, ?) > 0").join(" OR ")})`,
+        )
+        .run(workspaceId, ...chunk);
+    }
+  }
+
+  /** Delivery errors may quote what a platform echoed of the event. */
+  private scrubDeliveries(workspaceId: string, own: Map<string, string[]>, erasure: Erasure): void {
+    const update = this.db.prepare("UPDATE deliveries SET last_error = ? WHERE id = ?");
+    const ofEvent = this.db.prepare(
+      "SELECT id, last_error FROM deliveries WHERE event_ref = ? AND last_error IS NOT NULL",
+    );
+    for (const [ref, userValues] of own)
+      for (const d of ofEvent.all(ref) as { id: string; last_error: string }[]) {
+        const text = erasure.redactOwnError(d.last_error, userValues);
+        if (text !== d.last_error) update.run(text, d.id);
+      }
+    const needles = erasure.needles();
+    for (let i = 0; i < needles.length; i += 50) {
+      const chunk = needles.slice(i, i + 50);
+      const rows = this.db
+        .prepare(
+          `SELECT id, last_error FROM deliveries WHERE workspace_id = ? AND last_error IS NOT NULL
+           AND (${chunk.map(() => "instr(last_error, ?) > 0").join(" OR ")})`,
+        )
+        .all(workspaceId, ...chunk) as { id: string; last_error: string }[];
+      for (const d of rows) {
+        const text = erasure.redactText(d.last_error);
+        if (text !== d.last_error) update.run(text, d.id);
       }
     }
   }
@@ -646,8 +722,11 @@ export class SqliteWriter implements CommitTx {
     const setAttr = this.db.prepare("UPDATE events SET attributed = ? WHERE id = ?");
     for (const r of rows) {
       const w = windows[r.workspace_id]?.[r.event_name];
+      // An erased person's conversion keeps the credit it had: its links are gone on purpose.
       if (!w) continue;
-      const idents = (JSON.parse(r.payload) as { i?: Identifier[] }).i ?? [];
+      const stored = JSON.parse(r.payload) as { i?: Identifier[]; e?: 1 };
+      if (stored.e === 1) continue;
+      const idents = stored.i ?? [];
       let person: string | null = null;
       for (const id of idents) {
         const row = this.s.identOf!.get(r.workspace_id, `${id.kind}:${id.value}`) as

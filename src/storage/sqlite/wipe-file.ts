@@ -1,0 +1,133 @@
+/**
+ * After an erasure commits, the embedded store's files must hold none of the person's bytes
+ * before the erasure is acknowledged. `secure_delete` zeroes freed cells and pages as they are
+ * freed, but three places can still hold old bytes:
+ *
+ * - the write-ahead log: earlier versions of every page written since the last checkpoint.
+ *   `wal_checkpoint(TRUNCATE)` copies the newest pages into the database and empties the log
+ *   (the `-shm` index holds page numbers, never content);
+ * - the unused gap of a b-tree page that SQLite rebuilt while balancing: a copy of a cell that
+ *   moved to a sibling can stay there (rare with secure_delete, common in files written
+ *   without it, i.e. by an older Tally);
+ * - anything a bug left behind.
+ *
+ * So the files are searched for the erasure's byte patterns. A pattern still held by a live
+ * row is legitimate (another workspace's data, an order number that happens to equal a short
+ * id); any other hit is a dead copy, and `VACUUM` rewrites the file without it. Only when the
+ * search then comes back clean is the erasure done.
+ */
+import { closeSync, openSync, readSync } from "node:fs";
+import type Database from "better-sqlite3";
+import { ErasureIncompleteError } from "../storage.js";
+
+const CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Empties the write-ahead log. Each try waits up to `waitMs` (the busy handler) for readers
+ * that hold an older snapshot: Tally's own reads last one query, so a reader still there
+ * after that is holding on, and the caller hears so instead of waiting on.
+ */
+export function checkpointTruncate(db: Database.Database, tries = 3, waitMs = 1000): void {
+  const before = db.pragma("busy_timeout", { simple: true }) as number;
+  db.pragma(`busy_timeout = ${waitMs}`);
+  try {
+    for (let i = 0; i < tries; i++) {
+      const [r] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+      if (r?.busy === 0) return;
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${before}`);
+  }
+  throw new ErasureIncompleteError(
+    "the write-ahead log could not be emptied: a reader kept an old snapshot of the database open",
+  );
+}
+
+/** The patterns found in the database file, its write-ahead log or its shared-memory index. */
+export function patternsInFiles(path: string, patterns: readonly string[]): string[] {
+  const left = new Map(patterns.map((p) => [p, Buffer.from(p, "utf8")]));
+  const longest = Math.max(0, ...[...left.values()].map((b) => b.length));
+  const found: string[] = [];
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let fd: number;
+    try {
+      fd = openSync(file, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw err;
+    }
+    try {
+      // Chunks overlap by one pattern length, so a pattern across a boundary is still seen.
+      const buf = Buffer.alloc(CHUNK + longest);
+      let carry = 0;
+      for (;;) {
+        const n = readSync(fd, buf, carry, CHUNK, null);
+        if (n === 0) break;
+        const view = buf.subarray(0, carry + n);
+        for (const [p, bytes] of left)
+          if (view.includes(bytes)) {
+            found.push(p);
+            left.delete(p);
+          }
+        if (left.size === 0) return found;
+        carry = Math.min(longest, view.length);
+        view.copy(buf, 0, view.length - carry);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return found;
+}
+
+/** Patterns that some live row holds, in any text column of any table. */
+export function patternsInRows(db: Database.Database, patterns: readonly string[]): Set<string> {
+  const live = new Set<string>();
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .all() as { name: string }[];
+  for (const { name } of tables) {
+    const cols = (
+      db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(name) as {
+        name: string;
+        type: string;
+      }[]
+    )
+      .filter((c) => /TEXT|CHAR|CLOB|^$/i.test(c.type))
+      .map((c) => `"${c.name.replace(/"/g, '""')}"`);
+    if (cols.length === 0) continue;
+    const table = `"${name.replace(/"/g, '""')}"`;
+    for (const p of patterns) {
+      if (live.has(p)) continue;
+      const hit = db
+        .prepare(
+          `SELECT 1 FROM ${table} WHERE ${cols.map((c) => `instr(${c}, @p) > 0`).join(" OR ")} LIMIT 1`,
+        )
+        .get({ p });
+      if (hit) live.add(p);
+    }
+  }
+  return live;
+}
+
+/**
+ * Makes the files at `path` hold no dead copy of `patterns`: checkpoint, search, and on a hit
+ * that no live row explains, VACUUM and search again. Throws ErasureIncompleteError when that
+ * cannot be confirmed.
+ */
+export function wipeErased(db: Database.Database, path: string, patterns: readonly string[]): void {
+  if (patterns.length === 0) return;
+  checkpointTruncate(db);
+  let found = patternsInFiles(path, patterns);
+  if (found.length === 0) return;
+  const live = patternsInRows(db, found);
+  found = found.filter((p) => !live.has(p));
+  if (found.length === 0) return;
+  db.exec("VACUUM");
+  checkpointTruncate(db);
+  const left = patternsInFiles(path, found);
+  if (left.length > 0)
+    throw new ErasureIncompleteError(
+      `${left.length} erased value(s) are still in the database file after VACUUM`,
+    );
+}
