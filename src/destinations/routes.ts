@@ -20,6 +20,7 @@ import {
 } from "./config-schema.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
+import { routeEventsOf } from "./routing-table.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
@@ -122,6 +123,7 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
       events,
       configEnc: deps.cipher.encrypt(JSON.stringify(config)),
       createdAt: Date.now(),
+      routeEvents: routeEventsOf(events, config),
     });
     registry.added(record, config);
     deps.onDestinationsChanged?.(ws.id);

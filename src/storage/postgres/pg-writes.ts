@@ -23,6 +23,7 @@ import type {
   WorkspacePatch,
 } from "../storage.js";
 import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
+import { destinationsLockKey } from "./destination-lock.js";
 import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
 
 export type Windows = Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>>;
@@ -113,24 +114,42 @@ export class PgWrites {
     return link;
   }
 
-  async createDestination(d: DestinationRecord): Promise<DestinationRecord> {
-    await this.pool.query(
-      "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
-      [
-        d.id,
-        d.workspaceId,
-        d.type,
-        d.name,
-        d.events ? JSON.stringify(d.events) : null,
-        d.configEnc,
-        d.createdAt,
-      ],
-    );
-    return d;
+  /** Under the workspace's destinations lock, exclusively: see destination-lock.ts. */
+  createDestination(d: DestinationRecord): Promise<DestinationRecord> {
+    const route = d.routeEvents === undefined ? d.events : d.routeEvents;
+    return inTransaction(this.pool, async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [d.workspaceId]);
+      await c.query(
+        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at, route_events) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb)",
+        [
+          d.id,
+          d.workspaceId,
+          d.type,
+          d.name,
+          d.events ? JSON.stringify(d.events) : null,
+          d.configEnc,
+          d.createdAt,
+          route ? JSON.stringify(route) : null,
+        ],
+      );
+      return { ...d, routeEvents: route };
+    });
+  }
+
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [workspaceId]);
+      await c.query("UPDATE destinations SET route_events = $3::jsonb WHERE workspace_id = $1 AND id = $2", [
+        workspaceId,
+        id,
+        routeEvents ? JSON.stringify(routeEvents) : null,
+      ]);
+    });
   }
 
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return inTransaction(this.pool, async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [workspaceId]);
       const r = await c.query(
         "UPDATE destinations SET deleted = true WHERE workspace_id = $1 AND id = $2 AND NOT deleted",
         [workspaceId, id],

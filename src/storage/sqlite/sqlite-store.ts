@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
+  ArrivalRow,
   Bucket,
   CommitItem,
   ConversionQuery,
@@ -235,6 +236,12 @@ export class SqliteStore implements Store {
   }
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return this.call("deleteDestination", [workspaceId, id]);
+  }
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void> {
+    return this.call("setDestinationRoute", [workspaceId, id, routeEvents]);
+  }
+  listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]> {
+    return this.read((r) => r.listArrivals(workspaceId, eventRef));
   }
   claimDeliveries(
     destinationId: string,

@@ -30,6 +30,7 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   createLink: writer.createLink.bind(writer),
   createDestination: writer.createDestination.bind(writer),
   deleteDestination: writer.deleteDestination.bind(writer),
+  setDestinationRoute: writer.setDestinationRoute.bind(writer),
   claimDeliveries: writer.claimDeliveries.bind(writer),
   completeDeliveries: writer.completeDeliveries.bind(writer),
   replayDead: writer.replayDead.bind(writer),
