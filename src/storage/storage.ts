@@ -299,14 +299,14 @@ export interface CommitTx {
    * Gives the stored event the server copy's data (value, currency, custom data, user data,
    * consent, action source, page URL, client IP; order id when it had none) and `identifiers`,
    * keeping its id, name, times and event id; sets its credits' value and currency. Returns its
-   * stored credits (null when it has none: not a conversion, or a test event).
+   * stored credits (empty lists when it has none: unattributed, not a conversion, a test event).
    */
   supersedeEvent(
     eventRef: string,
     copy: NormalizedEvent,
     identifiers: Identifier[],
     supersededAt: number,
-  ): MaybePromise<Record<ModelName, CreditRow[]> | null>;
+  ): MaybePromise<Record<ModelName, CreditRow[]>>;
   /**
    * Enqueues the event again for each destination that delivered it or is sending it right now
    * (leased), unless a delivery of it there is still waiting (that one sends the current row).

@@ -155,7 +155,6 @@ export class SqliteWriter implements CommitTx {
       creditsOf: p(
         "SELECT model, platform, campaign, ad, touch_time AS time, credit FROM credits WHERE event_ref = ? ORDER BY model, ord",
       ),
-      isConversion: p("SELECT is_conversion, test_event_code FROM events WHERE id = ?"),
       redeliverTargets: p(
         `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.deleted = 0
          WHERE d.event_ref = ? GROUP BY d.destination_id
@@ -369,7 +368,7 @@ export class SqliteWriter implements CommitTx {
     copy: NormalizedEvent,
     identifiers: Identifier[],
     supersededAt: number,
-  ): Record<ModelName, CreditRow[]> | null {
+  ): Record<ModelName, CreditRow[]> {
     this.s.supersedeEvent!.run(
       copy.value,
       copy.currency,
@@ -379,9 +378,6 @@ export class SqliteWriter implements CommitTx {
       supersededAt,
       eventRef,
     );
-    const kind = this.s.isConversion!.get(eventRef) as
-      { is_conversion: number; test_event_code: string | null } | undefined;
-    if (!kind || kind.is_conversion !== 1 || kind.test_event_code !== null) return null;
     this.s.supersedeCredits!.run(copy.value, copy.currency, eventRef);
     const out = emptyCredits();
     for (const r of this.s.creditsOf!.all(eventRef) as (CreditRow & { model: ModelName })[]) {
