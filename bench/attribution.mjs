@@ -156,7 +156,7 @@ async function commitStage(store) {
         touch: null,
         warnings: [],
       };
-      return { event, windows: WINDOWS, destinations: [] };
+      return { event, windows: WINDOWS, source: "server" };
     });
   };
   const perEvent = { on: [], off: [] };

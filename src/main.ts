@@ -117,7 +117,6 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     cipher,
     latency,
     links,
-    routeDestinations: (ws, name, isTest) => forwarding.route(ws, name, isTest),
     limits: {
       maxEventAgeDays: config.maxEventAgeDays,
       maxFutureMinutes: config.maxFutureMinutes,
@@ -138,6 +137,8 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     prom,
     readiness,
     publicDir: join(repoRoot(), "dist", "public"),
+    // Other nodes hear of it through the bridge and start (or stop) their workers at once.
+    onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
   const app = await buildServer(deps, [(a, d) => forwarding.routes(a, d), (a, d) => live.routes(a, d)]);
   await forwarding.start();

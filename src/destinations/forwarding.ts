@@ -1,11 +1,14 @@
 /**
- * Forwarding to ad platforms: which destinations an event goes to (routing, used by the
- * ingest pipeline to write outbox rows in the event's transaction), the delivery workers, and
- * the destination endpoints. main.ts wires this in; nothing else imports destinations/.
+ * Forwarding to ad platforms: the delivery workers and the destination endpoints. main.ts
+ * wires this in; nothing else imports destinations/.
  *
- * The known destinations are kept in memory with their configs opened once: routing must
- * answer synchronously on the ingest path. This node's own changes apply at once; other
- * nodes' changes (PostgreSQL) are picked up by a periodic reload.
+ * Which destinations an event goes to is decided by the commit, inside the event's own
+ * transaction, from the destinations in the database (domain/destination-route.ts): a
+ * destination created on any node gets the rows of every event committed after it. Here the
+ * known destinations are kept in memory with their configs opened once, only to run one
+ * delivery worker each: this node's own changes start or stop a worker at once; other nodes'
+ * changes (PostgreSQL) by a periodic reload, or sooner when an event of a destination this
+ * node does not know yet is published. Rows wait in the outbox meanwhile, never lost.
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
@@ -24,7 +27,7 @@ import { createHttpClient } from "./http-send.js";
 import { OutboxWorker, type ActiveDestination } from "./outbox-worker.js";
 import { adapterFor } from "./platforms.js";
 import { destinationRoutes } from "./routes.js";
-import { RoutingTable } from "./routing-table.js";
+import { routeEventsOf } from "./routing-table.js";
 import type { Send } from "./types.js";
 
 export interface ForwardingDeps {
@@ -41,9 +44,7 @@ export interface ForwardingDeps {
 }
 
 export interface Forwarding {
-  /** Destination ids an event goes to; synchronous (cached), called on the ingest path. */
-  route(workspaceId: string, eventName: string, isTest: boolean): string[];
-  /** Loads the routing cache and starts the delivery workers (when enabled). */
+  /** Loads the destinations and starts the delivery workers (when enabled). */
   start(): Promise<void>;
   /** Stops claiming; waits for in-flight sends to be marked. */
   stop(): Promise<void>;
@@ -62,6 +63,8 @@ export interface DestinationRegistry {
 
 /** How often the destination list is reloaded (changes made on other nodes). */
 const RELOAD_MS = 5000;
+/** How soon a reload follows another node's change to destinations (changes come in bursts). */
+const SOON_MS = 200;
 /** How long consent defaults of workspaces are cached. */
 const CONSENT_TTL_MS = 2000;
 /** How long stopping waits for in-flight requests before aborting them. */
@@ -77,7 +80,6 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
   const http = deps.send ? null : createHttpClient(policy);
   const send = deps.send ?? http!.send;
   const active = new Map<string, ActiveDestination>();
-  const routing = new RoutingTable();
   const workers = new Map<string, OutboxWorker>();
   const consent = new Map<string, { value: ConsentDefault; expires: number }>();
   let running = false;
@@ -138,7 +140,6 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
     const removed = [...active.keys()].filter((id) => !next.has(id));
     active.clear();
     for (const [id, d] of next) active.set(id, d);
-    routing.set(active.values());
     if (!running || !config.outboxEnabled) return;
     for (const id of removed) {
       const w = workers.get(id);
@@ -165,6 +166,33 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
     apply(next);
   }
 
+  /**
+   * Records stored before routes were kept: Google Ads and LinkedIn destinations without an
+   * `events` list take the events their config maps, which only an opened config tells.
+   */
+  async function fillRoutes(): Promise<void> {
+    for (const d of active.values()) {
+      if (d.record.routeEvents != null) continue;
+      const route = routeEventsOf(d.record.events, d.config);
+      if (route === null) continue;
+      await store.setDestinationRoute(d.record.workspaceId, d.record.id, route);
+      d.record.routeEvents = route;
+    }
+  }
+
+  /** A reload soon, once, for destinations another node changed (their rows are waiting). */
+  let soon: NodeJS.Timeout | null = null;
+  function reloadSoon(): void {
+    if (soon || !running) return;
+    soon = setTimeout(() => {
+      soon = null;
+      reload().catch((err: unknown) =>
+        logger.warn({ err: { message: (err as Error).message } }, "reloading destinations failed"),
+      );
+    }, SOON_MS);
+    soon.unref();
+  }
+
   const registry: DestinationRegistry = {
     configOf: (record) => active.get(record.id)?.config ?? configOf(record),
     added(record, cfg) {
@@ -183,14 +211,17 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
   };
 
   return {
-    route: (workspaceId, eventName, isTest) => routing.route(workspaceId, eventName, isTest),
-
     async start() {
       running = true;
       await reload(); // starts a worker per destination (when the outbox runs here)
+      await fillRoutes();
       if (config.outboxEnabled) {
         // The commit is durable when the bus hears of it: wake that workspace's workers now.
         unsubscribe = bus.subscribe((m) => {
+          if (m.type === "destinations_changed") {
+            if (m.remote) reloadSoon(); // this node's own changes applied already
+            return;
+          }
           if (m.type !== "conversion" && !(m.type === "test_event" && m.status === "accepted")) return;
           for (const [id, d] of active) if (d.record.workspaceId === m.workspaceId) workers.get(id)?.wake();
         });
@@ -206,6 +237,7 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
     async stop() {
       running = false;
       if (reloadTimer) clearInterval(reloadTimer);
+      if (soon) clearTimeout(soon);
       unsubscribe?.();
       const all = [...workers.values()];
       workers.clear();

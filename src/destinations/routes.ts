@@ -25,6 +25,7 @@ import {
 import type { EndpointPolicy } from "./endpoint-policy.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
+import { routeEventsOf } from "./routing-table.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
@@ -147,6 +148,7 @@ export function destinationRoutes(
         events,
         configEnc: deps.cipher.encrypt(JSON.stringify(config)),
         createdAt: Date.now(),
+        routeEvents: routeEventsOf(events, config),
       },
       MAX_DESTINATIONS,
     );

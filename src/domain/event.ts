@@ -95,6 +95,22 @@ export interface NormalizedEvent {
 
 export type EventStatus = "accepted" | "duplicate";
 
+/** How an event arrived: `/v1/events` (secret key), `/t/collect` or `/t/p.gif` (public key). */
+export type EventSource = "server" | "browser" | "pixel";
+
+/** A stored event whose browser copy a server copy replaced: what the live feed republishes. */
+export interface SupersededEvent {
+  eventName: string;
+  eventTime: number;
+  receivedAt: number;
+  eventId: string | null;
+  value: number | null;
+  currency: string | null;
+  previousValue: number | null;
+  previousCurrency: string | null;
+  attribution: Record<ModelName, CreditRow[]> | null;
+}
+
 /** One touch's share of a conversion, as stored and reported. */
 export interface CreditRow {
   platform: string;
@@ -109,4 +125,6 @@ export interface CommitOutcome {
   status: EventStatus;
   id: string;
   attribution?: Record<ModelName, CreditRow[]>;
+  /** On a duplicate that superseded the stored (browser) copy: the event as it now stands. */
+  superseded?: SupersededEvent;
 }

@@ -11,9 +11,16 @@
  * - the event's own touch (a PageView with a click id) is recorded before attribution, so
  *   a conversion later in the same batch already sees it.
  * - everything in one transaction, so a crash leaves either all of an event or none of it.
+ * - outbox rows follow the destinations the transaction reads from the database, never a
+ *   node's cache: a destination created on any node before the event commits gets its row.
+ * - a server copy that duplicates a browser (or pixel) copy supersedes it inside the same
+ *   dedup decision: the server is authoritative, and the first copy from a public key may be
+ *   forged. It still counts once; the value, the credits' value, the rollups and the outbox
+ *   follow the server's copy, the attribution stays as computed at first arrival.
  */
 import { attributeAll, MODELS, type ModelName, type Windows } from "../attribution/index.js";
-import type { CommitOutcome, NormalizedEvent, TouchInput } from "../domain/event.js";
+import { routeEvent } from "../domain/destination-route.js";
+import type { CommitOutcome, NormalizedEvent, SupersededEvent, TouchInput } from "../domain/event.js";
 import { DAY_MS, MINUTE_MS } from "../domain/time.js";
 import { mergeHistograms } from "../monitoring/histogram.js";
 import type {
@@ -21,6 +28,7 @@ import type {
   CommitTx,
   CreditRow,
   RollupDelta,
+  StoredCopy,
   StoredTouch,
   TouchOutcome,
 } from "../storage/storage.js";
@@ -119,7 +127,24 @@ export async function commitEventItems(
         // The duplicate's own keys point at the original too: a later copy that matches only
         // this duplicate (say by its event_id) is a duplicate of the same order.
         await tx.claimDedup(ws, keys.claim, original, ev.receivedAt, since);
-        outcomes.push({ status: "duplicate", id: original });
+        const copy = item.source === "server" ? await tx.storedCopy(ws, original) : null;
+        const superseded =
+          copy !== null && supersedes(item.source, copy)
+            ? await supersede(tx, item, original, copy, rollups, opts)
+            : undefined;
+        await tx.recordArrival({
+          workspaceId: ws,
+          eventRef: original,
+          source: item.source,
+          receivedAt: ev.receivedAt,
+          eventId: ev.eventId,
+          status: superseded ? "superseding" : "duplicate",
+        });
+        outcomes.push(
+          superseded
+            ? { status: "duplicate", id: original, superseded }
+            : { status: "duplicate", id: original },
+        );
         if (!isTest) rollups.add(ws, ev.receivedAt, { duplicates: 1 });
         continue;
       }
@@ -151,21 +176,89 @@ export async function commitEventItems(
     }
 
     // persist (event, attribution, outbox rows)
-    await tx.insertEvent(ev, credits);
-    if (item.destinations.length > 0) await tx.insertDeliveries(ws, ev.id, item.destinations, ev.receivedAt);
+    await tx.insertEvent(ev, credits, item.source);
+    if (item.windows) {
+      const destinations = routeEvent(await tx.destinationRoutes(ws), ev.eventName, isTest);
+      if (destinations.length > 0) await tx.insertDeliveries(ws, ev.id, destinations, ev.receivedAt);
+    }
 
     outcomes.push(
       credits ? { status: "accepted", id: ev.id, attribution: credits } : { status: "accepted", id: ev.id },
     );
     if (!isTest) {
-      const inCurrency = ev.value !== null && (ev.currency === null || ev.currency === opts.currencyOf(ws));
       rollups.add(ws, ev.receivedAt, {
         accepted: 1,
-        ...(item.windows ? { conversions: 1, value: inCurrency ? (ev.value ?? 0) : 0 } : {}),
+        ...(item.windows ? { conversions: 1, value: rollupValue(ev.value, ev.currency, ws, opts) } : {}),
       });
     }
   }
   return outcomes;
+}
+
+/** What a conversion adds to the rollups' value: only values in the workspace currency. */
+function rollupValue(value: number | null, currency: string | null, ws: string, opts: CommitOptions): number {
+  return value !== null && (currency === null || currency === opts.currencyOf(ws)) ? value : 0;
+}
+
+/**
+ * API.md: the server's copy (secret key) supersedes a copy that came first from the browser
+ * (public key); a browser copy never supersedes, and a copy already superseded (or first
+ * sent by the server) is not superseded again. Events stored before sources were recorded
+ * are left as they are.
+ */
+export function supersedes(
+  source: CommitItem["source"],
+  stored: Pick<StoredCopy, "source" | "supersededAt">,
+): boolean {
+  return (
+    source === "server" &&
+    (stored.source === "browser" || stored.source === "pixel") &&
+    stored.supersededAt === null
+  );
+}
+
+/**
+ * Replaces the stored event's data with the server copy's: its identifiers join the person
+ * (the server often knows the email the browser lacked), the credits keep their shares with
+ * the new value, the rollups move the value (the conversion is still counted once, in the
+ * minute it first arrived), and each destination that already sent the browser's copy gets
+ * the event again with the same dedup id; waiting deliveries simply send the current row.
+ */
+async function supersede(
+  tx: CommitTx,
+  item: CommitItem,
+  ref: string,
+  stored: StoredCopy,
+  rollups: RollupAccumulator,
+  opts: CommitOptions,
+): Promise<SupersededEvent> {
+  const ev = item.event;
+  const ws = ev.workspaceId;
+  const isTest = ev.testEventCode !== null;
+  const identifiers = [...stored.identifiers];
+  const seen = new Set(identifiers.map((i) => `${i.kind}:${i.value}`));
+  for (const i of ev.identifiers) if (!seen.has(`${i.kind}:${i.value}`)) identifiers.push(i);
+  if (!isTest) await tx.linkIdentifiers(ws, identifiers);
+  const attribution = await tx.supersedeEvent(ref, ev, identifiers, ev.receivedAt);
+  if (item.windows) {
+    await tx.redeliver(ws, ref, ev.receivedAt);
+    if (!isTest) {
+      const delta =
+        rollupValue(ev.value, ev.currency, ws, opts) - rollupValue(stored.value, stored.currency, ws, opts);
+      if (delta !== 0) rollups.add(ws, stored.receivedAt, { value: delta });
+    }
+  }
+  return {
+    eventName: ev.eventName,
+    eventTime: stored.eventTime,
+    receivedAt: stored.receivedAt,
+    eventId: stored.eventId,
+    value: ev.value,
+    currency: ev.currency,
+    previousValue: stored.value,
+    previousCurrency: stored.currency,
+    attribution,
+  };
 }
 
 export async function commitTouchItems(

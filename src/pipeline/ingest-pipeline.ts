@@ -1,15 +1,16 @@
 /**
  * The ingest pipeline, in order. HTTP routes call `ingest`; nothing here knows about HTTP.
  *
- *   validate → normalize → (link lookup, destination routing) → commit → publish
- *                                                               │
- *            dedup → identify → attribute → persist (+ outbox rows, rollups)   (pipeline/commit.ts,
- *                                                                              one transaction)
+ *   validate → normalize → (link lookup) → commit → publish
+ *                                            │
+ *            dedup (or supersede) → identify → attribute → persist (+ outbox rows routed from
+ *            the destinations in the database, rollups)    (pipeline/commit.ts, one transaction)
  *
  * - validate before normalize: nothing is derived from an event that will be refused.
  * - normalize before dedup: dedup keys on the cleaned ids, identity on the hashed email/phone.
- * - routing before commit: outbox rows are written in the same transaction as the event, so
- *   an acknowledged event is never lost to forwarding.
+ * - routing inside the commit: outbox rows are written in the same transaction as the event,
+ *   from the destinations that transaction reads, so an acknowledged event is never lost to
+ *   forwarding, whichever node created the destination a moment before.
  * - publish after the commit resolves and after the response is on its way (setImmediate):
  *   the live feed never shows what is not durable, and never delays the acknowledgement.
  */
@@ -18,7 +19,7 @@ import type { CommitItem, RollupDelta, Store } from "../storage/storage.js";
 import type { ConversionAction, Workspace } from "../domain/workspace.js";
 import type { Cipher } from "../security/cipher.js";
 import type { LatencyRecorder } from "../monitoring/latency-recorder.js";
-import type { CommitOutcome, NormalizedEvent } from "../domain/event.js";
+import type { CommitOutcome, EventSource, NormalizedEvent } from "../domain/event.js";
 import { validateEvent } from "./steps/validate.js";
 import { normalizeEvent } from "./steps/normalize.js";
 import { RollupAccumulator } from "./commit.js";
@@ -31,8 +32,6 @@ export interface IngestDeps {
   cipher: Cipher;
   latency: LatencyRecorder;
   links: LinkResolver;
-  /** Destination ids an event goes to (test events: only destinations with a test mode). */
-  routeDestinations: (workspaceId: string, eventName: string, isTest: boolean) => string[];
   limits: { maxEventAgeDays: number; maxFutureMinutes: number; ipRetentionDays: number };
   now?: () => number;
 }
@@ -42,7 +41,8 @@ export interface IngestRequest {
   actions: ReadonlyMap<string, ConversionAction>;
   events: unknown[];
   testEventCode: string | null;
-  source: "server" | "browser";
+  /** `server`: /v1/events (secret key); `browser`, `pixel`: /t/collect, /t/p.gif (public key). */
+  source: EventSource;
   requestIp: string | null;
   requestUserAgent: string | null;
 }
@@ -81,7 +81,7 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
       receivedAt,
       maxAgeDays: deps.limits.maxEventAgeDays,
       maxFutureMinutes: deps.limits.maxFutureMinutes,
-      eventTimeOptional: req.source === "browser",
+      eventTimeOptional: req.source !== "server",
     };
     const nctx = {
       workspaceId: ws.id,
@@ -117,7 +117,7 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         windows: action
           ? { clickWindowDays: action.clickWindowDays, viewWindowDays: action.viewWindowDays }
           : null,
-        destinations: action ? deps.routeDestinations(ws.id, ev.eventName, isTest) : [],
+        source: req.source,
       });
       itemIndex.push(i);
       if (!isTest) rollups.add(ws.id, receivedAt, { received: 1 });
@@ -161,7 +161,26 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
     outcomes.forEach((o, k) => {
       const item = items[k]!;
       const ev = item.event;
-      if (o.status !== "accepted" || ev.testEventCode !== null || !item.windows) return;
+      if (ev.testEventCode !== null || !item.windows) return;
+      const s = o.superseded;
+      if (s) {
+        // The conversion the feed already shows now has the server's data: same id, no new count.
+        deps.bus.publish({
+          type: "conversion",
+          workspaceId: ev.workspaceId,
+          id: o.id,
+          eventName: s.eventName,
+          eventTime: s.eventTime,
+          receivedAt: s.receivedAt,
+          value: s.value,
+          currency: s.currency,
+          eventId: s.eventId,
+          attribution: s.attribution,
+          superseded: { value: s.previousValue, currency: s.previousCurrency },
+        });
+        return;
+      }
+      if (o.status !== "accepted") return;
       deps.bus.publish({
         type: "conversion",
         workspaceId: ev.workspaceId,

@@ -20,6 +20,12 @@ export interface ConversionMessage {
   currency: string | null;
   eventId: string | null;
   attribution: Record<ModelName, CreditRow[]> | null;
+  /**
+   * Set when a server copy superseded the stored browser copy of this conversion: the message
+   * updates the one already published with this id (no new conversion), and this holds the
+   * value it replaced.
+   */
+  superseded?: { value: number | null; currency: string | null };
   remote?: boolean;
 }
 
@@ -46,7 +52,14 @@ export interface AlertMessage {
   remote?: boolean;
 }
 
-export type BusMessage = ConversionMessage | TestEventMessage | AlertMessage;
+/** A destination was created or deleted (on this node, or `remote`: on another one). */
+export interface DestinationsChangedMessage {
+  type: "destinations_changed";
+  workspaceId: string;
+  remote?: boolean;
+}
+
+export type BusMessage = ConversionMessage | TestEventMessage | AlertMessage | DestinationsChangedMessage;
 export type Subscriber = (m: BusMessage) => void;
 
 export class Bus {

@@ -29,6 +29,12 @@ export interface WireConversion {
   event_id: string | null;
   attribution: { model: "last_click"; touches: WireTouch[] };
   attribution_all: Record<ModelName, WireTouch[]>;
+  /**
+   * Present on an update: the server's copy superseded the browser's copy of this conversion,
+   * published before with the same id. Not a new conversion; `previous` is what it replaced.
+   */
+  superseded?: true;
+  previous?: { value: number | null; currency: string | null };
 }
 
 export interface WireTestEvent {
@@ -82,6 +88,7 @@ export function conversionData(m: ConversionMessage, publishedAt: number): WireC
     event_id: m.eventId,
     attribution: { model: "last_click", touches: all.last_click },
     attribution_all: all,
+    ...(m.superseded ? { superseded: true as const, previous: m.superseded } : {}),
   };
 }
 

@@ -23,7 +23,9 @@ import type {
   TouchInput,
   HashedUserData,
   Consent,
+  EventSource,
 } from "../domain/event.js";
+import type { DestinationRoute } from "../domain/destination-route.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -93,10 +95,38 @@ export interface Link {
 /** One event of an ingest batch, with what the commit needs beyond the event itself. */
 export interface CommitItem {
   event: NormalizedEvent;
-  /** Windows of the conversion action; null for non-conversion events. */
+  /**
+   * Windows of the conversion action; null for non-conversion events. A conversion gets an
+   * outbox row for every destination the commit reads from the database in its transaction.
+   */
   windows: { clickWindowDays: number; viewWindowDays: number } | null;
-  /** Destination ids to enqueue a delivery for (test events: only those with a test mode). */
-  destinations: string[];
+  /** How it arrived: the server copy of an event supersedes a browser (or pixel) copy. */
+  source: EventSource;
+}
+
+/** What superseding needs to know of a stored event (`CommitTx.storedCopy`). */
+export interface StoredCopy {
+  /** How its first copy arrived; null for events stored before sources were recorded. */
+  source: EventSource | null;
+  /** When a server copy replaced its data; null if none has. */
+  supersededAt: number | null;
+  eventTime: number;
+  receivedAt: number;
+  eventId: string | null;
+  value: number | null;
+  currency: string | null;
+  identifiers: Identifier[];
+}
+
+/** A later copy of a stored event (a duplicate), recorded apart: the event row is the accepted copy. */
+export interface ArrivalRow {
+  workspaceId: string;
+  eventRef: string;
+  source: EventSource;
+  receivedAt: number;
+  eventId: string | null;
+  /** `superseding`: this server copy replaced a browser copy's data; `duplicate`: counted nowhere. */
+  status: "duplicate" | "superseding";
 }
 
 export type { CreditRow };
@@ -188,6 +218,12 @@ export interface DestinationRecord {
   /** Encrypted JSON of the config (secrets included); decrypted only by destinations/. */
   configEnc: string;
   createdAt: number;
+  /**
+   * The event names it takes, for routing inside the commit (`events` narrowed by the config's
+   * own event maps); null: every conversion action. Written with the record; a record that
+   * omits it routes by `events`.
+   */
+  routeEvents?: string[] | null;
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
@@ -260,7 +296,38 @@ export interface CommitTx {
     person: string | null,
     receivedAt: number,
   ): MaybePromise<TouchOutcome>;
-  insertEvent(event: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): MaybePromise<void>;
+  insertEvent(
+    event: NormalizedEvent,
+    credits: Record<ModelName, CreditRow[]> | null,
+    source: EventSource,
+  ): MaybePromise<void>;
+  /**
+   * The workspace's destinations (not deleted) as the database has them now, for routing an
+   * event committed in this transaction; on several nodes, a destination created before the
+   * transaction's read is seen, one created after waits for it (PostgreSQL: advisory lock).
+   */
+  destinationRoutes(workspaceId: string): MaybePromise<DestinationRoute[]>;
+  /** The stored event's origin and data that a superseding copy changes; null when not found. */
+  storedCopy(workspaceId: string, eventRef: string): MaybePromise<StoredCopy | null>;
+  /**
+   * Gives the stored event the server copy's data (value, currency, custom data, user data,
+   * consent, action source, page URL, client IP; order id when it had none) and `identifiers`,
+   * keeping its id, name, times and event id; sets its credits' value and currency. Returns its
+   * stored credits (empty lists when it has none: unattributed, not a conversion, a test event).
+   */
+  supersedeEvent(
+    eventRef: string,
+    copy: NormalizedEvent,
+    identifiers: Identifier[],
+    supersededAt: number,
+  ): MaybePromise<Record<ModelName, CreditRow[]>>;
+  /**
+   * Enqueues the event again for each destination that delivered it or is sending it right now
+   * (leased), unless a delivery of it there is still waiting (that one sends the current row).
+   * Returns the destination ids.
+   */
+  redeliver(workspaceId: string, eventRef: string, now: number): MaybePromise<string[]>;
+  recordArrival(arrival: ArrivalRow): MaybePromise<void>;
   insertDeliveries(
     workspaceId: string,
     eventRef: string,
@@ -338,6 +405,10 @@ export interface Store {
   initKeyCheck(sealed: string, now: number): Promise<string>;
   /** Up to `limit` sealed values already stored (destination configs, client IPs), to test a key on. */
   sealedSamples(limit: number): Promise<string[]>;
+  /** Sets the event names a destination is routed (records stored before routes were kept). */
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void>;
+  /** Later copies of an event (duplicates), oldest first. */
+  listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]>;
   /** Claims up to `limit` due deliveries of one destination under a lease owned by `owner`. */
   claimDeliveries(
     destinationId: string,

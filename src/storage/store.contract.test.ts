@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommitOutcome, Identifier, NormalizedEvent, TouchInput } from "../domain/event.js";
+import type { CommitOutcome, EventSource, Identifier, NormalizedEvent, TouchInput } from "../domain/event.js";
 import { newId } from "../domain/ids.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 import { standardActions } from "../domain/workspace.js";
@@ -15,7 +15,7 @@ import { emptyHistogram, record } from "../monitoring/histogram.js";
 import { createTestSchema, postgresAvailable } from "../../test/postgres/pg-test-db.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
-import type { CommitItem, Store } from "./storage.js";
+import type { CommitItem, DestinationRecord, Store } from "./storage.js";
 
 const WINDOW = 7 * DAY_MS;
 
@@ -90,10 +90,10 @@ function event(
   };
 }
 
-const item = (ev: NormalizedEvent, destinations: string[] = []): CommitItem => ({
+const item = (ev: NormalizedEvent, source: EventSource = "server"): CommitItem => ({
   event: ev,
   windows: ev.isConversion ? { clickWindowDays: 30, viewWindowDays: 1 } : null,
-  destinations,
+  source,
 });
 
 function touch(o: Partial<TouchInput> & { ids?: [Identifier["kind"], string][] } = {}): TouchInput {
@@ -695,7 +695,7 @@ describe.each([
         expect(await store.listDestinations(ws.id)).toEqual([d]);
         expect(await store.getDestination(ws.id, d.id)).toEqual(d);
         const evs = [1, 2, 3].map((i) => event(ws.id, { eventId: `dl-${i}`, orderId: `o-${i}` }));
-        await commit(...evs.map((e) => item(e, [d.id])));
+        await commit(...evs.map((e) => item(e)));
 
         const t = NOW + 1000;
         const [a, b] = await Promise.all([
@@ -816,6 +816,328 @@ describe.each([
       });
     });
 
+    describe("routing from the destinations in the database", () => {
+      const dest = (ws: string, type: string, o: Partial<DestinationRecord> = {}) =>
+        store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws,
+          type,
+          name: type,
+          events: null,
+          configEnc: "enc",
+          createdAt: NOW,
+          ...o,
+        });
+      const pendingOf = async (ws: string, d: string) =>
+        (await store.listDeliveries(ws, d, null, 100)).map((r) => r.id).sort();
+
+      it("writes an outbox row for each destination the commit finds, by event name and test mode", async () => {
+        const ws = await workspace();
+        const hook = await dest(ws.id, "webhook");
+        const leads = await dest(ws.id, "meta", { events: ["Lead"] });
+        const google = await dest(ws.id, "google_ads", { routeEvents: ["Purchase"] });
+        const gone = await dest(ws.id, "webhook");
+        expect(await store.deleteDestination(ws.id, gone.id)).toBe(true);
+        const purchase = event(ws.id);
+        const lead = event(ws.id, { eventName: "Lead" });
+        const test = event(ws.id, { eventName: "Lead", testEventCode: "T1" });
+        const view = event(ws.id, { eventName: "PageView", isConversion: false });
+        await commit(item(purchase), item(lead), item(test), item(view));
+        expect(await pendingOf(ws.id, hook.id)).toEqual([purchase.id, lead.id].sort());
+        expect(await pendingOf(ws.id, leads.id)).toEqual([lead.id, test.id].sort());
+        expect(await pendingOf(ws.id, google.id)).toEqual([purchase.id]);
+        expect(await pendingOf(ws.id, gone.id)).toEqual([]);
+
+        // created now, between two commits: the next event is routed to it at once
+        const late = await dest(ws.id, "webhook");
+        const next = event(ws.id);
+        await commit(item(next));
+        expect(await pendingOf(ws.id, late.id)).toEqual([next.id]);
+        // a stored route is what counts, not the cached one
+        await store.setDestinationRoute(ws.id, late.id, ["Lead"]);
+        expect((await store.getDestination(ws.id, late.id))!.routeEvents).toEqual(["Lead"]);
+        await commit(item(event(ws.id)));
+        expect(await pendingOf(ws.id, late.id)).toEqual([next.id]);
+      });
+    });
+
+    describe("a server copy supersedes a browser copy", () => {
+      type Arrival = { source: EventSource; value: number };
+      const scenarios: { name: string; arrivals: Arrival[]; value: number; arrivalStatuses: string[] }[] = [
+        {
+          name: "browser then server: the server's value",
+          arrivals: [
+            { source: "browser", value: 1 },
+            { source: "server", value: 99.99 },
+          ],
+          value: 99.99,
+          arrivalStatuses: ["superseding"],
+        },
+        {
+          name: "pixel then server: the server's value",
+          arrivals: [
+            { source: "pixel", value: 1 },
+            { source: "server", value: 99.99 },
+          ],
+          value: 99.99,
+          arrivalStatuses: ["superseding"],
+        },
+        {
+          name: "server then browser: the server's value stays",
+          arrivals: [
+            { source: "server", value: 99.99 },
+            { source: "browser", value: 1 },
+          ],
+          value: 99.99,
+          arrivalStatuses: ["duplicate"],
+        },
+        {
+          name: "server then server: the first stays",
+          arrivals: [
+            { source: "server", value: 99.99 },
+            { source: "server", value: 5 },
+          ],
+          value: 99.99,
+          arrivalStatuses: ["duplicate"],
+        },
+        {
+          name: "browser, server, server: only the first server copy supersedes",
+          arrivals: [
+            { source: "browser", value: 1 },
+            { source: "server", value: 99.99 },
+            { source: "server", value: 5 },
+          ],
+          value: 99.99,
+          arrivalStatuses: ["superseding", "duplicate"],
+        },
+        {
+          name: "browser then browser: the first stays",
+          arrivals: [
+            { source: "browser", value: 1 },
+            { source: "browser", value: 2 },
+          ],
+          value: 1,
+          arrivalStatuses: ["duplicate"],
+        },
+      ];
+
+      it.each(scenarios)("$name; counted once", async ({ arrivals, value, arrivalStatuses }) => {
+        const ws = await workspace();
+        const outcomes: CommitOutcome[] = [];
+        for (const [i, a] of arrivals.entries())
+          outcomes.push(
+            ...(await commit(
+              item(event(ws.id, { eventId: "order-1", value: a.value, receivedAt: NOW + i }), a.source),
+            )),
+          );
+        const first = outcomes[0]!.id;
+        expect(statuses(outcomes)).toEqual(["accepted", ...arrivals.slice(1).map(() => "duplicate")]);
+        expect(outcomes.every((o) => o.id === first)).toBe(true);
+        const convs = await store.listConversions(ws.id, {
+          from: null,
+          to: null,
+          limit: 10,
+          after: null,
+          model: "last_click",
+        });
+        expect(convs.map((c) => [c.id, c.value])).toEqual([[first, value]]);
+        const report = await store.attributionReport(ws.id, {
+          from: null,
+          to: null,
+          model: "last_click",
+          groupBy: "platform",
+          currency: "USD",
+        });
+        expect(report.unattributed).toEqual({ conversions: 1, value });
+        const m = await store.metrics(ws.id, NOW - HOUR_MS, NOW + HOUR_MS, "hour");
+        expect(m.reduce((n, r) => n + r.conversions, 0)).toBe(1);
+        expect(m.reduce((n, r) => n + r.value, 0)).toBeCloseTo(value, 6);
+        expect(m.reduce((n, r) => n + r.duplicates, 0)).toBe(arrivals.length - 1);
+        const ledger = await store.listArrivals(ws.id, first);
+        expect(ledger.map((r) => r.status)).toEqual(arrivalStatuses);
+        expect(ledger.map((r) => r.source)).toEqual(arrivals.slice(1).map((a) => a.source));
+        expect(ledger.every((r) => r.eventId === "order-1" && r.eventRef === first)).toBe(true);
+      });
+
+      it("answers the update, keeps the shares with the new value, links the server's identifiers", async () => {
+        const ws = await workspace();
+        await store.commitTouches(
+          ws.id,
+          [touch({ platform: "meta", ids: [["anonymous_id", "sv1"]] })],
+          NOW,
+          [],
+        );
+        const browser = event(ws.id, {
+          eventId: "order-2",
+          value: 1,
+          ids: [["anonymous_id", "sv1"]],
+          user: { anonymous_id: "sv1" },
+          customData: { coupon: "FORGED" },
+        });
+        const [b1] = await commit(item(browser, "browser"));
+        expect(b1!.attribution!.last_click.map((c) => c.platform)).toEqual(["meta"]);
+        const server = event(ws.id, {
+          eventId: "order-2",
+          orderId: "1002",
+          value: 99.99,
+          currency: "USD",
+          receivedAt: NOW + 5,
+          ids: [["email", "e".repeat(64)]],
+          user: { em: "e".repeat(64) },
+          customData: { order_id: "1002" },
+        });
+        const [s1] = await commit(item(server, "server"));
+        expect(s1).toMatchObject({
+          status: "duplicate",
+          id: browser.id,
+          superseded: {
+            eventName: "Purchase",
+            eventTime: browser.eventTime,
+            receivedAt: NOW,
+            eventId: "order-2",
+            value: 99.99,
+            currency: "USD",
+            previousValue: 1,
+            previousCurrency: "USD",
+          },
+        });
+        expect(s1!.superseded!.attribution!.last_click).toEqual(b1!.attribution!.last_click);
+        const meta = await store.attributionReport(ws.id, {
+          from: null,
+          to: null,
+          model: "last_click",
+          groupBy: "platform",
+          currency: "USD",
+        });
+        expect(meta.rows).toEqual([{ key: "meta", conversions: 1, value: 99.99 }]);
+
+        // the email the browser lacked now belongs to the person the touches were found through
+        const later = await commit(item(event(ws.id, { ids: [["email", "e".repeat(64)]] })));
+        expect(later[0]!.attribution!.last_click.map((c) => c.platform)).toEqual(["meta"]);
+
+        // what a destination is sent: the server's copy, under the first copy's ids
+        const d = await store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws.id,
+          type: "webhook",
+          name: "hook",
+          events: null,
+          configEnc: "enc",
+          createdAt: NOW,
+        });
+        await commit(item(event(ws.id, { eventId: "order-3", value: 1 }), "browser"));
+        const [job] = await store.claimDeliveries(d.id, 10, NOW + 10, 60_000, "W");
+        await commit(item(event(ws.id, { eventId: "order-3", value: 42, orderId: "1003" }), "server"));
+        // in flight while superseded: sent again after, once more
+        await store.completeDeliveries(
+          [
+            {
+              id: job!.id,
+              status: "delivered",
+              attempts: 1,
+              lastStatusCode: 200,
+              lastError: null,
+              nextAttemptAt: null,
+              deliveredAt: NOW + 20,
+              dedupId: "order-3",
+            },
+          ],
+          "W",
+        );
+        const again = await store.claimDeliveries(d.id, 10, NOW + 30, 60_000, "W");
+        expect(again.map((j) => [j.event.id, j.event.value, j.event.eventId, j.event.orderId])).toEqual([
+          [job!.event.id, 42, "order-3", "1003"],
+        ]);
+      });
+
+      it("re-sends to a destination that delivered the browser copy; a waiting delivery just sends the current row", async () => {
+        const ws = await workspace();
+        const mk = (name: string) =>
+          store.createDestination({
+            id: newId("dst"),
+            workspaceId: ws.id,
+            type: "webhook",
+            name,
+            events: null,
+            configEnc: "enc",
+            createdAt: NOW,
+          });
+        const sent = await mk("sent");
+        const waiting = await mk("waiting");
+        const browser = event(ws.id, { eventId: "order-4", value: 1, user: { anonymous_id: "b4" } });
+        await commit(item(browser, "browser"));
+        const [job] = await store.claimDeliveries(sent.id, 10, NOW + 1, 60_000, "W");
+        await store.completeDeliveries(
+          [
+            {
+              id: job!.id,
+              status: "delivered",
+              attempts: 1,
+              lastStatusCode: 200,
+              lastError: null,
+              nextAttemptAt: null,
+              deliveredAt: NOW + 2,
+              dedupId: "order-4",
+            },
+          ],
+          "W",
+        );
+        await commit(
+          item(
+            event(ws.id, {
+              eventId: "order-4",
+              value: 99.99,
+              receivedAt: NOW + 3,
+              user: { external_id: "x4" },
+            }),
+            "server",
+          ),
+        );
+        const rows = await store.listDeliveries(ws.id, sent.id, null, 10);
+        expect(rows.map((r) => [r.id, r.status]).sort()).toEqual([
+          [browser.id, "delivered"],
+          [browser.id, "pending"],
+        ]);
+        expect(await store.listDeliveries(ws.id, waiting.id, null, 10)).toHaveLength(1);
+        for (const d of [sent, waiting]) {
+          const [j] = await store.claimDeliveries(d.id, 10, NOW + 4, 60_000, "W");
+          expect(j!.event).toMatchObject({ id: browser.id, eventId: "order-4", value: 99.99 });
+          expect(j!.event.user).toEqual({ external_id: "x4" });
+        }
+      });
+
+      it("supersedes a browser copy committed in the same group", async () => {
+        const ws = await workspace();
+        const browser = event(ws.id, { eventId: "order-5", value: 1 });
+        const out = await commit(
+          item(browser, "browser"),
+          item(event(ws.id, { eventId: "order-5", value: 99.99 }), "server"),
+        );
+        expect(statuses(out)).toEqual(["accepted", "duplicate"]);
+        expect(out[1]!.superseded?.value).toBe(99.99);
+        const convs = await store.listConversions(ws.id, {
+          from: null,
+          to: null,
+          limit: 10,
+          after: null,
+          model: "last_click",
+        });
+        expect(convs.map((c) => c.value)).toEqual([99.99]);
+      });
+
+      it("supersedes a test event in its own namespace, out of metrics", async () => {
+        const ws = await workspace();
+        const t = event(ws.id, { eventId: "order-6", value: 1, testEventCode: "T6" });
+        await commit(item(t, "browser"));
+        const [o] = await commit(
+          item(event(ws.id, { eventId: "order-6", value: 7, testEventCode: "T6" }), "server"),
+        );
+        expect(o).toMatchObject({ status: "duplicate", id: t.id, superseded: { value: 7 } });
+        const m = await store.metrics(ws.id, NOW - HOUR_MS, NOW + HOUR_MS, "hour");
+        expect(m.reduce((n, r) => n + r.value + r.duplicates, 0)).toBe(0);
+      });
+    });
+
     describe("privacy and housekeeping", () => {
       it("erases every identifier linked to the person, and later conversions no longer find their touches", async () => {
         const ws = await workspace();
@@ -895,9 +1217,9 @@ describe.each([
           NOW,
           [],
         );
+        // Conversions, so that the outbox (routed from the database) hands their stored rows back.
         const landing = event(ws.id, {
-          eventName: "PageView",
-          isConversion: false,
+          eventName: "Lead",
           eventSourceUrl: `https://s.example/in?gclid=${gclid}&utm_source=news&p=1`,
           customData: { utm_source: "news", ref: anon, keep: "yes" },
           user: { anonymous_id: anon, gclid, client_user_agent: "UA-erase-7c1d", client_ip_enc: "sealed-ip" },
@@ -915,14 +1237,13 @@ describe.each([
           ],
         });
         const bystander = event(ws.id, {
-          eventName: "PageView",
-          isConversion: false,
+          eventName: "Lead",
           eventSourceUrl: "https://s.example/?gclid=OTHER-1&utm_source=x",
           user: { anonymous_id: "er-bystander" },
           ids: [["anonymous_id", "er-bystander"]],
         });
         const all = [landing, purchase, bystander];
-        await commit(...all.map((e) => item(e, [failing.id, waiting.id])));
+        await commit(...all.map((e) => item(e))); // routed to both destinations from the database
         const credited = async () =>
           (
             await store.listConversions(ws.id, {
@@ -959,7 +1280,7 @@ describe.each([
           ]),
         );
         expect(events.get(landing.id)).toMatchObject({
-          eventName: "PageView",
+          eventName: "Lead",
           user: {},
           eventSourceUrl: "https://s.example/in?p=1",
           customData: { keep: "yes" },

@@ -101,6 +101,35 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     await shot("live");
   });
 
+  it("replaces a feed row when the server's copy supersedes the browser's", async () => {
+    const feedRows = page.locator(".feed tbody tr:not(.spacer)");
+    const before = await feedRows.count();
+    const collect = await client(t.url)("POST", `/t/collect?k=${ws.public_key}`, {
+      events: [
+        { event_name: "Purchase", event_id: "order-feed-2", custom_data: { value: 1.5, currency: "USD" } },
+      ],
+    });
+    expect(collect.status).toBe(204);
+    await page.locator(".feed tbody tr", { hasText: "$1.50" }).waitFor({ timeout: 2000 });
+    expect(await feedRows.count()).toBe(before + 1);
+
+    const res = await ws.api("POST", "/v1/events", {
+      data: [
+        {
+          event_name: "Purchase",
+          event_time: nowSeconds(),
+          event_id: "order-feed-2",
+          custom_data: { value: 77.77, currency: "USD" },
+        },
+      ],
+    });
+    expect(res.body.duplicates).toBe(1);
+    await page.locator(".feed tbody tr", { hasText: "$77.77" }).waitFor({ timeout: 2000 });
+    expect(await page.locator(".feed tbody tr", { hasText: "$1.50" }).count()).toBe(0);
+    expect(await feedRows.count()).toBe(before + 1);
+    await shot("live-superseded");
+  });
+
   it("switches the attribution model and the report changes", async () => {
     // An older Google click, then a tracking-link click on Meta, for the same person.
     const link = await ws.api("POST", "/v1/links", {
@@ -199,9 +228,10 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
     // The feed keeps the last 200 (only those in view are in the DOM).
     await page.waitForFunction(() => document.querySelector(".feed")?.getAttribute("data-rows") === "200");
     await page.getByText("Latest 200").waitFor();
-    // The tiles catch up from the per-second metrics message.
+    // The tiles catch up from the per-second metrics message (2,000 and the 3 before, the
+    // superseded one counted once).
     await page.waitForFunction(() =>
-      [...document.querySelectorAll(".tile")].some((el) => el.textContent?.includes("2,002")),
+      [...document.querySelectorAll(".tile")].some((el) => el.textContent?.includes("2,003")),
     );
     await tab("Setup").click();
     await page.getByRole("heading", { name: "Conversion actions" }).waitFor();

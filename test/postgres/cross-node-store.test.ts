@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Identifier, NormalizedEvent } from "../../src/domain/event.js";
+import type { EventSource, Identifier, NormalizedEvent } from "../../src/domain/event.js";
 import { newId } from "../../src/domain/ids.js";
 import { DAY_MS, MINUTE_MS } from "../../src/domain/time.js";
 import { standardActions } from "../../src/domain/workspace.js";
@@ -41,10 +41,10 @@ function event(ws: string, o: Partial<NormalizedEvent> & { ids?: Identifier[] } 
     ...rest,
   };
 }
-const item = (ev: NormalizedEvent, destinations: string[] = []): CommitItem => ({
+const item = (ev: NormalizedEvent, source: EventSource = "server"): CommitItem => ({
   event: ev,
   windows: { clickWindowDays: 30, viewWindowDays: 1 },
-  destinations,
+  source,
 });
 
 describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
@@ -188,7 +188,7 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
       createdAt: NOW,
     });
     await a.commitEvents(
-      Array.from({ length: 60 }, (_, i) => item(event(ws, { eventId: `dl-${i}` }), [d.id])),
+      Array.from({ length: 60 }, (_, i) => item(event(ws, { eventId: `dl-${i}` }))),
       [],
     );
     const claims = await Promise.all(

@@ -93,6 +93,20 @@ export function Overview() {
           if (!card) continue;
           changed = true;
           const at = Date.parse(m.data.received_at);
+          if (m.data.superseded) {
+            // An update of a conversion already counted: only today's value moves.
+            const inCurrency = (v: number | null, cur: string | null) =>
+              v !== null && (cur === null || cur === card.ws.currency) ? v : 0;
+            if (card.today && at >= Date.parse(card.today.start))
+              card.today = {
+                ...card.today,
+                value:
+                  card.today.value +
+                  inCurrency(m.data.value, m.data.currency) -
+                  inCurrency(m.data.previous?.value ?? null, m.data.previous?.currency ?? null),
+              };
+            continue;
+          }
           card.lastConversionAt = at;
           card.pulse++;
           if (card.today && at >= Date.parse(card.today.start)) {

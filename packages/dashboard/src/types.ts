@@ -74,6 +74,9 @@ export interface Conversion {
   currency: string | null;
   event_id?: string | null;
   attribution: { model: string; touches: Touch[] };
+  /** Live only: an update of the conversion with this id (the server's copy replaced the browser's). */
+  superseded?: true;
+  previous?: { value: number | null; currency: string | null };
 }
 
 export interface TestEvent {

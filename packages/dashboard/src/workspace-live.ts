@@ -65,6 +65,13 @@ function seriesOf(buckets: MetricsBucket[]): SeriesPoint[] {
   return buckets.map((b) => ({ start: Date.parse(b.start), conversions: b.conversions, value: b.value }));
 }
 
+/** Moves the value of the point covering `at` (an updated conversion); no point, no change. */
+function revalue(series: SeriesPoint[], size: number, at: number, delta: number): SeriesPoint[] {
+  const start = at - (at % size);
+  if (delta === 0 || !series.some((x) => x.start === start)) return series;
+  return series.map((x) => (x.start === start ? { ...x, value: x.value + delta } : x));
+}
+
 /** Adds a conversion to the point covering `at`, extending the series when time moved on. */
 function advance(
   series: SeriesPoint[],
@@ -153,10 +160,27 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
         switch (m.type) {
           case "conversion": {
             const c = m.data;
-            fresh.push({ ...c, highlight: true });
+            const inCurrency = (v: number | null, cur: string | null) =>
+              v !== null && (cur === null || cur === currencyRef.current) ? v : 0;
             const at = Date.parse(c.received_at);
-            const value =
-              c.value !== null && (c.currency === null || c.currency === currencyRef.current) ? c.value : 0;
+            if (c.superseded) {
+              // The server's copy replaced the browser's: the row and the value change, the count does not.
+              const update = (r: FeedRow): FeedRow =>
+                r.id === c.id ? { ...c, published_at: r.published_at, highlight: true } : r;
+              const i = fresh.findIndex((r) => r.id === c.id);
+              if (i >= 0) fresh[i] = update(fresh[i]!);
+              else if (s.rows.some((r) => r.id === c.id)) s.rows = s.rows.map(update);
+              const delta =
+                inCurrency(c.value, c.currency) -
+                inCurrency(c.previous?.value ?? null, c.previous?.currency ?? null);
+              s.minutes = revalue(s.minutes, MINUTE, at, delta);
+              s.hours = revalue(s.hours, HOUR, at, delta);
+              if (s.hour && at >= Date.parse(s.hour.start) && at < Date.parse(s.hour.start) + HOUR)
+                s.hour = { ...s.hour, value: s.hour.value + delta };
+              break;
+            }
+            fresh.push({ ...c, highlight: true });
+            const value = inCurrency(c.value, c.currency);
             s.minutes = advance(s.minutes, MINUTE, 60, at, value);
             // The tiles move with the feed; the next `metrics` message (within a second) sets
             // the exact figures again.

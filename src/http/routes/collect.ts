@@ -134,7 +134,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
       actions: await deps.directory.actionsOf(ws.id),
       events: [event],
       testEventCode: q.test_event_code ?? null,
-      source: "browser",
+      source: "pixel",
       requestIp: clientIp(req),
       requestUserAgent: requestUserAgent(req),
     });

@@ -4,8 +4,8 @@
  * events is a handful of round trips and never meets the 65 535-parameter limit.
  */
 import type pg from "pg";
-import type { NormalizedEvent } from "../../domain/event.js";
-import type { EventPayload } from "./rows.js";
+import type { EventSource, NormalizedEvent } from "../../domain/event.js";
+import { payloadOf } from "../event-payload.js";
 
 /** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
 export type CreditInsert = [
@@ -25,31 +25,25 @@ export type CreditInsert = [
 /** id, workspace_id, destination_id, event_ref, now */
 export type DeliveryInsert = [string, string, string, string, number];
 
-export function payloadOf(e: NormalizedEvent): string {
-  const { client_ip_enc: _ip, ...user } = e.user; // the encrypted IP has its own column, purged on its own
-  const p: EventPayload = {
-    u: user,
-    c: e.customData,
-    k: e.consent,
-    a: e.actionSource,
-    s: e.eventSourceUrl,
-    i: e.identifiers,
-  };
-  return JSON.stringify(p);
+/** An event to insert and how it arrived. */
+export interface EventInsert {
+  event: NormalizedEvent;
+  source: EventSource;
 }
 
 export async function insertEvents(
   client: pg.ClientBase,
-  evs: NormalizedEvent[],
+  rows: EventInsert[],
   attributed: ReadonlySet<string>,
 ): Promise<void> {
-  if (evs.length === 0) return;
+  if (rows.length === 0) return;
+  const evs = rows.map((r) => r.event);
   const col = <T>(f: (e: NormalizedEvent) => T): T[] => evs.map(f);
   await client.query(
     `INSERT INTO events (id, workspace_id, event_name, is_conversion, test_event_code, event_time, received_at,
-       event_id, order_id, value, currency, attributed, payload, ip_enc)
+       event_id, order_id, value, currency, attributed, payload, ip_enc, source)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
-       $8::text[], $9::text[], $10::float8[], $11::text[], $12::bool[], $13::text[], $14::text[])`,
+       $8::text[], $9::text[], $10::float8[], $11::text[], $12::bool[], $13::text[], $14::text[], $15::text[])`,
     [
       col((e) => e.id),
       col((e) => e.workspaceId),
@@ -63,8 +57,9 @@ export async function insertEvents(
       col((e) => e.value),
       col((e) => e.currency),
       col((e) => attributed.has(e.id)),
-      col(payloadOf),
+      col((e) => payloadOf(e)),
       col((e) => e.user.client_ip_enc ?? null),
+      rows.map((r) => r.source),
     ],
   );
 }
@@ -92,5 +87,18 @@ export async function insertDeliveries(client: pg.ClientBase, rows: DeliveryInse
       rows.map((r) => r[3]),
       rows.map((r) => r[4]),
     ],
+  );
+}
+
+/** workspace_id, event_ref, source, received_at, event_id, status */
+export type ArrivalInsert = [string, string, string, number, string | null, string];
+
+export async function insertArrivals(client: pg.ClientBase, rows: ArrivalInsert[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = (i: number) => rows.map((r) => r[i]);
+  await client.query(
+    `INSERT INTO event_arrivals (workspace_id, event_ref, source, received_at, event_id, status)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[], $6::text[])`,
+    [col(0), col(1), col(2), col(3), col(4), col(5)],
   );
 }

@@ -151,7 +151,7 @@ export class GroupCommitter {
   private async inTransaction(client: pg.PoolClient, group: Queued[], isolated: boolean): Promise<Outcome[]> {
     const tx = new PgCommitTx(client, this.opts.dedupWindowMs);
     const events = group.flatMap((q) => (q.op.kind === "events" ? q.op.items : []));
-    const currencies = await this.prefetch(client, tx, group, events);
+    const currencies = await this.prefetch(tx, group, events);
     const total = new RollupMerger();
     const out: Outcome[] = [];
     // A lone operation needs no SAVEPOINT: its failure is the transaction's.
@@ -193,11 +193,11 @@ export class GroupCommitter {
   }
 
   /**
-   * Locks and reads, once for the whole group and in a stable order, the dedup keys and the
-   * identity groups its events will look up; returns the workspaces' currencies.
+   * Locks and reads, once for the whole group and in a stable order, the destinations its
+   * conversions are routed to, the dedup keys and the identity groups its events will look
+   * up; returns the workspaces' currencies.
    */
   private async prefetch(
-    client: pg.PoolClient,
     tx: PgCommitTx,
     group: Queued[],
     events: CommitItem[],
@@ -215,16 +215,19 @@ export class GroupCommitter {
     }
     for (const q of group)
       if (q.op.kind === "touches") for (const t of q.op.touches) addIdents(q.op.workspaceId, t.identifiers);
+    // Destinations locks first: a destination being created waits for this group, and this
+    // group, holding nothing else yet, never waits behind it while holding what another needs.
+    const routed = [...new Set(events.filter((i) => i.windows).map((i) => i.event.workspaceId))].sort();
+    await tx.lockRoutes(routed);
     await tx.loadDedup(keys);
     for (const ws of [...idents.keys()].sort()) await tx.loadIdents(ws, idents.get(ws)!);
     tx.endOp();
-    const wsIds = [...new Set(events.map((i) => i.event.workspaceId))];
-    if (wsIds.length === 0) return new Map();
-    const r = await client.query<{ id: string; currency: string }>(
-      "SELECT id, currency FROM workspaces WHERE id = ANY($1::text[])",
-      [wsIds],
+    // Read after the locks, in a statement of its own: its snapshot includes every
+    // destination committed before this group's turn.
+    return tx.readRoutes(
+      events.map((i) => i.event.workspaceId),
+      new Set(routed),
     );
-    return new Map(r.rows.map((w) => [w.id, w.currency]));
   }
 
   private async runOp(

@@ -12,6 +12,11 @@
  *   adding an identifier to it therefore never interleave between nodes. A new identifier
  *   two nodes add at once meets on the primary key; the later transaction sees it was beaten
  *   (`ON CONFLICT DO NOTHING` inserted fewer rows) and its group runs again, reading it.
+ * - destinations: `pg_advisory_xact_lock_shared` on each routed workspace's destinations lock
+ *   (destination-lock.ts), taken before any other lock of the group and before the
+ *   destinations are read, so outbox rows follow what the database holds, never a node's cache.
+ * - superseding: the stored event is read `FOR UPDATE`, so two server copies that reach it
+ *   through different keys take turns, and only the first supersedes.
  * With every lookup key locked, what this transaction read stays true until it commits, so
  * lookups are answered from memory after one prefetch per group. Rows nothing reads back in
  * the same transaction (events, credits, outbox rows, claimed keys, new identifiers) are
@@ -23,16 +28,31 @@
  */
 import type pg from "pg";
 import { MODELS, type ModelName } from "../../attribution/index.js";
-import type { Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
+import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
-import type { CommitTx, CreditRow, RollupDelta, StoredTouch, TouchOutcome } from "../storage.js";
+import { emptyCredits } from "../../pipeline/commit.js";
+import { payloadOf } from "../event-payload.js";
+import type {
+  ArrivalRow,
+  CommitTx,
+  CreditRow,
+  RollupDelta,
+  StoredCopy,
+  StoredTouch,
+  TouchOutcome,
+} from "../storage.js";
 import {
+  insertArrivals,
   insertCredits,
   insertDeliveries,
   insertEvents,
+  type ArrivalInsert,
   type CreditInsert,
   type DeliveryInsert,
+  type EventInsert,
 } from "./bulk-inserts.js";
+import { destinationsLockKey } from "./destination-lock.js";
 import { RetryGroupError } from "./errors.js";
 import { RollupMerger } from "./rollups.js";
 
@@ -54,13 +74,16 @@ export class PgCommitTx implements CommitTx {
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
   private readonly fresh = new Set<string>();
   private undo: (() => void)[] = [];
+  /** Routed workspaces (their destinations lock held shared) → their destinations. */
+  private readonly routes = new Map<string, DestinationRoute[]>();
 
   private claims = new Map<string, [string, string, string, number]>();
   private pendingPersons: [string, string][] = [];
   private pendingIdents = new Map<string, [string, string, string]>();
-  private events: NormalizedEvent[] = [];
+  private events: EventInsert[] = [];
   private credits: { ev: NormalizedEvent; credits: Record<ModelName, CreditRow[]> }[] = [];
   private deliveries: DeliveryInsert[] = [];
+  private arrivals: ArrivalInsert[] = [];
   /** Rollups of the current operation; the committer takes them when the operation succeeds. */
   rollups = new RollupMerger();
 
@@ -130,7 +153,139 @@ export class PgCommitTx implements CommitTx {
     for (const i of want) if (!found.has(i)) this.remember(this.absent, k(ws, i));
   }
 
+  /**
+   * Takes the destinations locks of `workspaces` shared, in a stable order. The group takes
+   * them before any other lock, so a creation waiting for one never sits between two groups'
+   * locks; the destinations are then read by `readRoutes`, in a statement whose snapshot
+   * follows the locks.
+   */
+  async lockRoutes(workspaces: string[]): Promise<void> {
+    const want = [...new Set(workspaces)].filter((w) => !this.routes.has(w)).sort();
+    if (want.length === 0) return;
+    await this.client.query(
+      `SELECT count(pg_advisory_xact_lock_shared(h)) FROM (SELECT DISTINCT ${destinationsLockKey("x")} AS h FROM unnest($1::text[]) AS x ORDER BY 1) s`,
+      [want],
+    );
+  }
+
+  /** Currencies of `workspaces`, and the destinations of those in `routed` (locked by the caller). */
+  async readRoutes(workspaces: string[], routed: ReadonlySet<string>): Promise<Map<string, string>> {
+    if (workspaces.length === 0) return new Map();
+    const r = await this.client.query<{
+      id: string;
+      currency: string;
+      routes: [string, string, string[] | null][] | null;
+    }>(
+      `SELECT w.id, w.currency, CASE WHEN w.id = ANY($2::text[]) THEN (
+         SELECT json_agg(json_build_array(d.id, d.type, d.route_events) ORDER BY d.created_at, d.id)
+         FROM destinations d WHERE d.workspace_id = w.id AND NOT d.deleted) END AS routes
+       FROM workspaces w WHERE w.id = ANY($1::text[])`,
+      [[...new Set(workspaces)], [...routed]],
+    );
+    for (const w of routed) this.routes.set(w, []);
+    for (const row of r.rows)
+      if (routed.has(row.id))
+        this.routes.set(
+          row.id,
+          (row.routes ?? []).map(([id, type, events]) => routeFromRow(id, type, events)),
+        );
+    return new Map(r.rows.map((w) => [w.id, w.currency]));
+  }
+
   // ---- CommitTx ---------------------------------------------------------------------------
+
+  async destinationRoutes(workspaceId: string): Promise<DestinationRoute[]> {
+    if (!this.routes.has(workspaceId)) {
+      // Not prefetched (the group prefetch covers every routed workspace): lock and read now.
+      await this.lockRoutes([workspaceId]);
+      await this.readRoutes([workspaceId], new Set([workspaceId]));
+    }
+    return this.routes.get(workspaceId) ?? [];
+  }
+
+  async storedCopy(workspaceId: string, eventRef: string): Promise<StoredCopy | null> {
+    // The original may be a row this group has not written yet.
+    if (this.events.some((e) => e.event.id === eventRef)) await this.flush();
+    const r = await this.client.query<{
+      source: EventSource | null;
+      superseded_at: number | null;
+      event_time: number;
+      received_at: number;
+      event_id: string | null;
+      value: number | null;
+      currency: string | null;
+      payload: string;
+    }>(
+      `SELECT source, superseded_at, event_time, received_at, event_id, value, currency, payload
+       FROM events WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+      [workspaceId, eventRef],
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    return {
+      source: row.source,
+      supersededAt: row.superseded_at,
+      eventTime: row.event_time,
+      receivedAt: row.received_at,
+      eventId: row.event_id,
+      value: row.value,
+      currency: row.currency,
+      identifiers: (JSON.parse(row.payload) as { i?: Identifier[] }).i ?? [],
+    };
+  }
+
+  async supersedeEvent(
+    eventRef: string,
+    copy: NormalizedEvent,
+    identifiers: Identifier[],
+    supersededAt: number,
+  ): Promise<Record<ModelName, CreditRow[]>> {
+    // storedCopy wrote the event (and its credits) if this group had buffered it.
+    const r = await this.client.query<CreditRow & { model: ModelName; ord: number }>(
+      `WITH e AS (
+         UPDATE events SET value = $1, currency = $2, payload = $3, ip_enc = $4, order_id = COALESCE(order_id, $5),
+           superseded_at = $6 WHERE id = $7 RETURNING id)
+       UPDATE credits c SET value = $1, currency = $2 FROM e WHERE c.event_ref = e.id
+       RETURNING c.model, c.ord, c.platform, c.campaign, c.ad, c.touch_time AS time, c.credit`,
+      [
+        copy.value,
+        copy.currency,
+        payloadOf(copy, identifiers),
+        copy.user.client_ip_enc ?? null,
+        copy.orderId,
+        supersededAt,
+        eventRef,
+      ],
+    );
+    const out = emptyCredits();
+    for (const row of [...r.rows].sort((a, b) => a.ord - b.ord))
+      out[row.model].push({
+        platform: row.platform,
+        campaign: row.campaign,
+        ad: row.ad,
+        time: row.time,
+        credit: row.credit,
+      });
+    return out;
+  }
+
+  async redeliver(workspaceId: string, eventRef: string, now: number): Promise<string[]> {
+    await this.flushDeliveries();
+    const r = await this.client.query<{ destination_id: string }>(
+      `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
+       WHERE d.event_ref = $1 GROUP BY d.destination_id
+       HAVING bool_or(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > $2))
+          AND NOT bool_or(d.status = 'pending' AND d.lease_until <= $2)`,
+      [eventRef, now],
+    );
+    const ids = r.rows.map((x) => x.destination_id);
+    this.insertDeliveries(workspaceId, eventRef, ids, now);
+    return ids;
+  }
+
+  recordArrival(a: ArrivalRow): void {
+    this.arrivals.push([a.workspaceId, a.eventRef, a.source, a.receivedAt, a.eventId, a.status]);
+  }
 
   async findDedup(workspaceId: string, keys: string[], since: number): Promise<string | null> {
     await this.loadDedup(keys.map((key) => [workspaceId, key]));
@@ -288,8 +443,12 @@ export class PgCommitTx implements CommitTx {
     throw new Error("a touch conflicted with a row that is not there");
   }
 
-  insertEvent(event: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): void {
-    this.events.push(event);
+  insertEvent(
+    event: NormalizedEvent,
+    credits: Record<ModelName, CreditRow[]> | null,
+    source: EventSource,
+  ): void {
+    this.events.push({ event, source });
     if (credits) this.credits.push({ ev: event, credits });
   }
 
@@ -310,6 +469,7 @@ export class PgCommitTx implements CommitTx {
     await this.flushEvents();
     await this.flushCredits();
     await this.flushDeliveries();
+    await this.flushArrivals();
   }
 
   /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
@@ -330,6 +490,7 @@ export class PgCommitTx implements CommitTx {
     this.events = [];
     this.credits = [];
     this.deliveries = [];
+    this.arrivals = [];
     this.rollups = new RollupMerger();
   }
 
@@ -416,6 +577,12 @@ export class PgCommitTx implements CommitTx {
     const rows = this.deliveries;
     this.deliveries = [];
     await insertDeliveries(this.client, rows);
+  }
+
+  private async flushArrivals(): Promise<void> {
+    const rows = this.arrivals;
+    this.arrivals = [];
+    await insertArrivals(this.client, rows);
   }
 
   // ---- journalled state -------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { NONE_KEY } from "../../attribution/index.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
 import type {
+  ArrivalRow,
   Bucket,
   ConversionQuery,
   ConversionRow,
@@ -175,6 +176,29 @@ export class PgReader {
           "SELECT * FROM destinations WHERE NOT deleted ORDER BY created_at, id",
         );
     return r.rows.map(rowToDestination);
+  }
+
+  async listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]> {
+    const r = await this.pool.query<{
+      workspace_id: string;
+      event_ref: string;
+      source: ArrivalRow["source"];
+      received_at: number;
+      event_id: string | null;
+      status: ArrivalRow["status"];
+    }>(
+      `SELECT workspace_id, event_ref, source, received_at, event_id, status FROM event_arrivals
+       WHERE workspace_id = $1 AND event_ref = $2 ORDER BY received_at, id`,
+      [workspaceId, eventRef],
+    );
+    return r.rows.map((x) => ({
+      workspaceId: x.workspace_id,
+      eventRef: x.event_ref,
+      source: x.source,
+      receivedAt: x.received_at,
+      eventId: x.event_id,
+      status: x.status,
+    }));
   }
 
   async getDestination(workspaceId: string, id: string): Promise<DestinationRecord | null> {

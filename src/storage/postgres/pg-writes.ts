@@ -23,10 +23,8 @@ import type {
   WorkspacePatch,
 } from "../storage.js";
 import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
+import { destinationsLockKey } from "./destination-lock.js";
 import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
-
-/** First key of the advisory lock that serializes destination creation per workspace. */
-const DESTINATION_LIMIT_LOCK = 74_205;
 
 export type Windows = Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>>;
 
@@ -116,42 +114,43 @@ export class PgWrites {
     return link;
   }
 
-  async createDestination(d: DestinationRecord): Promise<DestinationRecord> {
-    await this.pool.query(
-      "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
-      [
-        d.id,
-        d.workspaceId,
-        d.type,
-        d.name,
-        d.events ? JSON.stringify(d.events) : null,
-        d.configEnc,
-        d.createdAt,
-      ],
-    );
-    return d;
+  /** Under the workspace's destinations lock, exclusively: see destination-lock.ts. */
+  createDestination(d: DestinationRecord): Promise<DestinationRecord> {
+    return this.createDestinationWithinLimit(d, Infinity) as Promise<DestinationRecord>;
+  }
+
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void> {
+    return inTransaction(this.pool, async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [workspaceId]);
+      await c.query("UPDATE destinations SET route_events = $3::jsonb WHERE workspace_id = $1 AND id = $2", [
+        workspaceId,
+        id,
+        routeEvents ? JSON.stringify(routeEvents) : null,
+      ]);
+    });
   }
 
   /**
-   * The count and the insert under a per-workspace transaction lock (the two-key advisory
-   * lock space, apart from the commit path's one-key locks): two nodes creating the 50th
-   * destination at once are serialized.
+   * The count and the insert under the workspace's destinations lock, taken exclusively (the
+   * commit takes it shared, see destination-lock.ts): two nodes creating the 50th destination
+   * at once are serialized, and an event either committed before the destination existed or
+   * is routed to it.
    */
   createDestinationWithinLimit(d: DestinationRecord, limit: number): Promise<DestinationRecord | null> {
+    const route = d.routeEvents === undefined ? d.events : d.routeEvents;
     return inTransaction(this.pool, async (c) => {
-      await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-        DESTINATION_LIMIT_LOCK,
-        d.workspaceId,
-      ]);
-      const { n } = (
-        await c.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM destinations WHERE workspace_id = $1 AND NOT deleted",
-          [d.workspaceId],
-        )
-      ).rows[0]!;
-      if (n >= limit) return null;
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [d.workspaceId]);
+      if (Number.isFinite(limit)) {
+        const { n } = (
+          await c.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM destinations WHERE workspace_id = $1 AND NOT deleted",
+            [d.workspaceId],
+          )
+        ).rows[0]!;
+        if (n >= limit) return null;
+      }
       await c.query(
-        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)",
+        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at, route_events) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb)",
         [
           d.id,
           d.workspaceId,
@@ -160,14 +159,16 @@ export class PgWrites {
           d.events ? JSON.stringify(d.events) : null,
           d.configEnc,
           d.createdAt,
+          route ? JSON.stringify(route) : null,
         ],
       );
-      return d;
+      return { ...d, routeEvents: route };
     });
   }
 
   deleteDestination(workspaceId: string, id: string): Promise<boolean> {
     return inTransaction(this.pool, async (c) => {
+      await c.query(`SELECT pg_advisory_xact_lock(${destinationsLockKey("$1::text")})`, [workspaceId]);
       const r = await c.query(
         "UPDATE destinations SET deleted = true WHERE workspace_id = $1 AND id = $2 AND NOT deleted",
         [workspaceId, id],

@@ -15,6 +15,7 @@ import type pg from "pg";
 import type { CommitOutcome, Identifier, TouchInput } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
+  ArrivalRow,
   Bucket,
   CommitItem,
   ConversionQuery,
@@ -205,6 +206,12 @@ export class PostgresStore implements Store {
   }
   sealedSamples(limit: number): Promise<string[]> {
     return this.guard(() => sealedSamples(this.pool, limit));
+  }
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void> {
+    return this.guard(() => this.w.setDestinationRoute(workspaceId, id, routeEvents));
+  }
+  listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]> {
+    return this.guard(() => this.r.listArrivals(workspaceId, eventRef));
   }
   claimDeliveries(
     destinationId: string,

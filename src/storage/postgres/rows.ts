@@ -98,6 +98,7 @@ export interface DestinationRow {
   events: string[] | null;
   config_enc: string;
   created_at: number;
+  route_events: string[] | null;
 }
 
 export const rowToDestination = (r: DestinationRow): DestinationRecord => ({
@@ -108,6 +109,7 @@ export const rowToDestination = (r: DestinationRow): DestinationRecord => ({
   events: r.events,
   configEnc: r.config_enc,
   createdAt: r.created_at,
+  routeEvents: r.route_events,
 });
 
 export interface LinkRow {

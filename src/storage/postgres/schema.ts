@@ -86,6 +86,24 @@ CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT N
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 4: event sources and superseding, later copies of an
+    // event, and destinations' routes read by the commit (under the per-workspace advisory
+    // lock that creation and deletion take exclusively).
+    version: 4,
+    sql: `
+ALTER TABLE events ADD COLUMN source TEXT;
+ALTER TABLE events ADD COLUMN superseded_at BIGINT;
+CREATE TABLE event_arrivals (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workspace_id TEXT NOT NULL, event_ref TEXT NOT NULL,
+  source TEXT NOT NULL, received_at BIGINT NOT NULL, event_id TEXT, status TEXT NOT NULL);
+CREATE INDEX event_arrivals_event ON event_arrivals (workspace_id, event_ref);
+ALTER TABLE destinations ADD COLUMN route_events JSONB;
+UPDATE destinations SET route_events = events;
+CREATE INDEX deliveries_event ON deliveries (event_ref);
+CREATE INDEX destinations_workspace ON destinations (workspace_id);
+`,
+  },
+  {
     // The erasure log: when, and how many identifiers — never which.
     version: 5,
     sql: `

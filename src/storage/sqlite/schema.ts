@@ -75,6 +75,25 @@ CREATE TABLE key_check (id INTEGER PRIMARY KEY CHECK (id = 1), sealed TEXT NOT N
 `,
   },
   {
+    // Item: the server copy supersedes a browser copy (events.source, superseded_at; later
+    // copies in event_arrivals), and outbox rows routed from the database in the commit
+    // (destinations.route_events: the names it takes, null = every conversion action; for
+    // google_ads and linkedin rows of before, null until forwarding reads their config).
+    version: 4,
+    sql: `
+ALTER TABLE events ADD COLUMN source TEXT;
+ALTER TABLE events ADD COLUMN superseded_at INTEGER;
+CREATE TABLE event_arrivals (
+  id INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, event_ref TEXT NOT NULL, source TEXT NOT NULL,
+  received_at INTEGER NOT NULL, event_id TEXT, status TEXT NOT NULL);
+CREATE INDEX event_arrivals_event ON event_arrivals (workspace_id, event_ref);
+ALTER TABLE destinations ADD COLUMN route_events TEXT;
+UPDATE destinations SET route_events = events;
+CREATE INDEX deliveries_event ON deliveries (event_ref);
+CREATE INDEX destinations_workspace ON destinations (workspace_id);
+`,
+  },
+  {
     // The erasure log: when, and how many identifiers — never which.
     version: 5,
     sql: `

@@ -2,6 +2,7 @@
 import type Database from "better-sqlite3";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
+  ArrivalRow,
   Bucket,
   ConversionQuery,
   ConversionRow,
@@ -30,6 +31,7 @@ interface DestinationRow {
   events: string | null;
   config_enc: string;
   created_at: number;
+  route_events: string | null;
 }
 const toDestination = (r: DestinationRow): DestinationRecord => ({
   id: r.id,
@@ -39,6 +41,7 @@ const toDestination = (r: DestinationRow): DestinationRecord => ({
   events: r.events ? (JSON.parse(r.events) as string[]) : null,
   configEnc: r.config_enc,
   createdAt: r.created_at,
+  routeEvents: r.route_events ? (JSON.parse(r.route_events) as string[]) : null,
 });
 
 export class SqliteReader {
@@ -221,6 +224,30 @@ export class SqliteReader {
           .all(workspaceId)
       : this.db.prepare("SELECT * FROM destinations WHERE deleted = 0 ORDER BY created_at").all();
     return (rows as DestinationRow[]).map(toDestination);
+  }
+
+  listArrivals(workspaceId: string, eventRef: string): ArrivalRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT workspace_id, event_ref, source, received_at, event_id, status FROM event_arrivals
+         WHERE workspace_id = ? AND event_ref = ? ORDER BY received_at, id`,
+      )
+      .all(workspaceId, eventRef) as {
+      workspace_id: string;
+      event_ref: string;
+      source: ArrivalRow["source"];
+      received_at: number;
+      event_id: string | null;
+      status: ArrivalRow["status"];
+    }[];
+    return rows.map((r) => ({
+      workspaceId: r.workspace_id,
+      eventRef: r.event_ref,
+      source: r.source,
+      receivedAt: r.received_at,
+      eventId: r.event_id,
+      status: r.status,
+    }));
   }
 
   getDestination(workspaceId: string, id: string): DestinationRecord | null {

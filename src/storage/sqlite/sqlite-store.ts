@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type {
+  ArrivalRow,
   Bucket,
   CommitItem,
   ConversionQuery,
@@ -248,6 +249,12 @@ export class SqliteStore implements Store {
   }
   sealedSamples(limit: number): Promise<string[]> {
     return this.read((r) => r.sealedSamples(limit));
+  }
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void> {
+    return this.call("setDestinationRoute", [workspaceId, id, routeEvents]);
+  }
+  listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]> {
+    return this.read((r) => r.listArrivals(workspaceId, eventRef));
   }
   claimDeliveries(
     destinationId: string,

@@ -36,6 +36,7 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   deleteDestination: writer.deleteDestination.bind(writer),
   createDestinationWithinLimit: writer.createDestinationWithinLimit.bind(writer),
   initKeyCheck: writer.initKeyCheck.bind(writer),
+  setDestinationRoute: writer.setDestinationRoute.bind(writer),
   claimDeliveries: writer.claimDeliveries.bind(writer),
   completeDeliveries: writer.completeDeliveries.bind(writer),
   replayDead: writer.replayDead.bind(writer),

@@ -5,7 +5,8 @@
  */
 import Database from "better-sqlite3";
 import { newId } from "../../domain/ids.js";
-import type { Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import type { ModelName } from "../../attribution/index.js";
 import {
@@ -21,9 +22,11 @@ import { MODELS } from "../../attribution/index.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
 import { Erasure } from "../erase-payload.js";
+import { payloadOf } from "../event-payload.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import type {
+  ArrivalRow,
   CommitItem,
   CommitTx,
   CreditRow,
@@ -34,6 +37,7 @@ import type {
   NewWorkspace,
   RollupDelta,
   Session,
+  StoredCopy,
   StoredTouch,
   TouchOutcome,
   WorkspaceKeys,
@@ -98,6 +102,13 @@ export class SqliteWriter implements CommitTx {
   private freshPersons = new Set<string>();
   /** Byte patterns of the group's erasures, checked against the files after COMMIT. */
   private erasurePatterns: string[] = [];
+  /**
+   * Each workspace's destinations as routing needs them. Every change to destinations goes
+   * through this writer, which drops the workspace's entry (and all of them on a rollback, as
+   * a rolled-back group may have read a destination that is not there): the hot path reads
+   * the table once per change, not once per event.
+   */
+  private readonly routes = new Map<string, DestinationRoute[]>();
 
   constructor(opts: WriterOptions) {
     this.opts = opts;
@@ -131,8 +142,33 @@ export class SqliteWriter implements CommitTx {
       ),
       insertEvent: p(
         `INSERT INTO events (id, workspace_id, event_name, is_conversion, test_event_code, event_time, received_at,
-           event_id, order_id, value, currency, attributed, payload, ip_enc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           event_id, order_id, value, currency, attributed, payload, ip_enc, source)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      routes: p(
+        "SELECT id, type, route_events FROM destinations WHERE workspace_id = ? AND deleted = 0 ORDER BY created_at, id",
+      ),
+      storedCopy: p(
+        `SELECT source, superseded_at, event_time, received_at, event_id, value, currency, payload
+         FROM events WHERE workspace_id = ? AND id = ?`,
+      ),
+      supersedeEvent: p(
+        `UPDATE events SET value = ?, currency = ?, payload = ?, ip_enc = ?, order_id = COALESCE(order_id, ?),
+           superseded_at = ? WHERE id = ?`,
+      ),
+      supersedeCredits: p("UPDATE credits SET value = ?, currency = ? WHERE event_ref = ?"),
+      creditsOf: p(
+        "SELECT model, platform, campaign, ad, touch_time AS time, credit FROM credits WHERE event_ref = ? ORDER BY model, ord",
+      ),
+      redeliverTargets: p(
+        `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.deleted = 0
+         WHERE d.event_ref = ? GROUP BY d.destination_id
+         HAVING max(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > ?)) = 1
+            AND max(d.status = 'pending' AND d.lease_until <= ?) = 0`,
+      ),
+      insertArrival: p(
+        `INSERT INTO event_arrivals (workspace_id, event_ref, source, received_at, event_id, status)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       insertCredit: p(
         `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
@@ -235,17 +271,13 @@ export class SqliteWriter implements CommitTx {
     return { status: "accepted", id };
   }
 
-  insertEvent(ev: NormalizedEvent, credits: Record<ModelName, CreditRow[]> | null): void {
-    const { client_ip_enc, ...user } = ev.user;
+  insertEvent(
+    ev: NormalizedEvent,
+    credits: Record<ModelName, CreditRow[]> | null,
+    source: EventSource,
+  ): void {
     const attributed = credits !== null && credits.last_click.length > 0 ? 1 : 0;
-    const payload = JSON.stringify({
-      u: user,
-      c: ev.customData,
-      k: ev.consent,
-      a: ev.actionSource,
-      s: ev.eventSourceUrl,
-      i: ev.identifiers,
-    });
+    const payload = payloadOf(ev, ev.identifiers);
     this.s.insertEvent!.run(
       ev.id,
       ev.workspaceId,
@@ -260,7 +292,8 @@ export class SqliteWriter implements CommitTx {
       ev.currency,
       attributed,
       payload,
-      client_ip_enc ?? null,
+      ev.user.client_ip_enc ?? null,
+      source,
     );
     if (credits) this.insertCredits(ev.id, ev.workspaceId, ev.eventTime, ev.value, ev.currency, credits);
   }
@@ -291,6 +324,84 @@ export class SqliteWriter implements CommitTx {
         );
       });
     }
+  }
+
+  destinationRoutes(workspaceId: string): DestinationRoute[] {
+    let list = this.routes.get(workspaceId);
+    if (!list) {
+      const rows = this.s.routes!.all(workspaceId) as {
+        id: string;
+        type: string;
+        route_events: string | null;
+      }[];
+      list = rows.map((r) =>
+        routeFromRow(r.id, r.type, r.route_events === null ? null : (JSON.parse(r.route_events) as string[])),
+      );
+      this.routes.set(workspaceId, list);
+    }
+    return list;
+  }
+
+  storedCopy(workspaceId: string, eventRef: string): StoredCopy | null {
+    const r = this.s.storedCopy!.get(workspaceId, eventRef) as
+      | {
+          source: EventSource | null;
+          superseded_at: number | null;
+          event_time: number;
+          received_at: number;
+          event_id: string | null;
+          value: number | null;
+          currency: string | null;
+          payload: string;
+        }
+      | undefined;
+    if (!r) return null;
+    return {
+      source: r.source,
+      supersededAt: r.superseded_at,
+      eventTime: r.event_time,
+      receivedAt: r.received_at,
+      eventId: r.event_id,
+      value: r.value,
+      currency: r.currency,
+      identifiers: (JSON.parse(r.payload) as { i?: Identifier[] }).i ?? [],
+    };
+  }
+
+  supersedeEvent(
+    eventRef: string,
+    copy: NormalizedEvent,
+    identifiers: Identifier[],
+    supersededAt: number,
+  ): Record<ModelName, CreditRow[]> {
+    this.s.supersedeEvent!.run(
+      copy.value,
+      copy.currency,
+      payloadOf(copy, identifiers),
+      copy.user.client_ip_enc ?? null,
+      copy.orderId,
+      supersededAt,
+      eventRef,
+    );
+    this.s.supersedeCredits!.run(copy.value, copy.currency, eventRef);
+    const out = emptyCredits();
+    for (const r of this.s.creditsOf!.all(eventRef) as (CreditRow & { model: ModelName })[]) {
+      const { model, ...credit } = r;
+      out[model].push(credit);
+    }
+    return out;
+  }
+
+  redeliver(workspaceId: string, eventRef: string, now: number): string[] {
+    const ids = (this.s.redeliverTargets!.all(eventRef, now, now) as { destination_id: string }[]).map(
+      (r) => r.destination_id,
+    );
+    this.insertDeliveries(workspaceId, eventRef, ids, now);
+    return ids;
+  }
+
+  recordArrival(a: ArrivalRow): void {
+    this.s.insertArrival!.run(a.workspaceId, a.eventRef, a.source, a.receivedAt, a.eventId, a.status);
   }
 
   insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): void {
@@ -391,10 +502,12 @@ export class SqliteWriter implements CommitTx {
     this.opRollups.drain();
     this.freshPersons.clear();
     this.erasurePatterns = [];
+    this.routes.clear();
   }
 
   discardOp(): void {
     this.opRollups.drain();
+    this.routes.clear();
   }
 
   createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Workspace {
@@ -455,9 +568,10 @@ export class SqliteWriter implements CommitTx {
   }
 
   createDestination(d: DestinationRecord): DestinationRecord {
+    const route = d.routeEvents === undefined ? d.events : d.routeEvents;
     this.db
       .prepare(
-        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO destinations (id, workspace_id, type, name, events, config_enc, created_at, route_events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         d.id,
@@ -467,8 +581,17 @@ export class SqliteWriter implements CommitTx {
         d.events ? JSON.stringify(d.events) : null,
         d.configEnc,
         d.createdAt,
+        route ? JSON.stringify(route) : null,
       );
-    return d;
+    this.routes.delete(d.workspaceId);
+    return { ...d, routeEvents: route };
+  }
+
+  setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): void {
+    this.db
+      .prepare("UPDATE destinations SET route_events = ? WHERE workspace_id = ? AND id = ?")
+      .run(routeEvents ? JSON.stringify(routeEvents) : null, workspaceId, id);
+    this.routes.delete(workspaceId);
   }
 
   /** Atomic with the count: the writer thread runs one operation at a time. */
@@ -487,6 +610,7 @@ export class SqliteWriter implements CommitTx {
   }
 
   deleteDestination(workspaceId: string, id: string): boolean {
+    this.routes.delete(workspaceId);
     const r = this.db
       .prepare("UPDATE destinations SET deleted = 1 WHERE workspace_id = ? AND id = ? AND deleted = 0")
       .run(workspaceId, id);
