@@ -116,7 +116,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
 /** The server in this process (listening on a free port), on a fresh data folder. */
 export async function startInProcess(
   env: Record<string, string> = {},
-): Promise<RunningTally & { dataDir: string; cleanup(): Promise<void> }> {
+): Promise<RunningTally & { adminToken: string; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = env.TALLY_DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -128,6 +128,7 @@ export async function startInProcess(
   const t = await startInProcessTally(config);
   return {
     ...t,
+    adminToken: t.adminToken ?? ADMIN_TOKEN,
     dataDir,
     async cleanup() {
       await t.stop();

@@ -12,8 +12,11 @@ import type {
   MetricsRow,
   ReportQuery,
   ReportResult,
+  KeyMatch,
   Session,
+  WorkspaceKeyKind,
 } from "../storage.js";
+import { findWorkspaceByKey as findKey } from "./workspace-keys.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
@@ -297,6 +300,10 @@ export class SqliteReader {
       latencies: lat.filter((l) => l.destination_id === r.destination_id).map((l) => l.ms),
       lastError: lastErr.find((e) => e.destination_id === r.destination_id)?.last_error ?? null,
     }));
+  }
+
+  findWorkspaceByKey(kind: WorkspaceKeyKind, value: string, now: number): KeyMatch | null {
+    return findKey(this.db, kind, value, now);
   }
 
   getSession(idHash: string, now: number): Session | null {

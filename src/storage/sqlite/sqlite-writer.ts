@@ -20,6 +20,7 @@ import {
 import { MODELS } from "../../attribution/index.js";
 import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
+import { rotateWorkspaceKey as rotateKey } from "./workspace-keys.js";
 import { identValues, scrubPayload } from "../erase-payload.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
@@ -36,6 +37,7 @@ import type {
   Session,
   StoredTouch,
   TouchOutcome,
+  WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
@@ -604,6 +606,16 @@ export class SqliteWriter implements CommitTx {
 
   deleteSession(idHash: string): void {
     this.db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(idHash);
+  }
+
+  rotateWorkspaceKey(
+    workspaceId: string,
+    kind: WorkspaceKeyKind,
+    newValue: string,
+    oldExpiresAt: number,
+    now: number,
+  ): Workspace | null {
+    return rotateKey(this.db, workspaceId, kind, newValue, oldExpiresAt, now);
   }
 
   /** Recomputes stored credits of conversions in [from, to) from the touches known now. */
