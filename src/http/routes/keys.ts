@@ -20,7 +20,7 @@ export function keyRoutes(app: FastifyInstance, deps: AppDeps): void {
         throw invalid(k, `\`${k}\` is not a field of a key rotation; send \`key\` and \`grace_seconds\`.`);
     if (b.key !== "public" && b.key !== "secret")
       throw invalid("key", '`key` must be "public" or "secret": the key to replace.');
-    const grace = b.grace_seconds ?? 0;
+    const grace = b.grace_seconds === undefined ? 0 : b.grace_seconds;
     if (typeof grace !== "number" || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS)
       throw invalid(
         "grace_seconds",
