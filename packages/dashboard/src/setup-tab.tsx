@@ -1,11 +1,12 @@
 /**
- * Setup: the tag to paste (with this workspace's public key), the server call, the keys,
- * conversion actions with their attribution windows, and the origins allowed to send.
+ * Setup: the tag to paste (with this workspace's public key), the server call, the keys and
+ * their rotation, conversion actions with their attribution windows, and the origins allowed
+ * to send.
  */
 import { AllowedOrigins } from "./allowed-origins.js";
 import { ConversionActions } from "./conversion-actions.js";
 import { CopyButton } from "./copy-button.js";
-import { navigate } from "./router.js";
+import { RotateKey } from "./rotate-key.js";
 import { CodeBlock, TagSnippet } from "./snippet.js";
 import type { WorkspaceSettings } from "./types.js";
 
@@ -65,11 +66,7 @@ export function SetupTab({
           <dd>
             <code class="muted">sk_••••••••••••</code>
             <div class="hint">
-              Shown only once, when the workspace was created; Tally keeps just a hash. Lost it?{" "}
-              <button type="button" class="linklike" onClick={() => navigate("/")}>
-                Create a new workspace
-              </button>{" "}
-              to get a fresh one.
+              Shown only once, when it was made; Tally keeps just a hash. Lost or leaked? Rotate it below.
             </div>
           </dd>
           <dt>Workspace id</dt>
@@ -77,6 +74,7 @@ export function SetupTab({
             <code>{ws.id}</code>
           </dd>
         </dl>
+        <RotateKey ws={ws} onSaved={onSaved} />
       </section>
 
       <AllowedOrigins ws={ws} onSaved={onSaved} />
