@@ -77,6 +77,7 @@ async function startServer(env) {
       TALLY_DATA_DIR: dataDir,
       TALLY_PORT: String(port),
       TALLY_RATE_LIMIT_PER_SECOND: "1000000",
+      TALLY_RATE_LIMIT_PER_IP: "0", // the load generator is one loopback client
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],

@@ -58,7 +58,7 @@ export const SETTINGS = {
   dataDir: {
     env: "TALLY_DATA_DIR",
     default: "./data",
-    description: "Folder of the embedded store, the generated admin token and the encryption key.",
+    description: "Folder of the embedded store, the generated admin token's hash and the encryption key.",
     parse: str,
   },
   databaseUrl: {
