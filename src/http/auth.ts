@@ -20,6 +20,8 @@ import { clientKey } from "./client-address.js";
 import { RateLimiter } from "./rate-limit.js";
 
 export const SESSION_COOKIE = "tally_session";
+/** The shape of a session id (`randomBytes(32).toString("base64url")`). */
+export const SESSION_ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /** The shortest admin token accepted (API.md, Running). */
 export const ADMIN_TOKEN_MIN_LENGTH = 24;
 
@@ -130,7 +132,10 @@ export class Auth {
     }
     const sid = cookie(req, SESSION_COOKIE);
     if (sid) {
-      const session = await this.deps.store.getSession(hashKey(sid), Date.now());
+      // A session id is 32 random bytes in base64url: anything else is refused without a lookup.
+      const session = SESSION_ID_SHAPE.test(sid)
+        ? await this.deps.store.getSession(hashKey(sid), Date.now())
+        : null;
       if (!session) throw new HttpError("unknown_key", "The dashboard session has expired; log in again.");
       if (!SAFE_METHODS.has(req.method)) this.checkCsrf(req, session);
       this.limit(session.idHash);

@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { randomBytes } from "node:crypto";
 import { HttpError } from "../../domain/errors.js";
 import { hashKey } from "../../workspaces/directory.js";
-import { SESSION_COOKIE, cookie } from "../auth.js";
+import { SESSION_COOKIE, SESSION_ID_SHAPE, cookie } from "../auth.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject } from "../params.js";
 
@@ -42,7 +42,8 @@ export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get("/v1/session", async (req) => {
     const sid = cookie(req, SESSION_COOKIE);
-    const s = sid ? await deps.store.getSession(hashKey(sid), Date.now()) : null;
+    const s =
+      sid && SESSION_ID_SHAPE.test(sid) ? await deps.store.getSession(hashKey(sid), Date.now()) : null;
     if (!s) throw new HttpError("missing_key", "Not logged in.");
     return { csrf_token: s.csrfToken, expires_at: new Date(s.expiresAt).toISOString() };
   });
