@@ -111,6 +111,7 @@ describe("the pixel obeys allowed_origins by Referer or Origin", () => {
     ["an Origin of another site", { origin: "https://evil.example" }, "evil-origin"],
     ["another scheme of the allowed host", { referer: "http://shop.example/" }, "evil-scheme"],
     ["a Referer that is no URL", { referer: "not a url" }, "evil-garbage"],
+    ["an opaque Origin: null", { origin: "null" }, "evil-null"],
   ])("from %s: still the GIF, nothing recorded, counted as rejected", async (_n, headers, eid) => {
     const before = await counts();
     const r = await pixel(eid, headers);

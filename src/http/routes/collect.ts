@@ -35,7 +35,8 @@ function pixelOriginAllowed(req: FastifyRequest, ws: Workspace): boolean {
   const origin = req.headers.origin;
   const referer = req.headers.referer;
   const page = origin && origin !== "null" ? origin : referer;
-  if (!page) return true;
+  // `Origin: null` (a sandboxed or privacy-stripped page) names no allowed origin either.
+  if (!page) return origin !== "null";
   let o: string;
   try {
     o = new URL(page).origin;
