@@ -63,6 +63,7 @@ async function startNode(env) {
       TALLY_ENCRYPTION_KEY: KEY,
       TALLY_LOG_LEVEL: "warn",
       TALLY_RATE_LIMIT_PER_SECOND: "10000000",
+      TALLY_RATE_LIMIT_PER_IP: "0", // the load generator is one loopback client
       TALLY_OUTBOX: "false",
       ...env,
       TALLY_DATA_DIR: dataDir,

@@ -12,6 +12,7 @@ import { DAY_MS, MINUTE_MS } from "./domain/time.js";
 import { AlertRules } from "./monitoring/alert-rules.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
+import { createClientLimiter } from "./http/client-limit.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { Readiness } from "./http/readiness.js";
 import { buildServer } from "./http/server.js";
@@ -22,7 +23,7 @@ import { createIngestPipeline } from "./pipeline/ingest-pipeline.js";
 import { LinkResolver } from "./pipeline/link-resolver.js";
 import { Bus } from "./realtime/bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
-import { loadSecrets } from "./security/secrets.js";
+import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
 import { openStore } from "./storage/open.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
 import { newId } from "./domain/ids.js";
@@ -30,7 +31,7 @@ import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
 import type { Store } from "./storage/storage.js";
-import { WorkspaceDirectory, hashKey } from "./workspaces/directory.js";
+import { WorkspaceDirectory } from "./workspaces/directory.js";
 
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,8 @@ export interface RunningTally {
   app: FastifyInstance;
   deps: AppDeps;
   url: string;
-  adminToken: string;
+  /** The admin token when this process knows it (from the environment, or generated on this run). */
+  adminToken: string | null;
   stop(): Promise<void>;
 }
 
@@ -58,12 +60,17 @@ export interface StartOptions {
 export async function startTally(config: Config, opts: StartOptions = {}): Promise<RunningTally> {
   const logger = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
   const secrets = loadSecrets(config.dataDir, config.adminToken, config.encryptionKey);
-  if (secrets.adminTokenCreated) {
-    // Printed once, on the run that generated it; it stays in the data folder (mode 0600).
+  if (secrets.admin.created) {
+    // Printed once, on the run that generated it: only its hash is kept (mode 0600).
     process.stdout.write(
-      `\nTally admin token (shown once; also in ${join(config.dataDir, "admin-token")}):\n  ${secrets.adminToken}\n\n`,
+      `\nTally admin token (shown once: store it now; only its hash is kept, in ${join(config.dataDir, ADMIN_TOKEN_HASH_FILE)}):\n  ${secrets.admin.token}\n\n`,
     );
   }
+  if (secrets.admin.migrated)
+    logger.info(
+      { file: ADMIN_TOKEN_HASH_FILE },
+      "the plain admin-token file was replaced by the token's hash; the token is unchanged",
+    );
   const store: Store = await openStore(config);
   // A key that cannot read what the store holds refuses to start (nodes of one database
   // need the same key): better than forwarding nothing of theirs without an error.
@@ -93,11 +100,13 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const latency = new LatencyRecorder();
   const directory = new WorkspaceDirectory(store);
   const links = new LinkResolver(store);
-  const readiness = new Readiness(store);
+  const readiness = new Readiness(store, (reason) =>
+    logger.error({ err: { message: reason } }, "the store is not reachable"),
+  );
   const auth = new Auth({
     directory,
     store,
-    adminTokenHash: hashKey(secrets.adminToken),
+    adminTokenHash: secrets.admin.hash,
     limiter: new RateLimiter(config.rateLimitPerSecond),
   });
 
@@ -136,6 +145,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     logger,
     prom,
     readiness,
+    clientLimiter: createClientLimiter(config.rateLimitPerIp),
     publicDir: join(repoRoot(), "dist", "public"),
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
@@ -216,5 +226,5 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       await store.close(); // the writer drains its queue before closing
     })());
 
-  return { app, deps, url, adminToken: secrets.adminToken, stop };
+  return { app, deps, url, adminToken: secrets.admin.token, stop };
 }

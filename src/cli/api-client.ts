@@ -32,6 +32,8 @@ export interface ApiClientOptions {
   retries?: number;
   /** Longest wait honoured from a `Retry-After`. */
   maxRetryAfterMs?: number;
+  /** Told each time the server asks to come back later (429/503) and how long the client waits. */
+  onThrottled?: (status: number, waitMs: number) => void;
 }
 
 export interface RequestOptions {
@@ -108,9 +110,12 @@ export class ApiClient {
       }
       if ((res.status === 429 || res.status === 503) && throttled++ < 20) {
         const after = Number(res.headers.get("retry-after"));
-        await sleep(
-          Math.min(this.maxRetryAfterMs, Number.isFinite(after) && after > 0 ? after * 1000 : 1000),
+        const wait = Math.min(
+          this.maxRetryAfterMs,
+          Number.isFinite(after) && after > 0 ? after * 1000 : 1000,
         );
+        this.opts.onThrottled?.(res.status, wait);
+        await sleep(wait);
         continue;
       }
       if (res.status >= 500 && attempt++ < retries) {

@@ -17,6 +17,8 @@ Usage:
   tally serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
   tally workspace create --name NAME [--currency USD] [--timezone UTC]
   tally workspace list
+  tally workspace rotate-key ID --key public|secret [--grace SECONDS]
+                                    a new key; the old one keeps working for the grace period
   tally config                      every setting, its variable, default and current value
   tally import clicks|impressions FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
                                     stream an ad platform's clicks or impressions into a server

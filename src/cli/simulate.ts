@@ -6,8 +6,6 @@
  * error rate is not zero. The plan is seeded (traffic.ts); this file finds the workspace, runs
  * the backfill and the optional live mode, and prints a summary.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { loadConfig, type Config } from "../config/config.js";
 import { DAY_MS, MINUTE_MS } from "../domain/time.js";
 import { ApiClient, failureExitCode, serverUrl } from "./api-client.js";
@@ -93,14 +91,10 @@ function adminToken(args: ParsedArgs, config: Config): string {
   const flag = stringFlag(args, "admin-token");
   if (flag) return flag;
   if (config.adminToken) return config.adminToken;
-  const file = join(config.dataDir, "admin-token");
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    throw new UsageError(
-      `give a workspace's secret key (--key or TALLY_SECRET_KEY) or the admin token (--admin-token, TALLY_ADMIN_TOKEN, or ${file} of the server's data folder)`,
-    );
-  }
+  // The server keeps only the generated token's hash: there is no file to read it from.
+  throw new UsageError(
+    "give a workspace's secret key (--key or TALLY_SECRET_KEY) or the admin token (--admin-token or TALLY_ADMIN_TOKEN; a generated one was printed once when the server first started)",
+  );
 }
 
 export interface SimulateOptions {

@@ -1,13 +1,22 @@
 import { createHash } from "node:crypto";
 import { loadConfig } from "../config/config.js";
-import { newSecret } from "../domain/ids.js";
+import { isoTime } from "../domain/time.js";
 import { standardActions } from "../domain/workspace.js";
+import { newPublicKey, newSecretKey } from "../workspaces/key-format.js";
+import { MAX_GRACE_SECONDS, rotateWorkspaceKey } from "../workspaces/key-rotation.js";
+import { intFlag } from "./flags.js";
 import { openStore } from "../storage/open.js";
 import type { WorkspacePatch } from "../storage/storage.js";
 import { isTimeZone, normalizeOrigin, workspaceJson } from "../http/routes/workspaces.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 
-/** `tally workspace create|list`: works on the store directly, with the same settings as `serve`. */
+/** How long a running node may cache a key (the directory's default TTL): a rotation waits it out. */
+const NODE_KEY_CACHE_MS = 2000;
+
+const USAGE =
+  "usage: tally workspace create --name NAME | tally workspace list | tally workspace settings <id> [options] | tally workspace rotate-key <id> --key public|secret [--grace SECONDS]";
+
+/** `tally workspace create|list|settings|rotate-key`: works on the store directly, with the same settings as `serve`. */
 export async function workspaceCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const args = parseArgs(rest, [
@@ -17,6 +26,8 @@ export async function workspaceCommand(argv: string[]): Promise<number> {
     "allowed-origins",
     "default-country",
     "consent-default",
+    "key",
+    "grace",
   ]);
   const store = await openStore(loadConfig(process.env));
   try {
@@ -25,11 +36,11 @@ export async function workspaceCommand(argv: string[]): Promise<number> {
       if (!name) throw new UsageError("workspace create needs --name NAME");
       const currency = (stringFlag(args, "currency") ?? "USD").toUpperCase();
       if (!/^[A-Z]{3}$/.test(currency)) throw new UsageError("--currency must be a 3-letter ISO-4217 code");
-      const secretKey = newSecret("sk", 32);
+      const secretKey = newSecretKey();
       const ws = await store.createWorkspace(
         { name, currency, timezone: stringFlag(args, "timezone") ?? "UTC" },
         {
-          publicKey: newSecret("pk", 18),
+          publicKey: newPublicKey(),
           secretKeyHash: createHash("sha256").update(secretKey).digest("hex"),
         },
         standardActions(),
@@ -86,13 +97,32 @@ export async function workspaceCommand(argv: string[]): Promise<number> {
       console.log(JSON.stringify(workspaceJson(ws), null, 2));
       return 0;
     }
+    if (sub === "rotate-key") {
+      const id = args.positionals[0];
+      const kind = stringFlag(args, "key");
+      if (!id || (kind !== "public" && kind !== "secret"))
+        throw new UsageError(
+          "usage: tally workspace rotate-key <workspace id> --key public|secret [--grace SECONDS] (the old key works that long; default 0, at most 604800 = 7 days)",
+        );
+      const grace = intFlag(args, "grace", 0, 0, MAX_GRACE_SECONDS);
+      const r = await rotateWorkspaceKey({
+        store,
+        workspaceId: id,
+        kind,
+        graceSeconds: grace,
+        cacheTtlMs: NODE_KEY_CACHE_MS,
+      });
+      if (!r) throw new UsageError(`no workspace ${id}`);
+      console.log(
+        `Workspace ${r.workspace.name} (${r.workspace.id})\n  new ${kind} key: ${r.key}${kind === "secret" ? "   (shown once: store it now)" : ""}\n  the old ${kind} key works until ${isoTime(r.oldKeyExpiresAt)}`,
+      );
+      return 0;
+    }
     if (sub === "list") {
       for (const w of await store.listWorkspaces()) console.log(`${w.id}  ${w.name}  ${w.publicKey}`);
       return 0;
     }
-    throw new UsageError(
-      "usage: tally workspace create --name NAME | tally workspace list | tally workspace settings <id> [options]",
-    );
+    throw new UsageError(USAGE);
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`tally: ${err.message}`);

@@ -3,6 +3,8 @@
  * `loadConfig()` runs once at start; everything else receives the frozen result (or a slice).
  */
 
+import { parseTrustedProxies } from "../http/client-address.js";
+
 interface Setting<T> {
   env: string;
   default: T;
@@ -26,6 +28,19 @@ function oneOf<T extends string>(...values: T[]) {
     return raw as T;
   };
 }
+/** The admin token: long enough that guessing it is hopeless, and never shaped like a workspace key. */
+const adminTokenValue = (raw: string): string | null => {
+  if (raw === "") return null;
+  if (raw.length < 24)
+    throw new Error(
+      `is ${raw.length} characters long; it must have at least 24 (e.g. \`openssl rand -base64 32\`), or leave it unset to have one generated`,
+    );
+  if (/\s/.test(raw)) throw new Error("must not contain spaces");
+  if (raw.startsWith("pk_") || raw.startsWith("sk_"))
+    throw new Error("must not begin with pk_ or sk_ (those are workspace keys)");
+  return raw;
+};
+const trustedProxies = (raw: string): string[] | null => (raw === "" ? null : parseTrustedProxies(raw));
 const bool = (raw: string): boolean => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
@@ -43,7 +58,7 @@ export const SETTINGS = {
   dataDir: {
     env: "TALLY_DATA_DIR",
     default: "./data",
-    description: "Folder of the embedded store, the generated admin token and the encryption key.",
+    description: "Folder of the embedded store, the generated admin token's hash and the encryption key.",
     parse: str,
   },
   databaseUrl: {
@@ -55,8 +70,9 @@ export const SETTINGS = {
   adminToken: {
     env: "TALLY_ADMIN_TOKEN",
     default: null as string | null,
-    description: "Admin token; when unset one is generated once into the data folder.",
-    parse: optStr,
+    description:
+      "Admin token, at least 24 characters; when unset one is generated on first start, printed once, and only its hash kept in the data folder.",
+    parse: adminTokenValue,
   },
   encryptionKey: {
     env: "TALLY_ENCRYPTION_KEY",
@@ -179,9 +195,30 @@ export const SETTINGS = {
   },
   trustProxy: {
     env: "TALLY_TRUST_PROXY",
-    default: false,
-    description: "Take the client IP from X-Forwarded-For (only behind your own proxy).",
-    parse: bool,
+    default: null as string[] | null,
+    description:
+      "Comma-separated addresses/CIDRs of your proxies (or loopback, linklocal, uniquelocal): X-Forwarded-For and X-Forwarded-Proto are believed only from them. Unset: the socket address is the client.",
+    parse: trustedProxies,
+  },
+  rateLimitPerIp: {
+    env: "TALLY_RATE_LIMIT_PER_IP",
+    default: 3000,
+    description:
+      "Requests a minute one client address (IPv6: its /64) may make to /t/* and /c/* before 429 (bursts up to this many at once); 0 = off.",
+    parse: int(0, 100_000_000),
+  },
+  liveMaxPerWorkspace: {
+    env: "TALLY_LIVE_MAX_PER_WORKSPACE",
+    default: 100,
+    description: "Most live-feed connections open at once per workspace (on this node); more get 429.",
+    parse: int(1, 1_000_000),
+  },
+  liveMaxPerClient: {
+    env: "TALLY_LIVE_MAX_PER_CLIENT",
+    default: 20,
+    description:
+      "Most live-feed connections open at once per client address (IPv6: its /64, on this node); more get 429.",
+    parse: int(1, 1_000_000),
   },
   sessionTtlHours: {
     env: "TALLY_SESSION_TTL_HOURS",
@@ -204,6 +241,9 @@ export type ConfigKey = keyof Settings;
 
 export class ConfigError extends Error {}
 
+/** Settings whose values are never printed. */
+const SECRET_SETTINGS = new Set<ConfigKey>(["adminToken", "encryptionKey", "databaseUrl"]);
+
 /** Reads settings from the environment and explicit overrides (CLI flags win). Throws ConfigError naming the variable. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
@@ -219,7 +259,9 @@ export function loadConfig(
     try {
       out[key] = setting.parse(raw.trim());
     } catch (err) {
-      throw new ConfigError(`${setting.env}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      // A secret's value is never echoed back (it would land in logs).
+      const shown = SECRET_SETTINGS.has(key) ? "" : `=${JSON.stringify(raw)}`;
+      throw new ConfigError(`${setting.env}${shown}: ${(err as Error).message}`);
     }
   }
   return Object.freeze(out) as Config;
@@ -229,12 +271,17 @@ export function loadConfig(
 export function describeConfig(
   config: Config,
 ): { key: string; env: string; default: string; value: string; description: string }[] {
-  const secret = new Set<ConfigKey>(["adminToken", "encryptionKey", "databaseUrl"]);
+  const secret = SECRET_SETTINGS;
   return (Object.entries(SETTINGS) as [ConfigKey, Setting<unknown>][]).map(([key, s]) => ({
     key,
     env: s.env,
     default: s.default === null ? "(unset)" : String(s.default as string | number | boolean),
-    value: config[key] === null ? "(unset)" : secret.has(key) ? "(set, hidden)" : String(config[key]),
+    value:
+      config[key] === null
+        ? "(unset)"
+        : secret.has(key)
+          ? "(set, hidden)"
+          : String(config[key] as string | number | boolean | string[]),
     description: s.description,
   }));
 }

@@ -9,6 +9,7 @@ import type { Cipher } from "../security/cipher.js";
 import type { Store } from "../storage/storage.js";
 import type { WorkspaceDirectory } from "../workspaces/directory.js";
 import type { Auth } from "./auth.js";
+import type { RateLimiter } from "./rate-limit.js";
 import type { Readiness } from "./readiness.js";
 
 export interface AppDeps {
@@ -25,6 +26,10 @@ export interface AppDeps {
   readiness: Readiness;
   /** Folder with the built browser tag and dashboard (dist/public). */
   publicDir: string;
+  /** Per-client limit on /t/* and /c/* (TALLY_RATE_LIMIT_PER_IP); absent or null: off. */
+  clientLimiter?: RateLimiter | null;
+  /** This node's live-feed sockets: logout closes the ones its session opened (other nodes re-check). */
+  live?: { closeSession(sessionIdHash: string): void };
   /** Called when this node changed destinations, so routing caches refresh. */
   onDestinationsChanged?: (workspaceId: string) => void;
 }

@@ -13,6 +13,7 @@ import type { ERRORS } from "../domain/errors.js";
 import { HttpError } from "../domain/errors.js";
 import type { AppDeps } from "./deps.js";
 import { parseJsonBody } from "./body.js";
+import { registerClientLimit } from "./client-limit.js";
 import { healthRoutes } from "./routes/health.js";
 import { workspaceRoutes } from "./routes/workspaces.js";
 import { eventRoutes } from "./routes/events.js";
@@ -24,6 +25,7 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { erasureRoutes } from "./routes/erasure.js";
 import { erasureLogRoutes } from "./routes/erasures.js";
 import { sessionRoutes } from "./routes/session.js";
+import { keyRoutes } from "./routes/keys.js";
 
 export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
 
@@ -40,7 +42,8 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     bodyLimit: config.bodyLimitBytes,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For/-Proto are believed only from the configured proxies (TALLY_TRUST_PROXY).
+    trustProxy: config.trustProxy ?? false,
     // We answer requests that arrive during shutdown ourselves, with the contract's error object.
     return503OnClosing: false,
     forceCloseConnections: "idle",
@@ -96,6 +99,8 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     void reply.code(503).header("retry-after", "1").header("connection", "close").send(e.toBody());
   });
 
+  registerClientLimit(app, deps.clientLimiter ?? null);
+
   app.setNotFoundHandler((req, reply) => {
     const e = new HttpError(
       "route_not_found",
@@ -108,6 +113,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     healthRoutes,
     sessionRoutes,
     workspaceRoutes,
+    keyRoutes,
     eventRoutes,
     collectRoutes,
     conversionRoutes,

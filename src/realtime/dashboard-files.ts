@@ -11,15 +11,25 @@ import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { HttpError } from "../domain/errors.js";
 
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "connect-src 'self' ws: wss:",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/**
+ * The dashboard's Content-Security-Policy. `connect-src` allows this origin only: `'self'`
+ * plus the page's own WebSocket origin (`ws://host` for an http page, `wss://host` for an
+ * https one; older browsers do not count ws: as 'self'), never any other WebSocket host.
+ */
+export function dashboardCsp(host: string | undefined, https: boolean): string {
+  const ws = host && HOST.test(host) ? ` ${https ? "wss" : "ws"}://${host}` : "";
+  return [
+    "default-src 'self'",
+    `connect-src 'self'${ws}`,
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
 const TYPES: Record<string, string> = {
   "index.html": "text/html; charset=utf-8",
@@ -65,7 +75,7 @@ export function dashboardRoutes(app: FastifyInstance, publicDir: string): void {
     const f = await load(name);
     void reply
       .header("content-type", TYPES[name]!)
-      .header("content-security-policy", DASHBOARD_CSP)
+      .header("content-security-policy", dashboardCsp(req.host, req.protocol === "https"))
       .header("x-content-type-options", "nosniff")
       .header("referrer-policy", "same-origin")
       .header("x-frame-options", "DENY")

@@ -12,7 +12,7 @@
  */
 import type { FastifyRequest } from "fastify";
 import { HttpError } from "../domain/errors.js";
-import { bearer } from "../http/auth.js";
+import { bearer, type Principal } from "../http/auth.js";
 import type { AppDeps } from "../http/deps.js";
 import { query } from "../http/params.js";
 import { ALL_WORKSPACES, type LiveScope } from "./live-hub.js";
@@ -40,10 +40,16 @@ export function sameOrigin(req: FastifyRequest): boolean {
   }
 }
 
+/** What a live-feed connection may watch, and what authorized it (re-checked while it is open). */
+export interface LiveGrant {
+  scope: LiveScope;
+  principal: Principal;
+}
+
 export async function authorizeLive(
   req: FastifyRequest,
   deps: Pick<AppDeps, "auth" | "store">,
-): Promise<LiveScope> {
+): Promise<LiveGrant> {
   const q = query(req.query);
   const key = q.token || protocolKey(req.headers["sec-websocket-protocol"]) || bearer(req);
   const p = await deps.auth.principal(req, key);
@@ -54,7 +60,7 @@ export async function authorizeLive(
   if (p.kind === "secret") {
     if (asked !== null && asked !== p.workspace.id)
       throw new HttpError("key_not_allowed", "This key belongs to another workspace.");
-    return p.workspace.id;
+    return { scope: p.workspace.id, principal: p };
   }
   if (p.session && !sameOrigin(req))
     throw new HttpError(
@@ -67,8 +73,8 @@ export async function authorizeLive(
       "Name the workspace to watch: ?workspace=<id> (or ?workspace=* for all of them).",
       { field: "workspace" },
     );
-  if (asked === ALL_WORKSPACES) return ALL_WORKSPACES;
+  if (asked === ALL_WORKSPACES) return { scope: ALL_WORKSPACES, principal: p };
   if (!(await deps.store.getWorkspace(asked)))
     throw new HttpError("not_found", `No workspace ${asked.slice(0, 64)}.`);
-  return asked;
+  return { scope: asked, principal: p };
 }

@@ -9,6 +9,11 @@
  *
  * The hub only consumes the Bus, so a LISTEN/NOTIFY bridge that re-publishes other nodes'
  * messages makes every node's subscribers see every conversion.
+ *
+ * Connections are capped per workspace and per client address (429 before the upgrade), and
+ * what authorized each one is re-checked every `recheckMs`: a connection whose key was
+ * rotated out (its grace over) or whose dashboard session ended is closed with 4401, on
+ * every node; logout closes this node's at once.
  */
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -19,8 +24,10 @@ import { metricsJson } from "../http/routes/metrics.js";
 import { emptyRow } from "../monitoring/buckets.js";
 import type { BusMessage } from "./bus.js";
 import { dashboardRoutes } from "./dashboard-files.js";
-import { authorizeLive, LIVE_SUBPROTOCOL } from "./live-auth.js";
-import { ALL_WORKSPACES, LiveHub, type LiveScope, type LiveSocket } from "./live-hub.js";
+import { clientKey } from "../http/client-address.js";
+import { authorizeLive, LIVE_SUBPROTOCOL, type LiveGrant } from "./live-auth.js";
+import { LiveConnections } from "./live-connections.js";
+import { ALL_WORKSPACES, LiveHub, type LiveSocket } from "./live-hub.js";
 import { alertData, conversionData, testEventData, type WireMessage } from "./messages.js";
 import { TestEventRing } from "./test-event-ring.js";
 
@@ -29,6 +36,8 @@ export interface Live {
   routes(app: FastifyInstance, deps: AppDeps): Promise<void>;
   start(): void;
   stop(): Promise<void>;
+  /** Closes this node's connections opened by a dashboard session (logout). */
+  closeSession(sessionIdHash: string): void;
 }
 
 export interface LiveOptions {
@@ -36,6 +45,8 @@ export interface LiveOptions {
   heartbeatMs?: number;
   testEventsPerWorkspace?: number;
   testEventsMaxAgeMs?: number;
+  /** How often each open connection's key or session is checked again (default 1 s). */
+  recheckMs?: number;
 }
 
 export function createLive(opts: LiveOptions = {}): Live {
@@ -45,8 +56,10 @@ export function createLive(opts: LiveOptions = {}): Live {
     maxPerWorkspace: opts.testEventsPerWorkspace ?? 500,
     maxAgeMs: opts.testEventsMaxAgeMs ?? HOUR_MS,
   });
-  const scopes = new WeakMap<FastifyRequest, LiveScope>();
+  const recheckMs = opts.recheckMs ?? 1000;
+  const grants = new WeakMap<FastifyRequest, LiveGrant>();
   const sockets = new Map<WebSocket, { alive: boolean }>();
+  let connections: LiveConnections | null = null;
   let deps: AppDeps | null = null;
   let hub: LiveHub | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -106,12 +119,25 @@ export function createLive(opts: LiveOptions = {}): Live {
     }
   }
 
+  let rechecking = false;
+  async function recheck(): Promise<void> {
+    if (rechecking || !deps || !connections) return;
+    rechecking = true;
+    const auth = deps.auth;
+    try {
+      await connections.recheck((p) => auth.stillValid(p));
+    } finally {
+      rechecking = false;
+    }
+  }
+
   function onConnection(socket: WebSocket, req: FastifyRequest): void {
-    const scope = scopes.get(req);
-    if (!deps || !hub || scope === undefined) {
+    const grant = grants.get(req);
+    if (!deps || !hub || !connections || grant === undefined) {
       socket.close(1011, "not ready");
       return;
     }
+    const scope = grant.scope;
     const tcp = req.raw.socket;
     const adapter: LiveSocket = {
       get bufferedAmount() {
@@ -123,11 +149,16 @@ export function createLive(opts: LiveOptions = {}): Live {
       uncork: () => tcp.uncork(),
     };
     const remove = hub.add(scope, adapter);
+    const forget = connections.add({
+      principal: grant.principal,
+      close: (code, reason) => socket.close(code, reason),
+    });
     const state = { alive: true };
     sockets.set(socket, state);
     socket.on("pong", () => (state.alive = true));
     socket.on("close", () => {
       remove();
+      forget();
       sockets.delete(socket);
     });
     // The figures at once, rather than a second of empty tiles.
@@ -146,6 +177,11 @@ export function createLive(opts: LiveOptions = {}): Live {
   return {
     async routes(app, d) {
       deps = d;
+      const conns = new LiveConnections({
+        perWorkspace: d.config.liveMaxPerWorkspace,
+        perClient: d.config.liveMaxPerClient,
+      });
+      connections = conns;
       hub = new LiveHub({
         maxBufferedBytes: d.config.liveMaxBufferedBytes,
         onDropped: (scope) => d.logger.info({ workspace: scope }, "live subscriber too slow; disconnected"),
@@ -162,7 +198,11 @@ export function createLive(opts: LiveOptions = {}): Live {
         {
           websocket: true,
           preValidation: async (req) => {
-            scopes.set(req, await authorizeLive(req, d));
+            const grant = await authorizeLive(req, d);
+            // The slot is held until the TCP connection closes (upgrade completed or not).
+            const release = conns.reserve(grant.scope, clientKey(req.ip));
+            req.raw.socket.once("close", release);
+            grants.set(req, grant);
           },
         },
         onConnection,
@@ -172,6 +212,7 @@ export function createLive(opts: LiveOptions = {}): Live {
         return { data: ring.list(ws.id) };
       });
       dashboardRoutes(app, d.publicDir);
+      d.live = { closeSession: (h) => conns.closeSession(h) };
     },
 
     start() {
@@ -180,6 +221,7 @@ export function createLive(opts: LiveOptions = {}): Live {
       timers.push(setInterval(() => void tick(), metricsIntervalMs));
       timers.push(setInterval(heartbeat, heartbeatMs));
       timers.push(setInterval(() => ring.sweep(), 60_000));
+      timers.push(setInterval(() => void recheck(), recheckMs));
       for (const t of timers) t.unref();
     },
 
@@ -190,6 +232,10 @@ export function createLive(opts: LiveOptions = {}): Live {
       timers.length = 0;
       hub?.closeAll();
       return Promise.resolve();
+    },
+
+    closeSession(sessionIdHash) {
+      connections?.closeSession(sessionIdHash);
     },
   };
 }

@@ -65,6 +65,20 @@ export interface WorkspaceKeys {
   secretKeyHash: string;
 }
 
+/** Which of a workspace's keys: the public key (stored as is) or the secret key (stored as its hash). */
+export type WorkspaceKeyKind = "public" | "secret";
+
+/**
+ * A workspace found by one of its keys: the current one (`expiresAt` null), or one rotated out
+ * and still within its grace period (`expiresAt`: unix ms after which it is refused).
+ */
+export interface KeyMatch {
+  workspace: Workspace;
+  /** The stored value that matched (public key, or secret key hash): the caller compares it in constant time. */
+  stored: string;
+  expiresAt: number | null;
+}
+
 export interface WorkspacePatch {
   name?: string;
   currency?: string;
@@ -355,6 +369,28 @@ export interface Store {
     secretKeyHash: string,
   ): Promise<{ workspace: Workspace; secretKeyHash: string } | null>;
   updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null>;
+  /**
+   * The workspace whose current key, or rotated-out key still valid at `now`, is `value` (the
+   * public key itself, or the secret key's sha256 hex).
+   *
+   * @example
+   * const m = await store.findWorkspaceByKey("secret", hashKey(key), Date.now());
+   * if (m && constantTimeEqualHex(m.stored, hashKey(key))) use(m.workspace); // valid until m.expiresAt ?? forever
+   */
+  findWorkspaceByKey(kind: WorkspaceKeyKind, value: string, now: number): Promise<KeyMatch | null>;
+  /**
+   * Replaces a workspace's public key or secret key hash with `newValue`, in one transaction.
+   * The replaced key keeps working until `oldExpiresAt`; keys rotated out earlier that would
+   * outlive it are cut to `oldExpiresAt` too (a rotation never extends a grace). Null when the
+   * workspace is unknown.
+   */
+  rotateWorkspaceKey(
+    workspaceId: string,
+    kind: WorkspaceKeyKind,
+    newValue: string,
+    oldExpiresAt: number,
+    now: number,
+  ): Promise<Workspace | null>;
   listConversionActions(workspaceId: string): Promise<ConversionAction[]>;
   upsertConversionAction(workspaceId: string, action: ConversionAction): Promise<ConversionAction>;
 

@@ -185,6 +185,61 @@ describe.each([
         expect(await store.getWorkspace(ws.id)).toEqual(up);
         expect(await store.updateWorkspace("ws_nope", { name: "x" })).toBeNull();
       });
+
+      it("finds a workspace by its current keys and by rotated-out ones until their grace ends", async () => {
+        const ws = await workspace();
+        expect(await store.findWorkspaceByKey("public", ws.publicKey, NOW)).toEqual({
+          workspace: ws,
+          stored: ws.publicKey,
+          expiresAt: null,
+        });
+        const sk1 = "1".repeat(64);
+        const sk2 = "2".repeat(64);
+        const sk3 = "3".repeat(64);
+        // The helper's secret hash is an id; rotate it to a known one first (no grace).
+        await store.rotateWorkspaceKey(ws.id, "secret", sk1, NOW, NOW);
+        expect(await store.findWorkspaceByKey("secret", sk1, NOW)).toMatchObject({
+          stored: sk1,
+          expiresAt: null,
+        });
+
+        const rotated = await store.rotateWorkspaceKey(ws.id, "secret", sk2, NOW + 60_000, NOW);
+        expect(rotated).toEqual(ws);
+        expect(await store.findWorkspaceByKey("secret", sk2, NOW)).toMatchObject({
+          workspace: { id: ws.id },
+          stored: sk2,
+          expiresAt: null,
+        });
+        expect(await store.findWorkspaceByKey("secret", sk1, NOW + 59_999)).toMatchObject({
+          workspace: { id: ws.id },
+          stored: sk1,
+          expiresAt: NOW + 60_000,
+        });
+        expect(await store.findWorkspaceByKey("secret", sk1, NOW + 60_000)).toBeNull();
+        // The other kind is untouched; a secret hash is no public key.
+        expect(await store.findWorkspaceByKey("public", ws.publicKey, NOW)).toMatchObject({
+          expiresAt: null,
+        });
+        expect(await store.findWorkspaceByKey("public", sk2, NOW)).toBeNull();
+        expect(await store.findWorkspaceBySecretHash(sk2)).toMatchObject({ secretKeyHash: sk2 });
+
+        // A later rotation never extends an earlier grace, and cuts it to its own.
+        await store.rotateWorkspaceKey(ws.id, "secret", sk3, NOW + 10_000, NOW);
+        expect(await store.findWorkspaceByKey("secret", sk1, NOW + 10_000)).toBeNull();
+        expect(await store.findWorkspaceByKey("secret", sk1, NOW + 9_999)).toMatchObject({
+          expiresAt: NOW + 10_000,
+        });
+        expect(await store.findWorkspaceByKey("secret", sk2, NOW + 9_999)).toMatchObject({
+          expiresAt: NOW + 10_000,
+        });
+        // Grace 0: the old key is gone at once.
+        const pub2 = `pk_rotated_${newId("k")}`;
+        await store.rotateWorkspaceKey(ws.id, "public", pub2, NOW, NOW);
+        expect(await store.findWorkspaceByKey("public", ws.publicKey, NOW)).toBeNull();
+        expect((await store.findWorkspaceByKey("public", pub2, NOW))!.workspace.publicKey).toBe(pub2);
+        expect(await store.findWorkspaceByPublicKey(pub2)).toMatchObject({ id: ws.id, publicKey: pub2 });
+        expect(await store.rotateWorkspaceKey("ws_nope", "public", "pk_x", NOW, NOW)).toBeNull();
+      });
     });
 
     describe("conversion actions", () => {

@@ -60,7 +60,7 @@ describe("tally config", () => {
   it("prints every TALLY_* variable once, with its default, current value and a description", async () => {
     const run = await tally(["config"], {
       TALLY_PORT: "9911",
-      TALLY_ADMIN_TOKEN: "adm_do_not_print_me",
+      TALLY_ADMIN_TOKEN: "adm_do_not_print_me_0123456789",
       TALLY_DATA_DIR: scratchDir(),
     });
     expect(run.code).toBe(0);

@@ -118,7 +118,7 @@ describe("privacy of emails, phones and IPs", () => {
     receiver = await fakeReceiver((_b, res) => res.writeHead(200).end("{}"));
     // Debug logging, and the client IP taken from X-Forwarded-For so the browser paths can carry test IPs.
     tally = await startTally({
-      env: { TALLY_LOG_LEVEL: "debug", TALLY_TRUST_PROXY: "true", TALLY_OUTBOX_POLL_MS: "50" },
+      env: { TALLY_LOG_LEVEL: "debug", TALLY_TRUST_PROXY: "127.0.0.1", TALLY_OUTBOX_POLL_MS: "50" },
     });
     ws = await createWorkspace(tally.url, tally.adminToken, "Private shop");
     expect((await ws.api("PATCH", "/v1/workspace", { default_country: "US" })).status).toBe(200);

@@ -130,7 +130,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
 export async function startInProcess(
   env: Record<string, string> = {},
   opts: InProcessOptions = {},
-): Promise<RunningTally & { dataDir: string; cleanup(): Promise<void> }> {
+): Promise<RunningTally & { adminToken: string; dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = env.TALLY_DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -143,6 +143,7 @@ export async function startInProcess(
   const t = await startInProcessTally(config, opts);
   return {
     ...t,
+    adminToken: t.adminToken ?? ADMIN_TOKEN,
     dataDir,
     async cleanup() {
       await t.stop();

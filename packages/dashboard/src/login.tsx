@@ -44,7 +44,8 @@ export function Login({ onLoggedIn }: { onLoggedIn: () => void }) {
           />
         </label>
         <p id="token-help" class="hint">
-          Printed once when Tally first started, and kept in <code>admin-token</code> in its data folder.
+          Printed once when Tally first started (only its hash is kept), or the <code>TALLY_ADMIN_TOKEN</code>{" "}
+          it was started with.
         </p>
         {error && (
           <p class="form-error" role="alert">

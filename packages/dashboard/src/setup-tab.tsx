@@ -1,13 +1,13 @@
 /**
- * Setup: the tag to paste (with this workspace's public key), the server call, the keys,
- * conversion actions with their attribution windows, the origins allowed to send, and the
- * erasure log.
+ * Setup: the tag to paste (with this workspace's public key), the server call, the keys and
+ * their rotation, conversion actions with their attribution windows, the origins allowed to
+ * send, and the erasure log.
  */
 import { AllowedOrigins } from "./allowed-origins.js";
 import { ConversionActions } from "./conversion-actions.js";
 import { CopyButton } from "./copy-button.js";
 import { PrivacyPanel } from "./privacy-panel.js";
-import { navigate } from "./router.js";
+import { RotateKey } from "./rotate-key.js";
 import { CodeBlock, TagSnippet } from "./snippet.js";
 import type { WorkspaceSettings } from "./types.js";
 
@@ -67,11 +67,7 @@ export function SetupTab({
           <dd>
             <code class="muted">sk_••••••••••••</code>
             <div class="hint">
-              Shown only once, when the workspace was created; Tally keeps just a hash. Lost it?{" "}
-              <button type="button" class="linklike" onClick={() => navigate("/")}>
-                Create a new workspace
-              </button>{" "}
-              to get a fresh one.
+              Shown only once, when it was made; Tally keeps just a hash. Lost or leaked? Rotate it below.
             </div>
           </dd>
           <dt>Workspace id</dt>
@@ -79,6 +75,7 @@ export function SetupTab({
             <code>{ws.id}</code>
           </dd>
         </dl>
+        <RotateKey ws={ws} onSaved={onSaved} />
       </section>
 
       <AllowedOrigins ws={ws} onSaved={onSaved} />

@@ -7,6 +7,9 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../../domain/errors.js";
 import type { Workspace } from "../../domain/workspace.js";
+import { RollupAccumulator } from "../../pipeline/commit.js";
+import { clientIp } from "../client-address.js";
+import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, query } from "../params.js";
 import { batchOf, countOutcomes, ensureReady, testEventCodeOf } from "./events.js";
@@ -22,10 +25,33 @@ function requestUserAgent(req: FastifyRequest): string {
   return req.headers["user-agent"] ?? "";
 }
 
-export function clientIp(req: FastifyRequest): string | null {
-  const ip = req.ip;
-  if (!ip) return null;
-  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+/**
+ * Whether a pixel request may be recorded for this workspace: when it has `allowed_origins`,
+ * the request's `Origin` (else its `Referer`) must be one of them. A request that names no
+ * page at all (an email client, a strict referrer policy) is let through, as the contract says.
+ */
+function pixelOriginAllowed(req: FastifyRequest, ws: Workspace): boolean {
+  if (ws.allowedOrigins.length === 0) return true;
+  const origin = req.headers.origin;
+  const referer = req.headers.referer;
+  const page = origin && origin !== "null" ? origin : referer;
+  // `Origin: null` (a sandboxed or privacy-stripped page) names no allowed origin either.
+  if (!page) return origin !== "null";
+  let o: string;
+  try {
+    o = new URL(page).origin;
+  } catch {
+    return false;
+  }
+  return ws.allowedOrigins.includes(o);
+}
+
+function sendGif(reply: FastifyReply) {
+  return reply
+    .header("content-type", "image/gif")
+    .header("cache-control", "no-store, max-age=0")
+    .header("access-control-allow-origin", "*")
+    .send(GIF);
 }
 
 /** CORS for /t/collect: an origin the workspace allows (any, when none are configured). */
@@ -94,9 +120,19 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get("/t/p.gif", async (req, reply) => {
+    // Over the client's limit: the GIF all the same (a page never breaks), nothing recorded.
+    if (overClientLimit(req)) return sendGif(reply.header("x-tally-rejected", "rate_limited"));
     const q = query(req.query);
     const ws = await deps.auth.publicKey(q.k ?? null, req.ip);
     ensureReady(deps);
+    if (!pixelOriginAllowed(req, ws)) {
+      // From a page of another origin: the GIF, nothing of the event kept, counted as rejected.
+      const acc = new RollupAccumulator();
+      acc.add(ws.id, Date.now(), { received: 1, rejected: 1 });
+      await deps.store.addRollups(acc.drain());
+      deps.prom.events.inc({ status: "rejected", source: "pixel" });
+      return sendGif(reply.header("x-tally-rejected", "origin_not_allowed"));
+    }
     const user: Record<string, string> = {};
     for (const k of [
       "gclid",
@@ -141,10 +177,6 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     countOutcomes(deps, res, "pixel");
     const r = res.results[0];
     if (r?.status === "rejected") void reply.header("x-tally-rejected", r.error.code);
-    return reply
-      .header("content-type", "image/gif")
-      .header("cache-control", "no-store, max-age=0")
-      .header("access-control-allow-origin", "*")
-      .send(GIF);
+    return sendGif(reply);
   });
 }

@@ -8,10 +8,8 @@ export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get("/readyz", async (_req, reply) => {
     if (await deps.readiness.check()) return { status: "ready", store: deps.store.kind };
-    const e = new HttpError(
-      "not_ready",
-      `The store is not reachable: ${deps.readiness.reason ?? "unknown"}.`,
-    );
+    // The store's own error stays in the log (Readiness logs it): it names hosts, users and paths.
+    const e = new HttpError("not_ready");
     return reply.code(503).header("retry-after", "1").send(e.toBody());
   });
 

@@ -11,6 +11,7 @@ import { newId } from "../../domain/ids.js";
 import { isoTime } from "../../domain/time.js";
 import { LinkResolver } from "../../pipeline/link-resolver.js";
 import type { Link } from "../../storage/storage.js";
+import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
 
@@ -60,6 +61,14 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
     const id = req.params.id;
     const link = /^lnk_[0-9a-z]{26}$/.test(id) ? await deps.links.get(id) : null;
     if (!link) throw new HttpError("not_found", "No tracking link with this id.");
+    // Over the client's limit (TALLY_RATE_LIMIT_PER_IP): still where the ad promised, but no
+    // click is recorded and no click id handed out.
+    if (overClientLimit(req))
+      return reply
+        .code(302)
+        .header("location", link.destinationUrl)
+        .header("cache-control", "no-store")
+        .send();
     const clickId = LinkResolver.clickIdFor(link, randomBytes(9).toString("base64url"));
     const now = Date.now();
     deps.store

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { createHash } from "node:crypto";
 import { HttpError } from "../../domain/errors.js";
-import { newSecret } from "../../domain/ids.js";
+import { newPublicKey, newSecretKey } from "../../workspaces/key-format.js";
 import { isoTime } from "../../domain/time.js";
 import {
   ACTION_NAME,
@@ -93,8 +93,8 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     const name = stringField(b, "name", { required: true, max: 200 })!;
     const currency = currencyField(b) ?? "USD";
     const timezone = timezoneField(b) ?? "UTC";
-    const publicKey = newSecret("pk", 18);
-    const secretKey = newSecret("sk", 32);
+    const publicKey = newPublicKey();
+    const secretKey = newSecretKey();
     const ws = await deps.store.createWorkspace(
       { name, currency, timezone },
       { publicKey, secretKeyHash: createHash("sha256").update(secretKey).digest("hex") },

@@ -61,6 +61,8 @@ export interface ValidateContext {
 }
 
 const MAX_ID = 256;
+/** Unicode category Cc: U+0000–U+001F and U+007F–U+009F. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
 const MAX_STRING = 2048;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -74,6 +76,14 @@ function idField(v: unknown, field: string): StepResult<string | null> {
   if (typeof v !== "string") return reject("invalid_field", field, `\`${field}\` must be a string.`);
   if (v.length > MAX_ID)
     return reject("invalid_field", field, `\`${field}\` is longer than ${MAX_ID} characters.`);
+  // Ids travel on as HTTP header values (a webhook's Idempotency-Key) and dedup keys: a CR, LF
+  // or any other control character would break every send of the event.
+  if (CONTROL_CHARACTER.test(v))
+    return reject(
+      "invalid_field",
+      field,
+      `\`${field}\` must not contain control characters (such as line breaks or tabs).`,
+    );
   return ok(v);
 }
 

@@ -35,9 +35,12 @@ import type {
   Session,
   Store,
   TouchOutcome,
+  KeyMatch,
+  WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
+import { findWorkspaceByKey as findKey, rotateWorkspaceKey as rotateKey } from "./workspace-keys.js";
 import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
@@ -118,6 +121,18 @@ export class PostgresStore implements Store {
   }
   updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
     return this.guard(() => this.w.updateWorkspace(id, patch));
+  }
+  findWorkspaceByKey(kind: WorkspaceKeyKind, value: string, now: number): Promise<KeyMatch | null> {
+    return this.guard(() => findKey(this.pool, kind, value, now));
+  }
+  rotateWorkspaceKey(
+    workspaceId: string,
+    kind: WorkspaceKeyKind,
+    newValue: string,
+    oldExpiresAt: number,
+    now: number,
+  ): Promise<Workspace | null> {
+    return this.guard(() => rotateKey(this.pool, workspaceId, kind, newValue, oldExpiresAt, now));
   }
   listConversionActions(workspaceId: string): Promise<ConversionAction[]> {
     return this.guard(() => this.r.listConversionActions(workspaceId));

@@ -78,6 +78,17 @@ $fn$;
 `,
   },
   {
+    // Keys rotated out and still within their grace period (POST /v1/workspace/keys/rotate):
+    // `value` is the old public key, or the old secret key's hash.
+    version: 2,
+    sql: `
+CREATE TABLE retired_keys (
+  kind TEXT NOT NULL, value TEXT NOT NULL, workspace_id TEXT NOT NULL, expires_at BIGINT NOT NULL,
+  PRIMARY KEY (kind, value));
+CREATE INDEX retired_keys_workspace ON retired_keys (workspace_id, kind);
+`,
+  },
+  {
     // A value sealed with the encryption key by the first node: a node started with another
     // key cannot open it and refuses to run (security/key-check.ts).
     version: 3,

@@ -67,6 +67,17 @@ CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, csrf_token TEXT NOT NULL, expir
 `,
   },
   {
+    // Keys rotated out and still within their grace period (POST /v1/workspace/keys/rotate):
+    // `value` is the old public key, or the old secret key's hash.
+    version: 2,
+    sql: `
+CREATE TABLE retired_keys (
+  kind TEXT NOT NULL, value TEXT NOT NULL, workspace_id TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, value)) WITHOUT ROWID;
+CREATE INDEX retired_keys_workspace ON retired_keys (workspace_id, kind);
+`,
+  },
+  {
     // A value sealed with the encryption key at the first start: a later start with another
     // key cannot open it and refuses to run (security/key-check.ts).
     version: 3,

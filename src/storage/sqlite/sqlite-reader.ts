@@ -14,8 +14,11 @@ import type {
   MetricsRow,
   ReportQuery,
   ReportResult,
+  KeyMatch,
   Session,
+  WorkspaceKeyKind,
 } from "../storage.js";
+import { findWorkspaceByKey as findKey } from "./workspace-keys.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
@@ -352,6 +355,10 @@ export class SqliteReader {
         )
         .all(workspaceId, limit) as { id: string; erased_at: number; identifiers: number }[]
     ).map((r) => ({ id: r.id, erasedAt: r.erased_at, identifiers: r.identifiers }));
+  }
+
+  findWorkspaceByKey(kind: WorkspaceKeyKind, value: string, now: number): KeyMatch | null {
+    return findKey(this.db, kind, value, now);
   }
 
   getSession(idHash: string, now: number): Session | null {

@@ -28,6 +28,8 @@ import type {
   Session,
   Store,
   TouchOutcome,
+  KeyMatch,
+  WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
@@ -166,6 +168,18 @@ export class SqliteStore implements Store {
   }
   updateWorkspace(id: string, patch: WorkspacePatch): Promise<Workspace | null> {
     return this.call("updateWorkspace", [id, patch]);
+  }
+  findWorkspaceByKey(kind: WorkspaceKeyKind, value: string, now: number): Promise<KeyMatch | null> {
+    return this.read((r) => r.findWorkspaceByKey(kind, value, now));
+  }
+  rotateWorkspaceKey(
+    workspaceId: string,
+    kind: WorkspaceKeyKind,
+    newValue: string,
+    oldExpiresAt: number,
+    now: number,
+  ): Promise<Workspace | null> {
+    return this.call("rotateWorkspaceKey", [workspaceId, kind, newValue, oldExpiresAt, now]);
   }
   listConversionActions(workspaceId: string): Promise<ConversionAction[]> {
     return this.read((r) => r.listConversionActions(workspaceId));

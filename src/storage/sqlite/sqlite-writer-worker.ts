@@ -44,6 +44,7 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   purge: writer.purge.bind(writer),
   createSession: writer.createSession.bind(writer),
   deleteSession: writer.deleteSession.bind(writer),
+  rotateWorkspaceKey: writer.rotateWorkspaceKey.bind(writer),
   reattribute: writer.reattribute.bind(writer),
 };
 

@@ -23,6 +23,7 @@ import { mergeHistograms } from "../../monitoring/histogram.js";
 import { MIGRATIONS } from "./schema.js";
 import { Erasure } from "../erase-payload.js";
 import { payloadOf } from "../event-payload.js";
+import { rotateWorkspaceKey as rotateKey } from "./workspace-keys.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import type {
@@ -40,6 +41,7 @@ import type {
   StoredCopy,
   StoredTouch,
   TouchOutcome,
+  WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
@@ -819,6 +821,16 @@ export class SqliteWriter implements CommitTx {
 
   deleteSession(idHash: string): void {
     this.db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(idHash);
+  }
+
+  rotateWorkspaceKey(
+    workspaceId: string,
+    kind: WorkspaceKeyKind,
+    newValue: string,
+    oldExpiresAt: number,
+    now: number,
+  ): Workspace | null {
+    return rotateKey(this.db, workspaceId, kind, newValue, oldExpiresAt, now);
   }
 
   /** Recomputes stored credits of conversions in [from, to) from the touches known now. */

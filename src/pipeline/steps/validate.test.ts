@@ -1,0 +1,39 @@
+/** validateEvent's bad input for ids: control characters (they travel on in HTTP headers). */
+import { describe, expect, it } from "vitest";
+import { standardActions } from "../../domain/workspace.js";
+import { validateEvent, type ValidateContext } from "./validate.js";
+
+const now = Date.now();
+const ctx: ValidateContext = {
+  actions: new Map(standardActions().map((a) => [a.name, a])),
+  receivedAt: now,
+  maxAgeDays: 7,
+  maxFutureMinutes: 10,
+  eventTimeOptional: false,
+};
+const lead = (extra: Record<string, unknown>) => ({
+  event_name: "Lead",
+  event_time: Math.floor(now / 1000),
+  ...extra,
+});
+
+describe("event_id and order_id", () => {
+  it.each([
+    ["CR LF", "order-1\r\nX-Injected: 1"],
+    ["LF", "a\nb"],
+    ["tab", "a\tb"],
+    ["NUL", "a\u0000b"],
+    ["DEL", "a\u007fb"],
+    ["C1 NEL", "a\u0085b"],
+    ["escape", "\u001b[31m"],
+  ])("with a %s control character are rejected with invalid_field", (_name, id) => {
+    const byEventId = validateEvent(lead({ event_id: id }), ctx);
+    expect(byEventId).toMatchObject({ ok: false, code: "invalid_field", field: "event_id" });
+    const byOrderId = validateEvent(lead({ custom_data: { order_id: id } }), ctx);
+    expect(byOrderId).toMatchObject({ ok: false, code: "invalid_field", field: "custom_data.order_id" });
+  });
+
+  it.each([["order-1001"], ["Zürich 42 · #7"], ["emoji 🛒"], ["a b"], ["1001"]])("%j is fine", (id) => {
+    expect(validateEvent(lead({ event_id: id, custom_data: { order_id: id } }), ctx).ok).toBe(true);
+  });
+});
