@@ -23,8 +23,18 @@ import { touchRoutes } from "./routes/touches.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { erasureRoutes } from "./routes/erasure.js";
 import { sessionRoutes } from "./routes/session.js";
+import { installSchemaGate, type RegisteredRoute } from "./schemas/gate.js";
+import { SHARED_SCHEMAS, registerOpenApi } from "./schemas/index.js";
+import { createSchemaValidator, isValidationFailure, schemaError } from "./schemas/validator.js";
 
 export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
+
+const registered = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
+
+/** Every route the app registered (method, url, schema), for the OpenAPI completeness test. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
 
 export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Promise<FastifyInstance> {
   const { config } = deps;
@@ -71,6 +81,10 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
       if (err.headers) void reply.headers(err.headers);
       return reply.code(err.status).send(err.toBody());
     }
+    if (isValidationFailure(err)) {
+      const e = schemaError(err);
+      return reply.code(e.status).send(e.toBody());
+    }
     const fe = err;
     const mapped = fastifyErrorCode(fe);
     if (mapped) {
@@ -102,6 +116,10 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     );
     return reply.code(404).send(e.toBody());
   });
+
+  // Before any route: every route is recorded, validated by its schema and documented.
+  registered.set(app, installSchemaGate(app, deps.auth, createSchemaValidator(SHARED_SCHEMAS)));
+  await registerOpenApi(app);
 
   const plugins: RoutePlugin[] = [
     healthRoutes,

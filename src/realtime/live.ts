@@ -23,6 +23,7 @@ import { authorizeLive, LIVE_SUBPROTOCOL } from "./live-auth.js";
 import { ALL_WORKSPACES, LiveHub, type LiveScope, type LiveSocket } from "./live-hub.js";
 import { alertData, conversionData, testEventData, type WireMessage } from "./messages.js";
 import { TestEventRing } from "./test-event-ring.js";
+import { liveSchema, testEventsSchema } from "../http/schemas/live.js";
 
 export interface Live {
   /** Registers the WebSocket route (and anything else it serves). Called before listen. */
@@ -161,13 +162,14 @@ export function createLive(opts: LiveOptions = {}): Live {
         "/v1/live",
         {
           websocket: true,
+          schema: liveSchema,
           preValidation: async (req) => {
             scopes.set(req, await authorizeLive(req, d));
           },
         },
         onConnection,
       );
-      app.get("/v1/test-events", async (req) => {
+      app.get("/v1/test-events", { schema: testEventsSchema }, async (req) => {
         const ws = await d.auth.workspace(req);
         return { data: ring.list(ws.id) };
       });

@@ -328,8 +328,8 @@ describe("npm start under a supervisor", () => {
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
-      child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-      child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       try {
         const url = `http://127.0.0.1:${port}`;
