@@ -40,7 +40,15 @@ export function cookie(req: FastifyRequest, name: string): string | null {
   if (!h) return null;
   for (const part of h.split(";")) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const raw = part.slice(eq + 1).trim();
+      // A bad %-escape is a value no session has, not a 500 (cookie parsers keep it raw too).
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
+    }
   }
   return null;
 }
@@ -82,6 +90,8 @@ export class Auth {
 
   /** Resolves a key (no rate limiting, no route rules). */
   async resolveKey(key: string): Promise<Principal> {
+    // Keys are printable ASCII; anything else is unknown without a look-up.
+    if (!/^[\x21-\x7e]+$/.test(key)) throw new HttpError("unknown_key");
     if (key.startsWith("sk_")) {
       const ws = await this.deps.directory.bySecretKey(key);
       if (ws) return { kind: "secret", workspace: ws, key };

@@ -13,6 +13,7 @@
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
+import { HttpError } from "../domain/errors.js";
 import { HOUR_MS } from "../domain/time.js";
 import type { AppDeps } from "../http/deps.js";
 import { metricsJson } from "../http/routes/metrics.js";
@@ -158,17 +159,19 @@ export function createLive(opts: LiveOptions = {}): Live {
             protocols.has(LIVE_SUBPROTOCOL) ? LIVE_SUBPROTOCOL : false,
         },
       });
-      app.get(
-        "/v1/live",
-        {
-          websocket: true,
-          schema: liveSchema,
-          preValidation: async (req) => {
-            scopes.set(req, await authorizeLive(req, d));
-          },
+      app.route({
+        method: "GET",
+        url: "/v1/live",
+        schema: liveSchema,
+        preValidation: async (req) => {
+          scopes.set(req, await authorizeLive(req, d));
         },
-        onConnection,
-      );
+        wsHandler: onConnection,
+        // A plain GET (no upgrade) that passed the key check.
+        handler: () => {
+          throw new HttpError("upgrade_required");
+        },
+      });
       app.get("/v1/test-events", { schema: testEventsSchema }, async (req) => {
         const ws = await d.auth.workspace(req);
         return { data: ring.list(ws.id) };

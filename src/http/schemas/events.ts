@@ -3,7 +3,7 @@ import type { FastifySchema } from "fastify";
 import { CLICK_ID_KINDS } from "../../domain/event.js";
 import { ACTION_SOURCES } from "../../pipeline/steps/validate.js";
 import { BODY_ERRORS, SECRET, SECRET_ERRORS, responses } from "./common.js";
-import type { SchemaObject } from "./validator.js";
+import { NO_NUL, type SchemaObject } from "./validator.js";
 
 const TIME_IN = {
   type: ["number", "string"],
@@ -39,7 +39,7 @@ export const EventSchema = {
       description:
         "A conversion action of the workspace (GET /v1/conversion-actions) or a non-conversion " +
         "event: PageView, ViewContent, Search, Exposure.",
-      examples: ["Purchase"],
+      examples: ["Purchase", "Lead", "PageView"],
     },
     event_time: {
       ...TIME_IN,
@@ -183,6 +183,7 @@ export function batch(ref: string, max: number, what: string): SchemaObject {
 export const TEST_EVENT_CODE = {
   type: ["string", "null"],
   maxLength: 64,
+  pattern: NO_NUL,
   description:
     "Makes these test events: shown in the live test view, kept out of metrics, reports and " +
     "attribution, forwarded only to a destination's test mode.",

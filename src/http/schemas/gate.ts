@@ -75,12 +75,12 @@ export function installSchemaGate(
   // Response schemas document the answers; serializing through them would drop undocumented
   // fields and coerce types, so answers stay exactly what the handlers build.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.addHook("onRoute", (route: RouteOptions & { websocket?: boolean }) => {
+  app.addHook("onRoute", (route: RouteOptions & { websocket?: boolean; wsHandler?: unknown }) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const schema = route.schema as Record<string, unknown> | undefined;
     for (const method of methods) routes.push({ method, url: route.url, schema });
     // The live feed checks its key in preValidation already, before the schema runs.
-    if (!schema || route.websocket === true) return;
+    if (!schema || route.websocket === true || route.wsHandler !== undefined) return;
     const before = beforeSchema(schema.security, auth);
     if (!before) return;
     route.attachValidation = true;

@@ -23,7 +23,7 @@ export const liveSchema: FastifySchema = {
   },
   response: {
     101: { type: "null", description: "Switching protocols: the feed." },
-    ...errorResponses([...SECRET_ERRORS, "invalid_query"]),
+    ...errorResponses([...SECRET_ERRORS, "invalid_query", "upgrade_required"]),
   },
 };
 

@@ -18,6 +18,9 @@ import { ERRORS, HttpError, type ErrorCode } from "../../domain/errors.js";
 
 export type SchemaObject = Record<string, unknown>;
 
+/** A pattern for strings that must not hold U+0000 (no PostgreSQL text can). */
+export const NO_NUL = "^[^\\u0000]*$";
+
 type HttpPart = "body" | "querystring" | "params" | "headers";
 
 /** What Fastify hands to the error handler when a validator fails. */
@@ -155,6 +158,8 @@ function describe(e: ErrorObject, name: string): string {
     case "pattern": {
       const hint = parentOf(e).description;
       if (e.keyword === "not") return `${name}: ${typeof hint === "string" ? hint : "not allowed here."}`;
+      if (String((e.params as { pattern?: unknown }).pattern) === NO_NUL)
+        return `${name} contains a NUL character (U+0000).`;
       return `${name} has an invalid format${typeof hint === "string" ? `: ${hint}` : "."}`;
     }
     default:
