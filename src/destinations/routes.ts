@@ -20,15 +20,7 @@ import {
 } from "./config-schema.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
-import {
-  createDestinationSchema,
-  deleteDestinationSchema,
-  deliveriesSchema,
-  destinationStatsSchema,
-  getDestinationSchema,
-  listDestinationsSchema,
-  replaySchema,
-} from "../http/schemas/destinations.js";
+import { destinationSchemas as s } from "../http/schemas/destinations.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
@@ -93,7 +85,7 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     return d;
   }
 
-  app.post("/v1/destinations", { schema: createDestinationSchema }, async (req, reply) => {
+  app.post("/v1/destinations", { schema: s.create }, async (req, reply) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     for (const k of Object.keys(b))
@@ -137,14 +129,14 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     return reply.code(201).send(destinationJson(record, config));
   });
 
-  app.get("/v1/destinations", { schema: listDestinationsSchema }, async (req) => {
+  app.get("/v1/destinations", { schema: s.list }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const list = await deps.store.listDestinations(ws.id);
     return { data: list.map((r) => destinationJson(r, registry.configOf(r))) };
   });
 
   // Registered before /:id on purpose only for readability: Fastify matches static paths first.
-  app.get("/v1/destinations/stats", { schema: destinationStatsSchema }, async (req) => {
+  app.get("/v1/destinations/stats", { schema: s.stats }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const q = query(req.query);
     const now = Date.now();
@@ -156,58 +148,42 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps, registry:
     return { from: isoTime(from), data: destinationStats(list, rows) };
   });
 
-  app.get<{ Params: { id: string } }>(
-    "/v1/destinations/:id",
-    { schema: getDestinationSchema },
-    async (req) => {
-      const ws = await deps.auth.workspace(req);
-      const r = await owned(ws.id, req.params.id);
-      return destinationJson(r, registry.configOf(r));
-    },
-  );
+  app.get<{ Params: { id: string } }>("/v1/destinations/:id", { schema: s.get }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const r = await owned(ws.id, req.params.id);
+    return destinationJson(r, registry.configOf(r));
+  });
 
-  app.delete<{ Params: { id: string } }>(
-    "/v1/destinations/:id",
-    { schema: deleteDestinationSchema },
-    async (req) => {
-      const ws = await deps.auth.workspace(req);
-      const id = req.params.id;
-      const gone = ID.test(id) ? await deps.store.deleteDestination(ws.id, id) : false;
-      if (!gone) throw new HttpError("not_found", "No destination with this id in this workspace.");
-      registry.removed(id);
-      deps.onDestinationsChanged?.(ws.id);
-      return { id, deleted: true };
-    },
-  );
+  app.delete<{ Params: { id: string } }>("/v1/destinations/:id", { schema: s.delete }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const id = req.params.id;
+    const gone = ID.test(id) ? await deps.store.deleteDestination(ws.id, id) : false;
+    if (!gone) throw new HttpError("not_found", "No destination with this id in this workspace.");
+    registry.removed(id);
+    deps.onDestinationsChanged?.(ws.id);
+    return { id, deleted: true };
+  });
 
-  app.get<{ Params: { id: string } }>(
-    "/v1/destinations/:id/deliveries",
-    { schema: deliveriesSchema },
-    async (req) => {
-      const ws = await deps.auth.workspace(req);
-      const d = await owned(ws.id, req.params.id);
-      const q = query(req.query);
-      const raw = q.status;
-      if (raw !== undefined && raw !== "" && !(STATUSES as readonly string[]).includes(raw))
-        throw new HttpError("invalid_query", `\`status\` must be one of ${STATUSES.join(", ")}.`, {
-          field: "status",
-        });
-      const status = raw === undefined || raw === "" ? null : (raw as DeliveryStatus);
-      const limit = intParam(q, "limit", 100, 1, 1000);
-      const rows = await deps.store.listDeliveries(ws.id, d.id, status, limit);
-      return { data: rows.map(deliveryJson) };
-    },
-  );
+  app.get<{ Params: { id: string } }>("/v1/destinations/:id/deliveries", { schema: s.log }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const d = await owned(ws.id, req.params.id);
+    const q = query(req.query);
+    const raw = q.status;
+    if (raw !== undefined && raw !== "" && !(STATUSES as readonly string[]).includes(raw))
+      throw new HttpError("invalid_query", `\`status\` must be one of ${STATUSES.join(", ")}.`, {
+        field: "status",
+      });
+    const status = raw === undefined || raw === "" ? null : (raw as DeliveryStatus);
+    const limit = intParam(q, "limit", 100, 1, 1000);
+    const rows = await deps.store.listDeliveries(ws.id, d.id, status, limit);
+    return { data: rows.map(deliveryJson) };
+  });
 
-  app.post<{ Params: { id: string } }>(
-    "/v1/destinations/:id/replay",
-    { schema: replaySchema },
-    async (req) => {
-      const ws = await deps.auth.workspace(req);
-      const d = await owned(ws.id, req.params.id);
-      const replayed = await deps.store.replayDead(ws.id, d.id, Date.now());
-      if (replayed > 0) registry.wake(d.id);
-      return { replayed };
-    },
-  );
+  app.post<{ Params: { id: string } }>("/v1/destinations/:id/replay", { schema: s.replay }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const d = await owned(ws.id, req.params.id);
+    const replayed = await deps.store.replayDead(ws.id, d.id, Date.now());
+    if (replayed > 0) registry.wake(d.id);
+    return { replayed };
+  });
 }

@@ -15,14 +15,7 @@ import {
 import type { WorkspacePatch } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
-import {
-  createWorkspaceSchema,
-  getWorkspaceSchema,
-  listActionsSchema,
-  listWorkspacesSchema,
-  patchWorkspaceSchema,
-  putActionSchema,
-} from "../schemas/workspaces.js";
+import { workspaceSchemas as s } from "../schemas/workspaces.js";
 
 const CURRENCY = /^[A-Z]{3}$/;
 
@@ -95,7 +88,7 @@ export function normalizeOrigin(raw: unknown): string {
 }
 
 export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/workspaces", { schema: createWorkspaceSchema }, async (req, reply) => {
+  app.post("/v1/workspaces", { schema: s.create }, async (req, reply) => {
     await deps.auth.admin(req);
     const b = bodyObject(req.body);
     const name = stringField(b, "name", { required: true, max: 200 })!;
@@ -111,7 +104,7 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(201).send({ ...workspaceJson(ws), secret_key: secretKey });
   });
 
-  app.get("/v1/workspaces", { schema: listWorkspacesSchema }, async (req) => {
+  app.get("/v1/workspaces", { schema: s.list }, async (req) => {
     await deps.auth.admin(req);
     const list = await deps.store.listWorkspaces();
     return {
@@ -126,11 +119,9 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get("/v1/workspace", { schema: getWorkspaceSchema }, async (req) =>
-    workspaceJson(await deps.auth.workspace(req)),
-  );
+  app.get("/v1/workspace", { schema: s.get }, async (req) => workspaceJson(await deps.auth.workspace(req)));
 
-  app.patch("/v1/workspace", { schema: patchWorkspaceSchema }, async (req) => {
+  app.patch("/v1/workspace", { schema: s.patch }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     const allowed = new Set([
@@ -182,58 +173,48 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     return workspaceJson(updated);
   });
 
-  app.get("/v1/conversion-actions", { schema: listActionsSchema }, async (req) => {
+  app.get("/v1/conversion-actions", { schema: s.actions }, async (req) => {
     const ws = await deps.auth.workspace(req);
     return { data: (await deps.store.listConversionActions(ws.id)).map(actionJson) };
   });
 
-  app.put<{ Params: { name: string } }>(
-    "/v1/conversion-actions/:name",
-    { schema: putActionSchema },
-    async (req) => {
-      const ws = await deps.auth.workspace(req);
-      const name = req.params.name;
-      if (!ACTION_NAME.test(name))
-        throw invalid("name", "An action name has letters, digits and _ only, up to 64 characters.");
-      if ((NON_CONVERSION_EVENTS as readonly string[]).includes(name))
-        throw new HttpError(
-          "conflict",
-          `${name} is a non-conversion event and cannot be a conversion action.`,
-        );
-      const b = req.body === undefined ? {} : bodyObject(req.body);
-      for (const k of Object.keys(b))
-        if (!["required", "click_window_days", "view_window_days"].includes(k))
-          throw invalid(k, `\`${k}\` is not a conversion action field.`);
-      const existing = (await deps.store.listConversionActions(ws.id)).find((a) => a.name === name);
-      const action: ConversionAction = existing
-        ? { ...existing }
-        : { name, required: [], clickWindowDays: 30, viewWindowDays: 1 };
-      if (b.required !== undefined) {
-        if (
-          !Array.isArray(b.required) ||
-          !b.required.every(
-            (r) => typeof r === "string" && (REQUIRABLE_FIELDS as readonly string[]).includes(r),
-          )
+  app.put<{ Params: { name: string } }>("/v1/conversion-actions/:name", { schema: s.action }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const name = req.params.name;
+    if (!ACTION_NAME.test(name))
+      throw invalid("name", "An action name has letters, digits and _ only, up to 64 characters.");
+    if ((NON_CONVERSION_EVENTS as readonly string[]).includes(name))
+      throw new HttpError("conflict", `${name} is a non-conversion event and cannot be a conversion action.`);
+    const b = req.body === undefined ? {} : bodyObject(req.body);
+    for (const k of Object.keys(b))
+      if (!["required", "click_window_days", "view_window_days"].includes(k))
+        throw invalid(k, `\`${k}\` is not a conversion action field.`);
+    const existing = (await deps.store.listConversionActions(ws.id)).find((a) => a.name === name);
+    const action: ConversionAction = existing
+      ? { ...existing }
+      : { name, required: [], clickWindowDays: 30, viewWindowDays: 1 };
+    if (b.required !== undefined) {
+      if (
+        !Array.isArray(b.required) ||
+        !b.required.every(
+          (r) => typeof r === "string" && (REQUIRABLE_FIELDS as readonly string[]).includes(r),
         )
-          throw invalid(
-            "required",
-            `\`required\` must be a list drawn from ${REQUIRABLE_FIELDS.join(", ")}.`,
-          );
-        action.required = [...new Set(b.required as string[])];
-      }
-      for (const [field, key] of [
-        ["click_window_days", "clickWindowDays"],
-        ["view_window_days", "viewWindowDays"],
-      ] as const) {
-        const v = b[field];
-        if (v === undefined) continue;
-        if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 90)
-          throw invalid(field, `\`${field}\` must be a number of days from 0 to 90.`);
-        action[key] = v;
-      }
-      const saved = await deps.store.upsertConversionAction(ws.id, action);
-      deps.directory.invalidate(ws.id);
-      return actionJson(saved);
-    },
-  );
+      )
+        throw invalid("required", `\`required\` must be a list drawn from ${REQUIRABLE_FIELDS.join(", ")}.`);
+      action.required = [...new Set(b.required as string[])];
+    }
+    for (const [field, key] of [
+      ["click_window_days", "clickWindowDays"],
+      ["view_window_days", "viewWindowDays"],
+    ] as const) {
+      const v = b[field];
+      if (v === undefined) continue;
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 90)
+        throw invalid(field, `\`${field}\` must be a number of days from 0 to 90.`);
+      action[key] = v;
+    }
+    const saved = await deps.store.upsertConversionAction(ws.id, action);
+    deps.directory.invalidate(ws.id);
+    return actionJson(saved);
+  });
 }

@@ -236,3 +236,14 @@ export const replaySchema: FastifySchema = {
     SECRET_ERRORS,
   ),
 };
+
+/** Short names for the route registrations. */
+export const destinationSchemas = {
+  create: createDestinationSchema,
+  list: listDestinationsSchema,
+  stats: destinationStatsSchema,
+  get: getDestinationSchema,
+  delete: deleteDestinationSchema,
+  log: deliveriesSchema,
+  replay: replaySchema,
+};

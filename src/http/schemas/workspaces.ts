@@ -216,3 +216,13 @@ export const putActionSchema: FastifySchema = {
     "conflict",
   ]),
 };
+
+/** Short names for the route registrations. */
+export const workspaceSchemas = {
+  create: createWorkspaceSchema,
+  list: listWorkspacesSchema,
+  get: getWorkspaceSchema,
+  patch: patchWorkspaceSchema,
+  actions: listActionsSchema,
+  action: putActionSchema,
+};
