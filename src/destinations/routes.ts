@@ -26,6 +26,7 @@ import type { EndpointPolicy } from "./endpoint-policy.js";
 import type { DestinationRegistry } from "./forwarding.js";
 import { destinationStats } from "./stats.js";
 import { routeEventsOf } from "./routing-table.js";
+import { destinationSchemas as s } from "../http/schemas/destinations.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
@@ -108,7 +109,7 @@ export function destinationRoutes(
     return d;
   }
 
-  app.post("/v1/destinations", async (req, reply) => {
+  app.post("/v1/destinations", { schema: s.create }, async (req, reply) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     for (const k of Object.keys(b))
@@ -163,14 +164,14 @@ export function destinationRoutes(
     return reply.code(201).send(destinationJson(record, config));
   });
 
-  app.get("/v1/destinations", async (req) => {
+  app.get("/v1/destinations", { schema: s.list }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const list = await deps.store.listDestinations(ws.id);
     return { data: list.map((r) => destinationJson(r, registry.configOf(r))) };
   });
 
   // Registered before /:id on purpose only for readability: Fastify matches static paths first.
-  app.get("/v1/destinations/stats", async (req) => {
+  app.get("/v1/destinations/stats", { schema: s.stats }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const q = query(req.query);
     const now = Date.now();
@@ -182,13 +183,13 @@ export function destinationRoutes(
     return { from: isoTime(from), data: destinationStats(list, rows) };
   });
 
-  app.get<{ Params: { id: string } }>("/v1/destinations/:id", async (req) => {
+  app.get<{ Params: { id: string } }>("/v1/destinations/:id", { schema: s.get }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const r = await owned(ws.id, req.params.id);
     return destinationJson(r, registry.configOf(r));
   });
 
-  app.delete<{ Params: { id: string } }>("/v1/destinations/:id", async (req) => {
+  app.delete<{ Params: { id: string } }>("/v1/destinations/:id", { schema: s.delete }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const id = req.params.id;
     const gone = ID.test(id) ? await deps.store.deleteDestination(ws.id, id) : false;
@@ -198,7 +199,7 @@ export function destinationRoutes(
     return { id, deleted: true };
   });
 
-  app.get<{ Params: { id: string } }>("/v1/destinations/:id/deliveries", async (req) => {
+  app.get<{ Params: { id: string } }>("/v1/destinations/:id/deliveries", { schema: s.log }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const d = await owned(ws.id, req.params.id);
     const q = query(req.query);
@@ -213,7 +214,7 @@ export function destinationRoutes(
     return { data: rows.map(deliveryJson) };
   });
 
-  app.post<{ Params: { id: string } }>("/v1/destinations/:id/replay", async (req) => {
+  app.post<{ Params: { id: string } }>("/v1/destinations/:id/replay", { schema: s.replay }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const d = await owned(ws.id, req.params.id);
     const replayed = await deps.store.replayDead(ws.id, d.id, Date.now());

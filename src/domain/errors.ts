@@ -10,6 +10,11 @@ export const ERRORS = {
   nesting_too_deep: { status: 400, message: "The JSON body is nested too deeply." },
   invalid_query: { status: 400, message: "A query parameter is invalid." },
   invalid_cursor: { status: 400, message: "The cursor is not one this server issued." },
+  malformed_request: { status: 400, message: "The request is not valid HTTP/1.1." },
+  upgrade_required: {
+    status: 400,
+    message: "This endpoint is a WebSocket: connect with `Connection: Upgrade` and `Upgrade: websocket`.",
+  },
   // 401 / 403
   missing_key: { status: 401, message: "Send a key as `Authorization: Bearer <key>`." },
   unknown_key: { status: 401, message: "The key is not known to this server." },
@@ -26,6 +31,7 @@ export const ERRORS = {
   // 413 / 415
   body_too_large: { status: 413, message: "The body is larger than the limit." },
   batch_too_large: { status: 413, message: "The batch has more events than the limit." },
+  headers_too_large: { status: 413, message: "The request's headers are larger than the limit." },
   unsupported_media_type: { status: 415, message: "Send `Content-Type: application/json`." },
   // 422 well-formed but invalid
   empty_batch: { status: 422, message: "The batch has no events." },

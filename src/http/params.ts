@@ -26,11 +26,14 @@ export function query(q: unknown): Record<string, string | undefined> {
   return out;
 }
 
+const MAX_TIME_MS = 8.64e15;
+
 export function timeParam(q: Record<string, string | undefined>, name: string): number | null {
   const raw = q[name];
   if (raw === undefined || raw === "") return null;
   const t = parseTime(raw);
-  if (t === null)
+  // Beyond the range of a JS Date no time is meaningful, and no store column could hold it.
+  if (t === null || t > MAX_TIME_MS)
     throw new HttpError("invalid_query", `\`${name}\` must be unix seconds or ISO-8601 with a zone.`, {
       field: name,
     });
@@ -86,8 +89,15 @@ export function decodeCursor(raw: string | undefined): { eventTime: number; id: 
   if (raw === undefined || raw === "") return null;
   try {
     const v = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(v) && typeof v[0] === "number" && typeof v[1] === "string")
-      return { eventTime: v[0], id: v[1] };
+    // Only what this server issues: a whole millisecond time and a printable id.
+    if (
+      Array.isArray(v) &&
+      Number.isSafeInteger(v[0]) &&
+      (v[0] as number) >= 0 &&
+      typeof v[1] === "string" &&
+      /^[\x21-\x7e]{1,64}$/.test(v[1])
+    )
+      return { eventTime: v[0] as number, id: v[1] };
   } catch {
     // fall through
   }
@@ -106,6 +116,7 @@ export function stringField(
     return undefined;
   }
   if (typeof v !== "string") throw invalid(name, `\`${name}\` must be a string.`);
+  if (v.includes("\u0000")) throw invalid(name, `\`${name}\` contains a NUL character (U+0000).`);
   const s = v.trim();
   if (opts.required && s === "") throw invalid(name, `\`${name}\` must not be empty.`);
   if (s.length > (opts.max ?? 256))

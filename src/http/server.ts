@@ -6,9 +6,11 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyError,
+  type FastifyReply,
   type FastifyInstance,
 } from "fastify";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { ERRORS } from "../domain/errors.js";
 import { HttpError } from "../domain/errors.js";
 import type { AppDeps } from "./deps.js";
@@ -26,8 +28,18 @@ import { erasureRoutes } from "./routes/erasure.js";
 import { erasureLogRoutes } from "./routes/erasures.js";
 import { sessionRoutes } from "./routes/session.js";
 import { keyRoutes } from "./routes/keys.js";
+import { installSchemaGate, type RegisteredRoute } from "./schemas/gate.js";
+import { SHARED_SCHEMAS, registerOpenApi } from "./schemas/index.js";
+import { createSchemaValidator, isValidationFailure, schemaError } from "./schemas/validator.js";
 
 export type RoutePlugin = (app: FastifyInstance, deps: AppDeps) => void | Promise<void>;
+
+const registered = new WeakMap<FastifyInstance, readonly RegisteredRoute[]>();
+
+/** Every route the app registered (method, url, schema), for the OpenAPI completeness test. */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
 
 export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Promise<FastifyInstance> {
   const { config } = deps;
@@ -47,6 +59,21 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     // We answer requests that arrive during shutdown ourselves, with the contract's error object.
     return503OnClosing: false,
     forceCloseConnections: "idle",
+    // What Node's HTTP parser refuses (a bad request line or header, headers over the limit)
+    // gets the contract's error object too, not Fastify's own shape.
+    clientErrorHandler: clientError,
+    // Errors the router raises before any route runs, in the contract's shape. Path segments
+    // up to 500 characters reach the routes, which answer 404 or 422 for ids and names that
+    // cannot exist; only longer ones stop at the router.
+    routerOptions: { maxParamLength: 500 },
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as FastifyReply;
+      const e =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? new HttpError("not_found", "Nothing is here: a path segment is longer than any id or name.")
+          : new HttpError("malformed_request", "The URL is not valid: it has a bad %-escape.");
+      void reply.code(e.status).send(e.toBody());
+    },
     // Node checks header/request timeouts on this interval (30 s by default): check every
     // second so a slowloris client is cut off close to the configured time.
     serverFactory: (handler) =>
@@ -74,6 +101,10 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     if (err instanceof HttpError) {
       if (err.headers) void reply.headers(err.headers);
       return reply.code(err.status).send(err.toBody());
+    }
+    if (isValidationFailure(err)) {
+      const e = schemaError(err);
+      return reply.code(e.status).send(e.toBody());
     }
     const fe = err;
     const mapped = fastifyErrorCode(fe);
@@ -109,6 +140,10 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     return reply.code(404).send(e.toBody());
   });
 
+  // Before any route: every route is recorded, validated by its schema and documented.
+  registered.set(app, installSchemaGate(app, deps.auth, createSchemaValidator(SHARED_SCHEMAS)));
+  await registerOpenApi(app);
+
   const plugins: RoutePlugin[] = [
     healthRoutes,
     sessionRoutes,
@@ -125,6 +160,24 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
   ];
   for (const p of [...plugins, ...extra]) await p(app, deps);
   return app;
+}
+
+function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const e = new HttpError(
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "request_timeout"
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? "headers_too_large"
+        : "malformed_request",
+  );
+  const body = JSON.stringify(e.toBody());
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(err);
 }
 
 function fastifyErrorCode(err: FastifyError): keyof typeof ERRORS | null {

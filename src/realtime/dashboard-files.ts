@@ -10,6 +10,12 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
 import { HttpError } from "../domain/errors.js";
+import {
+  dashboardPageSchema,
+  dashboardRouteSchema,
+  dashboardScriptSchema,
+  dashboardStyleSchema,
+} from "../http/schemas/live.js";
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
@@ -88,8 +94,12 @@ export function dashboardRoutes(app: FastifyInstance, publicDir: string): void {
     return reply.send(f.body);
   }
 
-  app.get("/", (req, reply) => serve("index.html", req, reply));
-  app.get("/w/*", (req, reply) => serve("index.html", req, reply));
-  app.get("/dashboard.js", (req, reply) => serve("dashboard.js", req, reply));
-  app.get("/dashboard.css", (req, reply) => serve("dashboard.css", req, reply));
+  app.get("/", { schema: dashboardPageSchema }, (req, reply) => serve("index.html", req, reply));
+  app.get("/w/*", { schema: dashboardRouteSchema }, (req, reply) => serve("index.html", req, reply));
+  app.get("/dashboard.js", { schema: dashboardScriptSchema }, (req, reply) =>
+    serve("dashboard.js", req, reply),
+  );
+  app.get("/dashboard.css", { schema: dashboardStyleSchema }, (req, reply) =>
+    serve("dashboard.css", req, reply),
+  );
 }

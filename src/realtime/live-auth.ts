@@ -74,7 +74,8 @@ export async function authorizeLive(
       { field: "workspace" },
     );
   if (asked === ALL_WORKSPACES) return { scope: ALL_WORKSPACES, principal: p };
-  if (!(await deps.store.getWorkspace(asked)))
+  // The id's shape first: what cannot be an id never reaches the store.
+  if (!/^ws_[0-9a-z]{26}$/.test(asked) || !(await deps.store.getWorkspace(asked)))
     throw new HttpError("not_found", `No workspace ${asked.slice(0, 64)}.`);
   return { scope: asked, principal: p };
 }

@@ -18,6 +18,7 @@
 import websocket from "@fastify/websocket";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
+import { HttpError } from "../domain/errors.js";
 import { HOUR_MS } from "../domain/time.js";
 import type { AppDeps } from "../http/deps.js";
 import { metricsJson } from "../http/routes/metrics.js";
@@ -30,6 +31,7 @@ import { LiveConnections } from "./live-connections.js";
 import { ALL_WORKSPACES, LiveHub, type LiveSocket } from "./live-hub.js";
 import { alertData, conversionData, testEventData, type WireMessage } from "./messages.js";
 import { TestEventRing } from "./test-event-ring.js";
+import { liveSchema, testEventsSchema } from "../http/schemas/live.js";
 
 export interface Live {
   /** Registers the WebSocket route (and anything else it serves). Called before listen. */
@@ -193,21 +195,24 @@ export function createLive(opts: LiveOptions = {}): Live {
             protocols.has(LIVE_SUBPROTOCOL) ? LIVE_SUBPROTOCOL : false,
         },
       });
-      app.get(
-        "/v1/live",
-        {
-          websocket: true,
-          preValidation: async (req) => {
-            const grant = await authorizeLive(req, d);
-            // The slot is held until the TCP connection closes (upgrade completed or not).
-            const release = conns.reserve(grant.scope, clientKey(req.ip));
-            req.raw.socket.once("close", release);
-            grants.set(req, grant);
-          },
+      app.route({
+        method: "GET",
+        url: "/v1/live",
+        schema: liveSchema,
+        preValidation: async (req) => {
+          const grant = await authorizeLive(req, d);
+          // The slot is held until the TCP connection closes (upgrade completed or not).
+          const release = conns.reserve(grant.scope, clientKey(req.ip));
+          req.raw.socket.once("close", release);
+          grants.set(req, grant);
         },
-        onConnection,
-      );
-      app.get("/v1/test-events", async (req) => {
+        wsHandler: onConnection,
+        // A plain GET (no upgrade) that passed the key check.
+        handler: () => {
+          throw new HttpError("upgrade_required");
+        },
+      });
+      app.get("/v1/test-events", { schema: testEventsSchema }, async (req) => {
         const ws = await d.auth.workspace(req);
         return { data: ring.list(ws.id) };
       });

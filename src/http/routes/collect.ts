@@ -13,6 +13,7 @@ import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, query } from "../params.js";
 import { batchOf, countOutcomes, ensureReady, testEventCodeOf } from "./events.js";
+import { collectPreflightSchema, collectSchema, pixelSchema, tagSchema } from "../schemas/collect.js";
 
 const GIF = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7", "base64");
 
@@ -70,7 +71,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
   const tagPath = join(deps.publicDir, "tally.js");
   let tag: Buffer | null = null;
 
-  app.get("/t/tally.js", (_req, reply) => {
+  app.get("/t/tally.js", { schema: tagSchema }, (_req, reply) => {
     tag ??= existsSync(tagPath) ? readFileSync(tagPath) : null;
     if (!tag) throw new HttpError("not_found", "The browser tag is not built; run `npm run build`.");
     return reply
@@ -80,7 +81,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
       .send(tag);
   });
 
-  app.options("/t/collect", (req, reply) => {
+  app.options("/t/collect", { schema: collectPreflightSchema }, (req, reply) => {
     if (req.headers.origin)
       void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
     return reply
@@ -91,7 +92,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
       .send();
   });
 
-  app.post("/t/collect", async (req, reply) => {
+  app.post("/t/collect", { schema: collectSchema(deps.config.maxBatch) }, async (req, reply) => {
     // CORS headers go on errors too, so the page can read why it was refused.
     if (req.headers.origin)
       void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
@@ -119,7 +120,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(204).send();
   });
 
-  app.get("/t/p.gif", async (req, reply) => {
+  app.get("/t/p.gif", { schema: pixelSchema }, async (req, reply) => {
     // Over the client's limit: the GIF all the same (a page never breaks), nothing recorded.
     if (overClientLimit(req)) return sendGif(reply.header("x-tally-rejected", "rate_limited"));
     const q = query(req.query);

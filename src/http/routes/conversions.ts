@@ -4,9 +4,10 @@ import { DEFAULT_MODEL, GROUP_BYS, MODELS } from "../../attribution/index.js";
 import { isoTime } from "../../domain/time.js";
 import type { AppDeps } from "../deps.js";
 import { decodeCursor, encodeCursor, enumParam, intParam, query, rangeParams } from "../params.js";
+import { attributionReportSchema, listConversionsSchema } from "../schemas/reports.js";
 
 export function conversionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get("/v1/conversions", async (req) => {
+  app.get("/v1/conversions", { schema: listConversionsSchema }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const q = query(req.query);
     const { from, to } = rangeParams(q);
@@ -39,7 +40,7 @@ export function conversionRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get("/v1/reports/attribution", async (req) => {
+  app.get("/v1/reports/attribution", { schema: attributionReportSchema }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const q = query(req.query);
     const { from, to } = rangeParams(q);

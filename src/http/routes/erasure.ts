@@ -10,9 +10,10 @@ import { HttpError } from "../../domain/errors.js";
 import { ErasureIncompleteError } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
+import { erasureSchema } from "../schemas/erasure.js";
 
 export function erasureRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/erasure", async (req) => {
+  app.post("/v1/erasure", { schema: erasureSchema }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     const ids: Identifier[] = [];

@@ -4,6 +4,7 @@ import { HttpError } from "../../domain/errors.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject } from "../params.js";
 import type { IngestResponse } from "../../pipeline/ingest-pipeline.js";
+import { postEventsSchema } from "../schemas/events.js";
 
 export function batchOf(b: Record<string, unknown>, field: string, maxBatch: number): unknown[] {
   const data = b[field];
@@ -46,7 +47,7 @@ export function countOutcomes(deps: AppDeps, res: IngestResponse, source: string
 }
 
 export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/events", async (req) => {
+  app.post("/v1/events", { schema: postEventsSchema(deps.config.maxBatch) }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     const events = batchOf(b, "data", deps.config.maxBatch);

@@ -10,9 +10,10 @@ import { isoTime } from "../../domain/time.js";
 import { MAX_GRACE_SECONDS, rotateWorkspaceKey } from "../../workspaces/key-rotation.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid } from "../params.js";
+import { rotateKeySchema } from "../schemas/keys.js";
 
 export function keyRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/workspace/keys/rotate", async (req) => {
+  app.post("/v1/workspace/keys/rotate", { schema: rotateKeySchema }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     for (const k of Object.keys(b))

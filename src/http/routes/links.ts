@@ -14,6 +14,7 @@ import type { Link } from "../../storage/storage.js";
 import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
+import { clickSchema, createLinkSchema } from "../schemas/links.js";
 
 export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
   const linkJson = (l: Link, base: string) => ({
@@ -26,7 +27,7 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
     created_at: isoTime(l.createdAt),
   });
 
-  app.post("/v1/links", async (req, reply) => {
+  app.post("/v1/links", { schema: createLinkSchema }, async (req, reply) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     const dest = stringField(b, "destination_url", { required: true, max: 2048 })!;
@@ -57,7 +58,7 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
       );
   });
 
-  app.get<{ Params: { id: string } }>("/c/:id", async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/c/:id", { schema: clickSchema }, async (req, reply) => {
     const id = req.params.id;
     const link = /^lnk_[0-9a-z]{26}$/.test(id) ? await deps.links.get(id) : null;
     if (!link) throw new HttpError("not_found", "No tracking link with this id.");

@@ -7,6 +7,7 @@ import { percentile } from "../../monitoring/histogram.js";
 import type { Bucket, MetricsRow } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { enumParam, query, rangeParams } from "../params.js";
+import { metricsSchema } from "../schemas/reports.js";
 
 const DEFAULT_SPAN: Record<Bucket, number> = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 };
 const MAX_BUCKETS = 10_000;
@@ -35,7 +36,7 @@ export function metricsJson(r: MetricsRow) {
 }
 
 export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.get("/v1/metrics", async (req) => {
+  app.get("/v1/metrics", { schema: metricsSchema }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const q = query(req.query);
     const bucket = enumParam(q, "bucket", ["minute", "hour", "day"] as const, "hour");

@@ -14,6 +14,7 @@ import { hashKey } from "../../workspaces/directory.js";
 import { SESSION_COOKIE, SESSION_ID_SHAPE, cookie } from "../auth.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject } from "../params.js";
+import { loginSchema, logoutSchema, sessionSchema } from "../schemas/session.js";
 
 function sessionCookie(req: FastifyRequest, value: string, maxAge: number): string {
   return serializeCookie(SESSION_COOKIE, value, {
@@ -26,7 +27,7 @@ function sessionCookie(req: FastifyRequest, value: string, maxAge: number): stri
 }
 
 export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/session", async (req, reply) => {
+  app.post("/v1/session", { schema: loginSchema }, async (req, reply) => {
     const b = bodyObject(req.body);
     if (typeof b.token !== "string" || b.token === "")
       throw new HttpError("validation_failed", "Send the admin token as `token`.", { field: "token" });
@@ -40,7 +41,7 @@ export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { csrf_token: csrf, expires_at: new Date(expiresAt).toISOString() };
   });
 
-  app.get("/v1/session", async (req) => {
+  app.get("/v1/session", { schema: sessionSchema }, async (req) => {
     const sid = cookie(req, SESSION_COOKIE);
     const s =
       sid && SESSION_ID_SHAPE.test(sid) ? await deps.store.getSession(hashKey(sid), Date.now()) : null;
@@ -48,7 +49,7 @@ export function sessionRoutes(app: FastifyInstance, deps: AppDeps): void {
     return { csrf_token: s.csrfToken, expires_at: new Date(s.expiresAt).toISOString() };
   });
 
-  app.delete("/v1/session", async (req, reply) => {
+  app.delete("/v1/session", { schema: logoutSchema }, async (req, reply) => {
     const p = await deps.auth.principal(req);
     if (p.kind !== "admin" || !p.session)
       throw new HttpError("key_not_allowed", "Only a dashboard session can log out.");

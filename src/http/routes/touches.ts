@@ -7,13 +7,14 @@ import type { AppDeps } from "../deps.js";
 import { bodyObject } from "../params.js";
 import { batchOf, ensureReady } from "./events.js";
 import type { EventResult } from "../../pipeline/ingest-pipeline.js";
+import { postTouchesSchema } from "../schemas/touches.js";
 
 export function touchRoutes(app: FastifyInstance, deps: AppDeps): void {
   for (const [path, kind] of [
     ["/v1/clicks", "click"],
     ["/v1/impressions", "impression"],
   ] as const) {
-    app.post(path, async (req) => {
+    app.post(path, { schema: postTouchesSchema(kind, deps.config.maxBatch) }, async (req) => {
       const ws = await deps.auth.workspace(req);
       const b = bodyObject(req.body);
       const data = batchOf(b, "data", deps.config.maxBatch);

@@ -15,6 +15,7 @@ import {
 import type { WorkspacePatch } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
+import { workspaceSchemas as s } from "../schemas/workspaces.js";
 
 const CURRENCY = /^[A-Z]{3}$/;
 
@@ -87,7 +88,7 @@ export function normalizeOrigin(raw: unknown): string {
 }
 
 export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
-  app.post("/v1/workspaces", async (req, reply) => {
+  app.post("/v1/workspaces", { schema: s.create }, async (req, reply) => {
     await deps.auth.admin(req);
     const b = bodyObject(req.body);
     const name = stringField(b, "name", { required: true, max: 200 })!;
@@ -103,7 +104,7 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(201).send({ ...workspaceJson(ws), secret_key: secretKey });
   });
 
-  app.get("/v1/workspaces", async (req) => {
+  app.get("/v1/workspaces", { schema: s.list }, async (req) => {
     await deps.auth.admin(req);
     const list = await deps.store.listWorkspaces();
     return {
@@ -118,9 +119,9 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     };
   });
 
-  app.get("/v1/workspace", async (req) => workspaceJson(await deps.auth.workspace(req)));
+  app.get("/v1/workspace", { schema: s.get }, async (req) => workspaceJson(await deps.auth.workspace(req)));
 
-  app.patch("/v1/workspace", async (req) => {
+  app.patch("/v1/workspace", { schema: s.patch }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const b = bodyObject(req.body);
     const allowed = new Set([
@@ -172,12 +173,12 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
     return workspaceJson(updated);
   });
 
-  app.get("/v1/conversion-actions", async (req) => {
+  app.get("/v1/conversion-actions", { schema: s.actions }, async (req) => {
     const ws = await deps.auth.workspace(req);
     return { data: (await deps.store.listConversionActions(ws.id)).map(actionJson) };
   });
 
-  app.put<{ Params: { name: string } }>("/v1/conversion-actions/:name", async (req) => {
+  app.put<{ Params: { name: string } }>("/v1/conversion-actions/:name", { schema: s.action }, async (req) => {
     const ws = await deps.auth.workspace(req);
     const name = req.params.name;
     if (!ACTION_NAME.test(name))

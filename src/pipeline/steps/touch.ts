@@ -7,6 +7,7 @@ import { hashEmail, hashPhone } from "../../../packages/protocol/src/normalize.j
 import { CLICK_ID_KINDS, type Identifier, type TouchInput } from "../../domain/event.js";
 import { DAY_MS, MINUTE_MS, parseTime } from "../../domain/time.js";
 import { ok, reject, type StepResult } from "../result.js";
+import { nulPath } from "./nul.js";
 
 /** Click ids are opaque tokens: printable, no spaces, bounded. */
 const CLICK_ID = /^[\x21-\x7e]{1,512}$/;
@@ -37,6 +38,8 @@ export function validateTouch(raw: unknown, ctx: TouchContext): StepResult<Touch
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return reject("invalid_event", undefined, "Each touch must be a JSON object.");
   const o = raw as Record<string, unknown>;
+  const nul = nulPath(o);
+  if (nul !== null) return reject("invalid_field", nul, `\`${nul}\` contains a NUL character (U+0000).`);
   if (o.time === undefined || o.time === null) return reject("missing_field", "time");
   const time = parseTime(o.time);
   if (time === null)

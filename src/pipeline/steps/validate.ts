@@ -7,6 +7,7 @@ import { CLICK_ID_KINDS, type Consent } from "../../domain/event.js";
 import { parseTime, DAY_MS, MINUTE_MS } from "../../domain/time.js";
 import { NON_CONVERSION_EVENTS, type ConversionAction } from "../../domain/workspace.js";
 import { ok, reject, type StepResult } from "../result.js";
+import { nulPath } from "./nul.js";
 
 export const ACTION_SOURCES = [
   "website",
@@ -89,6 +90,8 @@ function idField(v: unknown, field: string): StepResult<string | null> {
 
 export function validateEvent(raw: unknown, ctx: ValidateContext): StepResult<ValidEvent> {
   if (!isObject(raw)) return reject("invalid_event", undefined, "Each event must be a JSON object.");
+  const nul = nulPath(raw);
+  if (nul !== null) return reject("invalid_field", nul, `\`${nul}\` contains a NUL character (U+0000).`);
 
   const name = raw.event_name;
   if (name === undefined || name === null || name === "") return reject("missing_field", "event_name");
