@@ -37,3 +37,16 @@ describe("event_id and order_id", () => {
     expect(validateEvent(lead({ event_id: id, custom_data: { order_id: id } }), ctx).ok).toBe(true);
   });
 });
+
+describe("event_id and order_id length", () => {
+  it.each([
+    [128, true],
+    [129, false],
+  ])("%i characters: accepted %s", (n, ok) => {
+    const id = "x".repeat(n);
+    expect(validateEvent(lead({ event_id: id }), ctx).ok).toBe(ok);
+    const byOrderId = validateEvent(lead({ custom_data: { order_id: id } }), ctx);
+    expect(byOrderId.ok).toBe(ok);
+    if (!ok) expect(byOrderId).toMatchObject({ code: "invalid_field", field: "custom_data.order_id" });
+  });
+});

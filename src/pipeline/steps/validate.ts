@@ -61,7 +61,8 @@ export interface ValidateContext {
   eventTimeOptional: boolean;
 }
 
-const MAX_ID = 256;
+/** API.md: `event_id` and `order_id` are 1–128 characters. */
+const MAX_ID = 128;
 /** Unicode category Cc: U+0000–U+001F and U+007F–U+009F. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 const MAX_STRING = 2048;
