@@ -37,6 +37,26 @@ export default tseslint.config(
     },
   },
   {
+    // Backends implement the commit seam and are handed the core: data never flows
+    // storage → commit → storage. Types of the seam (commit/tx.ts) may be imported.
+    files: ["src/storage/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/commit/*", "**/pipeline/*", "!**/commit/tx.js"],
+              message: "storage/ implements the seam (commit/tx.ts); the core is handed to it.",
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["src/config/**/*.ts", "src/cli/**/*.ts"],
     rules: { "no-restricted-syntax": "off" },
   },

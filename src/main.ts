@@ -24,7 +24,8 @@ import { LinkResolver } from "./pipeline/link-resolver.js";
 import { Bus } from "./realtime/bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
-import { openStore } from "./storage/open.js";
+import { openStore } from "./open-store.js";
+import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
 import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
@@ -133,11 +134,17 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     },
   });
 
+  const touches = createTouchPipeline({
+    store,
+    limits: { maxTouchAgeDays: config.maxTouchAgeDays, maxFutureMinutes: config.maxFutureMinutes },
+  });
+
   const deps: AppDeps = {
     config,
     store,
     bus,
     pipeline,
+    touches,
     directory,
     links,
     cipher,

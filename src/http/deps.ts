@@ -4,6 +4,7 @@ import type { PromMetrics } from "../monitoring/prometheus.js";
 import type { Config } from "../config/config.js";
 import type { IngestPipeline } from "../pipeline/ingest-pipeline.js";
 import type { LinkResolver } from "../pipeline/link-resolver.js";
+import type { TouchPipeline } from "../pipeline/touch-pipeline.js";
 import type { Bus } from "../realtime/bus.js";
 import type { Cipher } from "../security/cipher.js";
 import type { Store } from "../storage/storage.js";
@@ -17,6 +18,8 @@ export interface AppDeps {
   store: Store;
   bus: Bus;
   pipeline: IngestPipeline;
+  /** Touches on their own: imports and tracking-link clicks. */
+  touches: TouchPipeline;
   directory: WorkspaceDirectory;
   links: LinkResolver;
   cipher: Cipher;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EventSource } from "../domain/event.js";
-import { dedupKeys, supersedes } from "./commit.js";
+import { dedupKeys } from "./dedup-keys.js";
+import { supersedes } from "./steps/supersede.js";
 
 describe("supersedes: which later copy replaces the stored one", () => {
   const cases: [EventSource, EventSource | null, number | null, boolean][] = [
