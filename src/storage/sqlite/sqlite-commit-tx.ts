@@ -227,8 +227,12 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       const row = this.s.touchByClick.get(workspaceId, touch.clickId) as
         { id: string; person: string | null } | undefined;
       if (row) {
-        // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
-        if (row.person === null && person !== null) this.s.setTouchPerson.run(person, row.id);
+        // A click recorded by /c/{id} before the landing page knew the visitor: adopt it (and
+        // the person, made fresh by this very PageView, has a touch now).
+        if (row.person === null && person !== null) {
+          this.s.setTouchPerson.run(person, row.id);
+          this.freshPersons.delete(person);
+        }
         return { status: "duplicate", id: row.id };
       }
     }
