@@ -1,33 +1,8 @@
 /** Row ↔ domain mapping of the PostgreSQL store (JSONB columns arrive parsed, BIGINT as numbers). */
-import type { ConsentDefault, ConversionAction, Workspace } from "../../domain/workspace.js";
+import type { ConversionAction } from "../../domain/workspace.js";
 import type { DestinationRecord, Link } from "../storage.js";
 
-export interface WorkspaceRow {
-  id: string;
-  name: string;
-  currency: string;
-  timezone: string;
-  default_country: string | null;
-  allowed_origins: string[];
-  consent_default: string;
-  public_key: string;
-  secret_key_hash: string;
-  created_at: number;
-}
-
-export function rowToWorkspace(r: WorkspaceRow): Workspace {
-  return {
-    id: r.id,
-    name: r.name,
-    currency: r.currency,
-    timezone: r.timezone,
-    defaultCountry: r.default_country,
-    allowedOrigins: r.allowed_origins,
-    consentDefault: r.consent_default as ConsentDefault,
-    publicKey: r.public_key,
-    createdAt: r.created_at,
-  };
-}
+export { rowToWorkspace, type WorkspaceRow } from "../workspace-row.js";
 
 export interface ActionRow {
   name: string;
