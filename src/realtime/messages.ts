@@ -6,7 +6,7 @@
 import { MODELS, type ModelName } from "../attribution/index.js";
 import { isoTime } from "../domain/time.js";
 import type { CreditRow } from "../storage/storage.js";
-import type { AlertMessage, ConversionMessage, TestEventMessage } from "./bus.js";
+import type { AlertMessage, ConversionMessage, TestEventMessage } from "../bus.js";
 
 export interface WireTouch {
   platform: string;
