@@ -5,7 +5,7 @@
  * cookie as `userIds`. LinkedIn matches on user data only, so without consent the event is
  * not sent at all; it has no test mode, so test events never reach it.
  */
-import { sha256Hex } from "../../../packages/protocol/src/normalize.js";
+import { sha256Hex } from "@tally/protocol";
 import { DAY_MS } from "../../domain/time.js";
 import type { StoredEvent } from "../../storage/storage.js";
 import type { LinkedInConfig } from "../config-schema.js";
