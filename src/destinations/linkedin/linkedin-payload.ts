@@ -8,7 +8,7 @@
 import { sha256Hex } from "@tally/protocol";
 import { DAY_MS } from "../../domain/time.js";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { LinkedInConfig } from "../config-schema.js";
+import type { LinkedInConfig } from "./linkedin-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const LINKEDIN_BASE_URL = "https://api.linkedin.com";

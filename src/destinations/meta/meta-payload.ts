@@ -7,7 +7,7 @@ import { createHmac } from "node:crypto";
 import { hashField, normalizeExternalId } from "@tally/protocol";
 import { DAY_MS } from "../../domain/time.js";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { MetaConfig } from "../config-schema.js";
+import type { MetaConfig } from "./meta-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const META_BASE_URL = "https://graph.facebook.com";

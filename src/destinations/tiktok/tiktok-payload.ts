@@ -7,7 +7,7 @@
  */
 import { hashField, normalizeExternalId } from "@tally/protocol";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { TikTokConfig } from "../config-schema.js";
+import type { TikTokConfig } from "./tiktok-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const TIKTOK_BASE_URL = "https://business-api.tiktok.com";

@@ -15,6 +15,7 @@ import { bodyObject, intParam, invalid, query, stringField, timeParam } from "..
 import type { DeliveryRow, DeliveryStatus, DestinationRecord } from "../../storage/storage.js";
 import {
   DESTINATION_TYPES,
+  eventMaps,
   isDestinationType,
   mappedEvents,
   parseConfig,
@@ -53,21 +54,6 @@ export function deliveryJson(d: DeliveryRow) {
     last_error: d.lastError,
     delivered_at: d.deliveredAt === null ? null : isoTime(d.deliveredAt),
   };
-}
-
-/** Event-name maps of a config: their keys must be conversion actions of the workspace. */
-function mapsOf(config: DestinationConfig): [string, Record<string, string>][] {
-  switch (config.type) {
-    case "meta":
-    case "tiktok":
-      return [["event_map", config.event_map]];
-    case "google_ads":
-      return [["conversion_actions", config.conversion_actions]];
-    case "linkedin":
-      return [["conversions", config.conversions]];
-    case "webhook":
-      return [];
-  }
 }
 
 function eventsField(b: Record<string, unknown>, actions: ReadonlySet<string>): string[] | null {
@@ -120,7 +106,7 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps): void {
     const parsed = parseConfig(type, b.config);
     if (!parsed.ok) throw invalid(parsed.field, parsed.message);
     const config = parsed.config;
-    for (const [field, map] of mapsOf(config)) {
+    for (const [field, map] of eventMaps(config)) {
       const stray = Object.keys(map).find((n) => !actions.has(n));
       if (stray !== undefined)
         throw invalid(
