@@ -50,6 +50,7 @@ import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
+import { PgMonitoringStore } from "./pg-monitoring.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 
@@ -70,9 +71,11 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly monitoring: PgMonitoringStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
+    this.monitoring = new PgMonitoringStore(this.pool);
     this.committer = new GroupCommitter(this.pool, {
       dedupWindowMs: opts.dedupWindowMs,
       maxGroupWeight: opts.maxGroupWeight,

@@ -40,6 +40,7 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -67,7 +68,13 @@ export class SqliteStore implements Store {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly opts: SqliteStoreOptions) {}
+  readonly monitoring: SqliteMonitoringStore;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.monitoring = new SqliteMonitoringStore(opts.path, (method, args) =>
+      this.call("monitoring", [method, args]),
+    );
+  }
 
   async init(): Promise<void> {
     const { writer, ...data } = this.opts;
@@ -148,6 +155,7 @@ export class SqliteStore implements Store {
     }
     this.reader?.close();
     this.reader = null;
+    this.monitoring.close();
   }
 
   ping(): Promise<void> {
