@@ -8,6 +8,7 @@ import { MODELS, type ModelName } from "../domain/models.js";
 import type { EventPayload } from "./event-row.js";
 import type {
   AlertChannelRecord,
+  AlertQuery,
   AlertRecord,
   AlertRuleRecord,
   AlertStatus,
@@ -67,6 +68,29 @@ export const SQL = {
     FROM deliveries d JOIN destinations t ON t.id = d.destination_id
     WHERE d.workspace_id = ? AND d.event_ref = ? ORDER BY d.created_at, d.id`,
 } as const;
+
+/** The `GET /v1/alerts` query, newest first. */
+export function alertList(workspaceId: string, q: AlertQuery): { sql: string; args: unknown[] } {
+  const where = ["workspace_id = ?"];
+  const args: unknown[] = [workspaceId];
+  if (q.status) {
+    where.push("status = ?");
+    args.push(q.status);
+  }
+  if (q.from !== null) {
+    where.push("started_at >= ?");
+    args.push(q.from);
+  }
+  if (q.to !== null) {
+    where.push("started_at < ?");
+    args.push(q.to);
+  }
+  args.push(q.limit);
+  return {
+    sql: `SELECT * FROM alerts WHERE ${where.join(" AND ")} ORDER BY started_at DESC, id DESC LIMIT ?`,
+    args,
+  };
+}
 
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

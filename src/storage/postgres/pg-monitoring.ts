@@ -18,6 +18,7 @@ import type {
   MonitoringStore,
 } from "../monitoring-store.js";
 import {
+  alertList,
   alertRow,
   alertValues,
   channelDeliveryRow,
@@ -109,13 +110,8 @@ export class PgMonitoringStore implements MonitoringStore {
 
   listAlerts(workspaceId: string, q: AlertQuery) {
     return this.guard(async () => {
-      const where = ["workspace_id = ?"];
-      const args: unknown[] = [workspaceId];
-      if (q.status) (where.push("status = ?"), args.push(q.status));
-      if (q.from !== null) (where.push("started_at >= ?"), args.push(q.from));
-      if (q.to !== null) (where.push("started_at < ?"), args.push(q.to));
-      const sql = `SELECT * FROM alerts WHERE ${where.join(" AND ")} ORDER BY started_at DESC, id DESC LIMIT ?`;
-      return (await all(this.pool, sql, [...args, q.limit])).map(alertRow);
+      const { sql, args } = alertList(workspaceId, q);
+      return (await all(this.pool, sql, args)).map(alertRow);
     });
   }
 

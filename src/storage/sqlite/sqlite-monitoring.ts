@@ -19,6 +19,7 @@ import type {
   SeriesRow,
 } from "../monitoring-store.js";
 import {
+  alertList,
   alertRow,
   alertValues,
   channelDeliveryRow,
@@ -123,13 +124,8 @@ class SqliteMonitoringReads {
     return (this.db.prepare(SQL.firing).all() as Row[]).map(alertRow);
   }
   listAlerts(workspaceId: string, q: AlertQuery): AlertRecord[] {
-    const where = ["workspace_id = ?"];
-    const args: unknown[] = [workspaceId];
-    if (q.status) (where.push("status = ?"), args.push(q.status));
-    if (q.from !== null) (where.push("started_at >= ?"), args.push(q.from));
-    if (q.to !== null) (where.push("started_at < ?"), args.push(q.to));
-    const sql = `SELECT * FROM alerts WHERE ${where.join(" AND ")} ORDER BY started_at DESC, id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as Row[]).map(alertRow);
+    const { sql, args } = alertList(workspaceId, q);
+    return (this.db.prepare(sql).all(...args) as Row[]).map(alertRow);
   }
   listAlertRules(workspaceId: string | null): AlertRuleRecord[] {
     const rows =
