@@ -10,6 +10,9 @@ import type { Logger, DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
 import { DAY_MS } from "./domain/time.js";
 import { createMonitor } from "./monitoring/monitor.js";
+import { createChannelWorker } from "./alerts/channel-worker.js";
+import { createChannelSender } from "./destinations/alert-channels/channel-send.js";
+import { createHttpClient } from "./destinations/http-send.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
 import { createClientLimiter } from "./http/client-limit.js";
@@ -198,6 +201,22 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   // Detectors over the series, every 5 s; alerts fire and resolve once (monitoring/monitor.ts).
   const monitor = createMonitor({ store, bus, logger });
   await monitor.start();
+  // Alert channels: the outbox the alert transactions wrote, sent over the same endpoint policy.
+  const channelHttp = createHttpClient(forwarding.registry.policy);
+  const channels = createChannelWorker({
+    store: store.monitoring,
+    cipher,
+    logger,
+    sendAlert: createChannelSender({
+      send: channelHttp.send,
+      policy: forwarding.registry.policy,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  });
+  channels.start();
+  bus.subscribe((m) => {
+    if (m.type === "alert") void channels.wake();
+  });
   for (const t of timers) t.unref();
   readiness.start();
 
@@ -225,6 +244,8 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         clearInterval(idle);
       }
       await forwarding.stop();
+      await channels.stop();
+      await channelHttp.close();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing
     })());

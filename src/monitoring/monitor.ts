@@ -3,7 +3,8 @@
  * workspace), runs the detectors over each workspace with its settings, and hands the
  * conditions to the alert lifecycle; every 30 s it also judges the destinations from their
  * deliveries. The same hour of past weeks is read from `series_hour` when the hour turns.
- * The series older than the horizon are forgotten; the tables are purged once an hour.
+ * Settings are re-read every tick (one small query), so a change applies within 5 s on every
+ * node. The series older than the horizon are forgotten; the tables are purged once an hour.
  *
  * Detection delay: a change is in the series as soon as its transaction commits, and in the
  * book on the next tick after its slot completes: at most the window + 10 s slot + one tick,
@@ -138,7 +139,7 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       book.loadSeason(hour, await store.monitoring.seriesHours(seasonHours(hour)));
       seasonHour = hour;
     }
-    if (t - rulesAt >= 30_000) await loadRules(t);
+    if (t - rulesAt >= tickMs) await loadRules(t);
 
     const workspaces = new Set([...book.workspaces(), ...lifecycle.workspaces()]);
     for (const ws of workspaces) {

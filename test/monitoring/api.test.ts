@@ -155,9 +155,9 @@ describe("match quality and the ledger", () => {
       expect(text).not.toContain(secret);
 
     const stats = await ws.api("GET", "/v1/destinations/stats");
-    const row = (stats.body.data as { id: string }[]).find((d) => d.id === dst);
+    const row = (stats.body.data as { id: string; match_quality_avg: number }[]).find((d) => d.id === dst);
     expect(row).toMatchObject({ sent: 1, delivered: 1, acceptance_rate: 1 });
-    expect((row as { match_quality_avg: number }).match_quality_avg).toBeGreaterThan(0);
+    expect(row!.match_quality_avg).toBeGreaterThan(0);
   });
 
   it("answers 404 for another workspace's conversion and for a malformed id", async () => {

@@ -1,7 +1,8 @@
 /**
  * Monitoring endpoints (secret key): the alerts (`GET /v1/alerts`) and each kind's settings
  * (`GET /v1/alert-rules`, `PUT /v1/alert-rules/{kind}`). The monitor reads the settings
- * within 30 s of a change, on every node.
+ * within 5 s of a change, on every node. Alert channels (`/v1/alert-channels`): their URLs
+ * (and SMTP host) pass the endpoint policy, their secrets are sealed and never shown back.
  */
 import type { FastifyInstance } from "fastify";
 import { ALERT_KINDS, isAlertKind } from "../../domain/alert.js";
@@ -11,7 +12,30 @@ import { applySettings, settingsOf, THRESHOLDS } from "../../monitoring/alert-se
 import type { AlertStatus } from "../../storage/monitoring-store.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, enumParam, intParam, invalid, query, rangeParams } from "../params.js";
-import { listAlertsSchema, listRulesSchema, putRuleSchema } from "../schemas/alerts.js";
+import {
+  channelDeliveriesSchema,
+  createChannelSchema,
+  deleteChannelSchema,
+  listAlertsSchema,
+  listChannelsSchema,
+  listRulesSchema,
+  putRuleSchema,
+} from "../schemas/alerts.js";
+import {
+  CHANNEL_TYPES,
+  channelUrls,
+  parseChannelConfig,
+  publicChannelConfig,
+  type ChannelConfig,
+  type ChannelType,
+} from "../../alerts/channel-config.js";
+import { newId } from "../../domain/ids.js";
+import { isoTime } from "../../domain/time.js";
+import type { AlertChannelRecord } from "../../storage/monitoring-store.js";
+
+/** A workspace has at most this many alert channels. */
+export const MAX_ALERT_CHANNELS = 20;
+const CHANNEL_ID = /^ach_[0-9a-z]{26}$/;
 
 export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get("/v1/alerts", { schema: listAlertsSchema }, async (req) => {
@@ -66,4 +90,96 @@ export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
     });
     return { kind, ...r.settings, threshold_meaning: THRESHOLDS[kind].meaning };
   });
+
+  const channelJson = (r: AlertChannelRecord) => {
+    let config: Record<string, unknown> | null = null;
+    try {
+      config = publicChannelConfig(JSON.parse(deps.cipher.decrypt(r.configEnc)) as ChannelConfig);
+    } catch {
+      config = null;
+    }
+    return { id: r.id, type: r.type, min_severity: r.minSeverity, config, created_at: isoTime(r.createdAt) };
+  };
+
+  app.post("/v1/alert-channels", { schema: createChannelSchema }, async (req, reply) => {
+    const ws = await deps.auth.workspace(req);
+    const b = bodyObject(req.body);
+    for (const k of Object.keys(b))
+      if (!["type", "config", "min_severity"].includes(k))
+        throw invalid(k, `\`${k}\` is not a channel field; fields are type, config, min_severity.`);
+    if (!(CHANNEL_TYPES as readonly unknown[]).includes(b.type))
+      throw invalid("type", `\`type\` must be one of ${CHANNEL_TYPES.join(", ")}.`);
+    const type = b.type as ChannelType;
+    const minSeverity = b.min_severity ?? "warning";
+    if (minSeverity !== "warning" && minSeverity !== "critical")
+      throw invalid("min_severity", "`min_severity` must be warning or critical.");
+    const parsed = parseChannelConfig(type, b.config);
+    if (!parsed.ok) throw invalid(parsed.field, parsed.message);
+    const policy = deps.destinations?.policy;
+    if (policy)
+      for (const [field, url] of channelUrls(parsed.config)) {
+        const verdict = await policy.check(url);
+        if (!verdict.ok)
+          throw new HttpError("endpoint_not_allowed", `\`${field}\` ${verdict.reason}`, { field });
+      }
+    const now = Date.now();
+    const record = await deps.store.monitoring.createAlertChannel(
+      {
+        id: newId("ach", now),
+        workspaceId: ws.id,
+        type,
+        configEnc: deps.cipher.encrypt(JSON.stringify(parsed.config)),
+        minSeverity,
+        createdAt: now,
+      },
+      MAX_ALERT_CHANNELS,
+    );
+    if (!record)
+      throw new HttpError("limit_reached", `A workspace has at most ${MAX_ALERT_CHANNELS} alert channels.`, {
+        limit: MAX_ALERT_CHANNELS,
+      });
+    return reply.code(201).send(channelJson(record));
+  });
+
+  app.get("/v1/alert-channels", { schema: listChannelsSchema }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    return { data: (await deps.store.monitoring.listAlertChannels(ws.id)).map(channelJson) };
+  });
+
+  app.delete<{ Params: { id: string } }>(
+    "/v1/alert-channels/:id",
+    { schema: deleteChannelSchema },
+    async (req) => {
+      const ws = await deps.auth.workspace(req);
+      const id = req.params.id;
+      const gone =
+        CHANNEL_ID.test(id) && (await deps.store.monitoring.deleteAlertChannel(ws.id, id, Date.now()));
+      if (!gone) throw new HttpError("not_found", "No alert channel with this id in this workspace.");
+      return { id, deleted: true };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/alert-channels/:id/deliveries",
+    { schema: channelDeliveriesSchema },
+    async (req) => {
+      const ws = await deps.auth.workspace(req);
+      const id = req.params.id;
+      if (!CHANNEL_ID.test(id))
+        throw new HttpError("not_found", "No alert channel with this id in this workspace.");
+      const rows = await deps.store.monitoring.listChannelDeliveries(ws.id, id, 200);
+      return {
+        data: rows.map((r) => ({
+          id: r.id,
+          alert_id: r.alertId,
+          transition: r.transition,
+          status: r.status,
+          attempts: r.attempts,
+          last_error: r.lastError,
+          created_at: isoTime(r.createdAt),
+          delivered_at: r.deliveredAt === null ? null : isoTime(r.deliveredAt),
+        })),
+      };
+    },
+  );
 }
