@@ -80,7 +80,7 @@ export function parseChannelConfig(type: ChannelType, raw: unknown): ChannelPars
       type,
       to: to as string[],
       smtp_url: c.smtp_url as string,
-      ...(c.from ? { from: c.from as string } : {}),
+      ...(typeof c.from === "string" ? { from: c.from } : {}),
     },
   };
 }

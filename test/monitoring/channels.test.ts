@@ -136,17 +136,13 @@ describe("alert channels", () => {
       "resolved",
     ]);
 
-    await until(
-      async () => slack.requests.length >= 2 && mails.length >= 2,
-      "Slack and email got both",
-      30_000,
-    );
+    await until(() => slack.requests.length >= 2 && mails.length >= 2, "Slack and email got both", 30_000);
     expect(slack.requests.map((r) => (r.body as { text: string }).text)).toEqual([
       expect.stringContaining("error_rate"),
       expect.stringContaining("Resolved"),
     ]);
     expect(mails[0]).toContain("Subject: [Tally]");
-    const chId = made[0]!.body.id as string;
+    const chId = made[0].body.id as string;
     await until(
       async () => {
         const log = await ws.api("GET", `/v1/alert-channels/${chId}/deliveries`);

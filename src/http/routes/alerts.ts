@@ -92,7 +92,7 @@ export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   const channelJson = (r: AlertChannelRecord) => {
-    let config: Record<string, unknown> | null = null;
+    let config: Record<string, unknown> | null;
     try {
       config = publicChannelConfig(JSON.parse(deps.cipher.decrypt(r.configEnc)) as ChannelConfig);
     } catch {
