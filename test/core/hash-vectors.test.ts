@@ -19,9 +19,7 @@ interface Vector {
   sha256: string;
 }
 
-const VECTORS = JSON.parse(
-  readFileSync(new URL("../fixtures/hash-vectors.json", import.meta.url), "utf8"),
-) as Vector[];
+const VECTORS = JSON.parse(readFileSync(new URL("../fixtures/hash-vectors.json", import.meta.url), "utf8")) as Vector[];
 
 /** Where each platform's form of an identifier is kept in an event's stored user data. */
 const STORED_AS: Record<string, "em" | "em_google" | "ph" | "ph_digits"> = {
