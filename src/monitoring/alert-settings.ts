@@ -44,8 +44,8 @@ const d = (
 ): RuleSettings => ({ enabled: true, window_seconds, baseline_seconds, threshold, min_count, severity });
 
 export const DEFAULT_SETTINGS: Record<AlertKind, RuleSettings> = {
-  volume_drop: d(300, 3600, 0.001, 10, "critical"),
-  volume_spike: d(300, 3600, 0.001, 10, "warning"),
+  volume_drop: d(300, 3600, 0.001, 20, "critical"),
+  volume_spike: d(300, 3600, 0.001, 20, "warning"),
   schema_drift: d(600, 3600, 0.5, 20, "warning"),
   value_anomaly: d(600, 3600, 50, 10, "warning"),
   tracking_silent: d(300, 1800, 10, 1, "critical"),

@@ -4,7 +4,7 @@
  * so reading a slot twice is harmless), and the same hour of past weeks (from `series_hour`).
  * Pure data structure, no I/O: the monitor feeds it.
  */
-import { HOUR_MS, DAY_MS } from "../domain/time.js";
+import { HOUR_MS, DAY_MS, MINUTE_MS } from "../domain/time.js";
 import type { SeriesRow } from "./rollups.js";
 import { SLOT_MS } from "./series.js";
 
@@ -20,6 +20,8 @@ export interface Baseline {
 class WorkspaceSeries {
   /** key → slot start → count */
   readonly slots = new Map<string, Map<number, number>>();
+  /** key → minute start → the sum of its slots: long sums read minutes, not slots. */
+  readonly minutes = new Map<string, Map<number, number>>();
   /** The earliest slot with any data seen since the monitor started. */
   firstSlot = Infinity;
   /** The hour (start, ms) the seasonal rates are for, and the mean count per hour by key. */
@@ -30,7 +32,12 @@ class WorkspaceSeries {
   set(start: number, key: string, count: number): void {
     let m = this.slots.get(key);
     if (!m) this.slots.set(key, (m = new Map<number, number>()));
+    const before = m.get(start) ?? 0;
     m.set(start, count);
+    let mm = this.minutes.get(key);
+    if (!mm) this.minutes.set(key, (mm = new Map<number, number>()));
+    const minute = start - (start % MINUTE_MS);
+    mm.set(minute, (mm.get(minute) ?? 0) + count - before);
     if (count > 0 && start < this.firstSlot) this.firstSlot = start;
   }
 }
@@ -87,8 +94,18 @@ export class SeriesBook {
   prune(before: number): void {
     for (const [id, w] of this.ws) {
       for (const [k, m] of w.slots) {
-        for (const s of m.keys()) if (s < before) m.delete(s);
+        for (const s of m.keys()) {
+          if (s >= before) break; // insertion order is time order: the oldest come first
+          m.delete(s);
+        }
         if (m.size === 0) w.slots.delete(k);
+      }
+      for (const [k, m] of w.minutes) {
+        for (const s of m.keys()) {
+          if (s + MINUTE_MS > before) break;
+          m.delete(s);
+        }
+        if (m.size === 0) w.minutes.delete(k);
       }
       if (w.slots.size === 0 && w.seasonWeeks === 0) this.ws.delete(id);
     }
@@ -120,12 +137,22 @@ export class SeriesView {
     return out;
   }
 
-  /** Sum of a series over [from, to). */
+  /** Sum of a series over [from, to) (slot-aligned): whole minutes from the minute sums. */
   sum(key: string, from: number, to: number): number {
     const m = this.w.slots.get(key);
     if (!m) return 0;
+    const mm = this.w.minutes.get(key);
     let n = 0;
-    for (const [s, c] of m) if (s >= from && s < to) n += c;
+    let s = from - (from % SLOT_MS);
+    while (s < to) {
+      if (mm && s % MINUTE_MS === 0 && s + MINUTE_MS <= to) {
+        n += mm.get(s) ?? 0;
+        s += MINUTE_MS;
+      } else {
+        n += m.get(s) ?? 0;
+        s += SLOT_MS;
+      }
+    }
     return n;
   }
 
@@ -141,7 +168,7 @@ export class SeriesView {
     const m = this.w.slots.get(key);
     if (!m) return out;
     const from = this.end - windowMs;
-    for (const [s, c] of m) if (s >= from && s < this.end) out[Math.floor((s - from) / SLOT_MS)]! += c;
+    for (let i = 0; i < n; i++) out[i] = m.get(from + i * SLOT_MS) ?? 0;
     return out;
   }
 

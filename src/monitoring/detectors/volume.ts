@@ -21,8 +21,12 @@ import type { Condition } from "./condition.js";
 /** A peer with fewer expected than this over the stretch cannot show it keeps its pace. */
 const PEER_MIN_EXPECTED = 5;
 const PEER_TAIL = 0.05;
-/** A drop is also a fall by at least half, a spike a rise to at least double. */
-const DROP_RATIO = 0.5;
+/**
+ * A drop is also a fall to at most 35% of the expected count, a spike a rise to at least double:
+ * on a steady week a Poisson tail alone, tested every few seconds on every series, would page
+ * someone a few times a week (bench and steady-week test); a broken integration stops far below.
+ */
+const DROP_RATIO = 0.35;
 const SPIKE_RATIO = 2;
 
 interface Judged {
