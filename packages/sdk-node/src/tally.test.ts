@@ -40,7 +40,14 @@ class FakeTally {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Received["body"];
+        let body: Received["body"];
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Received["body"];
+        } catch {
+          // A request cut off mid-body (a client that gave up, or a test that already ended).
+          res.writeHead(400).end();
+          return;
+        }
         this.requests.push({ at: Date.now(), path: req.url, headers: req.headers, body });
         const reply = this.script.shift() ?? { status: 200, body: this.#ok(body) };
         if ("destroy" in reply) return void req.socket.destroy();
