@@ -27,6 +27,7 @@ import type {
 } from "../domain/event.js";
 import type { DestinationRoute } from "../domain/destination-route.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { SpendStore } from "./spend-store.js";
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -353,6 +354,8 @@ export interface CommitTx {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
+  readonly spend: SpendStore;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */
