@@ -72,7 +72,12 @@ export function createSpendSync(deps: SpendSyncDeps): SpendSync {
   function configOf(source: SpendSourceRecord): SpendSourceConfig | null {
     if (!isSpendSourceType(source.type)) return null;
     try {
-      const parsed = parseSourceConfig(source.type, JSON.parse(cipher.decrypt(source.configEnc)) as unknown);
+      // Stored as parsed (with its `type`); parsed again so an older shape still reads.
+      const { type: _type, ...stored } = JSON.parse(cipher.decrypt(source.configEnc)) as Record<
+        string,
+        unknown
+      >;
+      const parsed = parseSourceConfig(source.type, stored);
       return parsed.ok ? parsed.config : null;
     } catch {
       return null;

@@ -97,7 +97,14 @@ describe.each([
         data: [
           { date: today, platform: "google", campaign: "Brand", campaign_id: "111", spend: 40, clicks: 20 },
           { date: today, platform: "meta", campaign: "Retarget", spend: 25 },
-          { date: today, platform: "meta", account: "act_eu", campaign: "Retarget", spend: 7, currency: "EUR" },
+          {
+            date: today,
+            platform: "meta",
+            account: "act_eu",
+            campaign: "Retarget",
+            spend: 7,
+            currency: "EUR",
+          },
         ],
       });
       const clicks = await ws.api("POST", "/v1/clicks", {
