@@ -185,7 +185,7 @@ describe.each(CASES)("spend source $type", (c) => {
     const from = new Date(Date.now() - 5 * DAY).toISOString();
     const rep = await ws.api("GET", `/v1/reports/performance?from=${from}&group_by=campaign`);
     const brand = rep.body.rows.find(
-      (r: { key: string; platform: string }) => r.platform === c.platform && r.conversions > 0,
+      (r: { key: string; platform: string; conversions: number }) => r.platform === c.platform && r.conversions > 0,
     );
     expect(brand, JSON.stringify(rep.body.rows)).toMatchObject({
       spend: c.brandSpend,
