@@ -31,6 +31,7 @@ import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
+import { createSpendService } from "./spend/spend-service.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory } from "./workspaces/directory.js";
 
@@ -131,6 +132,13 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       maxBufferedBytes: config.liveMaxBufferedBytes,
     },
   });
+  const spend = createSpendService({
+    store,
+    cipher,
+    logger,
+    config,
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
@@ -169,9 +177,10 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
-  const app = await buildServer(deps);
+  const app = await buildServer(deps, [(a, d) => spend.routes(a, d)]);
   await forwarding.start();
   live.start();
+  spend.start();
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -241,6 +250,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         clearInterval(idle);
       }
       await forwarding.stop();
+      await spend.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing
     })());

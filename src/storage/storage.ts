@@ -26,6 +26,7 @@ import type {
 } from "../domain/event.js";
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { SpendStore } from "./spend-store.js";
 
 /**
  * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
@@ -229,6 +230,8 @@ export type WindowsOf = (
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
+  readonly spend: SpendStore;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */

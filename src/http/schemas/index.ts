@@ -43,6 +43,7 @@ import { BatchResultSchema, EventSchema } from "./events.js";
 import { openapiSchema } from "./health.js";
 import { ConversionSchema } from "./reports.js";
 import { TouchSchema } from "./touches.js";
+import { SpendSchema } from "./spend.js";
 import type { SchemaObject } from "./validator.js";
 import { ConversionActionSchema, WorkspaceSchema } from "./workspaces.js";
 
@@ -57,6 +58,7 @@ export const SHARED_SCHEMAS: readonly SchemaObject[] = [
   ConversionSchema,
   DestinationSchema,
   DestinationConfigSchema,
+  SpendSchema,
 ];
 
 const TAGS = [
@@ -64,6 +66,7 @@ const TAGS = [
   ["browser", "Browser collection with the public key."],
   ["touches", "Clicks and impressions from ad platforms."],
   ["links", "Tracking links."],
+  ["spend", "Ad spend: sent, imported, or pulled by spend sources."],
   ["reports", "Conversions, attribution and tracking health."],
   ["destinations", "Forwarding to ad platforms and webhooks."],
   ["workspaces", "Workspaces, settings and conversion actions."],

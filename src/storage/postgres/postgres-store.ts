@@ -52,6 +52,7 @@ import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
+import { PgSpendStore } from "./spend-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
   dedupWindowMs: number;
@@ -70,6 +71,7 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly spend: PgSpendStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
@@ -80,6 +82,7 @@ export class PostgresStore implements Store {
     });
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool, opts.core);
+    this.spend = new PgSpendStore(this.pool, (f) => this.guard(f));
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */

@@ -40,6 +40,8 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteSpendStore } from "./spend-store.js";
+import { SqliteSpendReads } from "./spend-reads.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -66,6 +68,10 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  readonly spend = new SqliteSpendStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
+  );
 
   constructor(private readonly opts: SqliteStoreOptions) {}
 
