@@ -65,6 +65,8 @@ export interface WebhookConfig extends CommonConfig {
   type: "webhook";
   url: string;
   secret: string;
+  /** Also receives rules' signals (`{"type": "tally.signal", "data": …}`); default false. */
+  signals: boolean;
 }
 
 export type DestinationConfig = MetaConfig | GoogleAdsConfig | LinkedInConfig | TikTokConfig | WebhookConfig;
@@ -106,7 +108,7 @@ const FIELDS: Record<DestinationType, readonly string[]> = {
   ],
   linkedin: ["access_token", "conversions", "version"],
   tiktok: ["pixel_code", "access_token", "test_event_code", "event_map"],
-  webhook: ["url", "secret"],
+  webhook: ["url", "secret", "signals"],
 };
 
 class Problem extends Error {
@@ -348,7 +350,15 @@ function parseWebhook(raw: Raw): WebhookConfig {
   const secret = str(raw, "secret", { required: true, max: 512 });
   if (secret.length < 16)
     throw new Problem("secret", "`config.secret` must be at least 16 characters: it signs every request.");
-  return { type: "webhook", ...common(raw), url: httpUrl(raw, "url", true)!, secret };
+  if (raw.signals !== undefined && typeof raw.signals !== "boolean")
+    throw new Problem("signals", "`config.signals` must be true or false.");
+  return {
+    type: "webhook",
+    ...common(raw),
+    url: httpUrl(raw, "url", true)!,
+    secret,
+    signals: raw.signals === true,
+  };
 }
 
 const PARSERS: Record<DestinationType, (raw: Raw) => DestinationConfig> = {

@@ -27,6 +27,7 @@ import type {
 } from "../domain/event.js";
 import type { DestinationRoute } from "../domain/destination-route.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { RulesStore } from "./rules-store.js";
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -242,13 +243,20 @@ export interface DestinationRecord {
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
 
-export interface DeliveryJob {
+interface DeliveryJobBase {
   id: string;
   destinationId: string;
   attempts: number;
   createdAt: number;
-  event: StoredEvent;
 }
+
+/**
+ * A claimed outbox row: an event (`kind: "event"`), or a signal of a rule (`kind: "signal"`,
+ * its JSON in `payload`, `ref` its id). Other kinds join the same way.
+ */
+export type DeliveryJob =
+  | (DeliveryJobBase & { kind: "event"; event: StoredEvent })
+  | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown });
 
 export interface DeliveryUpdate {
   id: string;
@@ -353,6 +361,8 @@ export interface CommitTx {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
+  readonly rules: RulesStore;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */

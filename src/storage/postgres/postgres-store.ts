@@ -49,6 +49,7 @@ import { createPool, type ConnectionOptions } from "./pool.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites, type Windows } from "./pg-writes.js";
 import { rowToWorkspace } from "./rows.js";
+import { PgRulesStore } from "./rules-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
   dedupWindowMs: number;
@@ -65,6 +66,7 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly rules: PgRulesStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
@@ -74,6 +76,7 @@ export class PostgresStore implements Store {
     });
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool);
+    this.rules = new PgRulesStore(this.pool, (f) => this.guard(f));
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */

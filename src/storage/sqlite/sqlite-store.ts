@@ -38,6 +38,8 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./sqlite-writer-worker.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteRulesStore } from "./rules-store.js";
+import { SqliteRulesReads } from "./rules-reads.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -59,6 +61,10 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  readonly rules = new SqliteRulesStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),
+  );
 
   constructor(private readonly opts: SqliteStoreOptions) {}
 

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteWriter, type WriterOptions } from "./sqlite-writer.js";
 import { wipeErased } from "./wipe-file.js";
+import { rulesOps } from "./rules-writes.js";
 
 interface OpMessage {
   id: number;
@@ -46,6 +47,7 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   deleteSession: writer.deleteSession.bind(writer),
   rotateWorkspaceKey: writer.rotateWorkspaceKey.bind(writer),
   reattribute: writer.reattribute.bind(writer),
+  ...rulesOps(writer.db),
 };
 
 let queue: OpMessage[] = [];
