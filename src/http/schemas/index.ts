@@ -42,6 +42,7 @@ import { DestinationConfigSchema, DestinationSchema } from "./destinations.js";
 import { BatchResultSchema, EventSchema } from "./events.js";
 import { openapiSchema } from "./health.js";
 import { ConversionSchema } from "./reports.js";
+import { RuleSchema, SignalSchema } from "./rules.js";
 import { TouchSchema } from "./touches.js";
 import type { SchemaObject } from "./validator.js";
 import { ConversionActionSchema, WorkspaceSchema } from "./workspaces.js";
@@ -57,6 +58,8 @@ export const SHARED_SCHEMAS: readonly SchemaObject[] = [
   ConversionSchema,
   DestinationSchema,
   DestinationConfigSchema,
+  RuleSchema,
+  SignalSchema,
 ];
 
 const TAGS = [
