@@ -27,6 +27,7 @@ import type {
 } from "../domain/event.js";
 import type { DestinationRoute } from "../domain/destination-route.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { SpendStore } from "./spend-store.js";
 import type { RulesStore } from "./rules-store.js";
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -361,6 +362,8 @@ export interface CommitTx {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
+  readonly spend: SpendStore;
   /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
   readonly rules: RulesStore;
   /** Applies migrations; safe to call from several nodes at once. */

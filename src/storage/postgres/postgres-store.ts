@@ -49,6 +49,7 @@ import { createPool, type ConnectionOptions } from "./pool.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites, type Windows } from "./pg-writes.js";
 import { rowToWorkspace } from "./rows.js";
+import { PgSpendStore } from "./spend-store.js";
 import { PgRulesStore } from "./rules-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
@@ -66,6 +67,7 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly spend: PgSpendStore;
   readonly rules: PgRulesStore;
 
   constructor(opts: PostgresStoreOptions) {
@@ -76,6 +78,7 @@ export class PostgresStore implements Store {
     });
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool);
+    this.spend = new PgSpendStore(this.pool, (f) => this.guard(f));
     this.rules = new PgRulesStore(this.pool, (f) => this.guard(f));
   }
 

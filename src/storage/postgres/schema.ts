@@ -124,6 +124,26 @@ CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 6: spend rows, spend sources, and a covering index
+    // for the performance report's scan of credits (index-only scans).
+    version: 6,
+    sql: `
+CREATE TABLE spend (
+  workspace_id TEXT NOT NULL, date TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL,
+  campaign_key TEXT NOT NULL, ad_key TEXT NOT NULL, campaign TEXT NOT NULL, campaign_id TEXT, ad TEXT, ad_id TEXT,
+  spend DOUBLE PRECISION NOT NULL, currency TEXT NOT NULL, impressions BIGINT, clicks BIGINT, source_id TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, date, platform, account, campaign_key, ad_key));
+CREATE TABLE spend_sources (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, config_enc TEXT NOT NULL,
+  interval_minutes INTEGER NOT NULL, created_at BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false,
+  last_sync_at BIGINT, last_error TEXT, last_rows INTEGER, next_sync_at BIGINT NOT NULL);
+CREATE INDEX spend_sources_workspace ON spend_sources (workspace_id);
+CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE NOT deleted;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency);
+`,
+  },
+  {
     // As storage/sqlite/schema.ts version 7: rules, the cooldown fence of each (rule, key),
     // signals, budgets at the start of a day, and outbox rows of other kinds than events.
     version: 7,

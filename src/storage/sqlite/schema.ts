@@ -114,6 +114,28 @@ CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
 `,
   },
   {
+    // Spend (POST /v1/spend, imports, spend sources): one row per day and (platform, account,
+    // campaign, ad), the campaign and ad keyed by their id when known, else their name
+    // (storage/spend-store.ts). Spend sources keep their config sealed like destinations.
+    // credits_performance covers the performance report's scan of credits (no table lookups).
+    version: 6,
+    sql: `
+CREATE TABLE spend (
+  workspace_id TEXT NOT NULL, date TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL,
+  campaign_key TEXT NOT NULL, ad_key TEXT NOT NULL, campaign TEXT NOT NULL, campaign_id TEXT, ad TEXT, ad_id TEXT,
+  spend REAL NOT NULL, currency TEXT NOT NULL, impressions INTEGER, clicks INTEGER, source_id TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, date, platform, account, campaign_key, ad_key)) WITHOUT ROWID;
+CREATE TABLE spend_sources (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, config_enc TEXT NOT NULL,
+  interval_minutes INTEGER NOT NULL, created_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+  last_sync_at INTEGER, last_error TEXT, last_rows INTEGER, next_sync_at INTEGER NOT NULL);
+CREATE INDEX spend_sources_workspace ON spend_sources (workspace_id);
+CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE deleted = 0;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency);
+`,
+  },
+  {
     // Rules and signals (POST /v1/rules, GET /v1/signals; storage/rules-store.ts): rule_fires is
     // the cooldown fence of each (rule, key), shared by every node; signals keep what applying
     // them did; budget_days the budget of a key before its first change of a day. Outbox rows

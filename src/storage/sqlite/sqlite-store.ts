@@ -38,6 +38,8 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./sqlite-writer-worker.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteSpendStore } from "./spend-store.js";
+import { SqliteSpendReads } from "./spend-reads.js";
 import { SqliteRulesStore } from "./rules-store.js";
 import { SqliteRulesReads } from "./rules-reads.js";
 
@@ -61,6 +63,10 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  readonly spend = new SqliteSpendStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
+  );
   readonly rules = new SqliteRulesStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { SqliteWriter, type WriterOptions } from "./sqlite-writer.js";
 import { wipeErased } from "./wipe-file.js";
+import { spendOps } from "./spend-writes.js";
 import { rulesOps } from "./rules-writes.js";
 
 interface OpMessage {
@@ -47,6 +48,7 @@ const OPS: Record<string, (...args: never[]) => unknown> = {
   deleteSession: writer.deleteSession.bind(writer),
   rotateWorkspaceKey: writer.rotateWorkspaceKey.bind(writer),
   reattribute: writer.reattribute.bind(writer),
+  ...spendOps(writer.db),
   ...rulesOps(writer.db),
 };
 
