@@ -30,6 +30,10 @@ import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
+import { ruleRoutes } from "./http/routes/rules.js";
+import { RuleEngine } from "./rules/rule-engine.js";
+import { performanceWindow } from "./rules/window-source.js";
+import { signalDestinations } from "./destinations/signal-targets.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory } from "./workspaces/directory.js";
 
@@ -120,6 +124,14 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
   const live = createLive();
+  // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts).
+  const rules = new RuleEngine({
+    store,
+    bus,
+    logger,
+    window: performanceWindow(store),
+    signalTargets: (workspaceId) => signalDestinations(store, cipher, workspaceId),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
@@ -150,9 +162,18 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
-  const app = await buildServer(deps, [(a, d) => forwarding.routes(a, d), (a, d) => live.routes(a, d)]);
+  const app = await buildServer(deps, [
+    (a, d) => forwarding.routes(a, d),
+    (a, d) => live.routes(a, d),
+    (a, d) =>
+      ruleRoutes(a, d, {
+        engine: rules,
+        spendSourceExists: async (ws, id) => (await store.spend.getSource(ws, id)) !== null,
+      }),
+  ]);
   await forwarding.start();
   live.start();
+  await rules.start();
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -211,6 +232,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       for (const t of timers) clearInterval(t);
       readiness.stop();
       await live.stop();
+      await rules.stop();
       await bridge?.stop();
       readiness.markClosing();
       // Keep-alive connections become idle as their responses go out; close them as they do,

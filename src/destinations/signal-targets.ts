@@ -7,7 +7,11 @@ import type { Cipher } from "../security/cipher.js";
 import type { Store } from "../storage/storage.js";
 import { parseConfig } from "./config-schema.js";
 
-export async function signalDestinations(store: Store, cipher: Cipher, workspaceId: string): Promise<string[]> {
+export async function signalDestinations(
+  store: Store,
+  cipher: Cipher,
+  workspaceId: string,
+): Promise<string[]> {
   const out: string[] = [];
   for (const d of await store.listDestinations(workspaceId)) {
     if (d.type !== "webhook") continue;

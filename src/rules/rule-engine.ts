@@ -22,7 +22,7 @@ import { MINUTE_MS, HOUR_MS } from "../domain/time.js";
 import type { Workspace } from "../domain/workspace.js";
 import type { Bus, BusMessage, ConversionMessage } from "../realtime/bus.js";
 import type { Store } from "../storage/storage.js";
-import { fireKey, type SignalRecord, type StoredRule } from "../storage/rules-store.js";
+import { type SignalRecord, type StoredRule } from "../storage/rules-store.js";
 import { evaluate, type Verdict } from "./evaluate.js";
 import { parseRule, type Rule } from "./rule.js";
 import { signalJson } from "./signal-json.js";
@@ -67,13 +67,14 @@ interface WorkspaceState {
   ws: Workspace;
   rules: Rule[];
   tables: Map<string, WindowTable>;
-  loading: Promise<void> | null;
 }
 
 /** Reads a stored rule (its spec was checked when written); null when it no longer parses. */
 export function ruleFromStored(r: StoredRule): Rule | null {
   const p = parseRule(r.spec);
-  return p.ok ? { ...p.spec, id: r.id, workspaceId: r.workspaceId, createdAt: r.createdAt, updatedAt: r.updatedAt } : null;
+  return p.ok
+    ? { ...p.spec, id: r.id, workspaceId: r.workspaceId, createdAt: r.createdAt, updatedAt: r.updatedAt }
+    : null;
 }
 
 export class RuleEngine {
@@ -133,12 +134,22 @@ export class RuleEngine {
     for (const [id, v] of verdicts) {
       const e = table?.entries.get(id);
       if (!e) continue;
-      keys.push({ key: e.key, platform: e.platform, value: v.value, holds: v.holds, last_fired_at: fired.get(id) ?? null });
+      keys.push({
+        key: e.key,
+        platform: e.platform,
+        value: v.value,
+        holds: v.holds,
+        last_fired_at: fired.get(id) ?? null,
+      });
     }
     keys.sort((a, b) => Number(b.holds) - Number(a.holds) || (b.last_fired_at ?? 0) - (a.last_fired_at ?? 0));
     let last: number | null = null;
     for (const t of fired.values()) last = Math.max(last ?? 0, t);
-    return { evaluated_at: this.evaluatedAt.get(rule.id) ?? null, last_fired_at: last, keys: keys.slice(0, 50) };
+    return {
+      evaluated_at: this.evaluatedAt.get(rule.id) ?? null,
+      last_fired_at: last,
+      keys: keys.slice(0, 50),
+    };
   }
 
   // Runs inside the publisher's call: synchronous, never throws past the bus.
@@ -161,7 +172,8 @@ export class RuleEngine {
     let value = counts ? (m.value ?? 0) : 0;
     if (m.superseded) {
       // The same conversion with the server's data: only the value moves.
-      const before = m.superseded.currency === null || m.superseded.currency === home ? (m.superseded.value ?? 0) : 0;
+      const before =
+        m.superseded.currency === null || m.superseded.currency === home ? (m.superseded.value ?? 0) : 0;
       conversions = 0;
       value -= before;
     }
@@ -180,28 +192,29 @@ export class RuleEngine {
       const keys = moved.get(id);
       if (!keys) continue;
       const t = w.tables.get(id)!;
-      for (const k of keys) this.evaluateKey(rule, t, k, now);
+      for (const k of keys) void this.evaluateKey(rule, t, k, now); // tracked; errors are logged
     }
   }
 
-  private evaluateKey(rule: Rule, table: WindowTable, id: string, now: number): void {
+  /** Evaluates one key; returns the signal being stored when it fires. */
+  private evaluateKey(rule: Rule, table: WindowTable, id: string, now: number): Promise<void> | null {
     const e = table.entries.get(id)!;
     const v = evaluate(rule, e.totals);
     let verdicts = this.verdicts.get(rule.id);
-    if (!verdicts) this.verdicts.set(rule.id, (verdicts = new Map()));
+    if (!verdicts) this.verdicts.set(rule.id, (verdicts = new Map<string, Verdict>()));
     verdicts.set(id, v);
     this.evaluatedAt.set(rule.id, now);
-    if (!v.holds) return;
+    if (!v.holds) return null;
     const last = this.fired.get(rule.id)?.get(id);
-    if (last !== undefined && last > now - rule.cooldown_minutes * MINUTE_MS) return;
+    if (last !== undefined && last > now - rule.cooldown_minutes * MINUTE_MS) return null;
     const flight = `${rule.id}\u001e${id}`;
-    if (this.firing.has(flight)) return;
+    if (this.firing.has(flight)) return null;
     this.firing.add(flight);
-    this.track(
-      this.fire(rule, e.platform, e.key, id, v.value, now)
-        .catch((err: unknown) => this.warn(err, "storing a signal failed"))
-        .finally(() => this.firing.delete(flight)),
-    );
+    const p = this.fire(rule, e.platform, e.key, id, v.value, now)
+      .catch((err: unknown) => this.warn(err, "storing a signal failed"))
+      .finally(() => this.firing.delete(flight));
+    this.track(p);
+    return p;
   }
 
   private async fire(
@@ -225,7 +238,12 @@ export class RuleEngine {
       signal: rule.signal,
       at: now,
       applied: rule.apply
-        ? { status: "pending", status_code: null, error: null, ...(rule.apply.dry_run ? { dry_run: true } : {}) }
+        ? {
+            status: "pending",
+            status_code: null,
+            error: null,
+            ...(rule.apply.dry_run ? { dry_run: true } : {}),
+          }
         : null,
     };
     const destinationIds = await this.d.signalTargets(rule.workspaceId);
@@ -236,7 +254,7 @@ export class RuleEngine {
       payload: JSON.stringify(json),
     });
     let fired = this.fired.get(rule.id);
-    if (!fired) this.fired.set(rule.id, (fired = new Map()));
+    if (!fired) this.fired.set(rule.id, (fired = new Map<string, number>()));
     // Fenced: another node (or an earlier run) fired within the cooldown; this node now knows.
     fired.set(id, now);
     if (!stored) return;
@@ -253,7 +271,9 @@ export class RuleEngine {
   }
 
   private async reloadWorkspace(workspaceId: string): Promise<void> {
-    const list = (await this.d.store.rules.listRules(workspaceId)).map(ruleFromStored).filter((r) => r !== null);
+    const list = (await this.d.store.rules.listRules(workspaceId))
+      .map(ruleFromStored)
+      .filter((r) => r !== null);
     await this.load(workspaceId, list);
   }
 
@@ -276,17 +296,23 @@ export class RuleEngine {
     }
     for (const f of await this.d.store.rules.listFires(workspaceId)) {
       let m = this.fired.get(f.ruleId);
-      if (!m) this.fired.set(f.ruleId, (m = new Map()));
+      if (!m) this.fired.set(f.ruleId, (m = new Map<string, number>()));
       if ((m.get(f.key) ?? 0) < f.firedAt) m.set(f.key, f.firedAt);
     }
-    this.workspaces.set(workspaceId, { ws, rules, tables, loading: null });
+    this.workspaces.set(workspaceId, { ws, rules, tables });
     for (const r of all) if (!r.enabled) this.verdicts.delete(r.id);
+    const fires: Promise<void>[] = [];
     for (const rule of rules) {
       const t = tables.get(windowId(specOf(rule)))!;
       this.verdicts.set(rule.id, new Map());
       this.evaluatedAt.set(rule.id, now);
-      for (const id of t.entries.keys()) this.evaluateKey(rule, t, id, now);
+      for (const id of t.entries.keys()) {
+        const p = this.evaluateKey(rule, t, id, now);
+        if (p) fires.push(p);
+      }
     }
+    // A rule created or changed answers once what it fires at once is stored.
+    await Promise.all(fires);
   }
 
   private track(p: Promise<unknown>): void {
@@ -302,5 +328,3 @@ export class RuleEngine {
 function specOf(r: Rule): WindowSpec {
   return { model: r.model, groupBy: r.group_by, windowHours: r.window_hours };
 }
-
-export { fireKey };

@@ -233,5 +233,7 @@ export function parseRule(raw: unknown): RuleParse {
 export function patchRule(current: RuleSpec, raw: unknown): RuleParse {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return { ok: false, field: "body", message: "The body must be a JSON object: the fields to change." };
-  return run(() => read(raw as Raw, current));
+  const base: Partial<RuleSpec> = {};
+  for (const k of FIELDS) (base as Record<string, unknown>)[k] = current[k];
+  return run(() => read(raw as Raw, base));
 }

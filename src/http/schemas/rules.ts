@@ -33,7 +33,11 @@ const FIELDS: Record<string, SchemaObject> = {
   metric: { type: "string", enum: [...METRICS] },
   op: { type: "string", enum: [...OPS] },
   threshold: { type: "number", examples: [40] },
-  window_hours: { type: "number", description: "The trailing window, above 0 and at most 2160.", examples: [24] },
+  window_hours: {
+    type: "number",
+    description: "The trailing window, above 0 and at most 2160.",
+    examples: [24],
+  },
   group_by: { type: "string", enum: [...GROUP_BYS] },
   model: { type: "string", enum: [...MODELS], default: "last_click" },
   min_spend: { type: "number", default: 0 },
@@ -73,7 +77,10 @@ export const SignalSchema = {
     key: { type: "string" },
     platform: { type: "string" },
     metric: { type: "string", enum: [...METRICS] },
-    value: { type: ["number", "null"], description: "null: undefined, or an infinite CPA (spend, no conversions)." },
+    value: {
+      type: ["number", "null"],
+      description: "null: undefined, or an infinite CPA (spend, no conversions).",
+    },
     threshold: { type: "number" },
     signal: { type: "string", enum: [...SIGNALS] },
     at: ISO_OUT,
@@ -98,15 +105,24 @@ export const ruleSchemas: Record<string, FastifySchema> = {
     description: "Evaluated over the trailing `window_hours` for every key of `group_by` (docs/rules.md).",
     tags: ["rules"],
     security: SECRET,
-    body: object(FIELDS, { required: ["name", "metric", "op", "threshold", "window_hours", "group_by", "signal"] }),
-    response: responses({ 201: ONE }, [...SECRET_ERRORS, ...BODY_ERRORS, "validation_failed", "limit_reached"]),
+    body: object(FIELDS, {
+      required: ["name", "metric", "op", "threshold", "window_hours", "group_by", "signal"],
+    }),
+    response: responses({ 201: ONE }, [
+      ...SECRET_ERRORS,
+      ...BODY_ERRORS,
+      "validation_failed",
+      "limit_reached",
+    ]),
   },
   list: {
     summary: "List rules with their state",
     tags: ["rules"],
     security: SECRET,
     response: responses(
-      { 200: { description: "The rules.", ...object({ data: { type: "array", items: { $ref: "Rule#" } } }) } },
+      {
+        200: { description: "The rules.", ...object({ data: { type: "array", items: { $ref: "Rule#" } } }) },
+      },
       SECRET_ERRORS,
     ),
   },
@@ -147,7 +163,12 @@ export const ruleSchemas: Record<string, FastifySchema> = {
       limit: intQuery(1, 1000, 100, "Most signals answered."),
     }),
     response: responses(
-      { 200: { description: "The signals.", ...object({ data: { type: "array", items: { $ref: "Signal#" } } }) } },
+      {
+        200: {
+          description: "The signals.",
+          ...object({ data: { type: "array", items: { $ref: "Signal#" } } }),
+        },
+      },
       [...SECRET_ERRORS, "invalid_query"],
     ),
   },
