@@ -33,6 +33,10 @@ import { createLive } from "./realtime/live.js";
 import { ruleRoutes } from "./http/routes/rules.js";
 import { RuleEngine } from "./rules/rule-engine.js";
 import { performanceWindow } from "./rules/window-source.js";
+import { SignalApplier } from "./rules/apply-signal.js";
+import { budgetCredentials } from "./destinations/budget-clients.js";
+import { createEndpointPolicy } from "./destinations/endpoint-policy.js";
+import { createHttpClient } from "./destinations/http-send.js";
 import { signalDestinations } from "./destinations/signal-targets.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory } from "./workspaces/directory.js";
@@ -124,8 +128,23 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
   const live = createLive();
-  // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts).
+  // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts);
+  // signals of rules with `apply` change budgets through the platform (rules/apply-signal.ts).
+  const budgetHttp = createHttpClient(
+    createEndpointPolicy({
+      allowPrivate: config.allowPrivateEndpoints,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  );
+  const applier = new SignalApplier({
+    store,
+    bus,
+    logger,
+    send: budgetHttp.send,
+    credentials: (workspaceId, sourceId) => budgetCredentials(store, cipher, workspaceId, sourceId),
+  });
   const rules = new RuleEngine({
+    onApply: () => applier.kick(),
     store,
     bus,
     logger,
@@ -174,6 +193,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   await forwarding.start();
   live.start();
   await rules.start();
+  applier.start();
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -233,6 +253,8 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       readiness.stop();
       await live.stop();
       await rules.stop();
+      await applier.stop();
+      await budgetHttp.close();
       await bridge?.stop();
       readiness.markClosing();
       // Keep-alive connections become idle as their responses go out; close them as they do,

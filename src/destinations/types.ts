@@ -27,6 +27,8 @@ export interface PrepareContext {
 export type Prepared<T> = { ok: true; item: T; group: string } | { ok: false; error: string };
 
 export interface HttpRequest {
+  /** Default POST; a GET sends no body (spend reports). */
+  method?: "GET" | "POST";
   url: string;
   headers: Record<string, string>;
   body: string;

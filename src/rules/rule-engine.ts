@@ -26,7 +26,7 @@ import { type SignalRecord, type StoredRule } from "../storage/rules-store.js";
 import { evaluate, type Verdict } from "./evaluate.js";
 import { parseRule, type Rule } from "./rule.js";
 import { signalJson } from "./signal-json.js";
-import { WindowTable, windowId, type WindowRow, type WindowSpec } from "./window-cache.js";
+import { WindowTable, windowId, type WindowEntry, type WindowRow, type WindowSpec } from "./window-cache.js";
 
 /** The performance figures per key over [from, to) for a rule's window (performance report, trailing spend). */
 export type WindowSource = (
@@ -210,7 +210,7 @@ export class RuleEngine {
     const flight = `${rule.id}\u001e${id}`;
     if (this.firing.has(flight)) return null;
     this.firing.add(flight);
-    const p = this.fire(rule, e.platform, e.key, id, v.value, now)
+    const p = this.fire(rule, e, id, v.value, now)
       .catch((err: unknown) => this.warn(err, "storing a signal failed"))
       .finally(() => this.firing.delete(flight));
     this.track(p);
@@ -219,8 +219,7 @@ export class RuleEngine {
 
   private async fire(
     rule: Rule,
-    platform: string,
-    key: string,
+    { platform, key, campaignId }: WindowEntry,
     id: string,
     value: number | null,
     now: number,
@@ -237,6 +236,7 @@ export class RuleEngine {
       threshold: rule.threshold,
       signal: rule.signal,
       at: now,
+      ...(campaignId ? { campaignId } : {}),
       applied: rule.apply
         ? {
             status: "pending",

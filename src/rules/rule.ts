@@ -197,10 +197,10 @@ function read(raw: Raw, base: Partial<RuleSpec>): RuleSpec {
       "apply",
       '`apply` needs a signal that changes something: "increase_budget", "decrease_budget" or "pause".',
     );
-  if (full.apply && full.group_by === "platform")
+  if (full.apply && full.group_by !== "campaign")
     throw new Problem(
       "apply",
-      '`apply` changes one campaign (or ad): `group_by` must be "campaign" or "ad".',
+      '`apply` changes a campaign\'s daily budget or status: `group_by` must be "campaign".',
     );
   return full;
 }

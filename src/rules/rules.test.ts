@@ -135,6 +135,7 @@ describe("parseRule", () => {
     [{ apply: { spend_source: "s", what: 1 } }, "apply.what"],
     [{ apply: { change_pct: 5 } }, "apply.spend_source"],
     [{ group_by: "platform", apply: { spend_source: "s" } }, "apply"],
+    [{ group_by: "ad", apply: { spend_source: "s" } }, "apply"],
   ])("bad input %j names %s", (over, field) => {
     const p = parseRule({ ...BASE, ...over });
     expect(p.ok).toBe(false);

@@ -14,6 +14,8 @@ export interface SignalJson {
   threshold: number;
   signal: string;
   at: string;
+  /** The platform's campaign id behind `key`, when spend named it. */
+  campaign_id?: string;
   /** Present when the rule applies its signals: what the platform answered (or would be asked: dry run). */
   applied?: AppliedRecord;
 }
@@ -30,6 +32,7 @@ export function signalJson(s: SignalRecord): SignalJson {
     threshold: s.threshold,
     signal: s.signal,
     at: isoTime(s.at),
+    ...(s.campaignId ? { campaign_id: s.campaignId } : {}),
     ...(s.applied ? { applied: s.applied } : {}),
   };
 }

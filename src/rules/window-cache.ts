@@ -20,12 +20,15 @@ export interface WindowRow {
   key: string;
   /** Other strings a touch may name this key by (the platform's id). */
   aliases?: string[];
+  /** The platform's campaign id, when spend named it (a rule's `apply` needs it). */
+  campaignId?: string | null;
   totals: WindowTotals;
 }
 
 export interface WindowEntry {
   platform: string;
   key: string;
+  campaignId: string | null;
   totals: WindowTotals;
 }
 
@@ -55,7 +58,12 @@ export class WindowTable {
     this.loadedAt = loadedAt;
     for (const r of rows) {
       const id = fireKey(r.platform, r.key);
-      this.entries.set(id, { platform: r.platform, key: r.key, totals: { ...r.totals } });
+      this.entries.set(id, {
+        platform: r.platform,
+        key: r.key,
+        campaignId: r.campaignId ?? null,
+        totals: { ...r.totals },
+      });
       this.alias.set(fireKey(r.platform, fold(r.key)), id);
       for (const a of r.aliases ?? []) this.alias.set(fireKey(r.platform, a), id);
     }
@@ -74,6 +82,7 @@ export class WindowTable {
       e = {
         platform: c.platform,
         key: raw,
+        campaignId: null,
         totals: { spend: 0, impressions: 0, clicks: 0, conversions: 0, value: 0 },
       };
       this.entries.set(id, e);

@@ -23,6 +23,7 @@ export function performanceWindow(store: Store): WindowSource {
         platform: row.platform,
         key: row.key,
         ...(alias ? { aliases: [alias] } : {}),
+        campaignId: q.groupBy === "platform" ? null : (row.campaign_id ?? null),
         totals: {
           spend: row.spend,
           impressions: row.impressions,

@@ -40,6 +40,8 @@ export interface SignalRecord {
   threshold: number;
   signal: string;
   at: number;
+  /** The platform's campaign id behind `key`, when spend named it (apply needs it). */
+  campaignId?: string | null;
   /** null: the rule does not apply its signals. */
   applied: AppliedRecord | null;
 }
