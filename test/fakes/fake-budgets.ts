@@ -271,7 +271,7 @@ function linkedin(f: FakeBudgets, req: FakeRequest): FakeAnswer {
       return fail(400, "dailyBudget.currencyCode must be the account's currency");
     c.budget = Number(d.amount);
   }
-  if (set.status !== undefined) c.status = String(set.status);
+  if (typeof set.status === "string") c.status = set.status;
   change(f, m[2]!, c);
   return { status: 204 };
 }
