@@ -30,6 +30,7 @@ import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
+import { createSpendService } from "./spend/spend-service.js";
 import { ruleRoutes } from "./http/routes/rules.js";
 import { RuleEngine } from "./rules/rule-engine.js";
 import { performanceWindow } from "./rules/window-source.js";
@@ -128,6 +129,13 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
   const live = createLive();
+  const spend = createSpendService({
+    store,
+    cipher,
+    logger,
+    config,
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  });
   // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts);
   // signals of rules with `apply` change budgets through the platform (rules/apply-signal.ts).
   const budgetHttp = createHttpClient(
@@ -189,11 +197,15 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         engine: rules,
         spendSourceExists: async (ws, id) => (await store.spend.getSource(ws, id)) !== null,
       }),
+    (a, d) => spend.routes(a, d),
   ]);
   await forwarding.start();
   live.start();
   await rules.start();
   applier.start();
+  spend.start();
+  // Spend stored (sent, imported, pulled): the workspace's rules see it at once.
+  spend.hub.subscribe((workspaceId) => rules.spendChanged(workspaceId));
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -266,6 +278,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         clearInterval(idle);
       }
       await forwarding.stop();
+      await spend.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing
     })());

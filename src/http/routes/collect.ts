@@ -155,7 +155,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (q.v !== undefined) custom.value = q.v;
     if (q.cur) custom.currency = q.cur;
     if (q.oid) custom.order_id = q.oid;
-    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"])
+    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id"])
       if (q[k]) custom[k] = q[k];
     const event = {
       event_name: q.en ?? "PageView",
