@@ -20,6 +20,10 @@ export interface BudgetCredentials {
   customer_id?: string;
   developer_token?: string;
   login_customer_id?: string | null;
+  client_id?: string | null;
+  client_secret?: string | null;
+  refresh_token?: string | null;
+  token_endpoint?: string | null;
   /** tiktok */
   advertiser_id?: string;
   /** linkedin */

@@ -19,6 +19,7 @@ import type {
   Response,
 } from "../destinations/budget-client.js";
 import { BUDGET_CLIENTS, PLATFORM_OF_SOURCE } from "../destinations/budget-clients.js";
+import { authorizeGoogle } from "../destinations/google-ads/google-oauth.js";
 import type { HttpAnswer, HttpRequest, Send } from "../destinations/types.js";
 import { MINUTE_MS } from "../domain/time.js";
 import type { Bus } from "../realtime/bus.js";
@@ -133,6 +134,25 @@ export class SignalApplier {
         error: `no ${s.platform} campaign id is known for "${s.key}": spend rows from a spend source name it`,
       });
     const client = BUDGET_CLIENTS[creds.type];
+    if (creds.type === "google_ads" && !creds.access_token) {
+      // A refresh token: Google's OAuth gives the access token (cached until it expires).
+      const auth = await authorizeGoogle(
+        {
+          access_token: null,
+          client_id: creds.client_id ?? null,
+          client_secret: creds.client_secret ?? null,
+          refresh_token: creds.refresh_token ?? null,
+          token_endpoint: creds.token_endpoint ?? null,
+          endpoint: creds.endpoint,
+          timeout_ms: creds.timeout_ms,
+        },
+        this.d.send,
+        this.now(),
+      );
+      if (!auth.ok)
+        return done({ status: "failed", error: "Google's OAuth refused the spend source's credentials" });
+      creds.access_token = auth.accessToken ?? null;
+    }
     const dry = apply.dry_run ? { dry_run: true } : {};
     const failed = (f: BudgetFailure, extra: Record<string, unknown>): Outcome => {
       const retry = f.retry && !apply.dry_run && attempt < MAX_APPLY_ATTEMPTS;
