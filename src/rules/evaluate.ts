@@ -77,12 +77,19 @@ type Condition = Pick<RuleSpec, "metric" | "op" | "threshold" | "min_spend" | "m
  * // { holds: true, value: null }  (infinite CPA: spend, no conversions)
  */
 export function evaluate(rule: Condition, t: WindowTotals): Verdict {
+  return evaluateInto(rule, t, { holds: false, value: null });
+}
+
+/** `evaluate` writing into `out`: the engine keeps one verdict per rule and key, no allocation per conversion. */
+export function evaluateInto(rule: Condition, t: WindowTotals, out: Verdict): Verdict {
   const raw = metricValue(rule.metric, t);
-  const value = raw === null || !Number.isFinite(raw) ? null : round6(raw);
-  if (t.spend + EPS < rule.min_spend || t.conversions + EPS < rule.min_conversions)
-    return { holds: false, value };
-  if (raw === null) return { holds: false, value };
-  return { holds: compare(rule.op, raw, rule.threshold), value };
+  out.value = raw === null || !Number.isFinite(raw) ? null : round6(raw);
+  out.holds =
+    raw !== null &&
+    t.spend + EPS >= rule.min_spend &&
+    t.conversions + EPS >= rule.min_conversions &&
+    compare(rule.op, raw, rule.threshold);
+  return out;
 }
 
 export function round6(n: number): number {

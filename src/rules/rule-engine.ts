@@ -23,7 +23,7 @@ import type { Workspace } from "../domain/workspace.js";
 import type { Bus, BusMessage, ConversionMessage } from "../realtime/bus.js";
 import type { Store } from "../storage/storage.js";
 import { type SignalRecord, type StoredRule } from "../storage/rules-store.js";
-import { evaluate, type Verdict } from "./evaluate.js";
+import { evaluate, evaluateInto, type Verdict } from "./evaluate.js";
 import { parseRule, type Rule } from "./rule.js";
 import { signalJson } from "./signal-json.js";
 import { WindowTable, windowId, type WindowEntry, type WindowRow, type WindowSpec } from "./window-cache.js";
@@ -67,6 +67,16 @@ interface WorkspaceState {
   ws: Workspace;
   rules: Rule[];
   tables: Map<string, WindowTable>;
+  /** Each table with the rules that read it. */
+  readers: { table: WindowTable; slots: Slot[] }[];
+}
+
+/** A rule with its per-key state, held by reference on the hot path (no lookups by rule id). */
+interface Slot {
+  rule: Rule;
+  verdicts: Map<string, Verdict>;
+  fired: Map<string, number>;
+  evaluatedAt: number | null;
 }
 
 /** Reads a stored rule (its spec was checked when written); null when it no longer parses. */
@@ -83,9 +93,8 @@ export class RuleEngine {
   private readonly workspaces = new Map<string, WorkspaceState>();
   /** rule id → fire key → last fired (this node's view; the store's fence decides). */
   private readonly fired = new Map<string, Map<string, number>>();
-  /** rule id → fire key → last verdict. */
-  private readonly verdicts = new Map<string, Map<string, Verdict>>();
-  private readonly evaluatedAt = new Map<string, number>();
+  /** rule id → its slot (verdicts of the latest evaluation). */
+  private readonly slots = new Map<string, Slot>();
   private readonly firing = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
@@ -126,7 +135,8 @@ export class RuleEngine {
 
   /** What the dashboard shows of a rule: the keys' last values, last fired, cooldown. */
   state(rule: Rule): RuleState {
-    const verdicts = this.verdicts.get(rule.id) ?? new Map<string, Verdict>();
+    const slot = this.slots.get(rule.id);
+    const verdicts = slot?.verdicts ?? new Map<string, Verdict>();
     const fired = this.fired.get(rule.id) ?? new Map<string, number>();
     const ws = this.workspaces.get(rule.workspaceId);
     const table = ws?.tables.get(windowId(specOf(rule)));
@@ -146,7 +156,7 @@ export class RuleEngine {
     let last: number | null = null;
     for (const t of fired.values()) last = Math.max(last ?? 0, t);
     return {
-      evaluated_at: this.evaluatedAt.get(rule.id) ?? null,
+      evaluated_at: slot?.evaluatedAt ?? null,
       last_fired_at: last,
       keys: keys.slice(0, 50),
     };
@@ -178,34 +188,27 @@ export class RuleEngine {
       value -= before;
     }
     const now = this.now();
-    const moved = new Map<string, Set<string>>();
-    for (const [id, t] of w.tables) {
-      if (m.eventTime < now - t.spec.windowHours * HOUR_MS) continue;
-      const credits = m.attribution[t.spec.model];
+    for (const { table, slots } of w.readers) {
+      if (m.eventTime < now - table.spec.windowHours * HOUR_MS) continue;
+      const credits = m.attribution[table.spec.model];
       if (!credits?.length) continue;
-      const keys = new Set<string>();
-      t.add(credits, conversions, value, keys);
-      moved.set(id, keys);
-    }
-    for (const rule of w.rules) {
-      const id = windowId(specOf(rule));
-      const keys = moved.get(id);
-      if (!keys) continue;
-      const t = w.tables.get(id)!;
-      for (const k of keys) void this.evaluateKey(rule, t, k, now); // tracked; errors are logged
+      const keys = table.add(credits, conversions, value);
+      for (const slot of slots) {
+        slot.evaluatedAt = now;
+        for (const k of keys) void this.evaluateKey(slot, table, k, now); // tracked; errors are logged
+      }
     }
   }
 
   /** Evaluates one key; returns the signal being stored when it fires. */
-  private evaluateKey(rule: Rule, table: WindowTable, id: string, now: number): Promise<void> | null {
+  private evaluateKey(slot: Slot, table: WindowTable, id: string, now: number): Promise<void> | null {
+    const { rule } = slot;
     const e = table.entries.get(id)!;
-    const v = evaluate(rule, e.totals);
-    let verdicts = this.verdicts.get(rule.id);
-    if (!verdicts) this.verdicts.set(rule.id, (verdicts = new Map<string, Verdict>()));
-    verdicts.set(id, v);
-    this.evaluatedAt.set(rule.id, now);
+    let v = slot.verdicts.get(id);
+    if (v) evaluateInto(rule, e.totals, v);
+    else slot.verdicts.set(id, (v = evaluate(rule, e.totals)));
     if (!v.holds) return null;
-    const last = this.fired.get(rule.id)?.get(id);
+    const last = slot.fired.get(id);
     if (last !== undefined && last > now - rule.cooldown_minutes * MINUTE_MS) return null;
     const flight = `${rule.id}\u001e${id}`;
     if (this.firing.has(flight)) return null;
@@ -299,15 +302,24 @@ export class RuleEngine {
       if (!m) this.fired.set(f.ruleId, (m = new Map<string, number>()));
       if ((m.get(f.key) ?? 0) < f.firedAt) m.set(f.key, f.firedAt);
     }
-    this.workspaces.set(workspaceId, { ws, rules, tables });
-    for (const r of all) if (!r.enabled) this.verdicts.delete(r.id);
+    for (const r of all) this.slots.delete(r.id);
+    const slots = rules.map((rule): Slot => {
+      let fired = this.fired.get(rule.id);
+      if (!fired) this.fired.set(rule.id, (fired = new Map<string, number>()));
+      const slot = { rule, verdicts: new Map<string, Verdict>(), fired, evaluatedAt: now };
+      this.slots.set(rule.id, slot);
+      return slot;
+    });
+    const readers = [...tables.values()].map((table) => ({
+      table,
+      slots: slots.filter((s) => windowId(specOf(s.rule)) === windowId(table.spec)),
+    }));
+    this.workspaces.set(workspaceId, { ws, rules, tables, readers });
     const fires: Promise<void>[] = [];
-    for (const rule of rules) {
-      const t = tables.get(windowId(specOf(rule)))!;
-      this.verdicts.set(rule.id, new Map());
-      this.evaluatedAt.set(rule.id, now);
+    for (const slot of slots) {
+      const t = tables.get(windowId(specOf(slot.rule)))!;
       for (const id of t.entries.keys()) {
-        const p = this.evaluateKey(rule, t, id, now);
+        const p = this.evaluateKey(slot, t, id, now);
         if (p) fires.push(p);
       }
     }

@@ -198,10 +198,10 @@ describe("WindowTable", () => {
       time: 0,
       credit: 1,
     });
-    t.add([c("111")], 1, 10, moved);
-    t.add([c(" brand ")], 1, 20, moved);
-    t.add([c("Brand", "google")], 1, 5, moved);
-    t.add([c(null)], 1, 1, moved);
+    for (const k of t.add([c("111")], 1, 10)) moved.add(k);
+    for (const k of t.add([c(" brand ")], 1, 20)) moved.add(k);
+    for (const k of t.add([c("Brand", "google")], 1, 5)) moved.add(k);
+    for (const k of t.add([c(null)], 1, 1)) moved.add(k);
     const rows = [...t.entries.values()].map((e) => [
       e.platform,
       e.key,

@@ -45,8 +45,10 @@ export function windowId(s: WindowSpec): string {
 const fold = (s: string) => s.trim().toLowerCase();
 
 export class WindowTable {
+  /** fire key (platform, key) → entry. */
   readonly entries = new Map<string, WindowEntry>();
-  private readonly alias = new Map<string, string>();
+  /** platform → a name or id a touch may use → fire key: no string is built on a hit. */
+  private readonly alias = new Map<string, Map<string, string>>();
   /** When its totals were read from the store. */
   loadedAt: number;
 
@@ -64,43 +66,54 @@ export class WindowTable {
         campaignId: r.campaignId ?? null,
         totals: { ...r.totals },
       });
-      this.alias.set(fireKey(r.platform, fold(r.key)), id);
-      for (const a of r.aliases ?? []) this.alias.set(fireKey(r.platform, a), id);
+      this.name(r.platform, r.key, id);
+      this.name(r.platform, fold(r.key), id);
+      for (const a of r.aliases ?? []) this.name(r.platform, a, id);
     }
   }
 
-  /** The entry a credit of this table's grouping counts for (created when new). */
-  entryFor(c: Pick<CreditRow, "platform" | "campaign" | "ad">): [string, WindowEntry] {
+  private name(platform: string, name: string, id: string): void {
+    let m = this.alias.get(platform);
+    if (!m) this.alias.set(platform, (m = new Map<string, string>()));
+    if (!m.has(name)) m.set(name, id);
+  }
+
+  /** The fire key of the entry a credit of this table's grouping counts for (created when new). */
+  entryFor(c: Pick<CreditRow, "platform" | "campaign" | "ad">): string {
     const g = this.spec.groupBy;
     const raw = g === "platform" ? c.platform : ((g === "campaign" ? c.campaign : c.ad) ?? NONE_KEY);
-    const id =
-      this.alias.get(fireKey(c.platform, raw)) ??
-      this.alias.get(fireKey(c.platform, fold(raw))) ??
-      fireKey(c.platform, raw);
-    let e = this.entries.get(id);
-    if (!e) {
-      e = {
-        platform: c.platform,
-        key: raw,
-        campaignId: null,
-        totals: { spend: 0, impressions: 0, clicks: 0, conversions: 0, value: 0 },
-      };
-      this.entries.set(id, e);
-      this.alias.set(fireKey(c.platform, fold(raw)), id);
+    const names = this.alias.get(c.platform);
+    let id = names?.get(raw);
+    if (id === undefined) {
+      id = names?.get(fold(raw));
+      if (id === undefined) {
+        id = fireKey(c.platform, raw);
+        this.entries.set(id, {
+          platform: c.platform,
+          key: raw,
+          campaignId: null,
+          totals: { spend: 0, impressions: 0, clicks: 0, conversions: 0, value: 0 },
+        });
+        this.name(c.platform, fold(raw), id);
+      }
+      this.name(c.platform, raw, id);
     }
-    return [id, e];
+    return id;
   }
 
   /**
    * Adds a conversion's credits (of this table's model); returns the keys it moved.
    * `conversions` is 1 for a new conversion, 0 for an update of one already counted.
    */
-  add(credits: readonly CreditRow[], conversions: number, value: number, into: Set<string>): void {
+  add(credits: readonly CreditRow[], conversions: number, value: number): string[] {
+    const moved: string[] = [];
     for (const c of credits) {
-      const [id, e] = this.entryFor(c);
-      e.totals.conversions += c.credit * conversions;
-      e.totals.value += c.credit * value;
-      into.add(id);
+      const id = this.entryFor(c);
+      const t = this.entries.get(id)!.totals;
+      t.conversions += c.credit * conversions;
+      t.value += c.credit * value;
+      if (!moved.includes(id)) moved.push(id);
     }
+    return moved;
   }
 }
