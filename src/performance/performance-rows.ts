@@ -25,12 +25,16 @@ export interface PerformanceQuery {
   spend?: "days" | "trailing";
   /** Now, for `trailing` (default Date.now()). */
   now?: number;
+  /** Also the spend of each day in the workspace currency (`daily`), for charts. */
+  daily?: boolean;
 }
 
 export interface PerformanceReport extends Performance {
   model: ModelName;
   group_by: GroupBy;
   currency: string;
+  /** With `daily`: spend per day (in the workspace currency), oldest first. */
+  daily?: { date: string; spend: number }[];
 }
 
 /**
@@ -60,7 +64,18 @@ export async function performanceRows(
     currency: ws.currency,
     ...(weight ? { weight } : {}),
   });
-  return { model: q.model, group_by: q.groupBy, currency: ws.currency, ...merged };
+  const report: PerformanceReport = { model: q.model, group_by: q.groupBy, currency: ws.currency, ...merged };
+  if (q.daily && days.fromDate <= days.toDate) {
+    const perDay = await store.spend.totals(ws.id, { ...days, groupBy: "platform", perDay: true });
+    const sums = new Map<string, number>();
+    for (const t of perDay)
+      if (t.date !== null && t.currency.toUpperCase() === ws.currency.toUpperCase())
+        sums.set(t.date, (sums.get(t.date) ?? 0) + t.spend);
+    report.daily = [...sums]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([date, spend]) => ({ date, spend: Math.round(spend * 1e6) / 1e6 }));
+  } else if (q.daily) report.daily = [];
+  return report;
 }
 
 /** The share of a day's spend that falls inside [from, to): its hours inside, today in full. */

@@ -1,4 +1,4 @@
-// The Rules view in real Chromium against the real server (in process, loopback): a rule
+// The rules panel of the Performance view in real Chromium against the real server (in process, loopback): a rule
 // created in the UI fires a signal, on a conversion posted over HTTP, that appears on screen.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)("Rules view in Chromium", () => {
     await page.goto(t.url);
     await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.goto(`${t.url}/w/${ws.id}/rules`);
+    await page.goto(`${t.url}/w/${ws.id}/performance`);
     await page.getByRole("heading", { name: "Rules", exact: true }).waitFor();
 
     // Nonsense is refused naming the field.

@@ -1,4 +1,4 @@
-/** Rules and their signals (mounted as its own tab; the Performance view can host the same panels). */
+/** Rules and their last signals: the panels the Performance view shows in its rules slot. */
 import { RulesPanel } from "./rules-panel.js";
 import { SignalsPanel } from "./rules-signals.js";
 import type { WorkspaceLive } from "./workspace-live.js";

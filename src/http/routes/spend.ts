@@ -113,7 +113,8 @@ export function spendRoutes(app: FastifyInstance, deps: AppDeps, spend: SpendRou
     const { from, to } = rangeParams(q);
     const model = enumParam(q, "model", MODELS, DEFAULT_MODEL);
     const groupBy = enumParam(q, "group_by", GROUP_BYS, "campaign");
-    return performanceRows(deps.store, ws, { from, to, model, groupBy });
+    const daily = enumParam(q, "series", ["none", "day"] as const, "none") === "day";
+    return performanceRows(deps.store, ws, { from, to, model, groupBy, daily });
   });
 
   async function owned(workspaceId: string, id: string): Promise<SpendSourceRecord> {

@@ -104,6 +104,7 @@ export const performanceReportSchema: FastifySchema = {
       to: timeQuery("End, exclusive."),
       model: enumQuery(MODELS, DEFAULT_MODEL, "Attribution model."),
       group_by: enumQuery(GROUP_BYS, "campaign", "Grouping."),
+      series: enumQuery(["none", "day"], "none", "`day`: also `daily`, the spend of each day (charts)."),
     },
   },
   response: responses(
@@ -131,6 +132,11 @@ export const performanceReportSchema: FastifySchema = {
             },
           },
           totals: { type: "object", properties: FIGURES },
+          daily: {
+            type: "array",
+            description: "With `series=day`: spend per day in the workspace currency, oldest first.",
+            items: { type: "object", properties: { date: { type: "string" }, spend: { type: "number" } } },
+          },
           other_currencies: {
             type: "object",
             additionalProperties: {
