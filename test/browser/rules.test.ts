@@ -13,7 +13,7 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log("skipping rules browser tests: /usr/bin/chromium is missing");
 const artifacts = join(repoRoot(), "test-artifacts");
 
-describe.skipIf(!hasChromium)("Rules view in Chromium", () => {
+describe.skipIf(!hasChromium)("Rules panels of the Performance view in Chromium", () => {
   let t: Awaited<ReturnType<typeof startInProcess>>;
   let ws: Awaited<ReturnType<typeof createWorkspace>>;
   let browser: Browser;
@@ -43,15 +43,17 @@ describe.skipIf(!hasChromium)("Rules view in Chromium", () => {
     await page.goto(t.url);
     await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
+    // Signed in (the session cookie is set) once the workspace list shows.
+    await page.getByRole("heading", { name: "Rules Shop" }).waitFor();
     await page.goto(`${t.url}/w/${ws.id}/performance`);
-    await page.getByRole("heading", { name: "Rules", exact: true }).waitFor();
+    await page.getByRole("heading", { name: "Rules", exact: true }).waitFor({ timeout: 5000 });
 
     // Nonsense is refused naming the field.
     const form = page.getByRole("form", { name: "New rule" });
     await form.getByLabel("Name").fill("Zero window");
     await form.getByLabel("Window (hours)").fill("0");
     await form.getByRole("button", { name: "Create rule" }).click();
-    await page.getByRole("alert").filter({ hasText: "window_hours" }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "window_hours" }).waitFor({ timeout: 5000 });
 
     await form.getByLabel("Name").fill("First sale");
     await form.getByLabel("Metric").selectOption("conversions");
@@ -60,7 +62,7 @@ describe.skipIf(!hasChromium)("Rules view in Chromium", () => {
     await form.getByLabel("Window (hours)").fill("24");
     await form.getByLabel("Signal").selectOption("increase_budget");
     await form.getByRole("button", { name: "Create rule" }).click();
-    await page.locator("tr[data-rule]").filter({ hasText: "First sale" }).waitFor();
+    await page.locator("tr[data-rule]").filter({ hasText: "First sale" }).waitFor({ timeout: 5000 });
 
     const clicks = await ws.api("POST", "/v1/clicks", {
       data: [{ time: nowSeconds() - 60, platform: "google", campaign: "Spring", click_id: "ui-click-1" }],
