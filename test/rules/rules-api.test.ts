@@ -9,7 +9,7 @@ import { until, type FakeServer } from "../fakes/fake-server.js";
 import { startFakeWebhook } from "../fakes/fake-webhook.js";
 import { connectLive, type LiveClient } from "../realtime/live-client.js";
 import { ADMIN_TOKEN, createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
-import { createDestination, sendEvents, type Api } from "../destinations/helpers.js";
+import { createDestination, deliveries, sendEvents, type Api } from "../destinations/helpers.js";
 
 type Tally = Awaited<ReturnType<typeof startInProcess>>;
 let tally: Tally;
@@ -126,7 +126,7 @@ describe("rules CRUD", () => {
 describe("a conversion that crosses the line raises one signal", () => {
   it("stored, on the live feed, signed to the webhook; then the cooldown holds", async () => {
     const { id: wsId, api, secret_key } = await createWorkspace(tally.url, ADMIN_TOKEN, "Signals");
-    await createDestination(api, {
+    const dest = await createDestination(api, {
       type: "webhook",
       name: "signals",
       config: { url: hook.url, secret: SECRET, signals: true },
@@ -161,6 +161,10 @@ describe("a conversion that crosses the line raises one signal", () => {
     const got = hook.accepted.find((a) => a.id === signalId)!;
     expect(got.event).toMatchObject({ type: "tally.signal", data: { id: signalId, key: "Brand" } });
     expect(hook.problems).toEqual([]);
+    await until(
+      async () => (await deliveries(api, dest)).some((d) => d.id === signalId && d.status === "delivered"),
+      "the delivery log lists the signal",
+    );
 
     // Still true, but within the cooldown: nothing more.
     await convert(api, "google", "Brand", 1);
