@@ -32,6 +32,14 @@ import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
 import { createSpendService } from "./spend/spend-service.js";
+import { ruleRoutes } from "./http/routes/rules.js";
+import { RuleEngine } from "./rules/rule-engine.js";
+import { performanceWindow } from "./rules/window-source.js";
+import { SignalApplier } from "./rules/apply-signal.js";
+import { budgetCredentials } from "./destinations/budget-clients.js";
+import { createEndpointPolicy } from "./destinations/endpoint-policy.js";
+import { createHttpClient } from "./destinations/http-send.js";
+import { signalDestinations } from "./destinations/signal-targets.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory } from "./workspaces/directory.js";
 
@@ -139,6 +147,29 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     config,
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
+  // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts);
+  // signals of rules with `apply` change budgets through the platform (rules/apply-signal.ts).
+  const budgetHttp = createHttpClient(
+    createEndpointPolicy({
+      allowPrivate: config.allowPrivateEndpoints,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  );
+  const applier = new SignalApplier({
+    store,
+    bus,
+    logger,
+    send: budgetHttp.send,
+    credentials: (workspaceId, sourceId) => budgetCredentials(store, cipher, workspaceId, sourceId),
+  });
+  const rules = new RuleEngine({
+    onApply: () => applier.kick(),
+    store,
+    bus,
+    logger,
+    window: performanceWindow(store),
+    signalTargets: (workspaceId) => signalDestinations(store, cipher, workspaceId),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
@@ -177,10 +208,21 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
-  const app = await buildServer(deps, [(a, d) => spend.routes(a, d)]);
+  const app = await buildServer(deps, [
+    (a, d) =>
+      ruleRoutes(a, d, {
+        engine: rules,
+        spendSourceExists: async (ws, id) => (await store.spend.getSource(ws, id)) !== null,
+      }),
+    (a, d) => spend.routes(a, d),
+  ]);
   await forwarding.start();
   live.start();
+  await rules.start();
+  applier.start();
   spend.start();
+  // Spend stored (sent, imported, pulled): the workspace's rules see it at once.
+  spend.hub.subscribe((workspaceId) => rules.spendChanged(workspaceId));
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -239,6 +281,9 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       for (const t of timers) clearInterval(t);
       readiness.stop();
       await live.stop();
+      await rules.stop();
+      await applier.stop();
+      await budgetHttp.close();
       await bridge?.stop();
       readiness.markClosing();
       // Keep-alive connections become idle as their responses go out; close them as they do,

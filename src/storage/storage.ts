@@ -27,6 +27,7 @@ import type {
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 import type { SpendStore } from "./spend-store.js";
+import type { RulesStore } from "./rules-store.js";
 
 /**
  * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
@@ -185,13 +186,20 @@ export interface DestinationRecord {
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
 
-export interface DeliveryJob {
+interface DeliveryJobBase {
   id: string;
   destinationId: string;
   attempts: number;
   createdAt: number;
-  event: StoredEvent;
 }
+
+/**
+ * A claimed outbox row: an event (`kind: "event"`), or a signal of a rule (`kind: "signal"`,
+ * its JSON in `payload`, `ref` its id). Other kinds join the same way.
+ */
+export type DeliveryJob =
+  | (DeliveryJobBase & { kind: "event"; event: StoredEvent })
+  | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown });
 
 export interface DeliveryUpdate {
   id: string;
@@ -232,6 +240,8 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
   readonly spend: SpendStore;
+  /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
+  readonly rules: RulesStore;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */

@@ -101,7 +101,24 @@ export type LiveMessage =
   | { type: "conversion"; data: Conversion }
   | { type: "test_event"; data: TestEvent }
   | { type: "metrics"; data: MetricsBucket & { workspace_id: string } }
-  | { type: "alert"; data: Alert };
+  | { type: "alert"; data: Alert }
+  | { type: "signal"; data: Signal };
+
+/** A rule's signal (GET /v1/signals, live `signal` messages; an update repeats the id). */
+export interface Signal {
+  id: string;
+  rule_id: string;
+  rule: string;
+  key: string;
+  platform: string;
+  metric: string;
+  value: number | null;
+  threshold: number;
+  signal: string;
+  at: string;
+  campaign_id?: string;
+  applied?: { status: string; status_code: number | null; error: string | null; from?: number; to?: number };
+}
 
 export interface ConversionAction {
   name: string;

@@ -7,6 +7,7 @@ import { healthOf } from "./health.js";
 import { LiveTab } from "./live-tab.js";
 import { PerformanceTab } from "./performance-tab.js";
 import { hrefOf, navigate, onLinkClick, TABS, type Tab } from "./router.js";
+import { RulesTab } from "./rules-tab.js";
 import { SetupTab } from "./setup-tab.js";
 import { TestEventsTab } from "./test-events-tab.js";
 import type { WorkspaceSettings } from "./types.js";
@@ -109,7 +110,12 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
         {tab === "live" && <LiveTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "attribution" && <AttributionTab workspaceId={workspaceId} ws={ws} />}
         {tab === "performance" && (
-          <PerformanceTab workspaceId={workspaceId} ws={ws} lastConversionAt={live.lastConversionAt} />
+          <PerformanceTab
+            workspaceId={workspaceId}
+            ws={ws}
+            lastConversionAt={live.lastConversionAt}
+            rules={<RulesTab workspaceId={workspaceId} live={live} />}
+          />
         )}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}
         {tab === "setup" && <SetupTab workspaceId={workspaceId} ws={ws} onSaved={setWs} />}

@@ -42,6 +42,7 @@ import { DestinationConfigSchema, DestinationSchema } from "./destinations.js";
 import { BatchResultSchema, EventSchema } from "./events.js";
 import { openapiSchema } from "./health.js";
 import { ConversionSchema } from "./reports.js";
+import { RuleSchema, SignalSchema } from "./rules.js";
 import { TouchSchema } from "./touches.js";
 import { SpendSchema } from "./spend.js";
 import type { SchemaObject } from "./validator.js";
@@ -59,6 +60,8 @@ export const SHARED_SCHEMAS: readonly SchemaObject[] = [
   DestinationSchema,
   DestinationConfigSchema,
   SpendSchema,
+  RuleSchema,
+  SignalSchema,
 ];
 
 const TAGS = [

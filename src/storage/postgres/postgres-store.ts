@@ -53,6 +53,7 @@ import { PgWrites } from "./pg-writes.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 import { PgSpendStore } from "./spend-store.js";
+import { PgRulesStore } from "./rules-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
   dedupWindowMs: number;
@@ -72,6 +73,7 @@ export class PostgresStore implements Store {
   private readonly w: PgWrites;
   private closed = false;
   readonly spend: PgSpendStore;
+  readonly rules: PgRulesStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
@@ -83,6 +85,7 @@ export class PostgresStore implements Store {
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool, opts.core);
     this.spend = new PgSpendStore(this.pool, (f) => this.guard(f));
+    this.rules = new PgRulesStore(this.pool, (f) => this.guard(f));
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */

@@ -143,4 +143,30 @@ CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE NOT deleted
 CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency);
 `,
   },
+  {
+    // As storage/sqlite/schema.ts version 7: rules, the cooldown fence of each (rule, key),
+    // signals, budgets at the start of a day, and outbox rows of other kinds than events.
+    version: 7,
+    sql: `
+CREATE TABLE rules (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, spec JSONB NOT NULL, created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX rules_workspace ON rules (workspace_id);
+CREATE TABLE rule_fires (
+  rule_id TEXT NOT NULL, key TEXT NOT NULL, workspace_id TEXT NOT NULL, fired_at BIGINT NOT NULL,
+  PRIMARY KEY (rule_id, key));
+CREATE INDEX rule_fires_workspace ON rule_fires (workspace_id);
+CREATE TABLE signals (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, rule_id TEXT NOT NULL, at BIGINT NOT NULL, data JSONB NOT NULL,
+  applied JSONB, apply_pending BOOLEAN NOT NULL DEFAULT false, apply_attempts INTEGER NOT NULL DEFAULT 0,
+  apply_next_at BIGINT NOT NULL DEFAULT 0, apply_lease_until BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX signals_list ON signals (workspace_id, at);
+CREATE INDEX signals_apply ON signals (apply_next_at) WHERE apply_pending;
+CREATE TABLE budget_days (
+  workspace_id TEXT NOT NULL, platform TEXT NOT NULL, key TEXT NOT NULL, day TEXT NOT NULL,
+  base DOUBLE PRECISION NOT NULL, PRIMARY KEY (workspace_id, platform, key, day));
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';
+ALTER TABLE deliveries ADD COLUMN payload TEXT;
+`,
+  },
 ];

@@ -9,6 +9,7 @@
  * and the group runs again with a SAVEPOINT around each operation, so one failure never sinks
  * the others (a bug or a constraint, not bad input: bad input never reaches the store).
  */
+import { rulesOps } from "./rules-writes.js";
 import { spendOps } from "./spend-writes.js";
 import type Database from "better-sqlite3";
 import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx.js";
@@ -90,6 +91,7 @@ export class SqliteGroupCommitter {
       deleteSession: w.deleteSession.bind(w),
       rotateWorkspaceKey: w.rotateWorkspaceKey.bind(w),
       ...spendOps(this.db),
+      ...rulesOps(this.db),
     };
   }
 

@@ -135,4 +135,33 @@ CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE deleted = 0
 CREATE INDEX credits_performance ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency);
 `,
   },
+  {
+    // Rules and signals (POST /v1/rules, GET /v1/signals; storage/rules-store.ts): rule_fires is
+    // the cooldown fence of each (rule, key), shared by every node; signals keep what applying
+    // them did; budget_days the budget of a key before its first change of a day. Outbox rows
+    // gain a kind ('event': event_ref is an event; 'signal': event_ref is a signal and payload
+    // its JSON), so other kinds of deliveries join the same outbox.
+    version: 7,
+    sql: `
+CREATE TABLE rules (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, spec TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX rules_workspace ON rules (workspace_id);
+CREATE TABLE rule_fires (
+  rule_id TEXT NOT NULL, key TEXT NOT NULL, workspace_id TEXT NOT NULL, fired_at INTEGER NOT NULL,
+  PRIMARY KEY (rule_id, key)) WITHOUT ROWID;
+CREATE INDEX rule_fires_workspace ON rule_fires (workspace_id);
+CREATE TABLE signals (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, rule_id TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL,
+  applied TEXT, apply_pending INTEGER NOT NULL DEFAULT 0, apply_attempts INTEGER NOT NULL DEFAULT 0,
+  apply_next_at INTEGER NOT NULL DEFAULT 0, apply_lease_until INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX signals_list ON signals (workspace_id, at);
+CREATE INDEX signals_apply ON signals (apply_next_at) WHERE apply_pending = 1;
+CREATE TABLE budget_days (
+  workspace_id TEXT NOT NULL, platform TEXT NOT NULL, key TEXT NOT NULL, day TEXT NOT NULL, base REAL NOT NULL,
+  PRIMARY KEY (workspace_id, platform, key, day)) WITHOUT ROWID;
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';
+ALTER TABLE deliveries ADD COLUMN payload TEXT;
+`,
+  },
 ];

@@ -42,6 +42,8 @@ import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { SqliteSpendStore } from "./spend-store.js";
 import { SqliteSpendReads } from "./spend-reads.js";
+import { SqliteRulesStore } from "./rules-store.js";
+import { SqliteRulesReads } from "./rules-reads.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -71,6 +73,10 @@ export class SqliteStore implements Store {
   readonly spend = new SqliteSpendStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
+  );
+  readonly rules = new SqliteRulesStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),
   );
 
   constructor(private readonly opts: SqliteStoreOptions) {}
