@@ -22,7 +22,7 @@ import { fmt, quantile, table, verdict } from "./lib/stats.mjs";
 
 const dist = (p) => import(pathToFileURL(join(ROOT, "dist/src", p)).href);
 const { RuleEngine } = await dist("rules/rule-engine.js");
-const { Bus } = await dist("realtime/bus.js");
+const { Bus } = await dist("bus.js");
 
 printMachine("bench/rules — rule evaluation per conversion, conversion → signal latency");
 await evaluationCost();
