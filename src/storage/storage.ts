@@ -26,6 +26,7 @@ import type {
   EventSource,
 } from "../domain/event.js";
 import type { DestinationRoute } from "../domain/destination-route.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -411,6 +412,9 @@ export interface Store {
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]>;
+  /** Per-variant counts of one experiment; null when no event ever joined it. */
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
   /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
   reattribute(

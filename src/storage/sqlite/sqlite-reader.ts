@@ -48,7 +48,7 @@ const toDestination = (r: DestinationRow): DestinationRecord => ({
 });
 
 export class SqliteReader {
-  constructor(private readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {}
 
   close(): void {
     this.db.close();

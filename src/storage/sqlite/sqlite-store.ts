@@ -38,6 +38,8 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./sqlite-writer-worker.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { experimentCounts, listExperiments } from "./experiments.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -218,6 +220,12 @@ export class SqliteStore implements Store {
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));
+  }
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]> {
+    return this.read((r) => listExperiments(r.db, workspaceId));
+  }
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
+    return this.read((r) => experimentCounts(r.db, workspaceId, q));
   }
   async reattribute(
     workspaceId: string | null,
