@@ -4,10 +4,11 @@
  */
 import { useEffect, useState } from "preact/hooks";
 
-export type Tab = "live" | "attribution" | "test-events" | "setup";
+export type Tab = "live" | "attribution" | "experiments" | "test-events" | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "attribution", label: "Attribution" },
+  { id: "experiments", label: "Experiments" },
   { id: "test-events", label: "Test events" },
   { id: "setup", label: "Setup" },
 ];
