@@ -15,7 +15,7 @@
  * - publish after the commit resolves and after the response is on its way (setImmediate):
  *   the live feed never shows what is not durable, and never delays the acknowledgement.
  */
-import type { Bus, TestEventMessage } from "../realtime/bus.js";
+import type { Bus, TestEventMessage } from "../bus.js";
 import type { CommitItem, Store } from "../storage/storage.js";
 import type { ConversionAction, Workspace } from "../domain/workspace.js";
 import type { Cipher } from "../security/cipher.js";

@@ -1,6 +1,6 @@
 /** The LISTEN/NOTIFY bridge between two "nodes" (two bridges, two buses) on one real database. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bus, type BusMessage, type ConversionMessage } from "../../src/realtime/bus.js";
+import { Bus, type BusMessage, type ConversionMessage } from "../../src/bus.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import { startNotifyBridge, type NotifyBridge } from "../../src/storage/postgres/notify-bridge.js";
 import { createTestSchema, postgresAvailable, type TestSchema } from "./pg-test-db.js";
