@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "test-artifacts/**", "**/*.mjs", "**/*.js"] },
+  {
+    ignores: [
+      "dist/**",
+      "packages/*/dist/**",
+      "node_modules/**",
+      "data/**",
+      "test-artifacts/**",
+      "**/*.mjs",
+      "**/*.js",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,6 +42,26 @@ export default tseslint.config(
         {
           selector: "MemberExpression[object.name='process'][property.name='env']",
           message: "Read settings through loadConfig() in src/config/.",
+        },
+      ],
+    },
+  },
+  {
+    // Backends implement the commit seam and are handed the core: data never flows
+    // storage → commit → storage. Types of the seam (commit/tx.ts) may be imported.
+    files: ["src/storage/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/commit/*", "**/pipeline/*", "!**/commit/tx.js"],
+              message: "storage/ implements the seam (commit/tx.ts); the core is handed to it.",
+              allowTypeImports: true,
+            },
+          ],
         },
       ],
     },

@@ -1,6 +1,13 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
+// Workspace packages (@tally/protocol, ...) are tested from their TypeScript sources: their
+// `exports` name them under this condition (tsconfig.json's customConditions says the same).
+const SOURCE = "@tally/source";
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
   test: {
     include: [
       "src/**/*.test.ts",

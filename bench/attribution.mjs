@@ -23,9 +23,18 @@ import { latencyProbe } from "./lib/probe.mjs";
 import { runWrk, uniqueRequestsLua } from "./lib/wrk.mjs";
 
 const dist = (p) => import(join(ROOT, "dist/src", p));
-const { SqliteWriter } = await dist("storage/sqlite/sqlite-writer.js");
+const { openDatabase, migrate } = await dist("storage/sqlite/migrate.js");
+const { SqliteCommitTx } = await dist("storage/sqlite/sqlite-commit-tx.js");
 const { attributeAll } = await dist("attribution/index.js");
-const { ATTRIBUTION_TOUCH_LIMIT } = await dist("pipeline/commit.js");
+const { ATTRIBUTION_TOUCH_LIMIT, commitEvents } = await dist("commit/index.js");
+const { RollupAccumulator } = await dist("monitoring/rollups.js");
+
+/** The writer thread's commit transaction on the store's file, without the thread. */
+function commitTxOn(path, synchronous) {
+  const db = openDatabase(path, synchronous);
+  migrate(db);
+  return { db, tx: new SqliteCommitTx(db) };
+}
 const { newId } = await dist("domain/ids.js");
 
 const RUNS = QUICK ? 1 : 3;
@@ -96,7 +105,7 @@ async function redirect() {
 
 /** touchesOf + attributeAll for random persons, as the commit does for each conversion. */
 function attributionStep(store) {
-  const writer = new SqliteWriter({ path: store.path, synchronous: "normal", dedupWindowMs: 7 * DAY_MS });
+  const writer = commitTxOn(store.path, "normal");
   const now = Date.now();
   const lookback = Math.max(WINDOWS.clickWindowDays, WINDOWS.viewWindowDays) * DAY_MS;
   const times = [];
@@ -105,7 +114,7 @@ function attributionStep(store) {
   for (let i = 0; i < SAMPLES; i++) {
     const person = personId(Math.floor(Math.random() * store.persons));
     const t0 = process.hrtime.bigint();
-    const touches = writer.touchesOf(store.workspaceId, person, now - lookback, now, ATTRIBUTION_TOUCH_LIMIT);
+    const touches = writer.tx.touchesOf(store.workspaceId, person, now - lookback, now, ATTRIBUTION_TOUCH_LIMIT);
     const credits = attributeAll(touches, now, WINDOWS);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     read += touches.length;
@@ -128,7 +137,8 @@ function attributionStep(store) {
  * parsing and the main thread, this is where attribution's own cost shows.
  */
 async function commitStage(store) {
-  const writer = new SqliteWriter({ path: store.path, synchronous: "full", dedupWindowMs: 7 * DAY_MS });
+  const writer = commitTxOn(store.path, "full");
+  const ctx = { rollups: new RollupAccumulator(), dedupWindowMs: 7 * DAY_MS, currencyOf: () => "USD" };
   const batch = (attributed) => {
     const now = Date.now();
     return Array.from({ length: 100 }, () => {
@@ -165,7 +175,8 @@ async function commitStage(store) {
       const items = batch(mode === "on");
       const t0 = process.hrtime.bigint();
       writer.db.exec("BEGIN IMMEDIATE");
-      await writer.commitEvents(items, []);
+      await commitEvents(writer.tx, items, ctx);
+      ctx.rollups.drain();
       writer.db.exec("COMMIT");
       perEvent[mode].push(Number(process.hrtime.bigint() - t0) / 1e6 / items.length);
     }

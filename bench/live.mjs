@@ -267,7 +267,7 @@ async function metricsQueries() {
 
   // Through the store, as the server reads it (its reader connection, JSON histograms and all).
   const { loadConfig } = await import(join(ROOT, "dist/src/config/config.js"));
-  const { openStore } = await import(join(ROOT, "dist/src/storage/open.js"));
+  const { openStore } = await import(join(ROOT, "dist/src/open-store.js"));
   const { aggregateBuckets } = await import(join(ROOT, "dist/src/monitoring/buckets.js"));
   const store = await openStore(
     loadConfig({ TALLY_DATA_DIR: dataDir, TALLY_ADMIN_TOKEN: "x".repeat(32), TALLY_LOG_LEVEL: "silent" }),

@@ -1,4 +1,6 @@
-// Builds the server (tsc → dist/), the browser tag and the dashboard (esbuild → dist/public/).
+// Builds the workspace packages the server imports by name (tsc → packages/protocol/dist,
+// packages/sdk-node/dist), the server (tsc → dist/), the browser tag and the dashboard
+// (esbuild → dist/public/).
 // `--if-needed` skips the work when nothing under the sources changed since the last build,
 // so `npm start` stays a one-command start on a fresh clone and instant afterwards.
 import { execFileSync } from "node:child_process";
@@ -22,23 +24,32 @@ function newest(path) {
   return max;
 }
 
+/** Compiled in this order: each may import the ones before it by package name. */
+const projects = [
+  "packages/protocol/tsconfig.build.json",
+  "packages/sdk-node/tsconfig.build.json",
+  "tsconfig.build.json",
+];
+const outputs = [
+  "dist/src/cli/main.js",
+  "packages/protocol/dist/normalize.js",
+  "packages/sdk-node/dist/index.js",
+];
+
 if (
   process.argv.includes("--if-needed") &&
   existsSync(stamp) &&
-  existsSync(join(root, "dist/src/cli/main.js"))
+  outputs.every((o) => existsSync(join(root, o)))
 ) {
   const built = statSync(stamp).mtimeMs;
   if (Math.max(...sources.map((s) => newest(join(root, s)))) <= built) process.exit(0);
 }
 
 const started = Date.now();
-execFileSync(
-  process.execPath,
-  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
-  {
+for (const project of projects)
+  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, project)], {
     stdio: "inherit",
-  },
-);
+  });
 
 const esbuild = await import("esbuild");
 const publicDir = join(root, "dist/public");

@@ -21,10 +21,11 @@ import { createLogger } from "./monitoring/logger.js";
 import { createPromMetrics } from "./monitoring/prometheus.js";
 import { createIngestPipeline } from "./pipeline/ingest-pipeline.js";
 import { LinkResolver } from "./pipeline/link-resolver.js";
-import { Bus } from "./realtime/bus.js";
+import { Bus } from "./bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
-import { openStore } from "./storage/open.js";
+import { openStore } from "./open-store.js";
+import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
 import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
@@ -119,7 +120,17 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     bus,
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
   });
-  const live = createLive();
+  const live = createLive({
+    store,
+    bus,
+    logger,
+    stillValid: (p) => auth.stillValid(p),
+    limits: {
+      perWorkspace: config.liveMaxPerWorkspace,
+      perClient: config.liveMaxPerClient,
+      maxBufferedBytes: config.liveMaxBufferedBytes,
+    },
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
@@ -133,11 +144,17 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     },
   });
 
+  const touches = createTouchPipeline({
+    store,
+    limits: { maxTouchAgeDays: config.maxTouchAgeDays, maxFutureMinutes: config.maxFutureMinutes },
+  });
+
   const deps: AppDeps = {
     config,
     store,
     bus,
     pipeline,
+    touches,
     directory,
     links,
     cipher,
@@ -147,10 +164,12 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     readiness,
     clientLimiter: createClientLimiter(config.rateLimitPerIp),
     publicDir: join(repoRoot(), "dist", "public"),
+    live,
+    destinations: forwarding.registry,
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
-  const app = await buildServer(deps, [(a, d) => forwarding.routes(a, d), (a, d) => live.routes(a, d)]);
+  const app = await buildServer(deps);
   await forwarding.start();
   live.start();
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { ROOT } from "./server.mjs";
 
 const dist = (p) => import(join(ROOT, "dist/src", p));
-const { SqliteWriter, migrate } = await dist("storage/sqlite/sqlite-writer.js");
+const { openDatabase, migrate } = await dist("storage/sqlite/migrate.js");
+const { SqliteWrites } = await dist("storage/sqlite/sqlite-writes.js");
 const { MIGRATIONS } = await dist("storage/sqlite/schema.js");
 const { standardActions } = await dist("domain/workspace.js");
 
@@ -70,7 +71,9 @@ export class TouchStore {
   /** Creates the store in `dataDir` with one workspace; returns its ids and secret key. */
   static create(dataDir, persons) {
     const path = join(dataDir, "tally.db");
-    const writer = new SqliteWriter({ path, synchronous: "normal", dedupWindowMs: 7 * DAY_MS });
+    const db = openDatabase(path, "normal");
+    migrate(db);
+    const writer = new SqliteWrites(db, { onWorkspaceChanged() {}, onDestinationsChanged() {} });
     const secretKey = `sk_bench_${randomBytes(24).toString("base64url")}`;
     const ws = writer.createWorkspace(
       { name: "Bench", currency: "USD", timezone: "UTC" },
@@ -80,7 +83,7 @@ export class TouchStore {
       },
       standardActions(),
     );
-    writer.db.close();
+    db.close();
     const store = new TouchStore(path, ws.id, secretKey, persons);
     store.insertIdentities();
     return store;

@@ -1,21 +1,6 @@
 /** The vocabulary of attribution: touches, windows, credits and the model names. */
 
-export type ModelName = "last_click" | "first_click" | "linear" | "time_decay" | "position_based";
-
-/** Every model, in the order reports and docs list them; `last_click` is the default. */
-export const MODELS: readonly ModelName[] = Object.freeze([
-  "last_click",
-  "first_click",
-  "linear",
-  "time_decay",
-  "position_based",
-] as const);
-
-export const DEFAULT_MODEL: ModelName = "last_click";
-
-export function isModelName(s: unknown): s is ModelName {
-  return typeof s === "string" && (MODELS as readonly string[]).includes(s);
-}
+export { DEFAULT_MODEL, isModelName, MODELS, type ModelName } from "../domain/models.js";
 
 /** A click or impression of one identity graph, as the store hands it to attribution. */
 export interface Touch {

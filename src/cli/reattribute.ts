@@ -11,7 +11,7 @@
 import { loadConfig, type ConfigKey } from "../config/config.js";
 import { MINUTE_MS, isoTime, parseTime } from "../domain/time.js";
 import type { ConversionAction } from "../domain/workspace.js";
-import { openStore } from "../storage/open.js";
+import { openStore } from "../open-store.js";
 import type { Store } from "../storage/storage.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import { processIo, println, type CliIo } from "./io.js";

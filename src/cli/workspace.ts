@@ -5,7 +5,7 @@ import { standardActions } from "../domain/workspace.js";
 import { newPublicKey, newSecretKey } from "../workspaces/key-format.js";
 import { MAX_GRACE_SECONDS, rotateWorkspaceKey } from "../workspaces/key-rotation.js";
 import { intFlag } from "./flags.js";
-import { openStore } from "../storage/open.js";
+import { openStore } from "../open-store.js";
 import type { WorkspacePatch } from "../storage/storage.js";
 import { isTimeZone, normalizeOrigin, workspaceJson } from "../http/routes/workspaces.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";

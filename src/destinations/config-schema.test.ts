@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { mappedEvents, parseConfig, publicConfig, type DestinationType } from "./config-schema.js";
+import {
+  DESTINATION_TYPES,
+  eventMaps,
+  mappedEvents,
+  parseConfig,
+  publicConfig,
+  urlFields,
+  type DestinationType,
+} from "./config-schema.js";
 
 describe("parseConfig", () => {
   it("fills the defaults of every type", () => {
@@ -155,5 +163,61 @@ describe("mappedEvents", () => {
     if (!g.ok || !m.ok) throw new Error("bad fixture");
     expect(mappedEvents(g.config)).toEqual(["Lead"]);
     expect(mappedEvents(m.config)).toBeNull();
+  });
+});
+
+describe("the registry", () => {
+  const minimal: Record<DestinationType, Record<string, unknown>> = {
+    meta: { pixel_id: "1", access_token: "t", event_map: { Purchase: "Purchase" } },
+    google_ads: {
+      customer_id: "1234567890",
+      developer_token: "d",
+      access_token: "a",
+      conversion_actions: { Lead: "1" },
+      token_endpoint: "https://oauth.example/token",
+    },
+    linkedin: { access_token: "t", conversions: { Lead: "urn:lla:llaPartnerConversion:1" } },
+    tiktok: { pixel_code: "C", access_token: "t" },
+    webhook: { url: "https://h.example/x", secret: "0123456789abcdef", endpoint: "https://e.example" },
+  };
+
+  it("has a config for every type", () => {
+    expect(Object.keys(minimal).sort()).toEqual([...DESTINATION_TYPES].sort());
+  });
+
+  it.each([
+    ["meta", [], [["event_map", { Purchase: "Purchase" }]]],
+    [
+      "google_ads",
+      [["token_endpoint", "https://oauth.example/token"]],
+      [["conversion_actions", { Lead: "customers/1234567890/conversionActions/1" }]],
+    ],
+    ["linkedin", [], [["conversions", { Lead: "urn:lla:llaPartnerConversion:1" }]]],
+    ["tiktok", [], [["event_map", {}]]],
+    [
+      "webhook",
+      [
+        ["endpoint", "https://e.example"],
+        ["url", "https://h.example/x"],
+      ],
+      [],
+    ],
+  ] as [DestinationType, unknown[], unknown[]][])(
+    "%s: its URLs and event maps by field",
+    (type, urls, maps) => {
+      const r = parseConfig(type, minimal[type]);
+      if (!r.ok) throw new Error(r.message);
+      expect(urlFields(r.config)).toEqual(urls);
+      expect(eventMaps(r.config)).toEqual(maps);
+    },
+  );
+
+  it("names the settings of the type when a key is unknown", () => {
+    expect(parseConfig("linkedin", { access_token: "t", pixel_id: "1" })).toEqual({
+      ok: false,
+      field: "config.pixel_id",
+      message:
+        "`config.pixel_id` is not a linkedin setting; settings are endpoint, max_attempts, retry_base_ms, timeout_ms, access_token, conversions, version.",
+    });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Forwarding to ad platforms: the delivery workers and the destination endpoints. main.ts
- * wires this in; nothing else imports destinations/.
+ * Forwarding to ad platforms: one delivery worker per destination, and the registry the
+ * destination endpoints (`http/routes/destinations.ts`) use. main.ts wires this in.
  *
  * Which destinations an event goes to is decided by the commit, inside the event's own
  * transaction, from the destinations in the database (domain/destination-route.ts): a
@@ -12,13 +12,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import type { ConsentDefault } from "../domain/workspace.js";
-import type { AppDeps } from "../http/deps.js";
 import type { PromMetrics } from "../monitoring/prometheus.js";
-import type { Bus } from "../realtime/bus.js";
+import type { Bus } from "../bus.js";
 import type { Cipher } from "../security/cipher.js";
 import type { DestinationRecord, Store } from "../storage/storage.js";
 import { isDestinationType, parseConfig, type DestinationConfig } from "./config-schema.js";
@@ -26,7 +24,7 @@ import { createEndpointPolicy, type Resolve } from "./endpoint-policy.js";
 import { createHttpClient } from "./http-send.js";
 import { OutboxWorker, type ActiveDestination } from "./outbox-worker.js";
 import { adapterFor } from "./platforms.js";
-import { destinationRoutes } from "./routes.js";
+import type { DestinationRegistry } from "./registry.js";
 import { routeEventsOf } from "./routing-table.js";
 import type { Send } from "./types.js";
 
@@ -48,17 +46,8 @@ export interface Forwarding {
   start(): Promise<void>;
   /** Stops claiming; waits for in-flight sends to be marked. */
   stop(): Promise<void>;
-  routes(app: FastifyInstance, deps: AppDeps): void;
-}
-
-/** What the HTTP routes need of the running forwarding. */
-export interface DestinationRegistry {
-  /** Opens a stored config (null when it no longer parses). */
-  configOf(record: DestinationRecord): DestinationConfig | null;
-  added(record: DestinationRecord, config: DestinationConfig): void;
-  removed(id: string): void;
-  /** Due rows were written for this destination (replay). */
-  wake(id: string): void;
+  /** What the destination endpoints need (given to HTTP as `deps.destinations`). */
+  readonly registry: DestinationRegistry;
 }
 
 /** How often the destination list is reloaded (changes made on other nodes). */
@@ -208,6 +197,7 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
       apply(next);
     },
     wake: (id) => workers.get(id)?.wake(),
+    policy,
   };
 
   return {
@@ -245,6 +235,6 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
       await http?.close();
     },
 
-    routes: (app, appDeps) => destinationRoutes(app, appDeps, registry, policy),
+    registry,
   };
 }

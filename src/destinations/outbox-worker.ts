@@ -8,11 +8,8 @@
  * lease runs out they are claimed and sent again with the same dedup id, which the platform
  * uses to count the event once.
  *
- *   pending ──send ok──────────────────────────▶ delivered
- *      │ ▲
- *      │ └─429/5xx/timeout (attempts < max)      (backoff with full jitter, ≥ Retry-After)
- *      ├──4xx / permanent platform error / skip ─▶ failed
- *      └──retryable, attempts ≥ max_attempts ────▶ dead ──replay──▶ pending
+ * Every change of a row's state is `nextDeliveryState` (delivery-state.ts, with the diagram);
+ * this file only turns it into times (backoff with full jitter, ≥ Retry-After) and writes.
  */
 import { redactIps } from "../domain/ip.js";
 import type { Logger } from "pino";
@@ -22,6 +19,7 @@ import type { DeliveryJob, DeliveryUpdate, DestinationRecord, Store } from "../s
 import { backoffDelay } from "./backoff.js";
 import type { DestinationConfig } from "./config-schema.js";
 import { dedupId } from "./dedup-id.js";
+import { nextDeliveryState, type DeliveryOutcome } from "./delivery-state.js";
 import type { BatchOutcome, PlatformAdapter, PrepareContext, RowOutcome, Send } from "./types.js";
 import { userDataAllowed } from "./user-data-allowed.js";
 
@@ -188,16 +186,10 @@ export class OutboxWorker {
       const isTest = ev.testEventCode !== null;
       if (isTest && !adapter.testMode) {
         updates.push(
-          this.update(
-            job,
-            id,
-            {
-              status: "failed",
-              code: null,
-              error: `${record.type} has no test mode: test events are not sent to it`,
-            },
-            false,
-          ),
+          this.update(job, id, {
+            status: "skipped",
+            error: `${record.type} has no test mode: test events are not sent to it`,
+          }),
         );
         continue;
       }
@@ -214,7 +206,7 @@ export class OutboxWorker {
       };
       const p = adapter.prepare(ev, config, ctx);
       if (!p.ok) {
-        updates.push(this.update(job, id, { status: "failed", code: null, error: p.error }, false));
+        updates.push(this.update(job, id, { status: "skipped", error: p.error }));
         continue;
       }
       const list = groups.get(p.group) ?? [];
@@ -229,7 +221,7 @@ export class OutboxWorker {
     const deadline = claimedAt + this.leaseMs - config.timeout_ms - 2000;
     await forEachLimit(requests, REQUEST_CONCURRENCY, async (r) => {
       const outcomes = await this.sendIsolating(r.group, r.entries, deadline);
-      r.entries.forEach((e, i) => updates.push(this.update(e.job, e.dedupId, outcomes[i]!, true)));
+      r.entries.forEach((e, i) => updates.push(this.update(e.job, e.dedupId, outcomes[i]!)));
     });
 
     await this.deps.store.completeDeliveries(updates, this.deps.owner);
@@ -240,13 +232,9 @@ export class OutboxWorker {
    * Sends one request; when the platform refuses all of it for something one event may have
    * caused, sends each half again (while the lease leaves time), so only the poison event fails.
    */
-  private async sendIsolating(
-    group: string,
-    entries: Entry[],
-    deadline: number,
-  ): Promise<(RowOutcome | "requeue")[]> {
+  private async sendIsolating(group: string, entries: Entry[], deadline: number): Promise<DeliveryOutcome[]> {
     const outcome = await this.sendOnce(group, entries);
-    if (outcome === "requeue") return entries.map(() => "requeue");
+    if (outcome === "requeue") return entries.map(() => ({ status: "interrupted" }));
     if (outcome.kind === "rows") return outcome.rows;
     if (
       outcome.kind === "failed" &&
@@ -305,40 +293,30 @@ export class OutboxWorker {
     return adapter.classify(answer, entries.length);
   }
 
-  private update(
-    job: DeliveryJob,
-    id: string,
-    outcome: RowOutcome | "requeue",
-    attempted: boolean,
-  ): DeliveryUpdate {
+  /** The row's next state (delivery-state.ts), with its times. */
+  private update(job: DeliveryJob, id: string, outcome: DeliveryOutcome): DeliveryUpdate {
     const now = this.now();
-    const attempts = job.attempts + (attempted && outcome !== "requeue" ? 1 : 0);
-    const u = (
-      status: DeliveryUpdate["status"],
-      code: number | null,
-      error: string | null,
-      next: number | null,
-      delivered: number | null,
-    ) => deliveryUpdate(job.id, id, attempts, status, code, error, next, delivered);
-    if (outcome === "requeue")
-      return u("pending", null, "interrupted by a shutdown; will be sent again", now, null);
-    switch (outcome.status) {
-      case "delivered":
-        return u("delivered", outcome.code, outcome.note ?? null, null, now);
-      case "failed":
-        return u("failed", outcome.code, outcome.error, null, null);
-      case "retry": {
-        if (attempts >= this.d.config.max_attempts)
-          return u("dead", outcome.code, `${outcome.error} (gave up after ${attempts} attempts)`, null, null);
-        const delay = backoffDelay(
-          attempts,
-          this.d.config.retry_base_ms,
-          outcome.retryAfterMs,
-          this.deps.random,
-        );
-        return u("pending", outcome.code, outcome.error, now + delay, null);
-      }
-    }
+    const next = nextDeliveryState(
+      { status: "pending", attempts: job.attempts, maxAttempts: this.d.config.max_attempts },
+      outcome,
+    );
+    const at =
+      next.due === "now"
+        ? now
+        : next.due === "backoff"
+          ? now +
+            backoffDelay(next.attempts, this.d.config.retry_base_ms, next.retryAfterMs, this.deps.random)
+          : null;
+    return deliveryUpdate(
+      job.id,
+      id,
+      next.attempts,
+      next.status,
+      next.code ?? null,
+      next.error ?? null,
+      at,
+      next.delivered ? now : null,
+    );
   }
 
   private afterComplete(updates: DeliveryUpdate[]): void {

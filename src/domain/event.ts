@@ -1,4 +1,4 @@
-import type { ModelName } from "../attribution/index.js";
+import type { ModelName } from "./models.js";
 
 /** The shapes an event takes on its way through the pipeline. */
 

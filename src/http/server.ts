@@ -29,6 +29,9 @@ import { erasureRoutes } from "./routes/erasure.js";
 import { erasureLogRoutes } from "./routes/erasures.js";
 import { sessionRoutes } from "./routes/session.js";
 import { keyRoutes } from "./routes/keys.js";
+import { destinationRoutes } from "./routes/destinations.js";
+import { liveRoutes } from "./routes/live.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { installSchemaGate, type RegisteredRoute } from "./schemas/gate.js";
 import { SHARED_SCHEMAS, registerOpenApi } from "./schemas/index.js";
 import { createSchemaValidator, isValidationFailure, schemaError } from "./schemas/validator.js";
@@ -159,6 +162,9 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     metricsRoutes,
     erasureRoutes,
     erasureLogRoutes,
+    destinationRoutes, // when deps.destinations is given
+    liveRoutes, // when deps.live is given
+    dashboardRoutes,
   ];
   for (const p of [...plugins, ...extra]) await p(app, deps);
   return app;

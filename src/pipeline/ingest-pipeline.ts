@@ -4,7 +4,8 @@
  *   validate → normalize → (link lookup) → commit → publish
  *                                            │
  *            dedup (or supersede) → identify → attribute → persist (+ outbox rows routed from
- *            the destinations in the database, rollups)    (pipeline/commit.ts, one transaction)
+ *            the destinations in the database, rollups)  (commit/commit-events.ts, run by the
+ *                                                          store in one transaction)
  *
  * - validate before normalize: nothing is derived from an event that will be refused.
  * - normalize before dedup: dedup keys on the cleaned ids, identity on the hashed email/phone.
@@ -14,15 +15,15 @@
  * - publish after the commit resolves and after the response is on its way (setImmediate):
  *   the live feed never shows what is not durable, and never delays the acknowledgement.
  */
-import type { Bus, TestEventMessage } from "../realtime/bus.js";
-import type { CommitItem, RollupDelta, Store } from "../storage/storage.js";
+import type { Bus, TestEventMessage } from "../bus.js";
+import type { CommitItem, Store } from "../storage/storage.js";
 import type { ConversionAction, Workspace } from "../domain/workspace.js";
 import type { Cipher } from "../security/cipher.js";
 import type { LatencyRecorder } from "../monitoring/latency-recorder.js";
 import type { CommitOutcome, EventSource, NormalizedEvent } from "../domain/event.js";
 import { validateEvent } from "./steps/validate.js";
 import { normalizeEvent } from "./steps/normalize.js";
-import { RollupAccumulator } from "./commit.js";
+import { RollupAccumulator, type RollupDelta } from "../monitoring/rollups.js";
 import { maskReceived } from "./mask.js";
 import type { LinkResolver } from "./link-resolver.js";
 

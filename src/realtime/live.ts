@@ -1,7 +1,8 @@
 /**
- * The live feed: `GET /v1/live` (WebSocket) fed by the bus, per workspace, with slow
- * subscribers dropped; `GET /v1/test-events` (the last hour of test and rejected events); and
- * the dashboard's static files at `/`. main.ts wires this in.
+ * The live feed on this node, fed by the bus: per-workspace fan-out to WebSocket subscribers
+ * (slow ones dropped), the last hour of test and rejected events, the figures every second,
+ * and the open connections with what authorized them. The routes that open a connection and
+ * list test events are `http/routes/live.ts`; main.ts wires this in.
  *
  *   pipeline ──publish──▶ Bus ──▶ onBus (sync) ──▶ LiveHub.broadcast ──▶ sockets
  *   other nodes ─bridge─▶ Bus (remote: true)  └──▶ TestEventRing        ▲
@@ -15,31 +16,52 @@
  * rotated out (its grace over) or whose dashboard session ended is closed with 4401, on
  * every node; logout closes this node's at once.
  */
-import websocket from "@fastify/websocket";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Socket } from "node:net";
+import type { Logger } from "pino";
 import type { WebSocket } from "ws";
-import { HttpError } from "../domain/errors.js";
+import type { Bus, BusMessage } from "../bus.js";
 import { HOUR_MS } from "../domain/time.js";
-import type { AppDeps } from "../http/deps.js";
-import { metricsJson } from "../http/routes/metrics.js";
+import type { Principal } from "../http/auth.js";
 import { emptyRow } from "../monitoring/buckets.js";
-import type { BusMessage } from "./bus.js";
-import { dashboardRoutes } from "./dashboard-files.js";
-import { clientKey } from "../http/client-address.js";
-import { authorizeLive, LIVE_SUBPROTOCOL, type LiveGrant } from "./live-auth.js";
+import { metricsJson } from "../monitoring/metrics-json.js";
+import type { Store } from "../storage/storage.js";
 import { LiveConnections } from "./live-connections.js";
-import { ALL_WORKSPACES, LiveHub, type LiveSocket } from "./live-hub.js";
-import { alertData, conversionData, testEventData, type WireMessage } from "./messages.js";
+import { ALL_WORKSPACES, LiveHub, type LiveScope, type LiveSocket } from "./live-hub.js";
+import {
+  alertData,
+  conversionData,
+  testEventData,
+  type WireMessage,
+  type WireTestEvent,
+} from "./messages.js";
 import { TestEventRing } from "./test-event-ring.js";
-import { liveSchema, testEventsSchema } from "../http/schemas/live.js";
 
-export interface Live {
-  /** Registers the WebSocket route (and anything else it serves). Called before listen. */
-  routes(app: FastifyInstance, deps: AppDeps): Promise<void>;
-  start(): void;
-  stop(): Promise<void>;
+/** What a live-feed connection may watch, and what authorized it (re-checked while it is open). */
+export interface LiveGrant {
+  scope: LiveScope;
+  principal: Principal;
+}
+
+export interface LiveFeed {
+  /** Takes a connection slot for `scope` and `client`, or throws 429; the function gives it back. */
+  reserve(scope: LiveScope, client: string): () => void;
+  /** Serves an upgraded socket until it closes. `tcp` is its connection (corked per broadcast). */
+  connect(socket: WebSocket, grant: LiveGrant, tcp: Socket): void;
+  /** The workspace's test and rejected events of the last hour (as `GET /v1/test-events` lists them). */
+  testEvents(workspaceId: string): WireTestEvent[];
   /** Closes this node's connections opened by a dashboard session (logout). */
   closeSession(sessionIdHash: string): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface LiveFeedDeps {
+  store: Pick<Store, "metrics">;
+  bus: Bus;
+  logger: Logger;
+  /** Whether what authorized a connection still holds (a rotated-out key or ended session does not). */
+  stillValid(p: Principal): Promise<boolean>;
+  limits: { perWorkspace: number; perClient: number; maxBufferedBytes: number };
 }
 
 export interface LiveOptions {
@@ -51,25 +73,29 @@ export interface LiveOptions {
   recheckMs?: number;
 }
 
-export function createLive(opts: LiveOptions = {}): Live {
+export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed {
+  const { store, bus, logger } = deps;
   const metricsIntervalMs = opts.metricsIntervalMs ?? 1000;
   const heartbeatMs = opts.heartbeatMs ?? 30_000;
+  const recheckMs = opts.recheckMs ?? 1000;
   const ring = new TestEventRing({
     maxPerWorkspace: opts.testEventsPerWorkspace ?? 500,
     maxAgeMs: opts.testEventsMaxAgeMs ?? HOUR_MS,
   });
-  const recheckMs = opts.recheckMs ?? 1000;
-  const grants = new WeakMap<FastifyRequest, LiveGrant>();
+  const connections = new LiveConnections({
+    perWorkspace: deps.limits.perWorkspace,
+    perClient: deps.limits.perClient,
+  });
+  const hub = new LiveHub({
+    maxBufferedBytes: deps.limits.maxBufferedBytes,
+    onDropped: (scope) => logger.info({ workspace: scope }, "live subscriber too slow; disconnected"),
+  });
   const sockets = new Map<WebSocket, { alive: boolean }>();
-  let connections: LiveConnections | null = null;
-  let deps: AppDeps | null = null;
-  let hub: LiveHub | null = null;
   let unsubscribe: (() => void) | null = null;
   const timers: NodeJS.Timeout[] = [];
 
   // Runs inside the publisher's call: synchronous, never awaits, never throws past the bus.
   function onBus(m: BusMessage): void {
-    if (!hub) return;
     switch (m.type) {
       case "conversion":
         if (hub.listening(m.workspaceId, true))
@@ -87,10 +113,10 @@ export function createLive(opts: LiveOptions = {}): Live {
     }
   }
 
-  async function metricsMessage(d: AppDeps, workspaceId: string): Promise<WireMessage> {
+  async function metricsMessage(workspaceId: string): Promise<WireMessage> {
     const now = Date.now();
     const hourStart = now - (now % HOUR_MS);
-    const [row] = await d.store.metrics(workspaceId, hourStart, now + 1, "hour");
+    const [row] = await store.metrics(workspaceId, hourStart, now + 1, "hour");
     return {
       type: "metrics",
       data: { workspace_id: workspaceId, ...metricsJson(row ?? emptyRow(hourStart)) },
@@ -99,12 +125,12 @@ export function createLive(opts: LiveOptions = {}): Live {
 
   let ticking = false;
   async function tick(): Promise<void> {
-    if (ticking || !deps || !hub) return; // a slow store skips a beat rather than piling up queries
+    if (ticking) return; // a slow store skips a beat rather than piling up queries
     ticking = true;
     try {
-      for (const id of hub.workspaces()) hub.broadcast(id, await metricsMessage(deps, id));
+      for (const id of hub.workspaces()) hub.broadcast(id, await metricsMessage(id));
     } catch (err) {
-      deps.logger.warn({ err: { message: (err as Error).message } }, "live metrics failed");
+      logger.warn({ err: { message: (err as Error).message } }, "live metrics failed");
     } finally {
       ticking = false;
     }
@@ -123,106 +149,61 @@ export function createLive(opts: LiveOptions = {}): Live {
 
   let rechecking = false;
   async function recheck(): Promise<void> {
-    if (rechecking || !deps || !connections) return;
+    if (rechecking) return;
     rechecking = true;
-    const auth = deps.auth;
     try {
-      await connections.recheck((p) => auth.stillValid(p));
+      await connections.recheck((p) => deps.stillValid(p));
     } finally {
       rechecking = false;
     }
   }
 
-  function onConnection(socket: WebSocket, req: FastifyRequest): void {
-    const grant = grants.get(req);
-    if (!deps || !hub || !connections || grant === undefined) {
-      socket.close(1011, "not ready");
-      return;
-    }
-    const scope = grant.scope;
-    const tcp = req.raw.socket;
-    const adapter: LiveSocket = {
-      get bufferedAmount() {
-        return socket.bufferedAmount;
-      },
-      send: (data) => socket.send(data, { binary: false }),
-      close: (code, reason) => socket.close(code, reason),
-      cork: () => tcp.cork(),
-      uncork: () => tcp.uncork(),
-    };
-    const remove = hub.add(scope, adapter);
-    const forget = connections.add({
-      principal: grant.principal,
-      close: (code, reason) => socket.close(code, reason),
-    });
-    const state = { alive: true };
-    sockets.set(socket, state);
-    socket.on("pong", () => (state.alive = true));
-    socket.on("close", () => {
-      remove();
-      forget();
-      sockets.delete(socket);
-    });
-    // The figures at once, rather than a second of empty tiles.
-    if (scope !== ALL_WORKSPACES) {
-      const d = deps;
-      metricsMessage(d, scope)
-        .then((m) => {
-          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
-        })
-        .catch((err: unknown) =>
-          d.logger.warn({ err: { message: (err as Error).message } }, "live metrics failed"),
-        );
-    }
-  }
-
   return {
-    async routes(app, d) {
-      deps = d;
-      const conns = new LiveConnections({
-        perWorkspace: d.config.liveMaxPerWorkspace,
-        perClient: d.config.liveMaxPerClient,
-      });
-      connections = conns;
-      hub = new LiveHub({
-        maxBufferedBytes: d.config.liveMaxBufferedBytes,
-        onDropped: (scope) => d.logger.info({ workspace: scope }, "live subscriber too slow; disconnected"),
-      });
-      await app.register(websocket, {
-        options: {
-          maxPayload: 4096, // subscribers only listen
-          handleProtocols: (protocols: Set<string>) =>
-            protocols.has(LIVE_SUBPROTOCOL) ? LIVE_SUBPROTOCOL : false,
+    reserve: (scope, client) => connections.reserve(scope, client),
+
+    connect(socket, grant, tcp) {
+      const scope = grant.scope;
+      const adapter: LiveSocket = {
+        get bufferedAmount() {
+          return socket.bufferedAmount;
         },
+        send: (data) => socket.send(data, { binary: false }),
+        close: (code, reason) => socket.close(code, reason),
+        cork: () => tcp.cork(),
+        uncork: () => tcp.uncork(),
+      };
+      const remove = hub.add(scope, adapter);
+      const forget = connections.add({
+        principal: grant.principal,
+        close: (code, reason) => socket.close(code, reason),
       });
-      app.route({
-        method: "GET",
-        url: "/v1/live",
-        schema: liveSchema,
-        preValidation: async (req) => {
-          const grant = await authorizeLive(req, d);
-          // The slot is held until the TCP connection closes (upgrade completed or not).
-          const release = conns.reserve(grant.scope, clientKey(req.ip));
-          req.raw.socket.once("close", release);
-          grants.set(req, grant);
-        },
-        wsHandler: onConnection,
-        // A plain GET (no upgrade) that passed the key check.
-        handler: () => {
-          throw new HttpError("upgrade_required");
-        },
+      const state = { alive: true };
+      sockets.set(socket, state);
+      socket.on("pong", () => (state.alive = true));
+      socket.on("close", () => {
+        remove();
+        forget();
+        sockets.delete(socket);
       });
-      app.get("/v1/test-events", { schema: testEventsSchema }, async (req) => {
-        const ws = await d.auth.workspace(req);
-        return { data: ring.list(ws.id) };
-      });
-      dashboardRoutes(app, d.publicDir);
-      d.live = { closeSession: (h) => conns.closeSession(h) };
+      // The figures at once, rather than a second of empty tiles.
+      if (scope !== ALL_WORKSPACES)
+        metricsMessage(scope)
+          .then((m) => {
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+          })
+          .catch((err: unknown) =>
+            logger.warn({ err: { message: (err as Error).message } }, "live metrics failed"),
+          );
+    },
+
+    testEvents: (workspaceId) => ring.list(workspaceId),
+
+    closeSession(sessionIdHash) {
+      connections.closeSession(sessionIdHash);
     },
 
     start() {
-      if (!deps) throw new Error("live.routes() must run before live.start()");
-      unsubscribe = deps.bus.subscribe(onBus);
+      unsubscribe = bus.subscribe(onBus);
       timers.push(setInterval(() => void tick(), metricsIntervalMs));
       timers.push(setInterval(heartbeat, heartbeatMs));
       timers.push(setInterval(() => ring.sweep(), 60_000));
@@ -235,12 +216,8 @@ export function createLive(opts: LiveOptions = {}): Live {
       unsubscribe = null;
       for (const t of timers) clearInterval(t);
       timers.length = 0;
-      hub?.closeAll();
+      hub.closeAll();
       return Promise.resolve();
-    },
-
-    closeSession(sessionIdHash) {
-      connections?.closeSession(sessionIdHash);
     },
   };
 }

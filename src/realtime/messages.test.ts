@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { conversionData, MAX_RECEIVED_JSON_CHARS, testEventData } from "./messages.js";
-import { protocolKey } from "./live-auth.js";
 
 describe("conversionData", () => {
   it("gives last_click as `attribution` and every model in `attribution_all`, with ISO times", () => {
@@ -81,17 +80,5 @@ describe("testEventData", () => {
     });
     expect(d.received).toMatchObject({ truncated: true });
     expect(JSON.stringify(d.received).length).toBeLessThan(MAX_RECEIVED_JSON_CHARS + 200);
-  });
-});
-
-describe("protocolKey", () => {
-  it.each([
-    ["tally, sk_abc", "sk_abc"],
-    ["sk_abc, tally", "sk_abc"],
-    ["tally", null],
-    ["chat, sk_abc", null],
-    [undefined, null],
-  ])("%s → %s", (header, key) => {
-    expect(protocolKey(header)).toBe(key);
   });
 });

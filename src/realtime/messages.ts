@@ -3,10 +3,10 @@
  * Times are ISO-8601 like everywhere in the API; every `data` names its `workspace_id`, so a
  * subscriber watching several workspaces (the dashboard's overview) can tell them apart.
  */
-import { MODELS, type ModelName } from "../attribution/index.js";
+import { MODELS, type ModelName } from "../domain/models.js";
 import { isoTime } from "../domain/time.js";
 import type { CreditRow } from "../storage/storage.js";
-import type { AlertMessage, ConversionMessage, TestEventMessage } from "./bus.js";
+import type { AlertMessage, ConversionMessage, TestEventMessage } from "../bus.js";
 
 export interface WireTouch {
   platform: string;

@@ -8,6 +8,7 @@ import { standardActions } from "../domain/workspace.js";
 import { SqliteStore } from "../storage/sqlite/sqlite-store.js";
 import { createCipher } from "./cipher.js";
 import { KEY_CHECK_TEXT, checkKey, keySourceOf, unlockStore, type KeySource } from "./key-check.js";
+import { SQLITE_WRITER_ENTRY } from "../open-store.js";
 
 const KEY_A = "a1".repeat(32);
 const KEY_B = "b2".repeat(32);
@@ -27,6 +28,7 @@ async function sqlite(): Promise<{ store: SqliteStore; dir: string }> {
     synchronous: "normal",
     dedupWindowMs: 86_400_000,
     maxGroupWeight: 100,
+    writer: SQLITE_WRITER_ENTRY,
   });
   await store.init();
   stores.push(store);

@@ -1,4 +1,6 @@
-/** The conversions list as both backends build it: event rows joined with their credit rows. */
+/** Credit rows as both backends write them, and the conversions list as both build it from them. */
+import { MODELS } from "../attribution/index.js";
+import type { Credits } from "../commit/tx.js";
 import type { ConversionRow, CreditRow } from "./storage.js";
 
 export interface ConversionEventRow {
@@ -39,4 +41,53 @@ export function joinCredits(
     currency: r.currency,
     touches: credits.get(r.id) ?? [],
   }));
+}
+
+/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
+export type CreditInsert = [
+  string,
+  string,
+  string,
+  number,
+  number,
+  string,
+  string | null,
+  string | null,
+  number,
+  number,
+  number | null,
+  string | null,
+];
+
+/** The `credits` rows of a conversion: every model's list, in order (`ord`), with its value. */
+export function creditInserts(
+  conversion: {
+    id: string;
+    workspaceId: string;
+    eventTime: number;
+    value: number | null;
+    currency: string | null;
+  },
+  credits: Credits,
+): CreditInsert[] {
+  const rows: CreditInsert[] = [];
+  const { id, workspaceId, eventTime, value, currency } = conversion;
+  for (const model of MODELS)
+    credits[model].forEach((c, i) =>
+      rows.push([
+        id,
+        workspaceId,
+        model,
+        eventTime,
+        i,
+        c.platform,
+        c.campaign,
+        c.ad,
+        c.time,
+        c.credit,
+        value,
+        currency,
+      ]),
+    );
+  return rows;
 }

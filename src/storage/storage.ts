@@ -4,32 +4,29 @@
  * contract suite (`storage/store.contract.test.ts`) runs against both.
  *
  * Writes that must be atomic with ingestion (dedup keys, identity links, touches, the event,
- * its attribution, its outbox rows, the rollups) happen in `commitEvents` / `commitTouches`,
- * which run the shared commit algorithm of `pipeline/commit.ts` against a backend's
- * `CommitTx` inside one transaction. Backends group concurrent calls into one transaction
- * and one sync (group commit); a resolved promise means the data is durable.
+ * its attribution, its outbox rows, the rollups) happen in `commitEvents` / `commitTouches`:
+ * a backend groups concurrent calls into one transaction and one sync (group commit) and runs
+ * the commit core it was handed (commit/) against its `CommitTx` (commit/tx.ts, the seam)
+ * inside it. A resolved promise means the data is durable.
  *
  * @example
- * const store = await openStore(config);            // storage/open.ts
+ * const store = await openStore(config);            // open-store.ts
  * const ws = await store.createWorkspace({ name: "Shop", currency: "USD", timezone: "UTC" }, keys);
  * const outcomes = await store.commitEvents([event]); // [{ status: "accepted", id: "evt_…" }]
  */
-import type { ModelName, GroupBy, Touch } from "../attribution/index.js";
+import type { ModelName, GroupBy } from "../attribution/index.js";
+import type { CommitItem, TouchOutcome, ArrivalRow } from "../commit/tx.js";
 import type {
   CommitOutcome,
   CreditRow,
   Identifier,
-  NormalizedEvent,
   TouchInput,
   HashedUserData,
   Consent,
-  EventSource,
 } from "../domain/event.js";
-import type { DestinationRoute } from "../domain/destination-route.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
+import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
-
-export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
@@ -89,14 +86,6 @@ export interface WorkspacePatch {
   consentDefault?: ConsentDefault;
 }
 
-/** A touch as stored: what attribution reads. */
-export type StoredTouch = Touch;
-
-export interface TouchOutcome {
-  status: "accepted" | "duplicate";
-  id: string;
-}
-
 export interface Link {
   id: string;
   workspaceId: string;
@@ -107,44 +96,16 @@ export interface Link {
   createdAt: number;
 }
 
-/** One event of an ingest batch, with what the commit needs beyond the event itself. */
-export interface CommitItem {
-  event: NormalizedEvent;
-  /**
-   * Windows of the conversion action; null for non-conversion events. A conversion gets an
-   * outbox row for every destination the commit reads from the database in its transaction.
-   */
-  windows: { clickWindowDays: number; viewWindowDays: number } | null;
-  /** How it arrived: the server copy of an event supersedes a browser (or pixel) copy. */
-  source: EventSource;
-}
-
-/** What superseding needs to know of a stored event (`CommitTx.storedCopy`). */
-export interface StoredCopy {
-  /** How its first copy arrived; null for events stored before sources were recorded. */
-  source: EventSource | null;
-  /** When a server copy replaced its data; null if none has. */
-  supersededAt: number | null;
-  eventTime: number;
-  receivedAt: number;
-  eventId: string | null;
-  value: number | null;
-  currency: string | null;
-  identifiers: Identifier[];
-}
-
-/** A later copy of a stored event (a duplicate), recorded apart: the event row is the accepted copy. */
-export interface ArrivalRow {
-  workspaceId: string;
-  eventRef: string;
-  source: EventSource;
-  receivedAt: number;
-  eventId: string | null;
-  /** `superseding`: this server copy replaced a browser copy's data; `duplicate`: counted nowhere. */
-  status: "duplicate" | "superseding";
-}
-
-export type { CreditRow };
+export type { CreditRow, RollupCounters, RollupDelta };
+export type {
+  ArrivalRow,
+  CommitItem,
+  CommitTx,
+  MaybePromise,
+  StoredCopy,
+  StoredTouch,
+  TouchOutcome,
+} from "../commit/tx.js";
 
 export interface ConversionRow {
   id: string;
@@ -180,25 +141,6 @@ export interface ReportResult {
 }
 
 export type Bucket = "minute" | "hour" | "day";
-
-/** Counters kept per workspace and minute (and hour), by arrival time. */
-export interface RollupCounters {
-  received: number;
-  accepted: number;
-  conversions: number;
-  value: number;
-  duplicates: number;
-  rejected: number;
-  clicks: number;
-  impressions: number;
-}
-
-export interface RollupDelta extends Partial<RollupCounters> {
-  workspaceId: string;
-  minute: number; // ms, start of the minute
-  latency?: number[]; // histogram bucket counts (monitoring/histogram.ts)
-  pipeline?: number[];
-}
 
 export interface MetricsRow extends RollupCounters {
   start: number;
@@ -280,77 +222,11 @@ export interface Session {
   expiresAt: number;
 }
 
-/**
- * The operations the shared commit algorithm (`pipeline/commit.ts`) needs inside one
- * transaction. SQLite answers synchronously, PostgreSQL with promises.
- */
-export interface CommitTx {
-  /** The first live dedup key among `keys` (received at or after `since`), with its event. */
-  findDedup(workspaceId: string, keys: string[], since: number): MaybePromise<string | null>;
-  /** Claims keys for `eventRef`; keys older than `since` are replaced. Existing live keys are kept. */
-  claimDedup(
-    workspaceId: string,
-    keys: string[],
-    eventRef: string,
-    receivedAt: number,
-    since: number,
-  ): MaybePromise<void>;
-  /** Links the identifiers (transitively) and returns the person they belong to (null for none). */
-  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): MaybePromise<string | null>;
-  touchesOf(
-    workspaceId: string,
-    person: string,
-    from: number,
-    to: number,
-    limit: number,
-  ): MaybePromise<StoredTouch[]>;
-  /** Inserts a touch unless its touch_id or click id is already known; returns the outcome. */
-  insertTouch(
-    workspaceId: string,
-    touch: TouchInput,
-    person: string | null,
-    receivedAt: number,
-  ): MaybePromise<TouchOutcome>;
-  insertEvent(
-    event: NormalizedEvent,
-    credits: Record<ModelName, CreditRow[]> | null,
-    source: EventSource,
-  ): MaybePromise<void>;
-  /**
-   * The workspace's destinations (not deleted) as the database has them now, for routing an
-   * event committed in this transaction; on several nodes, a destination created before the
-   * transaction's read is seen, one created after waits for it (PostgreSQL: advisory lock).
-   */
-  destinationRoutes(workspaceId: string): MaybePromise<DestinationRoute[]>;
-  /** The stored event's origin and data that a superseding copy changes; null when not found. */
-  storedCopy(workspaceId: string, eventRef: string): MaybePromise<StoredCopy | null>;
-  /**
-   * Gives the stored event the server copy's data (value, currency, custom data, user data,
-   * consent, action source, page URL, client IP; order id when it had none) and `identifiers`,
-   * keeping its id, name, times and event id; sets its credits' value and currency. Returns its
-   * stored credits (empty lists when it has none: unattributed, not a conversion, a test event).
-   */
-  supersedeEvent(
-    eventRef: string,
-    copy: NormalizedEvent,
-    identifiers: Identifier[],
-    supersededAt: number,
-  ): MaybePromise<Record<ModelName, CreditRow[]>>;
-  /**
-   * Enqueues the event again for each destination that delivered it or is sending it right now
-   * (leased), unless a delivery of it there is still waiting (that one sends the current row).
-   * Returns the destination ids.
-   */
-  redeliver(workspaceId: string, eventRef: string, now: number): MaybePromise<string[]>;
-  recordArrival(arrival: ArrivalRow): MaybePromise<void>;
-  insertDeliveries(
-    workspaceId: string,
-    eventRef: string,
-    destinationIds: string[],
-    now: number,
-  ): MaybePromise<void>;
-  addRollups(deltas: RollupDelta[]): MaybePromise<void>;
-}
+/** The windows a conversion action is (re)attributed with; null leaves its conversions as they are. */
+export type WindowsOf = (
+  workspaceId: string,
+  eventName: string,
+) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>;
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
@@ -417,15 +293,7 @@ export interface Store {
   experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
   /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
-  reattribute(
-    workspaceId: string | null,
-    from: number,
-    to: number,
-    windowsOf: (
-      workspaceId: string,
-      eventName: string,
-    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
-  ): Promise<number>;
+  reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number>;
 
   createDestination(d: DestinationRecord): Promise<DestinationRecord>;
   listDestinations(workspaceId: string | null): Promise<DestinationRecord[]>;

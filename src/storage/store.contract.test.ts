@@ -16,6 +16,7 @@ import { createTestSchema, postgresAvailable } from "../../test/postgres/pg-test
 import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { CommitItem, DestinationRecord, Store } from "./storage.js";
+import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
 
 const WINDOW = 7 * DAY_MS;
 
@@ -31,6 +32,7 @@ async function makeSqlite(): Promise<Backend> {
     synchronous: "normal",
     dedupWindowMs: WINDOW,
     maxGroupWeight: 5000,
+    writer: SQLITE_WRITER_ENTRY,
   });
   await store.init();
   return {
@@ -44,7 +46,12 @@ async function makeSqlite(): Promise<Backend> {
 
 async function makePg(): Promise<Backend> {
   const schema = await createTestSchema({ pool_max: "4" });
-  const store = new PostgresStore({ url: schema.url, dedupWindowMs: WINDOW, maxGroupWeight: 1000 });
+  const store = new PostgresStore({
+    url: schema.url,
+    dedupWindowMs: WINDOW,
+    maxGroupWeight: 1000,
+    core: commitCore,
+  });
   await store.init();
   return {
     store,

@@ -12,6 +12,7 @@ import { SqliteStore } from "../storage/sqlite/sqlite-store.js";
 import type { Store } from "../storage/storage.js";
 import { hashKey, WorkspaceDirectory } from "./directory.js";
 import { newPublicKey, newSecretKey } from "./key-format.js";
+import { SQLITE_WRITER_ENTRY } from "../open-store.js";
 
 describe("WorkspaceDirectory", () => {
   let dir: string;
@@ -25,6 +26,7 @@ describe("WorkspaceDirectory", () => {
       synchronous: "normal",
       dedupWindowMs: 7 * DAY_MS,
       maxGroupWeight: 1000,
+      writer: SQLITE_WRITER_ENTRY,
     });
     await store.init();
     for (let i = 0; i < 30; i++) {

@@ -6,15 +6,15 @@ import { mkdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { buildTracker } from "../../packages/tracker/src/node/build.js";
+import { buildTracker } from "@tally/tracker/node/build";
 import {
   hasChromium,
   launchChromium,
   startSite,
   tagPage,
   waitFor,
-} from "../../packages/tracker/src/node/harness.js";
-import type { Site } from "../../packages/tracker/src/node/harness.js";
+} from "@tally/tracker/node/harness";
+import type { Site } from "@tally/tracker/node/harness";
 import { createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
 import { repoRoot } from "../../src/main.js";
 

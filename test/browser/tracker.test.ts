@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { buildTracker } from "../../packages/tracker/src/node/build.js";
+import { buildTracker } from "@tally/tracker/node/build";
 import {
   hasChromium,
   launchChromium,
@@ -11,8 +11,8 @@ import {
   startSite,
   tagPage,
   waitFor,
-} from "../../packages/tracker/src/node/harness.js";
-import type { Collector, SentEvent, Site } from "../../packages/tracker/src/node/harness.js";
+} from "@tally/tracker/node/harness";
+import type { Collector, SentEvent, Site } from "@tally/tracker/node/harness";
 
 if (!hasChromium) console.log("skipping browser tests of the tag: /usr/bin/chromium is missing");
 

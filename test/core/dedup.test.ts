@@ -228,7 +228,7 @@ describe("dedup rules, one pair at a time", () => {
     expect(total).toEqual({ conversions: 2, duplicates: 1 });
   });
 
-  // Known bug, reported (src/pipeline/commit.ts): a duplicate claims no dedup keys, so a third
+  // Known bug, reported (src/commit/steps/dedup.ts): a duplicate claims no dedup keys, so a third
   // copy that matches only the duplicate (B shares A's order_id; C shares B's event_id) is
   // accepted and the order counts twice. API.md: C and B have equal event_ids, so C is a
   // duplicate (of A). Drop `.fails` once duplicates also claim their keys for the original.

@@ -12,6 +12,7 @@ import { standardActions } from "../../src/domain/workspace.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import type { CommitItem, Store } from "../../src/storage/storage.js";
 import { createTestSchema, postgresAvailable, type TestSchema } from "./pg-test-db.js";
+import { commitCore } from "../../src/open-store.js";
 
 const pgUp = await postgresAvailable("the cross-node store tests");
 const NOW = Date.now();
@@ -56,8 +57,18 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
   beforeAll(async () => {
     schema = await createTestSchema({ pool_max: "4" });
     // Small groups, so the race interleaves many transactions rather than two big ones.
-    a = new PostgresStore({ url: schema.url, dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 20 });
-    b = new PostgresStore({ url: schema.url, dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 20 });
+    a = new PostgresStore({
+      url: schema.url,
+      dedupWindowMs: 7 * DAY_MS,
+      maxGroupWeight: 20,
+      core: commitCore,
+    });
+    b = new PostgresStore({
+      url: schema.url,
+      dedupWindowMs: 7 * DAY_MS,
+      maxGroupWeight: 20,
+      core: commitCore,
+    });
     await Promise.all([a.init(), b.init()]); // migrations race too
     ws = (
       await a.createWorkspace(

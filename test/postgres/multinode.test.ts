@@ -24,7 +24,9 @@ const ENCRYPTION_KEY = "0f".repeat(32);
 // The cross-node live feed needs main.ts to start the LISTEN/NOTIFY bridge; until the lead
 // wires it in (see storage/postgres/notify-bridge.ts), that one test is skipped.
 const bridgeWired = readFileSync(join(repoRoot(), "src/main.ts"), "utf8").includes("startNotifyBridge");
-const liveRouteExists = readFileSync(join(repoRoot(), "src/realtime/live.ts"), "utf8").includes("/v1/live");
+const liveRouteExists = readFileSync(join(repoRoot(), "src/http/routes/live.ts"), "utf8").includes(
+  "/v1/live",
+);
 
 const purchase = (eventId: string) => ({
   event_name: "Purchase",

@@ -1,10 +1,11 @@
 /** The LISTEN/NOTIFY bridge between two "nodes" (two bridges, two buses) on one real database. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bus, type BusMessage, type ConversionMessage } from "../../src/realtime/bus.js";
+import { Bus, type BusMessage, type ConversionMessage } from "../../src/bus.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import { startNotifyBridge, type NotifyBridge } from "../../src/storage/postgres/notify-bridge.js";
 import { createTestSchema, postgresAvailable, type TestSchema } from "./pg-test-db.js";
 import { hostPortOf, startTcpProxy, viaProxy, type TcpProxy } from "./tcp-proxy.js";
+import { commitCore } from "../../src/open-store.js";
 
 const pgUp = await postgresAvailable("the live-feed bridge tests");
 const silent = { warn: () => {}, info: () => {}, debug: () => {} };
@@ -49,7 +50,12 @@ describe.skipIf(!pgUp)("notify bridge", () => {
 
   beforeAll(async () => {
     schema = await createTestSchema();
-    const store = new PostgresStore({ url: schema.url, dedupWindowMs: 1000, maxGroupWeight: 100 });
+    const store = new PostgresStore({
+      url: schema.url,
+      dedupWindowMs: 1000,
+      maxGroupWeight: 100,
+      core: commitCore,
+    });
     await store.init(); // creates live_spill
     await store.close();
     const { host, port } = hostPortOf(schema.url);

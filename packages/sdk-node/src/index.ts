@@ -50,4 +50,4 @@ export {
   hashPhone,
   hashPhoneMeta,
   type Normalizer,
-} from "../../protocol/src/normalize.js";
+} from "@tally/protocol";

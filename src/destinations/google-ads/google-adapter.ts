@@ -1,5 +1,5 @@
 /** Google Ads click conversions: 2000 per request, `validateOnly` for test events. */
-import type { GoogleAdsConfig } from "../config-schema.js";
+import type { GoogleAdsConfig } from "./google-ads-config.js";
 import type { PlatformAdapter } from "../types.js";
 import { classifyGoogleResponse } from "./google-classify.js";
 import { authorizeGoogle } from "./google-oauth.js";

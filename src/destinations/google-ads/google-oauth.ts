@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { classifyStatus, excerpt, jsonOf } from "../http-status.js";
-import type { GoogleAdsConfig } from "../config-schema.js";
+import type { GoogleAdsConfig } from "./google-ads-config.js";
 import type { Authorization, Send } from "../types.js";
 
 export const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";

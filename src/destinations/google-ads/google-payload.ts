@@ -7,7 +7,7 @@
  * `consent.adUserData` signal. Test events are sent with `validateOnly: true`.
  */
 import type { StoredEvent } from "../../storage/storage.js";
-import type { GoogleAdsConfig } from "../config-schema.js";
+import type { GoogleAdsConfig } from "./google-ads-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const GOOGLE_BASE_URL = "https://googleads.googleapis.com";

@@ -1,5 +1,5 @@
 /** LinkedIn Conversions API: 5000 per batch create; no test mode. */
-import type { LinkedInConfig } from "../config-schema.js";
+import type { LinkedInConfig } from "./linkedin-config.js";
 import type { PlatformAdapter } from "../types.js";
 import { classifyLinkedInResponse } from "./linkedin-classify.js";
 import {

@@ -5,10 +5,10 @@
  * cookie as `userIds`. LinkedIn matches on user data only, so without consent the event is
  * not sent at all; it has no test mode, so test events never reach it.
  */
-import { sha256Hex } from "../../../packages/protocol/src/normalize.js";
+import { sha256Hex } from "@tally/protocol";
 import { DAY_MS } from "../../domain/time.js";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { LinkedInConfig } from "../config-schema.js";
+import type { LinkedInConfig } from "./linkedin-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const LINKEDIN_BASE_URL = "https://api.linkedin.com";

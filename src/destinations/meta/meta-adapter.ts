@@ -1,5 +1,5 @@
 /** Meta Conversions API: 1000 events per request, `test_event_code` for test events. */
-import type { MetaConfig } from "../config-schema.js";
+import type { MetaConfig } from "./meta-config.js";
 import type { PlatformAdapter } from "../types.js";
 import { classifyMetaResponse } from "./meta-classify.js";
 import { buildMetaRequest, prepareMetaEvent, type MetaEvent } from "./meta-payload.js";

@@ -4,10 +4,10 @@
  * plain IP, user agent and click cookies, and `test_event_code` at the top level.
  */
 import { createHmac } from "node:crypto";
-import { hashField, normalizeExternalId } from "../../../packages/protocol/src/normalize.js";
+import { hashField, normalizeExternalId } from "@tally/protocol";
 import { DAY_MS } from "../../domain/time.js";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { MetaConfig } from "../config-schema.js";
+import type { MetaConfig } from "./meta-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const META_BASE_URL = "https://graph.facebook.com";

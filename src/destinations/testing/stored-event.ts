@@ -9,7 +9,7 @@ import {
   hashEmailGoogle,
   hashPhone,
   hashPhoneMeta,
-} from "../../../packages/protocol/src/normalize.js";
+} from "@tally/protocol";
 import type { HashedUserData } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
 import type { PrepareContext } from "../types.js";

@@ -1,5 +1,5 @@
 /** TikTok Events API: 1000 per request, `test_event_code` for test events. */
-import type { TikTokConfig } from "../config-schema.js";
+import type { TikTokConfig } from "./tiktok-config.js";
 import type { PlatformAdapter } from "../types.js";
 import { classifyTikTokResponse } from "./tiktok-classify.js";
 import { buildTikTokRequest, prepareTikTokEvent, type TikTokEvent } from "./tiktok-payload.js";

@@ -5,9 +5,9 @@
  * names are mapped to TikTok's standard events (Purchase → CompletePayment), over which the
  * destination's `event_map` wins.
  */
-import { hashField, normalizeExternalId } from "../../../packages/protocol/src/normalize.js";
+import { hashField, normalizeExternalId } from "@tally/protocol";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { TikTokConfig } from "../config-schema.js";
+import type { TikTokConfig } from "./tiktok-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 
 export const TIKTOK_BASE_URL = "https://business-api.tiktok.com";

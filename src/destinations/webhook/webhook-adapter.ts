@@ -1,5 +1,5 @@
 /** Signed webhooks: one event per POST, four in flight; no test mode. */
-import type { WebhookConfig } from "../config-schema.js";
+import type { WebhookConfig } from "./webhook-config.js";
 import { allDelivered, classifyStatus } from "../http-status.js";
 import type { PlatformAdapter } from "../types.js";
 import { buildWebhookRequest, prepareWebhookEvent, type WebhookEvent } from "./webhook-payload.js";

@@ -7,7 +7,7 @@ import { CLICK_ID_KINDS } from "../../domain/event.js";
 import { isoTime } from "../../domain/time.js";
 import type { Consent } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
-import type { WebhookConfig } from "../config-schema.js";
+import type { WebhookConfig } from "./webhook-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 import { signWebhook } from "./webhook-signature.js";
 

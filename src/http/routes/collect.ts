@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../../domain/errors.js";
 import type { Workspace } from "../../domain/workspace.js";
-import { RollupAccumulator } from "../../pipeline/commit.js";
+import { RollupAccumulator } from "../../monitoring/rollups.js";
 import { clientIp } from "../client-address.js";
 import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";

@@ -4,7 +4,7 @@
  * 200 comes only once the store holds none of it (on SQLite: none of its files' bytes).
  */
 import type { FastifyInstance } from "fastify";
-import { hashEmail, hashPhone } from "../../../packages/protocol/src/normalize.js";
+import { hashEmail, hashPhone } from "@tally/protocol";
 import type { Identifier } from "../../domain/event.js";
 import { HttpError } from "../../domain/errors.js";
 import { ErasureIncompleteError } from "../../storage/storage.js";

@@ -1,6 +1,6 @@
 /**
- * Tracking links. `GET /c/{id}` answers its 302 at once and records the click in the next
- * group commit without waiting for the sync: the redirect sits between an ad and a landing
+ * Tracking links. `GET /c/{id}` answers its 302 at once and records the click through the
+ * touch pipeline (the next group commit) without waiting for the sync: the redirect sits between an ad and a landing
  * page. The destination is fixed when the link is made; query parameters of the /c/ request
  * never change where it goes.
  */
@@ -71,26 +71,9 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
         .header("cache-control", "no-store")
         .send();
     const clickId = LinkResolver.clickIdFor(link, randomBytes(9).toString("base64url"));
-    const now = Date.now();
-    deps.store
-      .commitTouches(
-        link.workspaceId,
-        [
-          {
-            kind: "click",
-            time: now,
-            platform: link.platform,
-            campaign: link.campaign,
-            ad: link.ad,
-            touchId: null,
-            clickId: `click_id:${clickId}`,
-            identifiers: [{ kind: "click_id", value: clickId }],
-          },
-        ],
-        now,
-        [],
-      )
-      .then(() => deps.prom.touches.inc({ kind: "click", status: "accepted" }))
+    deps.touches
+      .linkClick(link, clickId)
+      .then((o) => deps.prom.touches.inc({ kind: "click", status: o.status }))
       .catch((err: unknown) =>
         req.log.error({ err: { message: (err as Error).message } }, "recording a link click failed"),
       );

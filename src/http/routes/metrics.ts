@@ -1,39 +1,15 @@
 /** GET /v1/metrics: tracking health by minute, hour or day, from the rollups kept on ingest. */
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../../domain/errors.js";
-import { isoTime } from "../../domain/time.js";
 import { BUCKET_MS } from "../../monitoring/buckets.js";
-import { percentile } from "../../monitoring/histogram.js";
-import type { Bucket, MetricsRow } from "../../storage/storage.js";
+import { metricsJson } from "../../monitoring/metrics-json.js";
+import type { Bucket } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { enumParam, query, rangeParams } from "../params.js";
 import { metricsSchema } from "../schemas/reports.js";
 
 const DEFAULT_SPAN: Record<Bucket, number> = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 };
 const MAX_BUCKETS = 10_000;
-
-const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 1e6) / 1e6);
-
-export function metricsJson(r: MetricsRow) {
-  return {
-    start: isoTime(r.start),
-    received: r.received,
-    accepted: r.accepted,
-    conversions: r.conversions,
-    value: Math.round(r.value * 1e6) / 1e6,
-    clicks: r.clicks,
-    impressions: r.impressions,
-    conversion_rate: ratio(r.conversions, r.clicks),
-    duplicates: r.duplicates,
-    dedup_rate: ratio(r.duplicates, r.accepted + r.duplicates),
-    rejected: r.rejected,
-    error_rate: ratio(r.rejected, r.received),
-    latency_ms_p50: percentile(r.latency, 0.5),
-    latency_ms_p95: percentile(r.latency, 0.95),
-    pipeline_ms_p50: percentile(r.pipeline, 0.5),
-    pipeline_ms_p95: percentile(r.pipeline, 0.95),
-  };
-}
 
 export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get("/v1/metrics", { schema: metricsSchema }, async (req) => {

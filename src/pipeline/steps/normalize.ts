@@ -12,7 +12,7 @@ import {
   normalizePhone,
   phoneDigits,
   sha256Hex,
-} from "../../../packages/protocol/src/normalize.js";
+} from "@tally/protocol";
 import { platformForClickIdKind } from "../../attribution/index.js";
 import {
   CLICK_ID_KINDS,

@@ -3,7 +3,7 @@
  * `/v1/impressions`): the same rules as events where they overlap (times, hashing of email
  * and phone), a result per touch.
  */
-import { hashEmail, hashPhone } from "../../../packages/protocol/src/normalize.js";
+import { hashEmail, hashPhone } from "@tally/protocol";
 import { CLICK_ID_KINDS, type Identifier, type TouchInput } from "../../domain/event.js";
 import { DAY_MS, MINUTE_MS, parseTime } from "../../domain/time.js";
 import { ok, reject, type StepResult } from "../result.js";

@@ -5,23 +5,11 @@
  */
 import type pg from "pg";
 import type { EventSource, NormalizedEvent } from "../../domain/event.js";
-import { payloadOf } from "../event-payload.js";
+import type { CreditInsert } from "../conversion-rows.js";
+import { EVENT_COLUMNS, eventValues } from "../event-row.js";
 
-/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
-export type CreditInsert = [
-  string,
-  string,
-  string,
-  number,
-  number,
-  string,
-  string | null,
-  string | null,
-  number,
-  number,
-  number | null,
-  string | null,
-];
+export type { CreditInsert };
+
 /** id, workspace_id, destination_id, event_ref, now */
 export type DeliveryInsert = [string, string, string, string, number];
 
@@ -37,30 +25,11 @@ export async function insertEvents(
   attributed: ReadonlySet<string>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const evs = rows.map((r) => r.event);
-  const col = <T>(f: (e: NormalizedEvent) => T): T[] => evs.map(f);
+  const values = rows.map((r) => eventValues(r.event, attributed.has(r.event.id), r.source));
   await client.query(
-    `INSERT INTO events (id, workspace_id, event_name, is_conversion, test_event_code, event_time, received_at,
-       event_id, order_id, value, currency, attributed, payload, ip_enc, source)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::text[], $6::int8[], $7::int8[],
-       $8::text[], $9::text[], $10::float8[], $11::text[], $12::bool[], $13::text[], $14::text[], $15::text[])`,
-    [
-      col((e) => e.id),
-      col((e) => e.workspaceId),
-      col((e) => e.eventName),
-      col((e) => e.isConversion),
-      col((e) => e.testEventCode),
-      col((e) => e.eventTime),
-      col((e) => e.receivedAt),
-      col((e) => e.eventId),
-      col((e) => e.orderId),
-      col((e) => e.value),
-      col((e) => e.currency),
-      col((e) => attributed.has(e.id)),
-      col((e) => payloadOf(e)),
-      col((e) => e.user.client_ip_enc ?? null),
-      rows.map((r) => r.source),
-    ],
+    `INSERT INTO events (${EVENT_COLUMNS.map((c) => c[0]).join(", ")})
+     SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${c[1]}[]`).join(", ")})`,
+    EVENT_COLUMNS.map((_c, i) => values.map((v) => v[i])),
   );
 }
 

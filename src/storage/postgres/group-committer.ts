@@ -10,15 +10,17 @@
  * the others commit — as the SQLite writer does. A deadlock or serialization failure between nodes aborts
  * the whole group, which is then run again from the start (nothing was answered yet); an
  * unreachable database fails every operation of the group with `storeUnavailable`.
+ *
+ * What an operation does inside the transaction is the commit core's (commit/), handed in as
+ * `core`: this file owns the transaction, the locks taken up front and the rollups' write.
  */
 import type pg from "pg";
-import type { CommitOutcome } from "../../domain/event.js";
-import { commitEventItems, commitTouchItems, dedupKeys, RollupAccumulator } from "../../pipeline/commit.js";
-import type { CommitItem, RollupDelta, TouchOutcome } from "../storage.js";
-import type { TouchInput } from "../../domain/event.js";
+import type { CommitCore, CommitItem, TouchOutcome } from "../../commit/tx.js";
+import type { CommitOutcome, TouchInput } from "../../domain/event.js";
+import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
 import { classify, isRetryable, isUnavailable, StoreUnavailableError } from "./errors.js";
 import { PgCommitTx } from "./pg-commit-tx.js";
-import { RollupMerger } from "./rollups.js";
+import { writeRollups } from "./rollups.js";
 
 export type CommitOp =
   | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
@@ -48,6 +50,8 @@ interface Queued {
 
 export interface GroupCommitterOptions {
   dedupWindowMs: number;
+  /** The commit core run for each operation (never imported by the backend). */
+  core: CommitCore;
   /** Most events (or touches) one transaction takes; bounds the advisory locks it holds. */
   maxGroupWeight: number;
   /** Runs of a group after a deadlock or serialization failure before giving up. */
@@ -152,14 +156,14 @@ export class GroupCommitter {
     const tx = new PgCommitTx(client, this.opts.dedupWindowMs);
     const events = group.flatMap((q) => (q.op.kind === "events" ? q.op.items : []));
     const currencies = await this.prefetch(tx, group, events);
-    const total = new RollupMerger();
+    const total = new RollupAccumulator();
     const out: Outcome[] = [];
     // A lone operation needs no SAVEPOINT: its failure is the transaction's.
     const savepoints = isolated && group.length > 1;
     let opened = false;
     for (const q of group) {
       if (q.op.kind === "rollups") {
-        total.add(q.op.deltas);
+        total.addAll(q.op.deltas);
         out.push({ ok: true, value: undefined });
         continue;
       }
@@ -188,7 +192,7 @@ export class GroupCommitter {
       await tx.flush();
       total.merge(tx.endOp());
     }
-    await total.write(client);
+    await writeRollups(client, total.drain());
     return out;
   }
 
@@ -210,7 +214,7 @@ export class GroupCommitter {
       for (const i of list) l.push(`${i.kind}:${i.value}`);
     };
     for (const { event: ev } of events) {
-      for (const key of dedupKeys(ev).lookup) keys.push([ev.workspaceId, key]);
+      for (const key of this.opts.core.dedupKeys(ev).lookup) keys.push([ev.workspaceId, key]);
       if (ev.testEventCode === null) addIdents(ev.workspaceId, ev.identifiers);
     }
     for (const q of group)
@@ -235,16 +239,17 @@ export class GroupCommitter {
     op: Exclude<CommitOp, { kind: "rollups" }>,
     currencies: Map<string, string>,
   ): Promise<unknown> {
-    const acc = new RollupAccumulator();
-    acc.addAll(op.rollups);
+    const core = this.opts.core;
+    const rollups = tx.rollups;
+    rollups.addAll(op.rollups);
     const out =
       op.kind === "events"
-        ? await commitEventItems(tx, op.items, acc, {
+        ? await core.commitEvents(tx, op.items, {
+            rollups,
             dedupWindowMs: this.opts.dedupWindowMs,
             currencyOf: (ws) => currencies.get(ws) ?? null,
           })
-        : await commitTouchItems(tx, op.workspaceId, op.touches, op.receivedAt, acc);
-    tx.addRollups(acc.drain());
+        : await core.commitTouches(tx, op.workspaceId, op.touches, op.receivedAt, { rollups });
     return out;
   }
 }

@@ -20,7 +20,7 @@
  */
 import pg from "pg";
 import type { Logger } from "pino";
-import type { Bus, BusMessage } from "../../realtime/bus.js";
+import type { Bus, BusMessage } from "../../bus.js";
 import { clientConfig, createPool } from "./pool.js";
 
 export const CHANNEL = "tally_events";

@@ -1,6 +1,7 @@
 /**
- * `CommitTx` on one PostgreSQL transaction client: what the shared commit algorithm
- * (pipeline/commit.ts) runs against inside a group commit (group-committer.ts).
+ * `CommitTx` and `ReattributeTx` on one PostgreSQL transaction client: what the commit core
+ * (handed to the group committer, never imported) runs against inside a group commit
+ * (group-committer.ts), and `reattribute` inside its own transaction (pg-writes.ts).
  *
  * Exactness across nodes comes from locks, taken before anything is read:
  * - dedup keys: `pg_advisory_xact_lock(hashtextextended(workspace|key))` on every lookup key,
@@ -27,34 +28,42 @@
  * SAVEPOINT) leaves the in-memory view as the database is.
  */
 import type pg from "pg";
-import { MODELS, type ModelName } from "../../attribution/index.js";
-import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
-import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
-import { newId } from "../../domain/ids.js";
-import { emptyCredits } from "../../pipeline/commit.js";
-import { payloadOf } from "../event-payload.js";
+import type { ModelName } from "../../attribution/index.js";
 import type {
   ArrivalRow,
   CommitTx,
-  CreditRow,
-  RollupDelta,
+  Credits,
+  ReattributeTx,
+  StoredConversion,
   StoredCopy,
   StoredTouch,
   TouchOutcome,
-} from "../storage.js";
+} from "../../commit/tx.js";
+import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
+import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import { newId } from "../../domain/ids.js";
+import { RollupAccumulator } from "../../monitoring/rollups.js";
+import { creditInserts } from "../conversion-rows.js";
+import {
+  CONVERSION_COLUMNS,
+  payloadOf,
+  STORED_COPY_COLUMNS,
+  storedConversionFromRow,
+  storedCopyFromRow,
+  type ConversionRow,
+  type StoredCopyRow,
+} from "../event-row.js";
 import {
   insertArrivals,
   insertCredits,
   insertDeliveries,
   insertEvents,
   type ArrivalInsert,
-  type CreditInsert,
   type DeliveryInsert,
   type EventInsert,
 } from "./bulk-inserts.js";
 import { destinationsLockKey } from "./destination-lock.js";
 import { RetryGroupError } from "./errors.js";
-import { RollupMerger } from "./rollups.js";
 
 interface DedupRow {
   eventRef: string;
@@ -63,7 +72,7 @@ interface DedupRow {
 
 const k = (ws: string, x: string): string => `${ws}|${x}`;
 
-export class PgCommitTx implements CommitTx {
+export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Dedup keys locked by this transaction → the live row (null: none). Only locked keys are here. */
   private readonly dedup = new Map<string, DedupRow | null>();
   /** workspace|ident → person, for identifiers whose person this transaction has locked or created. */
@@ -81,11 +90,11 @@ export class PgCommitTx implements CommitTx {
   private pendingPersons: [string, string][] = [];
   private pendingIdents = new Map<string, [string, string, string]>();
   private events: EventInsert[] = [];
-  private credits: { ev: NormalizedEvent; credits: Record<ModelName, CreditRow[]> }[] = [];
+  private credits: { ev: NormalizedEvent; credits: Credits }[] = [];
   private deliveries: DeliveryInsert[] = [];
   private arrivals: ArrivalInsert[] = [];
   /** Rollups of the current operation; the committer takes them when the operation succeeds. */
-  rollups = new RollupMerger();
+  rollups = new RollupAccumulator();
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -206,32 +215,12 @@ export class PgCommitTx implements CommitTx {
   async storedCopy(workspaceId: string, eventRef: string): Promise<StoredCopy | null> {
     // The original may be a row this group has not written yet.
     if (this.events.some((e) => e.event.id === eventRef)) await this.flush();
-    const r = await this.client.query<{
-      source: EventSource | null;
-      superseded_at: number | null;
-      event_time: number;
-      received_at: number;
-      event_id: string | null;
-      value: number | null;
-      currency: string | null;
-      payload: string;
-    }>(
-      `SELECT source, superseded_at, event_time, received_at, event_id, value, currency, payload
-       FROM events WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+    const r = await this.client.query<StoredCopyRow>(
+      `SELECT ${STORED_COPY_COLUMNS} FROM events WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
       [workspaceId, eventRef],
     );
     const row = r.rows[0];
-    if (!row) return null;
-    return {
-      source: row.source,
-      supersededAt: row.superseded_at,
-      eventTime: row.event_time,
-      receivedAt: row.received_at,
-      eventId: row.event_id,
-      value: row.value,
-      currency: row.currency,
-      identifiers: (JSON.parse(row.payload) as { i?: Identifier[] }).i ?? [],
-    };
+    return row ? storedCopyFromRow(row) : null;
   }
 
   async supersedeEvent(
@@ -239,7 +228,7 @@ export class PgCommitTx implements CommitTx {
     copy: NormalizedEvent,
     identifiers: Identifier[],
     supersededAt: number,
-  ): Promise<Record<ModelName, CreditRow[]>> {
+  ): Promise<Credits> {
     // storedCopy wrote the event (and its credits) if this group had buffered it.
     const r = await this.client.query<CreditRow & { model: ModelName; ord: number }>(
       `WITH e AS (
@@ -257,7 +246,7 @@ export class PgCommitTx implements CommitTx {
         eventRef,
       ],
     );
-    const out = emptyCredits();
+    const out: Credits = { last_click: [], first_click: [], linear: [], time_decay: [], position_based: [] };
     for (const row of [...r.rows].sort((a, b) => a.ord - b.ord))
       out[row.model].push({
         platform: row.platform,
@@ -443,11 +432,7 @@ export class PgCommitTx implements CommitTx {
     throw new Error("a touch conflicted with a row that is not there");
   }
 
-  insertEvent(
-    event: NormalizedEvent,
-    credits: Record<ModelName, CreditRow[]> | null,
-    source: EventSource,
-  ): void {
+  insertEvent(event: NormalizedEvent, credits: Credits | null, source: EventSource): void {
     this.events.push({ event, source });
     if (credits) this.credits.push({ ev: event, credits });
   }
@@ -456,8 +441,36 @@ export class PgCommitTx implements CommitTx {
     for (const d of destinationIds) this.deliveries.push([newId("dlv"), workspaceId, d, eventRef, now]);
   }
 
-  addRollups(deltas: RollupDelta[]): void {
-    this.rollups.add(deltas);
+  // ---- ReattributeTx (its own transaction: pg-writes.ts) -----------------------------------
+
+  async conversionsIn(workspaceId: string | null, from: number, to: number): Promise<StoredConversion[]> {
+    const r = await this.client.query<ConversionRow>(
+      `SELECT ${CONVERSION_COLUMNS} FROM events
+       WHERE is_conversion AND test_event_code IS NULL AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
+       ORDER BY id FOR UPDATE`,
+      [from, to, workspaceId],
+    );
+    return r.rows.map(storedConversionFromRow);
+  }
+
+  async personOf(workspaceId: string, identifiers: Identifier[]): Promise<string | null> {
+    const idents = identifiers.map((i) => `${i.kind}:${i.value}`);
+    if (idents.length === 0) return null;
+    const found = await this.client.query<{ ident: string; person: string }>(
+      "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+      [workspaceId, idents],
+    );
+    const byIdent = new Map(found.rows.map((x) => [x.ident, x.person]));
+    return idents.map((i) => byIdent.get(i)).find((p) => p !== undefined) ?? null;
+  }
+
+  async replaceCredits(conversion: StoredConversion, credits: Credits): Promise<void> {
+    await this.client.query("DELETE FROM credits WHERE event_ref = $1", [conversion.id]);
+    await insertCredits(this.client, creditInserts(conversion, credits));
+    await this.client.query("UPDATE events SET attributed = $2 WHERE id = $1", [
+      conversion.id,
+      credits.last_click.length > 0,
+    ]);
   }
 
   // ---- operation boundaries ---------------------------------------------------------------
@@ -473,10 +486,10 @@ export class PgCommitTx implements CommitTx {
   }
 
   /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
-  endOp(): RollupMerger {
+  endOp(): RollupAccumulator {
     this.undo = [];
     const r = this.rollups;
-    this.rollups = new RollupMerger();
+    this.rollups = new RollupAccumulator();
     return r;
   }
 
@@ -491,7 +504,7 @@ export class PgCommitTx implements CommitTx {
     this.credits = [];
     this.deliveries = [];
     this.arrivals = [];
-    this.rollups = new RollupMerger();
+    this.rollups = new RollupAccumulator();
   }
 
   private async flushIdents(): Promise<void> {
@@ -549,27 +562,7 @@ export class PgCommitTx implements CommitTx {
   private async flushCredits(): Promise<void> {
     const list = this.credits;
     this.credits = [];
-    const rows: CreditInsert[] = [];
-    for (const { ev, credits } of list) {
-      for (const model of MODELS) {
-        credits[model].forEach((c, i) =>
-          rows.push([
-            ev.id,
-            ev.workspaceId,
-            model,
-            ev.eventTime,
-            i,
-            c.platform,
-            c.campaign,
-            c.ad,
-            c.time,
-            c.credit,
-            ev.value,
-            ev.currency,
-          ]),
-        );
-      }
-    }
+    const rows = list.flatMap(({ ev, credits }) => creditInserts(ev, credits));
     await insertCredits(this.client, rows);
   }
 

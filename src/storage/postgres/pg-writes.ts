@@ -5,12 +5,12 @@
  * when it resolves); the high-rate writes go through the group committer instead.
  */
 import type pg from "pg";
-import { MODELS } from "../../attribution/index.js";
+import type { CommitCore, WindowsByWorkspace } from "../../commit/tx.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import type { Identifier } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
-import { ATTRIBUTION_TOUCH_LIMIT, creditRowsOf, emptyCredits, lookbackStart } from "../../pipeline/commit.js";
+import { eventFromRow, EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
 import type {
   DeliveryJob,
   DeliveryUpdate,
@@ -18,15 +18,12 @@ import type {
   Link,
   NewWorkspace,
   Session,
-  StoredTouch,
   WorkspaceKeys,
   WorkspacePatch,
 } from "../storage.js";
-import { insertCredits, type CreditInsert } from "./bulk-inserts.js";
 import { destinationsLockKey } from "./destination-lock.js";
-import { eventFromRow, rowToWorkspace, type EventPayload, type EventRow, type WorkspaceRow } from "./rows.js";
-
-export type Windows = Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>>;
+import { PgCommitTx } from "./pg-commit-tx.js";
+import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 
 /** Runs `fn` in a transaction on one pooled connection; a connection that broke is not reused. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -50,7 +47,10 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
 import { Erasure } from "../erase-payload.js";
 
 export class PgWrites {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly core: CommitCore,
+  ) {}
 
   createWorkspace(input: NewWorkspace, keys: WorkspaceKeys, actions: ConversionAction[]): Promise<Workspace> {
     return inTransaction(this.pool, async (c) => {
@@ -209,8 +209,9 @@ export class PgWrites {
          UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.id = due.id
          RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at)
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
-              e.id, e.workspace_id, e.event_name, e.event_time, e.received_at, e.event_id, e.order_id, e.value, e.currency,
-              e.test_event_code, e.payload, e.ip_enc
+              ${EVENT_READ_COLUMNS.split(", ")
+                .map((col) => `e.${col}`)
+                .join(", ")}
        FROM claimed c JOIN events e ON e.id = c.event_ref ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs],
     );
@@ -391,85 +392,16 @@ export class PgWrites {
     await this.pool.query("DELETE FROM sessions WHERE id_hash = $1", [idHash]);
   }
 
-  /** Recomputes stored credits of conversions in [from, to) from the touches known now. */
-  reattribute(workspaceId: string | null, from: number, to: number, windows: Windows): Promise<number> {
+  /** Recomputes stored credits of conversions in [from, to) (commit/reattribute.ts), in one transaction. */
+  reattribute(
+    workspaceId: string | null,
+    from: number,
+    to: number,
+    windows: WindowsByWorkspace,
+  ): Promise<number> {
     return inTransaction(this.pool, async (c) => {
       await c.query("SET LOCAL statement_timeout = 0"); // a batch job, not a request
-      const rows = (
-        await c.query<{
-          id: string;
-          workspace_id: string;
-          event_name: string;
-          event_time: number;
-          value: number | null;
-          currency: string | null;
-          payload: string;
-        }>(
-          `SELECT id, workspace_id, event_name, event_time, value, currency, payload FROM events
-           WHERE is_conversion AND test_event_code IS NULL AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
-           ORDER BY id FOR UPDATE`,
-          [from, to, workspaceId],
-        )
-      ).rows;
-      for (const r of rows) {
-        const w = windows[r.workspace_id]?.[r.event_name];
-        if (!w) continue;
-        const stored = JSON.parse(r.payload) as Partial<EventPayload> & { e?: 1 };
-        // An erased person's conversion keeps the credit it had: its links are gone on purpose.
-        if (stored.e === 1) continue;
-        const idents = (stored.i ?? []).map((i) => `${i.kind}:${i.value}`);
-        const found = idents.length
-          ? await c.query<{ ident: string; person: string }>(
-              "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
-              [r.workspace_id, idents],
-            )
-          : { rows: [] };
-        // The first identifier of the event that is still known names the person, as in SQLite.
-        const byIdent = new Map(found.rows.map((x) => [x.ident, x.person]));
-        const person = idents.map((i) => byIdent.get(i)).find((p) => p !== undefined) ?? null;
-        const touches = person
-          ? (
-              await c.query<StoredTouch>(
-                `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
-                 WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
-                [
-                  r.workspace_id,
-                  person,
-                  lookbackStart(r.event_time, w),
-                  r.event_time,
-                  ATTRIBUTION_TOUCH_LIMIT,
-                ],
-              )
-            ).rows
-          : [];
-        const credits = touches.length > 0 ? creditRowsOf(touches, r.event_time, w) : emptyCredits();
-        await c.query("DELETE FROM credits WHERE event_ref = $1", [r.id]);
-        const rowsOut: CreditInsert[] = [];
-        for (const m of MODELS) {
-          credits[m].forEach((x, i) =>
-            rowsOut.push([
-              r.id,
-              r.workspace_id,
-              m,
-              r.event_time,
-              i,
-              x.platform,
-              x.campaign,
-              x.ad,
-              x.time,
-              x.credit,
-              r.value,
-              r.currency,
-            ]),
-          );
-        }
-        await insertCredits(c, rowsOut);
-        await c.query("UPDATE events SET attributed = $2 WHERE id = $1", [
-          r.id,
-          credits.last_click.length > 0,
-        ]);
-      }
-      return rows.length;
+      return this.core.reattribute(new PgCommitTx(c, 0), workspaceId, from, to, windows);
     });
   }
 }

@@ -8,7 +8,7 @@
  * Retry-After; the pool opens fresh connections by itself once the database is back.
  *
  * @example
- * const store = new PostgresStore({ url: "postgres://tally@db/tally", dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 500 });
+ * const store = new PostgresStore({ url: "postgres://tally@db/tally", dedupWindowMs: 7 * DAY_MS, maxGroupWeight: 500, core: commitCore });
  * await store.init(); // migrations, under an advisory lock: safe from every node at once
  */
 import type pg from "pg";
@@ -39,7 +39,9 @@ import type {
   WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
+  WindowsOf,
 } from "../storage.js";
+import type { CommitCore } from "../../commit/tx.js";
 import { findWorkspaceByKey as findKey, rotateWorkspaceKey as rotateKey } from "./workspace-keys.js";
 import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
@@ -49,7 +51,8 @@ import { createPool, type ConnectionOptions } from "./pool.js";
 import { experimentCounts, listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 import { PgReader } from "./pg-reader.js";
-import { PgWrites, type Windows } from "./pg-writes.js";
+import { PgWrites } from "./pg-writes.js";
+import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
@@ -58,6 +61,8 @@ export interface PostgresStoreOptions extends ConnectionOptions {
   maxGroupWeight: number;
   /** Told about connections that fail while idle in the pool (the pool replaces them). */
   onIdleError?: (err: Error) => void;
+  /** The commit core its group commits run (commit/index.ts; open-store.ts wires it). */
+  core: CommitCore;
 }
 
 export class PostgresStore implements Store {
@@ -73,9 +78,10 @@ export class PostgresStore implements Store {
     this.committer = new GroupCommitter(this.pool, {
       dedupWindowMs: opts.dedupWindowMs,
       maxGroupWeight: opts.maxGroupWeight,
+      core: opts.core,
     });
     this.r = new PgReader(this.pool);
-    this.w = new PgWrites(this.pool);
+    this.w = new PgWrites(this.pool, opts.core);
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */
@@ -182,28 +188,10 @@ export class PostgresStore implements Store {
   experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
     return this.guard(() => experimentCounts(this.pool, workspaceId, q));
   }
-  reattribute(
-    workspaceId: string | null,
-    from: number,
-    to: number,
-    windowsOf: (
-      ws: string,
-      eventName: string,
-    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
-  ): Promise<number> {
-    return this.guard(async () => {
-      const windows: Windows = {};
-      const workspaces = workspaceId ? [workspaceId] : (await this.r.listWorkspaces()).map((w) => w.id);
-      for (const ws of workspaces) {
-        const byName: Windows[string] = {};
-        for (const a of await this.r.listConversionActions(ws)) {
-          const w = await windowsOf(ws, a.name);
-          if (w) byName[a.name] = w;
-        }
-        windows[ws] = byName;
-      }
-      return this.w.reattribute(workspaceId, from, to, windows);
-    });
+  reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number> {
+    return this.guard(async () =>
+      this.w.reattribute(workspaceId, from, to, await windowsFor(this.r, workspaceId, windowsOf)),
+    );
   }
 
   createDestination(d: DestinationRecord): Promise<DestinationRecord> {

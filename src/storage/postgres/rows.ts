@@ -1,34 +1,8 @@
 /** Row ↔ domain mapping of the PostgreSQL store (JSONB columns arrive parsed, BIGINT as numbers). */
-import type { Consent, HashedUserData } from "../../domain/event.js";
-import type { ConsentDefault, ConversionAction, Workspace } from "../../domain/workspace.js";
-import type { DestinationRecord, Link, StoredEvent } from "../storage.js";
+import type { ConversionAction } from "../../domain/workspace.js";
+import type { DestinationRecord, Link } from "../storage.js";
 
-export interface WorkspaceRow {
-  id: string;
-  name: string;
-  currency: string;
-  timezone: string;
-  default_country: string | null;
-  allowed_origins: string[];
-  consent_default: string;
-  public_key: string;
-  secret_key_hash: string;
-  created_at: number;
-}
-
-export function rowToWorkspace(r: WorkspaceRow): Workspace {
-  return {
-    id: r.id,
-    name: r.name,
-    currency: r.currency,
-    timezone: r.timezone,
-    defaultCountry: r.default_country,
-    allowedOrigins: r.allowed_origins,
-    consentDefault: r.consent_default as ConsentDefault,
-    publicKey: r.public_key,
-    createdAt: r.created_at,
-  };
-}
+export { rowToWorkspace, type WorkspaceRow } from "../workspace-row.js";
 
 export interface ActionRow {
   name: string;
@@ -43,52 +17,6 @@ export const rowToAction = (r: ActionRow): ConversionAction => ({
   clickWindowDays: r.click_window_days,
   viewWindowDays: r.view_window_days,
 });
-
-export interface EventRow {
-  id: string;
-  workspace_id: string;
-  event_name: string;
-  event_time: number;
-  received_at: number;
-  event_id: string | null;
-  order_id: string | null;
-  value: number | null;
-  currency: string | null;
-  test_event_code: string | null;
-  payload: string;
-  ip_enc: string | null;
-}
-
-/** The event's stored JSON: what forwarding needs beyond the indexed columns. */
-export interface EventPayload {
-  u: HashedUserData;
-  c: Record<string, unknown>;
-  k: Consent | null;
-  a: string | null;
-  s: string | null;
-  i: { kind: string; value: string }[];
-}
-
-export function eventFromRow(r: EventRow): StoredEvent {
-  const p = JSON.parse(r.payload) as EventPayload;
-  return {
-    id: r.id,
-    workspaceId: r.workspace_id,
-    eventName: r.event_name,
-    eventTime: r.event_time,
-    receivedAt: r.received_at,
-    eventId: r.event_id,
-    orderId: r.order_id,
-    actionSource: p.a,
-    eventSourceUrl: p.s,
-    value: r.value,
-    currency: r.currency,
-    user: r.ip_enc ? { ...p.u, client_ip_enc: r.ip_enc } : p.u,
-    customData: p.c,
-    consent: p.k,
-    testEventCode: r.test_event_code,
-  };
-}
 
 export interface DestinationRow {
   id: string;

@@ -32,11 +32,13 @@ import type {
   WorkspaceKeyKind,
   WorkspaceKeys,
   WorkspacePatch,
+  WindowsOf,
 } from "../storage.js";
+import { windowsFor } from "../reattribute-windows.js";
 import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
-import type { Reply } from "./sqlite-writer-worker.js";
+import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { experimentCounts, listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
@@ -47,6 +49,11 @@ export interface SqliteStoreOptions {
   dedupWindowMs: number;
   /** Most events one transaction takes (weights: an event 1, any other operation 1). */
   maxGroupWeight: number;
+  /**
+   * The writer thread's entry module, which wires the commit core into the writer
+   * (`SQLITE_WRITER_ENTRY` of open-store.ts): this backend never imports the core itself.
+   */
+  writer: URL;
 }
 
 interface Pending {
@@ -65,8 +72,8 @@ export class SqliteStore implements Store {
   constructor(private readonly opts: SqliteStoreOptions) {}
 
   async init(): Promise<void> {
-    const url = await workerScriptUrl();
-    const worker = new Worker(url, { workerData: { ...this.opts } });
+    const { writer, ...data } = this.opts;
+    const worker = new Worker(await workerScriptUrl(writer), { workerData: data });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       const onMessage = (m: unknown) => {
@@ -231,20 +238,9 @@ export class SqliteStore implements Store {
     workspaceId: string | null,
     from: number,
     to: number,
-    windowsOf: (
-      ws: string,
-      eventName: string,
-    ) => Promise<{ clickWindowDays: number; viewWindowDays: number } | null>,
+    windowsOf: WindowsOf,
   ): Promise<number> {
-    const windows: Record<string, Record<string, { clickWindowDays: number; viewWindowDays: number }>> = {};
-    const workspaces = workspaceId ? [workspaceId] : (await this.listWorkspaces()).map((w) => w.id);
-    for (const ws of workspaces) {
-      windows[ws] = {};
-      for (const a of await this.listConversionActions(ws)) {
-        const w = await windowsOf(ws, a.name);
-        if (w) windows[ws][a.name] = w;
-      }
-    }
+    const windows = await windowsFor(this, workspaceId, windowsOf);
     return this.call("reattribute", [workspaceId, from, to, windows], 1000);
   }
 

@@ -1,17 +1,17 @@
 /**
- * Where the writer worker's code is. Built (dist/…/*.js) it is the sibling file; run from the
- * TypeScript sources (tests), the worker is bundled on the fly with esbuild, since a worker
- * thread cannot load .ts files itself.
+ * Where the writer thread's code is. Its entry is given (src/sqlite-writer-main.ts wires the
+ * commit core in): built (dist/…/*.js) it runs as it is; run from the TypeScript sources
+ * (tests), it is bundled on the fly with esbuild, since a worker thread cannot load .ts files.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-export async function workerScriptUrl(): Promise<URL> {
+export async function workerScriptUrl(entryUrl: URL): Promise<URL> {
   const here = import.meta.url;
-  if (here.endsWith(".js")) return new URL("./sqlite-writer-worker.js", here);
-  const entry = fileURLToPath(new URL("./sqlite-writer-worker.ts", here));
+  if (!entryUrl.pathname.endsWith(".ts")) return entryUrl;
+  const entry = fileURLToPath(entryUrl);
   const esbuild = await import("esbuild");
   const result = await esbuild.build({
     entryPoints: [entry],

@@ -6,8 +6,8 @@
  * With several nodes, a `BusBridge` (e.g. PostgreSQL LISTEN/NOTIFY) re-publishes what other
  * nodes stored, marked `remote: true`, so every node's live feed sees every conversion.
  */
-import type { ModelName } from "../attribution/index.js";
-import type { CreditRow } from "../storage/storage.js";
+import type { ModelName } from "./domain/models.js";
+import type { CreditRow } from "./storage/storage.js";
 
 export interface ConversionMessage {
   type: "conversion";

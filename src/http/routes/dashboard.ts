@@ -9,13 +9,14 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { HttpError } from "../domain/errors.js";
+import { HttpError } from "../../domain/errors.js";
+import type { AppDeps } from "../deps.js";
 import {
   dashboardPageSchema,
   dashboardRouteSchema,
   dashboardScriptSchema,
   dashboardStyleSchema,
-} from "../http/schemas/live.js";
+} from "../schemas/live.js";
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
@@ -50,7 +51,8 @@ interface CachedFile {
   etag: string;
 }
 
-export function dashboardRoutes(app: FastifyInstance, publicDir: string): void {
+export function dashboardRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const publicDir = deps.publicDir;
   const cache = new Map<string, CachedFile>();
 
   async function load(name: string): Promise<CachedFile> {

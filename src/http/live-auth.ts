@@ -12,10 +12,11 @@
  */
 import type { FastifyRequest } from "fastify";
 import { HttpError } from "../domain/errors.js";
-import { bearer, type Principal } from "../http/auth.js";
-import type { AppDeps } from "../http/deps.js";
-import { query } from "../http/params.js";
-import { ALL_WORKSPACES, type LiveScope } from "./live-hub.js";
+import { ALL_WORKSPACES } from "../realtime/live-hub.js";
+import type { LiveGrant } from "../realtime/live.js";
+import { bearer } from "./auth.js";
+import type { AppDeps } from "./deps.js";
+import { query } from "./params.js";
 
 export const LIVE_SUBPROTOCOL = "tally";
 
@@ -38,12 +39,6 @@ export function sameOrigin(req: FastifyRequest): boolean {
   } catch {
     return false;
   }
-}
-
-/** What a live-feed connection may watch, and what authorized it (re-checked while it is open). */
-export interface LiveGrant {
-  scope: LiveScope;
-  principal: Principal;
 }
 
 export async function authorizeLive(

@@ -7,26 +7,26 @@
  * MAX_DESTINATIONS destinations.
  */
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "../domain/errors.js";
-import { newId } from "../domain/ids.js";
-import { DAY_MS, isoTime } from "../domain/time.js";
-import type { AppDeps } from "../http/deps.js";
-import { bodyObject, intParam, invalid, query, stringField, timeParam } from "../http/params.js";
-import type { DeliveryRow, DeliveryStatus, DestinationRecord } from "../storage/storage.js";
+import { HttpError } from "../../domain/errors.js";
+import { newId } from "../../domain/ids.js";
+import { DAY_MS, isoTime } from "../../domain/time.js";
+import type { AppDeps } from "../deps.js";
+import { bodyObject, intParam, invalid, query, stringField, timeParam } from "../params.js";
+import type { DeliveryRow, DeliveryStatus, DestinationRecord } from "../../storage/storage.js";
 import {
   DESTINATION_TYPES,
+  eventMaps,
   isDestinationType,
   mappedEvents,
   parseConfig,
   publicConfig,
   urlFields,
   type DestinationConfig,
-} from "./config-schema.js";
-import type { EndpointPolicy } from "./endpoint-policy.js";
-import type { DestinationRegistry } from "./forwarding.js";
-import { destinationStats } from "./stats.js";
-import { routeEventsOf } from "./routing-table.js";
-import { destinationSchemas as s } from "../http/schemas/destinations.js";
+} from "../../destinations/config-schema.js";
+import type { EndpointPolicy } from "../../destinations/endpoint-policy.js";
+import { destinationStats } from "../../destinations/stats.js";
+import { routeEventsOf } from "../../destinations/routing-table.js";
+import { destinationSchemas as s } from "../schemas/destinations.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
 const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
@@ -56,21 +56,6 @@ export function deliveryJson(d: DeliveryRow) {
   };
 }
 
-/** Event-name maps of a config: their keys must be conversion actions of the workspace. */
-function mapsOf(config: DestinationConfig): [string, Record<string, string>][] {
-  switch (config.type) {
-    case "meta":
-    case "tiktok":
-      return [["event_map", config.event_map]];
-    case "google_ads":
-      return [["conversion_actions", config.conversion_actions]];
-    case "linkedin":
-      return [["conversions", config.conversions]];
-    case "webhook":
-      return [];
-  }
-}
-
 function eventsField(b: Record<string, unknown>, actions: ReadonlySet<string>): string[] | null {
   const v = b.events;
   if (v === undefined || v === null) return null;
@@ -97,12 +82,9 @@ async function checkUrls(config: DestinationConfig, policy: EndpointPolicy): Pro
   }
 }
 
-export function destinationRoutes(
-  app: FastifyInstance,
-  deps: AppDeps,
-  registry: DestinationRegistry,
-  policy: EndpointPolicy,
-): void {
+export function destinationRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const registry = deps.destinations;
+  if (!registry) return; // no forwarding in this process
   async function owned(workspaceId: string, id: string): Promise<DestinationRecord> {
     const d = ID.test(id) ? await deps.store.getDestination(workspaceId, id) : null;
     if (!d) throw new HttpError("not_found", "No destination with this id in this workspace.");
@@ -124,7 +106,7 @@ export function destinationRoutes(
     const parsed = parseConfig(type, b.config);
     if (!parsed.ok) throw invalid(parsed.field, parsed.message);
     const config = parsed.config;
-    for (const [field, map] of mapsOf(config)) {
+    for (const [field, map] of eventMaps(config)) {
       const stray = Object.keys(map).find((n) => !actions.has(n));
       if (stray !== undefined)
         throw invalid(
@@ -139,7 +121,7 @@ export function destinationRoutes(
       if (missing !== undefined)
         throw invalid(field, `\`events\` lists ${missing}, which has no entry in \`${field}\`.`);
     }
-    await checkUrls(config, policy);
+    await checkUrls(config, registry.policy);
     const record = await deps.store.createDestinationWithinLimit(
       {
         id: newId("dst"),

@@ -1,0 +1,41 @@
+/**
+ * The commit of an ingest batch, event by event: dedup → identify → attribute → persist, run
+ * by a store's group commit inside ONE transaction (the store hands it a `CommitTx`). Both
+ * backends run this same code, so they count, link and attribute identically.
+ *
+ * Ordering constraints:
+ * - dedup first: a duplicate must not link identities, record touches, be attributed or
+ *   forwarded; and it keys on ids that normalize already cleaned. A server copy that
+ *   duplicates a browser (or pixel) copy supersedes it inside the same decision.
+ * - identify before attribute: a conversion's touches are those of every identifier linked
+ *   to it, including the links this very event brings; the event's own touch (a PageView
+ *   with a click id) is recorded there too, so a conversion later in the batch sees it.
+ * - persist last: the event, its credits and its outbox rows (routed from the destinations
+ *   the transaction reads) go in together.
+ * - everything in one transaction, so a crash leaves either all of an event or none of it.
+ */
+import type { CommitOutcome } from "../domain/event.js";
+import { attribute } from "./steps/attribute.js";
+import { dedup } from "./steps/dedup.js";
+import { identify } from "./steps/identify.js";
+import { persist } from "./steps/persist.js";
+import type { CommitContext, CommitItem, CommitTx } from "./tx.js";
+
+export async function commitEvents(
+  tx: CommitTx,
+  items: CommitItem[],
+  ctx: CommitContext,
+): Promise<CommitOutcome[]> {
+  const outcomes: CommitOutcome[] = [];
+  for (const item of items) {
+    const seen = await dedup(tx, item, ctx);
+    if (seen.status === "duplicate") {
+      outcomes.push(seen.outcome);
+      continue;
+    }
+    const person = await identify(tx, item, ctx);
+    const credits = await attribute(tx, item, person);
+    outcomes.push(await persist(tx, item, credits, ctx));
+  }
+  return outcomes;
+}

@@ -1,0 +1,15 @@
+/**
+ * identify: links the event's identifiers into one person (union by size, in the tx) and
+ * records the touch the event brings (a PageView with a click id), so a conversion later in
+ * the same batch already sees it. Test events never touch the identity graph.
+ */
+import { recordTouch } from "../touches.js";
+import type { CommitContext, CommitItem, CommitTx } from "../tx.js";
+
+export async function identify(tx: CommitTx, item: CommitItem, ctx: CommitContext): Promise<string | null> {
+  const ev = item.event;
+  if (ev.testEventCode !== null) return null;
+  const person = await tx.linkIdentifiers(ev.workspaceId, ev.identifiers);
+  if (ev.touch) await recordTouch(tx, ev.workspaceId, ev.touch, person, ev.receivedAt, ctx.rollups);
+  return person;
+}

@@ -1,0 +1,48 @@
+/**
+ * Rollup writes of the SQLite store: a group's deltas are summed first (monitoring/rollups.ts),
+ * so each (workspace, minute) and (workspace, hour) row is upserted once per transaction.
+ * Histograms are JSON arrays, merged bucket by bucket.
+ */
+import type Database from "better-sqlite3";
+import { mergeHistograms } from "../../monitoring/histogram.js";
+import { hourlyOf, ROLLUP_COUNTERS, ROLLUP_HISTOGRAMS, type RollupDelta } from "../../monitoring/rollups.js";
+
+type Table = "rollups_minute" | "rollups_hour";
+
+export class SqliteRollupWriter {
+  private readonly upserts = new Map<Table, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Minute deltas (as `RollupAccumulator.drain` gives them) into both tables. */
+  write(minutes: RollupDelta[]): void {
+    if (minutes.length === 0) return;
+    for (const d of minutes) this.upsert("rollups_minute", d);
+    for (const d of hourlyOf(minutes)) this.upsert("rollups_hour", d);
+  }
+
+  private upsert(table: Table, d: RollupDelta): void {
+    let st = this.upserts.get(table);
+    if (!st) {
+      const cols = ROLLUP_COUNTERS;
+      st = this.db.prepare(
+        `INSERT INTO ${table} (workspace_id, start, ${cols.join(", ")}) VALUES (?, ?, ${cols.map(() => "?").join(", ")})
+         ON CONFLICT (workspace_id, start) DO UPDATE SET ${cols.map((c) => `${c} = ${c} + excluded.${c}`).join(", ")}`,
+      );
+      this.upserts.set(table, st);
+    }
+    st.run(d.workspaceId, d.minute, ...ROLLUP_COUNTERS.map((c) => d[c] ?? 0));
+    if (!ROLLUP_HISTOGRAMS.some((h) => d[h])) return;
+    const row = this.db
+      .prepare(`SELECT ${ROLLUP_HISTOGRAMS.join(", ")} FROM ${table} WHERE workspace_id = ? AND start = ?`)
+      .get(d.workspaceId, d.minute) as Record<string, string | null> | undefined;
+    const merged = ROLLUP_HISTOGRAMS.map((h) =>
+      JSON.stringify(mergeHistograms(row?.[h] ? (JSON.parse(row[h]) as number[]) : [], d[h] ?? [])),
+    );
+    this.db
+      .prepare(
+        `UPDATE ${table} SET ${ROLLUP_HISTOGRAMS.map((h) => `${h} = ?`).join(", ")} WHERE workspace_id = ? AND start = ?`,
+      )
+      .run(...merged, d.workspaceId, d.minute);
+  }
+}
