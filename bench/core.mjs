@@ -4,6 +4,7 @@
 //   node bench/core.mjs                      (npm run bench -- core)
 //   BENCH_QUICK=1 node bench/core.mjs        one short run per figure
 //   BENCH_PROFILE=1 node bench/core.mjs      also profiles the server (node --cpu-prof): where time goes
+//   BENCH_PROFILE_DIR=dir                    keeps the .cpuprofile files there (open them in Chrome DevTools)
 //   BENCH_ONLY=single node bench/core.mjs    only some scenarios (single, batch100, pixel), e.g. to profile one
 //
 // Figures (median of 3 runs): single-event POST /v1/events, durable, 50 connections (req/s,
@@ -236,7 +237,8 @@ async function main() {
   console.log(
     `   median of ${RUNS} run(s) of ${DURATION_S} s after a ${WARMUP_S} s warm-up; SQLite synchronous=FULL (every 200 is fsynced)`,
   );
-  const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), "tally-prof-")) : null;
+  const keepProfiles = process.env.BENCH_PROFILE_DIR ?? null;
+  const profileDir = PROFILE ? (keepProfiles ?? mkdtempSync(join(tmpdir(), "tally-prof-"))) : null;
   const tally = await startTally({
     nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
   });
@@ -316,7 +318,7 @@ async function main() {
   }
   if (profileDir) {
     printProfiles(profileDir);
-    rmSync(profileDir, { recursive: true, force: true });
+    if (!keepProfiles) rmSync(profileDir, { recursive: true, force: true });
   }
 }
 

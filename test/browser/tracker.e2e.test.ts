@@ -7,13 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildTracker } from "@tally/tracker/node/build";
-import {
-  hasChromium,
-  launchChromium,
-  startSite,
-  tagPage,
-  waitFor,
-} from "@tally/tracker/node/harness";
+import { hasChromium, launchChromium, startSite, tagPage, waitFor } from "@tally/tracker/node/harness";
 import type { Site } from "@tally/tracker/node/harness";
 import { createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
 import { repoRoot } from "../../src/main.js";

@@ -4,12 +4,7 @@
  * vectors end to end), and the shared vectors file.
  */
 import { readFileSync } from "node:fs";
-import {
-  hashEmail,
-  hashEmailGoogle,
-  hashPhone,
-  hashPhoneMeta,
-} from "@tally/protocol";
+import { hashEmail, hashEmailGoogle, hashPhone, hashPhoneMeta } from "@tally/protocol";
 import type { HashedUserData } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
 import type { PrepareContext } from "../types.js";

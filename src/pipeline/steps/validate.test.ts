@@ -50,3 +50,42 @@ describe("event_id and order_id length", () => {
     if (!ok) expect(byOrderId).toMatchObject({ code: "invalid_field", field: "custom_data.order_id" });
   });
 });
+
+describe("the order of the checks: an event with several faults is refused for the first", () => {
+  const bad = {
+    event_name: "Purchase",
+    event_time: "soon",
+    event_id: {},
+    action_source: "web",
+    event_source_url: 5,
+    user_data: { email: 5 },
+    custom_data: { value: "x" },
+    consent: { analytics: "maybe" },
+  };
+  const fixed: [string, unknown][] = [
+    ["event_time", Math.floor(now / 1000)],
+    ["event_id", "e1"],
+    ["action_source", "website"],
+    ["event_source_url", "https://shop.example/"],
+    ["user_data", {}],
+    ["custom_data", {}],
+    ["consent", {}],
+  ];
+  it.each(fixed.map((_, i) => [fixed[i]![0], i] as const))("%s is next", (field, i) => {
+    const raw: Record<string, unknown> = { ...bad };
+    for (const [k, v] of fixed.slice(0, i)) raw[k] = v;
+    const r = validateEvent(raw, ctx);
+    expect(r.ok ? null : r.field?.split(".")[0]).toBe(field);
+  });
+
+  it("a NUL anywhere comes before everything, and a missing required field after everything", () => {
+    expect(validateEvent({ ...bad, custom_data: { note: "a\u0000" } }, ctx)).toMatchObject({
+      field: "custom_data.note",
+    });
+    const valid = Object.fromEntries(fixed);
+    expect(validateEvent({ ...valid, event_name: "Purchase" }, ctx)).toMatchObject({
+      code: "missing_field",
+      field: "custom_data.value",
+    });
+  });
+});
