@@ -147,8 +147,8 @@ describe.each([
         exposure("x4", "checkout", "B", t0),
       ]);
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "accepted"]);
-      expect(results[0]).toMatchObject({ code: "invalid_field", field: "custom_data.experiment" });
-      expect(results[1]).toMatchObject({ code: "invalid_field", field: "custom_data.variant" });
+      expect(results[0]).toMatchObject({ error: { code: "invalid_field", field: "custom_data.experiment" } });
+      expect(results[1]).toMatchObject({ error: { code: "invalid_field", field: "custom_data.variant" } });
       const many = Array.from({ length: 21 }, (_, i) => exposure(`m${i}`, "wide", `v${i}`, t0));
       await send(ws, many);
       const wide = await ws.api("GET", "/v1/reports/experiments/wide");
