@@ -24,6 +24,7 @@ import type {
   HashedUserData,
   Consent,
 } from "../domain/event.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 import type { SpendStore } from "./spend-store.js";
@@ -300,6 +301,9 @@ export interface Store {
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]>;
+  /** Per-variant counts of one experiment; null when no event ever joined it. */
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
   /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
   reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number>;

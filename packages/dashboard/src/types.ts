@@ -135,3 +135,37 @@ export interface AttributionReport {
   unattributed: { conversions: number; value: number };
   other_currencies?: Record<string, { conversions: number; value: number }>;
 }
+
+export interface ExperimentSummary {
+  experiment: string;
+  variants: string[];
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface VariantReport {
+  variant: string;
+  visitors: number;
+  converters: number;
+  conversions: number;
+  conversion_rate: number | null;
+  value: number;
+  value_per_visitor: number | null;
+  lift: number | null;
+  ci95: [number, number] | null;
+  p_value: number | null;
+  probability_to_beat_control: number | null;
+  value_p_value: number | null;
+  significant: boolean;
+}
+
+export interface ExperimentReport {
+  experiment: string;
+  event_name: string;
+  control: string;
+  currency: string;
+  srm_p_value: number | null;
+  alpha: number;
+  warnings: ("sample_too_small" | "srm")[];
+  variants: VariantReport[];
+}

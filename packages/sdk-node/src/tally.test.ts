@@ -189,6 +189,24 @@ describe("event ids", () => {
   });
 });
 
+describe("experiment", () => {
+  it("queues an Exposure carrying the experiment and the variant", async () => {
+    const tally = client();
+    const id = tally.experiment("checkout-v2", "B", {
+      user_data: { external_id: "crm-77" },
+      custom_data: { page: "/cart" },
+    });
+    await tally.flush();
+    const [sent] = server.requests[0]!.body.data;
+    expect(sent).toMatchObject({
+      event_id: id,
+      event_name: "Exposure",
+      user_data: { external_id: "crm-77" },
+      custom_data: { page: "/cart", experiment: "checkout-v2", variant: "B" },
+    });
+  });
+});
+
 describe("retries", () => {
   it("retries a 500 and sends the same event_ids until it succeeds", async () => {
     server.script.push(

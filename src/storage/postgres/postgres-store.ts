@@ -48,6 +48,8 @@ import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
 import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
+import { experimentCounts, listExperiments } from "./experiments.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
 import { windowsFor } from "../reattribute-windows.js";
@@ -185,6 +187,12 @@ export class PostgresStore implements Store {
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.guard(() => this.r.metrics(workspaceId, from, to, bucket));
+  }
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]> {
+    return this.guard(() => listExperiments(this.pool, workspaceId));
+  }
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
+    return this.guard(() => experimentCounts(this.pool, workspaceId, q));
   }
   reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number> {
     return this.guard(async () =>

@@ -169,4 +169,24 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';
 ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
+  {
+    // Experiments: each person's first exposure per experiment (moved to the surviving person
+    // when two merge, the earlier exposure kept), the variants seen, and the person of each
+    // conversion, so a report joins conversions to exposures without reading payloads.
+    version: 9,
+    sql: `
+CREATE TABLE experiment_exposures (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, person TEXT NOT NULL, variant TEXT NOT NULL,
+  first_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, person));
+CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
+CREATE INDEX experiment_exposures_first ON experiment_exposures (workspace_id, experiment, first_at);
+CREATE TABLE experiment_variants (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
+  first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, variant));
+ALTER TABLE events ADD COLUMN person TEXT;
+CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
+`,
+  },
 ];

@@ -44,6 +44,8 @@ import { SqliteSpendStore } from "./spend-store.js";
 import { SqliteSpendReads } from "./spend-reads.js";
 import { SqliteRulesStore } from "./rules-store.js";
 import { SqliteRulesReads } from "./rules-reads.js";
+import { experimentCounts, listExperiments } from "./experiments.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -237,6 +239,12 @@ export class SqliteStore implements Store {
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));
+  }
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]> {
+    return this.read((r) => listExperiments(r.db, workspaceId));
+  }
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
+    return this.read((r) => experimentCounts(r.db, workspaceId, q));
   }
   async reattribute(
     workspaceId: string | null,
