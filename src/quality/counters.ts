@@ -13,13 +13,22 @@
  * @example
  * const counters = new MemoryQualityCounters();
  * // the 21st click from one address within 60 s, limit 20 (cap = limit + 1):
- * counters.hit("ws_1", [{ key: "click|a|k3y", windowMs: 60_000, cap: 21 }], Date.now()); // [21]
+ * counters.hit("ws_1", [{ space: "clicks_per_address", key: "a:Q2xY…", windowMs: 60_000, cap: 21 }], Date.now()); // [21]
  */
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/** What a counter counts; keys of different spaces (and workspaces) never meet. */
+export const COUNTER_SPACES = [
+  "clicks_per_address",
+  "conversions_per_identity",
+  "conversions_per_address",
+] as const;
+export type CounterSpace = (typeof COUNTER_SPACES)[number];
+
 export interface CounterHit {
-  /** Chosen by the decision, namespaced by what it counts (`c|a|…` clicks per address, …). */
+  space: CounterSpace;
+  /** An address key or an identity, as the decision has it (no prefix: the space tells). */
   key: string;
   /** The sliding window, in ms. */
   windowMs: number;
@@ -30,41 +39,30 @@ export interface CounterHit {
 export interface QualityCounters {
   /**
    * Records one occurrence at `at` (ms, the server's arrival clock) for each hit, and answers,
-   * in the same order, how many occurrences of each key lie in `(at − windowMs, at]`, this one
-   * included, at most `cap`. Keys of different workspaces never meet.
+   * in the same order, how many occurrences of its (workspace, space, key) lie in
+   * `(at − windowMs, at]`, this one included, at most `cap`.
    */
   hit(workspaceId: string, hits: readonly CounterHit[], at: number): MaybePromise<number[]>;
 }
 
 /**
- * One key's step, shared by every implementation so that they agree: the kept times
- * (ascending) with `at` added in its place, those that left the window dropped, the most
- * recent `cap` kept. `count` is the answer: the times in `(at − windowMs, at]`, at most `cap`
+ * One key's step, shared by every implementation so that they agree. `times` (ascending) is
+ * updated in place: `at` added in its place, the times that left the window dropped, only the
+ * most recent `cap` kept. Returns the answer: the times in `(at − windowMs, at]`, at most `cap`
  * (a time after `at` — another node's clock a little ahead — is kept but not counted).
+ * In place because it runs for every click and conversion: no allocation once a key exists.
  */
-export function slide(
-  times: readonly number[],
-  at: number,
-  windowMs: number,
-  cap: number,
-): { times: number[]; count: number } {
+export function slide(times: number[], at: number, windowMs: number, cap: number): number {
   const from = at - windowMs;
-  const out: number[] = [];
-  let count = 0;
-  let placed = false;
-  for (const t of times) {
-    if (t <= from) continue;
-    if (!placed && t > at) {
-      out.push(at);
-      placed = true;
-      count++;
-    }
-    out.push(t);
-    if (t <= at) count++;
-  }
-  if (!placed) {
-    out.push(at);
-    count++;
-  }
-  return { times: out.length > cap ? out.slice(out.length - cap) : out, count: Math.min(count, cap) };
+  let old = 0;
+  while (old < times.length && times[old]! <= from) old++;
+  if (old > 0) times.splice(0, old);
+  // Usually at the end; a late arrival (another node's clock) goes in its place.
+  let pos = times.length;
+  while (pos > 0 && times[pos - 1]! > at) pos--;
+  if (pos === times.length) times.push(at);
+  else times.splice(pos, 0, at);
+  const ahead = times.length - 1 - pos;
+  if (times.length > cap) times.splice(0, times.length - cap);
+  return Math.min(times.length - ahead, cap);
 }

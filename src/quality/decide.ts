@@ -21,7 +21,7 @@
  *   DEFAULT_QUALITY_SETTINGS, counters, isBot, Date.now());
  * // { score: 0, flags: ["bot", "datacenter_ip"] }
  */
-import type { CounterHit, MaybePromise, QualityCounters } from "./counters.js";
+import type { CounterHit, CounterSpace, MaybePromise, QualityCounters } from "./counters.js";
 import { scoreOf, type Quality, type QualityFlag } from "./flags.js";
 import type { QualitySettings } from "./settings.js";
 import type { BotCheck } from "./user-agent.js";
@@ -45,20 +45,17 @@ export interface QualitySubject {
   sinceLastClickMs: number | null;
 }
 
-export type CountName = "clicksPerAddress" | "conversionsPerIdentity" | "conversionsPerAddress";
-export interface NamedHit extends CounterHit {
-  name: CountName;
-}
-export type Counts = Partial<Record<CountName, number>>;
+/** The counters' answers, by space (absent: not counted). */
+export type Counts = Partial<Record<CounterSpace, number>>;
 
 /** What to count for this subject: each limit's key, window and cap (the limit + 1). */
-export function counterHits(s: QualitySubject, settings: QualitySettings): NamedHit[] {
-  const hits: NamedHit[] = [];
+export function counterHits(s: QualitySubject, settings: QualitySettings): CounterHit[] {
+  const hits: CounterHit[] = [];
   if (s.kind === "click") {
     if (s.addressKey !== null)
       hits.push({
-        name: "clicksPerAddress",
-        key: `c|${s.addressKey}`,
+        space: "clicks_per_address",
+        key: s.addressKey,
         windowMs: MINUTE_WINDOW_MS,
         cap: settings.maxClicksPerIpPerMinute + 1,
       });
@@ -66,16 +63,16 @@ export function counterHits(s: QualitySubject, settings: QualitySettings): Named
   }
   const cap = settings.maxConversionsPerIdentityPerHour + 1;
   if (s.identityKey !== null)
-    hits.push({ name: "conversionsPerIdentity", key: `v|i|${s.identityKey}`, windowMs: HOUR_WINDOW_MS, cap });
+    hits.push({ space: "conversions_per_identity", key: s.identityKey, windowMs: HOUR_WINDOW_MS, cap });
   if (s.addressKey !== null)
-    hits.push({ name: "conversionsPerAddress", key: `v|${s.addressKey}`, windowMs: HOUR_WINDOW_MS, cap });
+    hits.push({ space: "conversions_per_address", key: s.addressKey, windowMs: HOUR_WINDOW_MS, cap });
   return hits;
 }
 
-/** The counters' answers, by name. */
-export function countsOf(hits: readonly NamedHit[], answers: readonly number[]): Counts {
+/** The counters' answers, by space. */
+export function countsOf(hits: readonly CounterHit[], answers: readonly number[]): Counts {
   const out: Counts = {};
-  hits.forEach((h, i) => (out[h.name] = answers[i]));
+  for (let i = 0; i < hits.length; i++) out[hits[i]!.space] = answers[i];
   return out;
 }
 
@@ -90,10 +87,10 @@ export function decideQuality(
   if (s.kind === "conversion") {
     const min = settings.minClickToConversionSeconds * 1000;
     if (s.sinceLastClickMs !== null && s.sinceLastClickMs < min) flags.push("too_fast");
-  } else if ((counts.clicksPerAddress ?? 0) > settings.maxClicksPerIpPerMinute) flags.push("click_flood");
+  } else if ((counts.clicks_per_address ?? 0) > settings.maxClicksPerIpPerMinute) flags.push("click_flood");
   if (
     s.kind === "conversion" &&
-    Math.max(counts.conversionsPerIdentity ?? 0, counts.conversionsPerAddress ?? 0) >
+    Math.max(counts.conversions_per_identity ?? 0, counts.conversions_per_address ?? 0) >
       settings.maxConversionsPerIdentityPerHour
   )
     flags.push("conversion_burst");

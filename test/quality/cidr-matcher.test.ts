@@ -57,6 +57,7 @@ describe("parseIpv6", () => {
     ["::ffff:203.0.113.9", [0, 0, 0xffff, 0xcb007109]],
     ["fe80::1%eth0", [0xfe800000, 0, 0, 1]],
     ["1:2:3:4:5:6:7::", [0x10002, 0x30004, 0x50006, 0x70000]],
+    ["::1.2.3.4", [0, 0, 0, 0x01020304]],
   ])("%s", (ip, w) => expect(words(ip)).toEqual(w));
 
   it.each([
@@ -84,6 +85,9 @@ describe("parseIpv6", () => {
           fc.ipV4().map((v4) => `::ffff:${v4}`),
         ),
         (ip) => {
+          // ipaddr.js reads the deprecated IPv4-compatible form `::a.b.c.d` as `::ffff:a.b.c.d`;
+          // RFC 4291 (and this parser) as `::0:0:a.b.c.d`.
+          if (/^::\d+\./.test(ip)) return;
           expect(words(ip)).toEqual(ipaddrWords(ip));
         },
       ),

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { slide } from "../../src/quality/counters.js";
+import { slide, type CounterHit } from "../../src/quality/counters.js";
 import { MemoryQualityCounters } from "../../src/quality/memory-counters.js";
 
 describe("slide (one key's step, shared by every implementation)", () => {
@@ -12,7 +12,9 @@ describe("slide (one key's step, shared by every implementation)", () => {
     ["a time ahead of `at` is kept, not counted", [10, 50], 30, 60_000, 21, [10, 30, 50], 2],
     ["cap 1 answers 1", [5], 6, 60_000, 1, [6], 1],
   ])("%s", (_n, times, at, windowMs, cap, kept, count) => {
-    expect(slide(times, at, windowMs, cap)).toEqual({ times: kept, count });
+    const list = [...times];
+    expect(slide(list, at, windowMs, cap)).toBe(count);
+    expect(list).toEqual(kept);
   });
 
   it("answers min(cap, exact count in the window) for any sequence of arrivals", () => {
@@ -22,16 +24,15 @@ describe("slide (one key's step, shared by every implementation)", () => {
         fc.integer({ min: 1, max: 30 }),
         (gaps, cap) => {
           const windowMs = 60_000;
-          let kept: number[] = [];
+          const kept: number[] = [];
           const all: number[] = [];
           let at = 0;
           for (const g of gaps) {
             at += g % 7_000; // mostly close together, so the cap matters
             all.push(at);
-            const r = slide(kept, at, windowMs, cap);
-            kept = r.times;
+            const count = slide(kept, at, windowMs, cap);
             const exact = all.filter((t) => t > at - windowMs && t <= at).length;
-            expect(r.count).toBe(Math.min(cap, exact));
+            expect(count).toBe(Math.min(cap, exact));
             expect(kept.length).toBeLessThanOrEqual(cap);
           }
         },
@@ -41,17 +42,29 @@ describe("slide (one key's step, shared by every implementation)", () => {
 });
 
 describe("MemoryQualityCounters", () => {
-  it("counts per workspace, window and key, in the order asked", () => {
+  it("counts per workspace, space and key, in the order asked", () => {
     const c = new MemoryQualityCounters();
-    const hits = [
-      { key: "k", windowMs: 60_000, cap: 10 },
-      { key: "k", windowMs: 3_600_000, cap: 10 },
-      { key: "other", windowMs: 60_000, cap: 10 },
+    const hits: CounterHit[] = [
+      { space: "clicks_per_address", key: "k", windowMs: 60_000, cap: 10 },
+      { space: "conversions_per_address", key: "k", windowMs: 3_600_000, cap: 10 },
+      { space: "clicks_per_address", key: "other", windowMs: 60_000, cap: 10 },
+      { space: "conversions_per_identity", key: "k", windowMs: 3_600_000, cap: 10 },
     ];
-    expect(c.hit("ws", hits, 1_000)).toEqual([1, 1, 1]);
+    expect(c.hit("ws", hits, 1_000)).toEqual([1, 1, 1, 1]);
     expect(c.hit("ws", hits.slice(0, 2), 2_000)).toEqual([2, 2]);
     expect(c.hit("ws", hits.slice(0, 2), 70_000)).toEqual([1, 3]);
-    expect(c.hit("ws2", hits, 70_000)).toEqual([1, 1, 1]);
+    expect(c.hit("ws2", hits, 70_000)).toEqual([1, 1, 1, 1]);
+    expect(c.hit("ws", hits.slice(3), 70_001)).toEqual([2]);
+    expect(c.usage.entries).toBe(2); // "k" (with five slots) and "other"
+  });
+
+  it("a changed limit (the workspace's setting) takes effect at the next hit", () => {
+    const c = new MemoryQualityCounters();
+    const at = (cap: number, t: number) =>
+      c.hit("ws", [{ space: "clicks_per_address", key: "k", windowMs: 60_000, cap }], t)[0];
+    for (let i = 0; i < 5; i++) at(21, i);
+    expect(at(3, 10)).toBe(3);
+    expect(at(21, 11)).toBe(4); // only 3 times were kept at cap 3
   });
 
   it("stays within its bounds under an address-rotation attack (a new key per hit)", () => {
@@ -62,7 +75,14 @@ describe("MemoryQualityCounters", () => {
     for (let i = 0; i < 200_000; i++)
       c.hit(
         "ws_01jd2x0m5q7k3v9n8p6r4t2w0y",
-        [{ key: `c|a:${i.toString(36).padStart(22, "x")}`, windowMs: 60_000, cap: 21 }],
+        [
+          {
+            space: "clicks_per_address",
+            key: `a:${i.toString(36).padStart(22, "x")}`,
+            windowMs: 60_000,
+            cap: 21,
+          },
+        ],
         t0 + i,
       );
     const u = c.usage;
@@ -76,9 +96,21 @@ describe("MemoryQualityCounters", () => {
     const t0 = Date.now();
     let last = 0;
     for (let i = 0; i < 100_000; i++)
-      last = c.hit("ws", [{ key: "flood", windowMs: 60_000, cap: 21 }], t0 + i)[0]!;
+      last = c.hit(
+        "ws",
+        [{ space: "clicks_per_address", key: "flood", windowMs: 60_000, cap: 21 }],
+        t0 + i,
+      )[0]!;
     expect(last).toBe(21);
     expect(c.usage.entries).toBe(1);
-    expect(c.usage.bytes).toBeLessThan(21 * 8 + 400);
+    expect(c.usage.bytes).toBeLessThan(21 * 8 + 300);
+  });
+
+  it("late arrivals (another node's clock a little behind) count in their place", () => {
+    const c = new MemoryQualityCounters();
+    const h: CounterHit[] = [{ space: "clicks_per_address", key: "k", windowMs: 1_000, cap: 10 }];
+    expect(c.hit("ws", h, 5_000)).toEqual([1]);
+    expect(c.hit("ws", h, 4_500)).toEqual([1]); // the one at 5 000 is after it: not counted
+    expect(c.hit("ws", h, 5_400)).toEqual([3]);
   });
 });

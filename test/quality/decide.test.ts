@@ -48,11 +48,11 @@ describe("the score", () => {
 
 describe("decideQuality", () => {
   it.each<[string, QualitySubject, Record<string, number>, Quality]>([
-    ["a clean click", click(), { clicksPerAddress: 1 }, { score: 100, flags: [] }],
+    ["a clean click", click(), { clicks_per_address: 1 }, { score: 100, flags: [] }],
     [
       "a clean conversion",
       conversion(),
-      { conversionsPerIdentity: 1, conversionsPerAddress: 1 },
+      { conversions_per_identity: 1, conversions_per_address: 1 },
       { score: 100, flags: [] },
     ],
     [
@@ -91,36 +91,41 @@ describe("decideQuality", () => {
     ["0 s after the click", conversion({ sinceLastClickMs: 0 }), {}, { score: 50, flags: ["too_fast"] }],
     ["3 s after the click", conversion({ sinceLastClickMs: 3_000 }), {}, { score: 100, flags: [] }],
     ["no attributed click", conversion({ sinceLastClickMs: null }), {}, { score: 100, flags: [] }],
-    ["the 20th click of a minute", click(), { clicksPerAddress: 20 }, { score: 100, flags: [] }],
-    ["the 21st click of a minute", click(), { clicksPerAddress: 21 }, { score: 50, flags: ["click_flood"] }],
+    ["the 20th click of a minute", click(), { clicks_per_address: 20 }, { score: 100, flags: [] }],
+    [
+      "the 21st click of a minute",
+      click(),
+      { clicks_per_address: 21 },
+      { score: 50, flags: ["click_flood"] },
+    ],
     [
       "the 6th conversion of a person in an hour",
       conversion(),
-      { conversionsPerIdentity: 6, conversionsPerAddress: 1 },
+      { conversions_per_identity: 6, conversions_per_address: 1 },
       { score: 60, flags: ["conversion_burst"] },
     ],
     [
       "the 6th conversion of an address in an hour",
       conversion(),
-      { conversionsPerIdentity: 1, conversionsPerAddress: 6 },
+      { conversions_per_identity: 1, conversions_per_address: 6 },
       { score: 60, flags: ["conversion_burst"] },
     ],
     [
       "the 5th conversion",
       conversion(),
-      { conversionsPerIdentity: 5, conversionsPerAddress: 5 },
+      { conversions_per_identity: 5, conversions_per_address: 5 },
       { score: 100, flags: [] },
     ],
     ["a datacenter address", click({ datacenter: true }), {}, { score: 70, flags: ["datacenter_ip"] }],
     [
       "everything at once, in the fixed order",
       conversion({ userAgent: "curl/8", sinceLastClickMs: 10, datacenter: true }),
-      { conversionsPerIdentity: 9 },
+      { conversions_per_identity: 9 },
       { score: 0, flags: ["bot", "too_fast", "conversion_burst", "datacenter_ip"] },
     ],
     // A click's counts never make a conversion flag, nor the other way round.
-    ["a click with conversion counts", click(), { conversionsPerIdentity: 99 }, { score: 100, flags: [] }],
-    ["a conversion with click counts", conversion(), { clicksPerAddress: 99 }, { score: 100, flags: [] }],
+    ["a click with conversion counts", click(), { conversions_per_identity: 99 }, { score: 100, flags: [] }],
+    ["a conversion with click counts", conversion(), { clicks_per_address: 99 }, { score: 100, flags: [] }],
     ["a click is never too fast", click({ sinceLastClickMs: 1 }), {}, { score: 100, flags: [] }],
   ])("%s", (_name, subject, counts, expected) => expect(decide(subject, counts)).toEqual(expected));
 
@@ -133,8 +138,8 @@ describe("decideQuality", () => {
     expect(decideQuality(conversion({ sinceLastClickMs: 9_999 }), strict, {}, isBot).flags).toEqual([
       "too_fast",
     ]);
-    expect(decideQuality(click(), strict, { clicksPerAddress: 3 }, isBot).flags).toEqual(["click_flood"]);
-    expect(decideQuality(conversion(), strict, { conversionsPerIdentity: 2 }, isBot).flags).toEqual([
+    expect(decideQuality(click(), strict, { clicks_per_address: 3 }, isBot).flags).toEqual(["click_flood"]);
+    expect(decideQuality(conversion(), strict, { conversions_per_identity: 2 }, isBot).flags).toEqual([
       "conversion_burst",
     ]);
     const off = effectiveQualitySettings({ minClickToConversionSeconds: 0 });
@@ -145,13 +150,13 @@ describe("decideQuality", () => {
 describe("counterHits", () => {
   it("a click counts its address per minute, capped at the limit + 1", () => {
     expect(counterHits(click(), DEFAULT_QUALITY_SETTINGS)).toEqual([
-      { name: "clicksPerAddress", key: "c|a:one", windowMs: 60_000, cap: 21 },
+      { space: "clicks_per_address", key: "a:one", windowMs: 60_000, cap: 21 },
     ]);
   });
   it("a conversion counts its identity and its address per hour", () => {
     expect(counterHits(conversion(), DEFAULT_QUALITY_SETTINGS)).toEqual([
-      { name: "conversionsPerIdentity", key: "v|i|person_1", windowMs: 3_600_000, cap: 6 },
-      { name: "conversionsPerAddress", key: "v|a:one", windowMs: 3_600_000, cap: 6 },
+      { space: "conversions_per_identity", key: "person_1", windowMs: 3_600_000, cap: 6 },
+      { space: "conversions_per_address", key: "a:one", windowMs: 3_600_000, cap: 6 },
     ]);
   });
   it("nothing is counted without an address or identity", () => {
