@@ -69,7 +69,7 @@ describe("MemoryQualityCounters", () => {
 
   it("stays within its bounds under an address-rotation attack (a new key per hit)", () => {
     const maxEntries = 5_000;
-    const maxBytes = 512 * 1024;
+    const maxBytes = 1024 * 1024;
     const c = new MemoryQualityCounters({ maxEntries, maxBytes });
     const t0 = Date.now();
     for (let i = 0; i < 200_000; i++)
@@ -103,7 +103,7 @@ describe("MemoryQualityCounters", () => {
       )[0]!;
     expect(last).toBe(21);
     expect(c.usage.entries).toBe(1);
-    expect(c.usage.bytes).toBeLessThan(21 * 8 + 300);
+    expect(c.usage.bytes).toBeLessThan(1_000);
   });
 
   it("late arrivals (another node's clock a little behind) count in their place", () => {
