@@ -188,7 +188,7 @@ console.log(
   gc();
   const heap1 = process.memoryUsage().heapUsed;
   console.log(
-    `\nrotation of ${n.toLocaleString("en-US")} addresses and user agents: counters hold ${fmt.int(counters.usage.entries)} keys, ~${fmt.mb(counters.usage.bytes / 2 ** 20)} estimated (bound 200,000 keys / 32 MB); user-agent cache ${fmt.int(isBot.usage().entries)} entries (bound 10,000); heap held +${fmt.mb((heap1 - heap0) / 2 ** 20)}`,
+    `\nrotation of ${n.toLocaleString("en-US")} addresses and user agents: counters hold ${fmt.int(counters.usage.entries)} keys, ~${fmt.mb(counters.usage.bytes / 2 ** 20)} estimated (bound 200,000 keys / 64 MB); user-agent cache ${fmt.int(isBot.usage().entries)} entries (bound 10,000); heap held +${fmt.mb((heap1 - heap0) / 2 ** 20)}`,
   );
 }
 

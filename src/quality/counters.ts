@@ -56,13 +56,18 @@ export function slide(times: number[], at: number, windowMs: number, cap: number
   const from = at - windowMs;
   let old = 0;
   while (old < times.length && times[old]! <= from) old++;
-  if (old > 0) times.splice(0, old);
   // Usually at the end; a late arrival (another node's clock) goes in its place.
   let pos = times.length;
-  while (pos > 0 && times[pos - 1]! > at) pos--;
+  while (pos > old && times[pos - 1]! > at) pos--;
   if (pos === times.length) times.push(at);
   else times.splice(pos, 0, at);
-  const ahead = times.length - 1 - pos;
-  if (times.length > cap) times.splice(0, times.length - cap);
-  return Math.min(times.length - ahead, cap);
+  // In the window and not after `at`: from `old` to `pos`, this one included.
+  const count = Math.min(pos - old + 1, cap);
+  // Drop what left the window and what is beyond the cap in one move (no array allocated).
+  const drop = Math.max(old, times.length - cap);
+  if (drop > 0) {
+    times.copyWithin(0, drop);
+    times.length -= drop;
+  }
+  return count;
 }

@@ -18,7 +18,7 @@ import { slide, type CounterHit, type CounterSpace, type QualityCounters } from 
 export interface MemoryCountersOptions {
   /** Most keys kept (default 200,000). */
   maxEntries?: number;
-  /** Most estimated bytes kept (default 32 MiB). */
+  /** Most estimated bytes kept (default 64 MiB: about 100,000 keys). */
   maxBytes?: number;
 }
 
@@ -49,7 +49,7 @@ export class MemoryQualityCounters implements QualityCounters {
   constructor(opts: MemoryCountersOptions = {}) {
     this.table = new LRUCache<string, Slot[]>({
       max: opts.maxEntries ?? 200_000,
-      maxSize: opts.maxBytes ?? 32 * 1024 * 1024,
+      maxSize: opts.maxBytes ?? 64 * 1024 * 1024,
     });
   }
 

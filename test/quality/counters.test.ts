@@ -11,6 +11,15 @@ describe("slide (one key's step, shared by every implementation)", () => {
     ["keeps only the last `cap`", [1, 2, 3], 4, 60_000, 3, [2, 3, 4], 3],
     ["a time ahead of `at` is kept, not counted", [10, 50], 30, 60_000, 21, [10, 30, 50], 2],
     ["cap 1 answers 1", [5], 6, 60_000, 1, [6], 1],
+    [
+      "a late arrival under the cap still counts what came before it",
+      [10, 20, 50],
+      30,
+      60_000,
+      2,
+      [30, 50],
+      2,
+    ],
   ])("%s", (_n, times, at, windowMs, cap, kept, count) => {
     const list = [...times];
     expect(slide(list, at, windowMs, cap)).toBe(count);
