@@ -63,7 +63,31 @@ export interface DestinationsChangedMessage {
   remote?: boolean;
 }
 
-export type BusMessage = ConversionMessage | TestEventMessage | AlertMessage | DestinationsChangedMessage;
+/**
+ * A rule fired (stored already); `data` is the signal as the API shows it. `applied` updates
+ * follow with the same id once the platform answered.
+ */
+export interface SignalMessage {
+  type: "signal";
+  workspaceId: string;
+  data: { id: string } & Record<string, unknown>;
+  remote?: boolean;
+}
+
+/** Rules of a workspace were created, changed or deleted (on this node, or `remote`). */
+export interface RulesChangedMessage {
+  type: "rules_changed";
+  workspaceId: string;
+  remote?: boolean;
+}
+
+export type BusMessage =
+  | ConversionMessage
+  | TestEventMessage
+  | AlertMessage
+  | DestinationsChangedMessage
+  | SignalMessage
+  | RulesChangedMessage;
 export type Subscriber = (m: BusMessage) => void;
 
 export class Bus {

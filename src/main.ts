@@ -12,7 +12,6 @@ import { DAY_MS } from "./domain/time.js";
 import { createMonitor } from "./monitoring/monitor.js";
 import { createChannelWorker } from "./alerts/channel-worker.js";
 import { createChannelSender } from "./destinations/alert-channels/channel-send.js";
-import { createHttpClient } from "./destinations/http-send.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
 import { createClientLimiter } from "./http/client-limit.js";
@@ -27,6 +26,7 @@ import { LinkResolver } from "./pipeline/link-resolver.js";
 import { Bus } from "./bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
+import { loadDatacenterRanges, RANGES_FILE } from "./quality/datacenter-ranges.js";
 import { openStore } from "./open-store.js";
 import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
@@ -34,6 +34,15 @@ import { newId } from "./domain/ids.js";
 import { createForwarding } from "./destinations/forwarding.js";
 import type { Resolve } from "./destinations/endpoint-policy.js";
 import { createLive } from "./realtime/live.js";
+import { createSpendService } from "./spend/spend-service.js";
+import { ruleRoutes } from "./http/routes/rules.js";
+import { RuleEngine } from "./rules/rule-engine.js";
+import { performanceWindow } from "./rules/window-source.js";
+import { SignalApplier } from "./rules/apply-signal.js";
+import { budgetCredentials } from "./destinations/budget-clients.js";
+import { createEndpointPolicy } from "./destinations/endpoint-policy.js";
+import { createHttpClient } from "./destinations/http-send.js";
+import { signalDestinations } from "./destinations/signal-targets.js";
 import type { Store } from "./storage/storage.js";
 import { WorkspaceDirectory } from "./workspaces/directory.js";
 
@@ -75,6 +84,13 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       { file: ADMIN_TOKEN_HASH_FILE },
       "the plain admin-token file was replaced by the token's hash; the token is unchanged",
     );
+  // The cloud providers' ranges behind `datacenter_ip` (`tally quality refresh-ranges`); none
+  // loaded: the flag is never set.
+  const datacenter = loadDatacenterRanges(config.dataDir);
+  if (datacenter.problem)
+    logger.warn({ file: RANGES_FILE }, `datacenter ranges not loaded: ${datacenter.problem}`);
+  else if (datacenter.providers.length > 0)
+    logger.info({ providers: datacenter.providers }, "datacenter ranges loaded");
   const store: Store = await openStore(config);
   // A key that cannot read what the store holds refuses to start (nodes of one database
   // need the same key): better than forwarding nothing of theirs without an error.
@@ -134,6 +150,36 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       maxBufferedBytes: config.liveMaxBufferedBytes,
     },
   });
+  const spend = createSpendService({
+    store,
+    cipher,
+    logger,
+    config,
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  });
+  // Rules: evaluated on every published conversion and once a minute (rules/rule-engine.ts);
+  // signals of rules with `apply` change budgets through the platform (rules/apply-signal.ts).
+  const budgetHttp = createHttpClient(
+    createEndpointPolicy({
+      allowPrivate: config.allowPrivateEndpoints,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  );
+  const applier = new SignalApplier({
+    store,
+    bus,
+    logger,
+    send: budgetHttp.send,
+    credentials: (workspaceId, sourceId) => budgetCredentials(store, cipher, workspaceId, sourceId),
+  });
+  const rules = new RuleEngine({
+    onApply: () => applier.kick(),
+    store,
+    bus,
+    logger,
+    window: performanceWindow(store),
+    signalTargets: (workspaceId) => signalDestinations(store, cipher, workspaceId),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
@@ -172,9 +218,21 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     // Other nodes hear of it through the bridge and start (or stop) their workers at once.
     onDestinationsChanged: (workspaceId) => bus.publish({ type: "destinations_changed", workspaceId }),
   };
-  const app = await buildServer(deps);
+  const app = await buildServer(deps, [
+    (a, d) =>
+      ruleRoutes(a, d, {
+        engine: rules,
+        spendSourceExists: async (ws, id) => (await store.spend.getSource(ws, id)) !== null,
+      }),
+    (a, d) => spend.routes(a, d),
+  ]);
   await forwarding.start();
   live.start();
+  await rules.start();
+  applier.start();
+  spend.start();
+  // Spend stored (sent, imported, pulled): the workspace's rules see it at once.
+  spend.hub.subscribe((workspaceId) => rules.spendChanged(workspaceId));
 
   const timers: NodeJS.Timeout[] = [];
   const flushLatency = async () => {
@@ -233,6 +291,9 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       monitor.stop();
       readiness.stop();
       await live.stop();
+      await rules.stop();
+      await applier.stop();
+      await budgetHttp.close();
       await bridge?.stop();
       readiness.markClosing();
       // Keep-alive connections become idle as their responses go out; close them as they do,
@@ -246,6 +307,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       await forwarding.stop();
       await channels.stop();
       await channelHttp.close();
+      await spend.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing
     })());

@@ -179,6 +179,35 @@ export const TOUCH_COLUMNS = [
 
 export const REQUIRED_COLUMNS = ["time", "platform", "campaign"] as const;
 
+/** The Spend fields of API.md a CSV column may name (`tally import spend`). */
+export const SPEND_COLUMNS = [
+  "date",
+  "platform",
+  "account",
+  "campaign",
+  "campaign_id",
+  "ad",
+  "ad_id",
+  "spend",
+  "currency",
+  "impressions",
+  "clicks",
+] as const;
+
+/** Which columns a header may name and must name, and what its rows are called. */
+export interface ColumnSpec {
+  known: readonly string[];
+  required: readonly string[];
+  what: string;
+}
+
+export const TOUCH_SPEC: ColumnSpec = { known: TOUCH_COLUMNS, required: REQUIRED_COLUMNS, what: "Touch" };
+export const SPEND_SPEC: ColumnSpec = {
+  known: SPEND_COLUMNS,
+  required: ["date", "platform", "campaign", "spend"],
+  what: "Spend",
+};
+
 export interface TouchHeader {
   /** Column index → Touch field, or null for a column that is not one. */
   columns: (string | null)[];
@@ -187,8 +216,8 @@ export interface TouchHeader {
 }
 
 /** Reads the header row. Throws when a required column is missing or a field is named twice. */
-export function touchHeader(fields: string[]): TouchHeader {
-  const known = new Set<string>(TOUCH_COLUMNS);
+export function touchHeader(fields: string[], spec: ColumnSpec = TOUCH_SPEC): TouchHeader {
+  const known = new Set<string>(spec.known);
   const seen = new Set<string>();
   const ignored: string[] = [];
   const columns = fields.map((raw) => {
@@ -204,10 +233,10 @@ export function touchHeader(fields: string[]): TouchHeader {
     seen.add(name);
     return name;
   });
-  const missing = REQUIRED_COLUMNS.filter((c) => !seen.has(c));
+  const missing = spec.required.filter((c) => !seen.has(c));
   if (missing.length > 0)
     throw new Error(
-      `the header row has no ${missing.join(", ")} column (a header names Touch fields: ${TOUCH_COLUMNS.join(", ")})`,
+      `the header row has no ${missing.join(", ")} column (a header names ${spec.what} fields: ${spec.known.join(", ")})`,
     );
   return { columns, ignored };
 }

@@ -1,7 +1,8 @@
 /**
- * `tally import clicks|impressions <file.csv|file.ndjson>`: streams an ad platform's click or
- * impression export into a running server through `POST /v1/clicks` (`/v1/impressions`), in
- * batches of 1000 with a few requests in flight, and prints what the server made of every row.
+ * `tally import clicks|impressions|spend <file.csv|file.ndjson>`: streams an ad platform's click,
+ * impression or spend export into a running server through `POST /v1/clicks` (`/v1/impressions`,
+ * `/v1/spend`), in batches of 1000 with a few requests in flight, and prints what the server
+ * made of every row, with a summary of the rejections by reason.
  *
  * The file is never held in memory: rows are read as the batches in flight leave room, so a
  * file of any size imports in constant memory.
@@ -13,11 +14,11 @@ import { loadConfig } from "../config/config.js";
 import { ApiClient, ApiError, failureExitCode, serverUrl } from "./api-client.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import { intFlag, takeSwitch } from "./flags.js";
-import { CsvParser, touchFromRow, touchHeader, type TouchHeader } from "./csv.js";
+import { CsvParser, SPEND_SPEC, TOUCH_SPEC, touchFromRow, touchHeader, type TouchHeader } from "./csv.js";
 import { processIo, println, type CliIo } from "./io.js";
 import { formatDuration, Progress } from "./progress.js";
 
-export type TouchKind = "clicks" | "impressions";
+export type TouchKind = "clicks" | "impressions" | "spend";
 export type FileFormat = "csv" | "ndjson";
 
 /** A row of the file: the Touch to send, or why it could not be read. */
@@ -64,6 +65,7 @@ export async function* readRows(
   format: FileFormat,
   onBytes: (n: number) => void,
   onHeader?: (h: TouchHeader) => void,
+  kind: TouchKind = "clicks",
 ): AsyncGenerator<Row> {
   const decoder = new StringDecoder("utf8");
   const csv = new CsvParser();
@@ -80,7 +82,7 @@ export async function* readRows(
       }
       if (header === null) {
         try {
-          header = touchHeader(item.fields);
+          header = touchHeader(item.fields, kind === "spend" ? SPEND_SPEC : TOUCH_SPEC);
         } catch (err) {
           throw new UsageError(`${basename(path)}: ${(err as Error).message}`);
         }
@@ -90,7 +92,7 @@ export async function* readRows(
       const t = touchFromRow(header, item.fields);
       yield "error" in t
         ? { line: item.line, error: { code: "wrong_field_count", message: t.error } }
-        : { line: item.line, touch: t.touch };
+        : { line: item.line, touch: kind === "spend" ? spendNumbers(t.touch) : t.touch };
     }
   }
 
@@ -132,9 +134,19 @@ export async function* readRows(
     yield* csvRows(csv.end());
     if (header === null)
       throw new UsageError(
-        `${basename(path)} is empty: a CSV import starts with a header row naming the Touch fields`,
+        `${basename(path)} is empty: a CSV import starts with a header row naming the ${kind === "spend" ? "Spend" : "Touch"} fields`,
       );
   } else yield* jsonRows(rest, true);
+}
+
+/** CSV cells are text: spend, impressions and clicks that read as numbers go as numbers (the rest as sent, for the server to refuse). */
+function spendNumbers(row: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...row };
+  for (const k of ["spend", "impressions", "clicks"]) {
+    const v = row[k];
+    if (v !== undefined && /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v)) out[k] = Number(v);
+  }
+  return out;
 }
 
 interface SentRow {
@@ -145,7 +157,7 @@ interface SentRow {
 interface TouchResponse {
   results: (
     | { index: number; status: "accepted" | "duplicate"; id: string }
-    | { index: number; status: "rejected"; error: { code: string; message: string } }
+    | { index: number; status: "rejected"; error: { code: string; message: string; field?: string } }
   )[];
 }
 
@@ -193,7 +205,13 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     }
     for (const r of res.results) {
       const row = rows[r.index]!;
-      if (r.status === "rejected") reject(row.line, r.error.code, r.error.message);
+      // Spend rejections are told apart by field too: "invalid_field spend", "invalid_field date".
+      if (r.status === "rejected")
+        reject(
+          row.line,
+          opts.kind === "spend" && r.error.field ? `${r.error.code} ${r.error.field}` : r.error.code,
+          r.error.message,
+        );
       else if (r.status === "accepted") s.accepted++;
       else s.duplicates++;
     }
@@ -221,6 +239,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     (h) => {
       if (h.ignored.length > 0) opts.onIgnoredColumns?.(h.ignored);
     },
+    opts.kind,
   );
   for await (const row of rows) {
     s.rows++;
@@ -252,7 +271,9 @@ export function formatSummary(s: ImportSummary, file: string): string[] {
   const out = [
     `Imported ${s.kind} from ${file}: ${n(s.rows)} rows in ${formatDuration(s.elapsedMs)} (${n(Math.round(rate))} rows/s)`,
     `  accepted    ${n(s.accepted).padStart(w)}`,
-    `  duplicates  ${n(s.duplicates).padStart(w)}   (a touch_id or click id the server already had)`,
+    ...(s.kind === "spend"
+      ? []
+      : [`  duplicates  ${n(s.duplicates).padStart(w)}   (a touch_id or click id the server already had)`]),
     `  rejected    ${n(s.rejected).padStart(w)}`,
   ];
   const reasons = Object.entries(s.reasons).sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1));
@@ -267,7 +288,7 @@ export function formatSummary(s: ImportSummary, file: string): string[] {
 }
 
 const USAGE =
-  "usage: tally import clicks|impressions <file.csv|file.ndjson> [--impressions] [--url URL] [--key sk_…] [--format csv|ndjson] [--batch 1000] [--concurrency 4]";
+  "usage: tally import clicks|impressions|spend <file.csv|file.ndjson> [--impressions] [--url URL] [--key sk_…] [--format csv|ndjson] [--batch 1000] [--concurrency 4]";
 
 export async function importCommand(argv: string[], io: CliIo = processIo()): Promise<number> {
   const err = (line: string) => println(io.stderr, line);
@@ -276,9 +297,10 @@ export async function importCommand(argv: string[], io: CliIo = processIo()): Pr
     const impressions = takeSwitch(rest, "impressions");
     const args = parseArgs(rest, ["url", "key", "format", "batch", "concurrency"]);
     const [what, path, extra] = args.positionals;
-    if ((what !== "clicks" && what !== "impressions") || !path || extra !== undefined)
+    if ((what !== "clicks" && what !== "impressions" && what !== "spend") || !path || extra !== undefined)
       throw new UsageError(USAGE);
-    const kind: TouchKind = impressions || what === "impressions" ? "impressions" : "clicks";
+    const kind: TouchKind =
+      what === "spend" ? "spend" : impressions || what === "impressions" ? "impressions" : "clicks";
     const fmtFlag = stringFlag(args, "format");
     if (fmtFlag !== undefined && fmtFlag !== "csv" && fmtFlag !== "ndjson")
       throw new UsageError("--format must be csv or ndjson");
@@ -315,7 +337,9 @@ export async function importCommand(argv: string[], io: CliIo = processIo()): Pr
       concurrency,
       progress: new Progress({ stream: io.stderr, label: `import ${kind}` }),
       onIgnoredColumns: (names) =>
-        err(`tally: ignoring columns that are not Touch fields: ${names.join(", ")}`),
+        err(
+          `tally: ignoring columns that are not ${kind === "spend" ? "Spend" : "Touch"} fields: ${names.join(", ")}`,
+        ),
     });
     for (const line of formatSummary(summary, path)) println(io.stdout, line);
     return 0;

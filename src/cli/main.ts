@@ -9,6 +9,7 @@ import { importCommand } from "./import.js";
 import { reattributeCommand } from "./reattribute.js";
 import { simulateCommand } from "./simulate.js";
 import { eraseCommand } from "./erase.js";
+import { qualityCommand } from "./quality.js";
 import { parseArgs } from "./args.js";
 
 const USAGE = `tally — real-time conversion tracking
@@ -20,14 +21,16 @@ Usage:
   tally workspace rotate-key ID --key public|secret [--grace SECONDS]
                                     a new key; the old one keeps working for the grace period
   tally config                      every setting, its variable, default and current value
-  tally import clicks|impressions FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
-                                    stream an ad platform's clicks or impressions into a server
+  tally import clicks|impressions|spend FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
+                                    stream an ad platform's clicks, impressions or daily spend into a server
   tally simulate [--workspace NAME] [--days 30] [--users 5000] [--seed N] [--rate N] [--live]
                                     realistic traffic against a running server (demo, load)
   tally reattribute --from TIME [--to TIME] [--workspace ID]
                                     recompute stored attribution with the touches known now
   tally erase [--email E] [--phone P] [--external-id X] [--anonymous-id A] [--url URL] [--key sk_…]
                                     forget a person (POST /v1/erasure on a running server)
+  tally quality refresh-ranges [--data-dir DIR]
+                                    download the cloud providers' address ranges (datacenter_ip)
 
 Settings come from TALLY_* environment variables (see \`tally config\`); flags win.
 import, simulate and erase talk to a running server (TALLY_URL, TALLY_SECRET_KEY); docs/cli.md has the details.`;
@@ -40,6 +43,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: simulateCommand,
   reattribute: reattributeCommand,
   erase: eraseCommand,
+  quality: qualityCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

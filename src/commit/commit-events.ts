@@ -7,6 +7,7 @@
  * - dedup first: a duplicate must not link identities, record touches, be attributed or
  *   forwarded; and it keys on ids that normalize already cleaned. A server copy that
  *   duplicates a browser (or pixel) copy supersedes it inside the same decision.
+ * - assign after identify: an experiment exposure belongs to the person the event links to.
  * - identify before attribute: a conversion's touches are those of every identifier linked
  *   to it, including the links this very event brings; the event's own touch (a PageView
  *   with a click id) is recorded there too, so a conversion later in the batch sees it.
@@ -15,6 +16,7 @@
  * - everything in one transaction, so a crash leaves either all of an event or none of it.
  */
 import type { CommitOutcome } from "../domain/event.js";
+import { assign } from "./steps/assign.js";
 import { attribute } from "./steps/attribute.js";
 import { dedup } from "./steps/dedup.js";
 import { identify } from "./steps/identify.js";
@@ -34,8 +36,9 @@ export async function commitEvents(
       continue;
     }
     const person = await identify(tx, item, ctx);
+    await assign(tx, item, person);
     const credits = await attribute(tx, item, person);
-    outcomes.push(await persist(tx, item, credits, ctx));
+    outcomes.push(await persist(tx, item, credits, person, ctx));
   }
   return outcomes;
 }

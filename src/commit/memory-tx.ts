@@ -62,6 +62,10 @@ export class MemoryTx implements CommitTx, ReattributeTx {
   readonly events = new Map<string, MemoryEvent>();
   readonly deliveries: MemoryDelivery[] = [];
   readonly arrivals: ArrivalRow[] = [];
+  /** workspace|experiment|person → the first exposure. */
+  readonly exposures = new Map<string, { variant: string; at: number }>();
+  /** event id → the person of a non-test conversion. */
+  readonly conversionPersons = new Map<string, string>();
   /** workspace → its live destinations, in creation order. */
   readonly destinations = new Map<string, DestinationRoute[]>();
   private seq = 0;
@@ -114,6 +118,7 @@ export class MemoryTx implements CommitTx, ReattributeTx {
         if (losers.has(p) && key.startsWith(`${workspaceId}|`)) this.identities.set(key, person);
       for (const t of this.touches)
         if (t.workspaceId === workspaceId && t.person !== null && losers.has(t.person)) t.person = person;
+      this.relabelExperiments(workspaceId, losers, person);
     }
     for (const ident of missing) this.identities.set(k(workspaceId, ident), person);
     return person;
@@ -167,7 +172,33 @@ export class MemoryTx implements CommitTx, ReattributeTx {
     return { status: "accepted", id };
   }
 
-  insertEvent(event: NormalizedEvent, credits: Credits | null, source: EventSource): void {
+  recordExposure(workspaceId: string, experiment: string, variant: string, person: string, at: number): void {
+    const key = `${workspaceId}|${experiment}|${person}`;
+    const seen = this.exposures.get(key);
+    if (!seen || at < seen.at) this.exposures.set(key, { variant, at });
+  }
+
+  /** Moves the losers' exposures (the earlier per experiment wins) and conversions to `person`. */
+  private relabelExperiments(workspaceId: string, losers: ReadonlySet<string>, person: string): void {
+    for (const [key, e] of [...this.exposures]) {
+      const [ws, experiment, p] = key.split("|") as [string, string, string];
+      if (ws !== workspaceId || !losers.has(p)) continue;
+      this.exposures.delete(key);
+      this.recordExposure(ws, experiment, e.variant, person, e.at);
+    }
+    for (const [id, p] of this.conversionPersons)
+      if (losers.has(p) && this.events.get(id)?.event.workspaceId === workspaceId)
+        this.conversionPersons.set(id, person);
+  }
+
+  insertEvent(
+    event: NormalizedEvent,
+    credits: Credits | null,
+    source: EventSource,
+    person: string | null,
+  ): void {
+    if (person !== null && event.isConversion && event.testEventCode === null)
+      this.conversionPersons.set(event.id, person);
     this.events.set(event.id, {
       event,
       source,

@@ -497,7 +497,7 @@ describe.each([
         inTx(async (h, ctx) => {
           const ids = [await h.addDestination("meta", null), await h.addDestination("webhook", ["Purchase"])];
           const e = event(h.ws, ev);
-          const out = await persist(h.tx, item(e), null, ctx);
+          const out = await persist(h.tx, item(e), null, null, ctx);
           expect(out).toEqual({ status: "accepted", id: e.id });
           expect((await h.deliveriesOf(e.id)).sort()).toEqual(routed.map((i) => ids[i]).sort());
           expect(await h.tx.storedCopy(h.ws, e.id)).toMatchObject({
@@ -521,7 +521,7 @@ describe.each([
             time_decay: [],
             position_based: [],
           };
-          expect(await persist(h.tx, item(e), credits, ctx)).toEqual({
+          expect(await persist(h.tx, item(e), credits, null, ctx)).toEqual({
             status: "accepted",
             id: e.id,
             attribution: credits,

@@ -103,8 +103,28 @@ export interface CommitTx {
     person: string | null,
     receivedAt: number,
   ): MaybePromise<TouchOutcome>;
-  /** Inserts the event, and its credits when given (`attributed` when last click has any). */
-  insertEvent(event: NormalizedEvent, credits: Credits | null, source: EventSource): MaybePromise<void>;
+  /**
+   * Inserts the event, and its credits when given (`attributed` when last click has any). A
+   * conversion keeps its person (moved when persons merge), which experiments join on.
+   */
+  insertEvent(
+    event: NormalizedEvent,
+    credits: Credits | null,
+    source: EventSource,
+    person: string | null,
+  ): MaybePromise<void>;
+  /**
+   * Records that `person` was exposed to `variant` of `experiment` at `at`: the earlier
+   * exposure per person and experiment wins (also when two persons merge later), and the
+   * variant is listed with when it was first and last seen.
+   */
+  recordExposure(
+    workspaceId: string,
+    experiment: string,
+    variant: string,
+    person: string,
+    at: number,
+  ): MaybePromise<void>;
   /**
    * The workspace's destinations (not deleted) as the database has them now, for routing an
    * event committed in this transaction; on several nodes, a destination created before the

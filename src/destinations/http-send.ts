@@ -82,9 +82,9 @@ export function createHttpClient(policy: EndpointPolicy): HttpClient {
     const combined = signal ? AbortSignal.any([timeout, signal]) : timeout;
     try {
       const res = await fetch(req.url, {
-        method: "POST",
+        method: req.method ?? "POST",
         headers: req.headers,
-        body: req.body,
+        body: req.method === "GET" ? undefined : req.body,
         redirect: "manual",
         signal: combined,
         dispatcher: agent,

@@ -181,6 +181,17 @@ export class OutboxWorker {
     const groups = new Map<string, Entry[]>();
 
     for (const job of jobs) {
+      if (job.kind !== "event") {
+        // Not an event (a rule's signal): the adapter makes it a request body, or refuses it.
+        const p = adapter.preparePayload?.(job.kind, job.payload, config) ?? {
+          ok: false as const,
+          error: `${record.type} does not take ${job.kind}s`,
+        };
+        if (!p.ok)
+          updates.push(this.update(job, job.ref, { status: "skipped", error: p.error }));
+        else groups.set(p.group, [...(groups.get(p.group) ?? []), { job, item: p.item, dedupId: job.ref }]);
+        continue;
+      }
       const ev = job.event;
       const id = dedupId(ev);
       const isTest = ev.testEventCode !== null;

@@ -27,6 +27,8 @@ export interface PrepareContext {
 export type Prepared<T> = { ok: true; item: T; group: string } | { ok: false; error: string };
 
 export interface HttpRequest {
+  /** Default POST; a GET sends no body (spend reports). */
+  method?: "GET" | "POST";
   url: string;
   headers: Record<string, string>;
   body: string;
@@ -84,6 +86,11 @@ export interface PlatformAdapter<C extends DestinationConfig = DestinationConfig
   /** One request for prepared events that share `group`. */
   build(items: T[], config: C, group: string, ctx: BuildContext): HttpRequest;
   classify(answer: HttpAnswer & { kind: "response" }, count: number): BatchOutcome;
+  /**
+   * An outbox row that is not an event (`kind` "signal": a rule's signal, `payload` its JSON),
+   * for the adapters that take one; the others fail such rows.
+   */
+  preparePayload?(kind: string, payload: unknown, config: C): Prepared<T>;
   /** Fetches a short-lived access token when the config holds a refresh token (Google). */
   authorize?(config: C, send: Send, now: number): Promise<Authorization>;
 }

@@ -36,7 +36,7 @@ export const STANDARD_ACTIONS = [
 ] as const;
 
 /** Accepted, stored and counted nowhere as conversions. */
-export const NON_CONVERSION_EVENTS = ["PageView", "ViewContent", "Search"] as const;
+export const NON_CONVERSION_EVENTS = ["PageView", "ViewContent", "Search", "Exposure"] as const;
 
 export function standardActions(): ConversionAction[] {
   return STANDARD_ACTIONS.map((name) => ({

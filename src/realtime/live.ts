@@ -110,6 +110,9 @@ export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed
       case "alert":
         hub.broadcast(m.workspaceId, { type: "alert", data: alertData(m) }, true);
         return;
+      case "signal":
+        hub.broadcast(m.workspaceId, { type: "signal", data: { workspace_id: m.workspaceId, ...m.data } }, true);
+        return;
     }
   }
 

@@ -25,12 +25,19 @@ export const EVENT_COLUMNS = [
   ["payload", "text"],
   ["ip_enc", "text"],
   ["source", "text"],
+  // The person of a (non-test) conversion, moved when persons merge: experiments join on it.
+  ["person", "text"],
 ] as const;
 
 export type EventValue = string | number | boolean | null;
 
 /** The event's values for `EVENT_COLUMNS`, in the same order. */
-export function eventValues(ev: NormalizedEvent, attributed: boolean, source: EventSource): EventValue[] {
+export function eventValues(
+  ev: NormalizedEvent,
+  attributed: boolean,
+  source: EventSource,
+  person: string | null,
+): EventValue[] {
   return [
     ev.id,
     ev.workspaceId,
@@ -47,6 +54,7 @@ export function eventValues(ev: NormalizedEvent, attributed: boolean, source: Ev
     payloadOf(ev),
     ev.user.client_ip_enc ?? null,
     source,
+    ev.isConversion && ev.testEventCode === null ? person : null,
   ];
 }
 

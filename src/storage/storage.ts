@@ -24,9 +24,12 @@ import type {
   HashedUserData,
   Consent,
 } from "../domain/event.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 import type { MonitoringStore } from "./monitoring-store.js";
+import type { SpendStore } from "./spend-store.js";
+import type { RulesStore } from "./rules-store.js";
 
 /**
  * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
@@ -185,13 +188,20 @@ export interface DestinationRecord {
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
 
-export interface DeliveryJob {
+interface DeliveryJobBase {
   id: string;
   destinationId: string;
   attempts: number;
   createdAt: number;
-  event: StoredEvent;
 }
+
+/**
+ * A claimed outbox row: an event (`kind: "event"`), or a signal of a rule (`kind: "signal"`,
+ * its JSON in `payload`, `ref` its id). Other kinds join the same way.
+ */
+export type DeliveryJob =
+  | (DeliveryJobBase & { kind: "event"; event: StoredEvent })
+  | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown });
 
 export interface DeliveryUpdate {
   id: string;
@@ -232,6 +242,10 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   /** Series, alerts, rules, alert channels, the conversion ledger (storage/monitoring-store.ts). */
   readonly monitoring: MonitoringStore;
+  /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
+  readonly spend: SpendStore;
+  /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
+  readonly rules: RulesStore;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */
@@ -290,6 +304,9 @@ export interface Store {
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]>;
+  /** Per-variant counts of one experiment; null when no event ever joined it. */
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]>;
   /** Recomputes stored attribution of conversions with event_time in [from, to). Returns how many. */
   reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number>;

@@ -15,8 +15,14 @@ import { emptyHistogram, record } from "../monitoring/histogram.js";
 import { createTestSchema, postgresAvailable } from "../../test/postgres/pg-test-db.js";
 import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
-import type { CommitItem, DestinationRecord, Store } from "./storage.js";
+import type { CommitItem, DeliveryJob, DestinationRecord, Store, StoredEvent } from "./storage.js";
 import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
+
+/** The event of a claimed outbox row of kind `event` (every row these tests claim). */
+function eventOf(j: DeliveryJob): StoredEvent {
+  if (j.kind !== "event") throw new Error(`expected an event delivery, got ${j.kind}`);
+  return j.event;
+}
 
 const WINDOW = 7 * DAY_MS;
 
@@ -767,8 +773,8 @@ describe.each([
         expect(a.length + b.length).toBe(3); // never the same delivery twice
         expect(new Set([...a, ...b].map((j) => j.id)).size).toBe(3);
         expect(await store.claimDeliveries(d.id, 10, t + 1, 60_000, "C")).toEqual([]);
-        const job = [...a, ...b].find((j) => j.event.id === evs[0]!.id)!;
-        expect(job.event).toMatchObject({
+        const job = [...a, ...b].find((j) => eventOf(j).id === evs[0]!.id)!;
+        expect(eventOf(job)).toMatchObject({
           eventId: "dl-1",
           orderId: "o-1",
           eventName: "Purchase",
@@ -1107,9 +1113,9 @@ describe.each([
           "W",
         );
         const again = await store.claimDeliveries(d.id, 10, NOW + 30, 60_000, "W");
-        expect(again.map((j) => [j.event.id, j.event.value, j.event.eventId, j.event.orderId])).toEqual([
-          [job!.event.id, 42, "order-3", "1003"],
-        ]);
+        expect(
+          again.map((j) => [eventOf(j).id, eventOf(j).value, eventOf(j).eventId, eventOf(j).orderId]),
+        ).toEqual([[eventOf(job!).id, 42, "order-3", "1003"]]);
       });
 
       it("re-sends to a destination that delivered the browser copy; a waiting delivery just sends the current row", async () => {
@@ -1163,8 +1169,8 @@ describe.each([
         expect(await store.listDeliveries(ws.id, waiting.id, null, 10)).toHaveLength(1);
         for (const d of [sent, waiting]) {
           const [j] = await store.claimDeliveries(d.id, 10, NOW + 4, 60_000, "W");
-          expect(j!.event).toMatchObject({ id: browser.id, eventId: "order-4", value: 99.99 });
-          expect(j!.event.user).toEqual({ external_id: "x4" });
+          expect(eventOf(j!)).toMatchObject({ id: browser.id, eventId: "order-4", value: 99.99 });
+          expect(eventOf(j!).user).toEqual({ external_id: "x4" });
         }
       });
 
@@ -1325,10 +1331,10 @@ describe.each([
             attempts: 1,
             lastStatusCode: 400,
             // A platform echoing the request: the event's user agent, and someone's id.
-            lastError: `400 {"ua":"${j.event.user.client_user_agent ?? "-"}","user":"er-ext-7c1d"}`,
+            lastError: `400 {"ua":"${eventOf(j).user.client_user_agent ?? "-"}","user":"er-ext-7c1d"}`,
             nextAttemptAt: null,
             deliveredAt: null,
-            dedupId: j.event.id,
+            dedupId: eventOf(j).id,
           })),
           "A",
         );
@@ -1337,8 +1343,8 @@ describe.each([
 
         const events = new Map(
           (await store.claimDeliveries(waiting.id, 10, NOW + 1, 60_000, "B")).map((j) => [
-            j.event.id,
-            j.event,
+            eventOf(j).id,
+            eventOf(j),
           ]),
         );
         expect(events.get(landing.id)).toMatchObject({

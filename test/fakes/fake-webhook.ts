@@ -28,6 +28,18 @@ export function webhookHandler(secret: string) {
       return { status: 401, body: { error: "bad signature" } };
     }
     const body = req.body;
+    // A rule's signal (webhooks with `signals: true`): {"type": "tally.signal", "data": signal}.
+    if (isObject(body) && body.type === "tally.signal") {
+      const data = body.data;
+      if (!isObject(data) || typeof data.id !== "string") {
+        fake.problem("signal without data.id");
+        return { status: 400, body: { error: "not a signal" } };
+      }
+      if (req.headers["idempotency-key"] !== data.id)
+        fake.problem("Idempotency-Key differs from the signal id");
+      fake.accepted.push({ id: data.id, event: body, request: req });
+      return { status: 204 };
+    }
     if (!isObject(body) || typeof body.event_id !== "string" || typeof body.event_name !== "string") {
       fake.problem("body is not a Tally event");
       return { status: 400, body: { error: "not an event" } };

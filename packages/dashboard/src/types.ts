@@ -101,7 +101,24 @@ export type LiveMessage =
   | { type: "conversion"; data: Conversion }
   | { type: "test_event"; data: TestEvent }
   | { type: "metrics"; data: MetricsBucket & { workspace_id: string } }
-  | { type: "alert"; data: Alert };
+  | { type: "alert"; data: Alert }
+  | { type: "signal"; data: Signal };
+
+/** A rule's signal (GET /v1/signals, live `signal` messages; an update repeats the id). */
+export interface Signal {
+  id: string;
+  rule_id: string;
+  rule: string;
+  key: string;
+  platform: string;
+  metric: string;
+  value: number | null;
+  threshold: number;
+  signal: string;
+  at: string;
+  campaign_id?: string;
+  applied?: { status: string; status_code: number | null; error: string | null; from?: number; to?: number };
+}
 
 export interface ConversionAction {
   name: string;
@@ -117,4 +134,38 @@ export interface AttributionReport {
   rows: { key: string; conversions: number; value: number }[];
   unattributed: { conversions: number; value: number };
   other_currencies?: Record<string, { conversions: number; value: number }>;
+}
+
+export interface ExperimentSummary {
+  experiment: string;
+  variants: string[];
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface VariantReport {
+  variant: string;
+  visitors: number;
+  converters: number;
+  conversions: number;
+  conversion_rate: number | null;
+  value: number;
+  value_per_visitor: number | null;
+  lift: number | null;
+  ci95: [number, number] | null;
+  p_value: number | null;
+  probability_to_beat_control: number | null;
+  value_p_value: number | null;
+  significant: boolean;
+}
+
+export interface ExperimentReport {
+  experiment: string;
+  event_name: string;
+  control: string;
+  currency: string;
+  srm_p_value: number | null;
+  alpha: number;
+  warnings: ("sample_too_small" | "srm")[];
+  variants: VariantReport[];
 }

@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { openLive, type LiveBatch, type LiveStatus } from "./live-connection.js";
-import type { Alert, Conversion, MetricsBucket, TestEvent } from "./types.js";
+import type { Alert, Conversion, MetricsBucket, Signal, TestEvent } from "./types.js";
 
 export const FEED_ROWS = 200;
 export const TEST_EVENTS_KEPT = 500;
@@ -39,6 +39,8 @@ export interface WorkspaceLive {
   rows: FeedRow[];
   testEvents: LiveTestEvent[];
   alerts: Alert[];
+  /** Rules' signals heard on the live feed, newest first (an update replaces its id). */
+  signals: Signal[];
   minutes: SeriesPoint[];
   hours: SeriesPoint[];
   lastConversionAt: number | null;
@@ -53,6 +55,7 @@ function emptyLive(): WorkspaceLive {
     rows: [],
     testEvents: [],
     alerts: [],
+    signals: [],
     minutes: [],
     hours: [],
     lastConversionAt: null,
@@ -204,6 +207,9 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
             break;
           case "alert":
             s.alerts = [m.data, ...s.alerts].slice(0, 5);
+            break;
+          case "signal":
+            s.signals = [m.data, ...s.signals.filter((x) => x.id !== m.data.id)].slice(0, 50);
             break;
         }
       }

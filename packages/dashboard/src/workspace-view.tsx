@@ -2,10 +2,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api.js";
 import { AttributionTab } from "./attribution-tab.js";
+import { ExperimentsTab } from "./experiments-tab.js";
 import { HealthBadge, LiveBadge } from "./badges.js";
 import { healthOf } from "./health.js";
 import { LiveTab } from "./live-tab.js";
+import { PerformanceTab } from "./performance-tab.js";
 import { hrefOf, navigate, onLinkClick, TABS, type Tab } from "./router.js";
+import { RulesTab } from "./rules-tab.js";
 import { SetupTab } from "./setup-tab.js";
 import { TestEventsTab } from "./test-events-tab.js";
 import type { WorkspaceSettings } from "./types.js";
@@ -107,6 +110,15 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
       <div id="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} class="tab-panel">
         {tab === "live" && <LiveTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "attribution" && <AttributionTab workspaceId={workspaceId} ws={ws} />}
+        {tab === "performance" && (
+          <PerformanceTab
+            workspaceId={workspaceId}
+            ws={ws}
+            lastConversionAt={live.lastConversionAt}
+            rules={<RulesTab workspaceId={workspaceId} live={live} />}
+          />
+        )}
+        {tab === "experiments" && <ExperimentsTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}
         {tab === "setup" && <SetupTab workspaceId={workspaceId} ws={ws} onSaved={setWs} />}
       </div>

@@ -40,7 +40,14 @@ class FakeTally {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Received["body"];
+        let body: Received["body"];
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Received["body"];
+        } catch {
+          // A request cut off mid-body (a client that gave up, or a test that already ended).
+          res.writeHead(400).end();
+          return;
+        }
         this.requests.push({ at: Date.now(), path: req.url, headers: req.headers, body });
         const reply = this.script.shift() ?? { status: 200, body: this.#ok(body) };
         if ("destroy" in reply) return void req.socket.destroy();
@@ -179,6 +186,24 @@ describe("event ids", () => {
     expect(generated).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     await tally.flush();
     expect(server.eventIds(0)).toEqual(["order-1001", generated]);
+  });
+});
+
+describe("experiment", () => {
+  it("queues an Exposure carrying the experiment and the variant", async () => {
+    const tally = client();
+    const id = tally.experiment("checkout-v2", "B", {
+      user_data: { external_id: "crm-77" },
+      custom_data: { page: "/cart" },
+    });
+    await tally.flush();
+    const [sent] = server.requests[0]!.body.data;
+    expect(sent).toMatchObject({
+      event_id: id,
+      event_name: "Exposure",
+      user_data: { external_id: "crm-77" },
+      custom_data: { page: "/cart", experiment: "checkout-v2", variant: "B" },
+    });
   });
 });
 

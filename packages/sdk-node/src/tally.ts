@@ -85,6 +85,23 @@ export class Tally {
   }
 
   /**
+   * Record that a person saw `variant` of `experiment`: queues an `Exposure` event with both
+   * in `custom_data` (what the browser tag's `tally('experiment', name, variant)` sends). The
+   * person belongs to the first variant Tally sees them in; their later conversions count for
+   * it whether or not they carry the fields. Returns the event's `event_id`.
+   *
+   * @example
+   * tally.experiment("checkout-v2", "B", { user_data: { external_id: "crm-77" } });
+   */
+  experiment(experiment: string, variant: string, event: Omit<TallyEvent, "event_name"> = {}): string {
+    return this.track({
+      ...event,
+      event_name: "Exposure",
+      custom_data: { ...event.custom_data, experiment, variant },
+    });
+  }
+
+  /**
    * Send everything queued now, after any batch already on its way. Resolves with the
    * results of the events it sent (rejected events included: each is also passed to
    * `onError`); rejects with the first `TallyApiError` or `TallyNetworkError` of a batch that

@@ -12,7 +12,7 @@ export const CLICK_IDS = [
   "li_fat_id",
   "tally_click",
 ];
-export const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
+export const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id"];
 export const KEEP_MS = 90 * 864e5;
 
 /** Parameter name → [value, first captured at (ms)]. Also holds the derived Meta `fbc`. */

@@ -67,6 +67,8 @@ function start(): void {
   const pending: TallyEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
   let lastPage = "";
+  // tally('experiment', name, variant): the page's later events carry both fields.
+  let experiment: Rec = {};
 
   const allowed = (): boolean => (consent.analytics ? consent.analytics === "granted" : !required);
   const transport = createTransport(
@@ -101,6 +103,8 @@ function start(): void {
     // Meta pixel cookies, when the site also runs it.
     user.fbp = getCookie("_fbp");
     user.fbc = user.fbc || getCookie("_fbc");
+    // Set by browser automation (WebDriver, Puppeteer, Playwright): the server flags the event `bot`.
+    if (navigator.webdriver) user.webdriver = true;
     const given = CONSENT_KEYS.some((k) => consent[k]);
     const sentConsent: Consent = {};
     for (const k of CONSENT_KEYS) sentConsent[k] = consent[k] || "denied";
@@ -142,7 +146,7 @@ function start(): void {
       action_source: "website",
       event_source_url: location.href,
       // A snapshot: the page may change its object before the batch leaves; a bad one fails here.
-      custom_data: Object.assign(custom, JSON.parse(JSON.stringify(params)) as Rec),
+      custom_data: Object.assign(custom, experiment, JSON.parse(JSON.stringify(params)) as Rec),
     });
     if (pending.length > PENDING_MAX) pending.shift();
     schedule();
@@ -165,6 +169,10 @@ function start(): void {
     if (command === "track" && typeof a === "string" && a) track(a, asRec(b), asRec(c));
     else if (command === "identify") identity = Object.assign({}, asRec(a));
     else if (command === "consent") setConsent(asRec(a));
+    else if (command === "experiment" && typeof a === "string" && a && typeof b === "string" && b) {
+      experiment = { experiment: a, variant: b };
+      track("Exposure", {}, {});
+    }
   });
   tally.loaded = true;
   // Code that kept a reference to the stub still reaches the tag: the stub pushes onto `tally.q`.

@@ -13,12 +13,13 @@ export async function persist(
   tx: CommitTx,
   item: CommitItem,
   credits: Credits | null,
+  person: string | null,
   ctx: CommitContext,
 ): Promise<CommitOutcome> {
   const ev = item.event;
   const ws = ev.workspaceId;
   const isTest = ev.testEventCode !== null;
-  await tx.insertEvent(ev, credits, item.source);
+  await tx.insertEvent(ev, credits, item.source, person);
   if (item.windows) {
     const destinations = routeEvent(await tx.destinationRoutes(ws), ev.eventName, isTest);
     if (destinations.length > 0) await tx.insertDeliveries(ws, ev.id, destinations, ev.receivedAt);

@@ -14,12 +14,21 @@ const TOKEN_TIMEOUT_MS = 10_000;
 const cache = new Map<string, { token: string; expires: number }>();
 
 /** Where the token comes from: the configured endpoint, `<endpoint>/token` for a fake, or Google. */
-export function tokenUrl(config: GoogleAdsConfig): string {
+export function tokenUrl(config: Pick<GoogleAdsConfig, "token_endpoint" | "endpoint">): string {
   return config.token_endpoint ?? (config.endpoint ? `${config.endpoint}/token` : GOOGLE_TOKEN_URL);
 }
 
 export async function authorizeGoogle(
-  config: GoogleAdsConfig,
+  config: Pick<
+    GoogleAdsConfig,
+    | "access_token"
+    | "client_id"
+    | "client_secret"
+    | "refresh_token"
+    | "token_endpoint"
+    | "endpoint"
+    | "timeout_ms"
+  >,
   send: Send,
   now: number,
 ): Promise<Authorization> {

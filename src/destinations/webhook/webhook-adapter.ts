@@ -2,15 +2,22 @@
 import type { WebhookConfig } from "./webhook-config.js";
 import { allDelivered, classifyStatus } from "../http-status.js";
 import type { PlatformAdapter } from "../types.js";
-import { buildWebhookRequest, prepareWebhookEvent, type WebhookEvent } from "./webhook-payload.js";
+import {
+  buildWebhookRequest,
+  prepareWebhookEvent,
+  prepareWebhookPayload,
+  type WebhookEvent,
+  type WebhookSignal,
+} from "./webhook-payload.js";
 
-export const webhookAdapter: PlatformAdapter<WebhookConfig, WebhookEvent> = {
+export const webhookAdapter: PlatformAdapter<WebhookConfig, WebhookEvent | WebhookSignal> = {
   type: "webhook",
   batchLimit: 1,
   parallel: 1,
   testMode: false,
   usesClientIp: true,
   prepare: prepareWebhookEvent,
+  preparePayload: prepareWebhookPayload,
   build: buildWebhookRequest,
   // Any 2xx takes the event; 408/429/5xx are retried; other answers (3xx too: redirects are
   // not followed, the signature is for this URL) refuse it.

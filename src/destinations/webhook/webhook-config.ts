@@ -12,10 +12,12 @@ export interface WebhookConfig extends CommonConfig {
   type: "webhook";
   url: string;
   secret: string;
+  /** Also receives rules' signals (`{"type": "tally.signal", "data": …}`); default false. */
+  signals: boolean;
 }
 
 export const webhookConfig: ConfigSpec<WebhookConfig> = {
-  fields: ["url", "secret"],
+  fields: ["url", "secret", "signals"],
   secrets: ["secret"],
   parse(raw) {
     const secret = str(raw, "secret", { required: true, max: 512 });
@@ -24,7 +26,15 @@ export const webhookConfig: ConfigSpec<WebhookConfig> = {
         "secret",
         "`config.secret` must be at least 16 characters: it signs every request.",
       );
-    return { type: "webhook", ...commonConfig(raw), url: httpUrl(raw, "url", true), secret };
+    if (raw.signals !== undefined && typeof raw.signals !== "boolean")
+      throw new ConfigProblem("signals", "`config.signals` must be true or false.");
+    return {
+      type: "webhook",
+      ...commonConfig(raw),
+      url: httpUrl(raw, "url", true),
+      secret,
+      signals: raw.signals === true,
+    };
   },
   eventMaps: () => [],
   urls: (c) => [["url", c.url]],

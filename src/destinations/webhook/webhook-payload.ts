@@ -93,9 +93,30 @@ export function prepareWebhookEvent(
   return { ok: true, item, group: "" };
 }
 
-/** One event per request: a receiver answers for exactly one event. */
+/**
+ * A rule's signal, for webhooks with `signals: true`: `{"type": "tally.signal", "data": signal}`,
+ * `Idempotency-Key` = the signal's id.
+ */
+export interface WebhookSignal {
+  type: "tally.signal";
+  data: { id: string } & Record<string, unknown>;
+}
+
+export function prepareWebhookPayload(
+  kind: string,
+  payload: unknown,
+  config: WebhookConfig,
+): Prepared<WebhookEvent | WebhookSignal> {
+  if (kind !== "signal") return { ok: false, error: `a webhook does not take ${kind}s` };
+  if (!config.signals) return { ok: false, error: "the webhook's config no longer has `signals: true`" };
+  const data = payload as WebhookSignal["data"] | null;
+  if (!data || typeof data.id !== "string") return { ok: false, error: "the signal could not be read" };
+  return { ok: true, item: { type: "tally.signal", data }, group: "" };
+}
+
+/** One event (or signal) per request: a receiver answers for exactly one. */
 export function buildWebhookRequest(
-  items: WebhookEvent[],
+  items: (WebhookEvent | WebhookSignal)[],
   config: WebhookConfig,
   _group: string,
   ctx: BuildContext,
@@ -110,7 +131,7 @@ export function buildWebhookRequest(
       "content-type": "application/json",
       "user-agent": "Tally-Webhook/1",
       "tally-signature": signWebhook(config.secret, ctx.nowSeconds, body),
-      "idempotency-key": item.event_id,
+      "idempotency-key": "type" in item ? item.data.id : item.event_id,
     },
     body,
   };

@@ -2,6 +2,7 @@
  * Browser collection: the tag's script, its batch endpoint (sendBeacon-friendly text/plain,
  * CORS for the workspace's allowed origins), and the no-JavaScript image pixel.
  */
+import { browserOrigin } from "../origin.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -64,7 +65,8 @@ function allowOrigin(req: FastifyRequest, reply: FastifyReply, ws: Workspace | n
       "origin_not_allowed",
       `The origin ${origin.slice(0, 100)} is not in this workspace's allowed_origins.`,
     );
-  void reply.header("access-control-allow-origin", origin).header("vary", "Origin");
+  const echoed = browserOrigin(origin);
+  if (echoed) void reply.header("access-control-allow-origin", echoed).header("vary", "Origin");
 }
 
 export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -82,8 +84,8 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.options("/t/collect", { schema: collectPreflightSchema }, (req, reply) => {
-    if (req.headers.origin)
-      void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
+    const origin = browserOrigin(req.headers.origin);
+    if (origin) void reply.header("access-control-allow-origin", origin).header("vary", "Origin");
     return reply
       .header("access-control-allow-methods", "POST, OPTIONS")
       .header("access-control-allow-headers", "content-type")
@@ -94,8 +96,8 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.post("/t/collect", { schema: collectSchema(deps.config.maxBatch) }, async (req, reply) => {
     // CORS headers go on errors too, so the page can read why it was refused.
-    if (req.headers.origin)
-      void reply.header("access-control-allow-origin", req.headers.origin).header("vary", "Origin");
+    const origin = browserOrigin(req.headers.origin);
+    if (origin) void reply.header("access-control-allow-origin", origin).header("vary", "Origin");
     const b = bodyObject(req.body);
     const q = query(req.query);
     const key = q.k ?? (typeof b.k === "string" ? b.k : null);
@@ -155,7 +157,7 @@ export function collectRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (q.v !== undefined) custom.value = q.v;
     if (q.cur) custom.currency = q.cur;
     if (q.oid) custom.order_id = q.oid;
-    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"])
+    for (const k of ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id"])
       if (q[k]) custom[k] = q[k];
     const event = {
       event_name: q.en ?? "PageView",

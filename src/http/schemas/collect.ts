@@ -4,7 +4,7 @@ import { BODY_ERRORS, OPEN, PUBLIC, errorResponses, responses, type SchemaObject
 import { TEST_EVENT_CODE, batch } from "./events.js";
 
 const CLICK_PARAMS = ["gclid", "gbraid", "wbraid", "fbclid", "fbc", "fbp", "msclkid", "ttclid", "li_fat_id"];
-const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"];
+const UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "utm_id"];
 const q = (description: string, example?: string): SchemaObject => ({
   type: "string",
   description,

@@ -25,7 +25,8 @@ export const DestinationConfigSchema = {
     "`refresh_token`), `login_customer_id`?, `conversion_actions` ({event name: resource name}), " +
     "`api_version`?, `token_endpoint`?. `linkedin`: `access_token`, `conversions` ({event name: URN}), " +
     "`version`?. `tiktok`: `pixel_code`, `access_token`, `test_event_code`?, `event_map`?. " +
-    "`webhook`: `url`, `secret` (bodies signed with `Tally-Signature`). Secrets are never answered back.",
+    "`webhook`: `url`, `secret` (bodies signed with `Tally-Signature`), `signals`? (also send rules' signals). " +
+    "Secrets are never answered back.",
   type: "object",
   examples: [
     { pixel_id: "1234567890", access_token: "EAAB…" },

@@ -9,6 +9,7 @@
  * without a key is still `401` whatever its body, and a public-key request from a refused
  * origin still `403`. Routes with `security: []` answer a schema failure at once.
  */
+import { browserOrigin } from "../origin.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { HttpError } from "../../domain/errors.js";
 import type { Auth } from "../auth.js";
@@ -47,8 +48,9 @@ async function publicKeyFirst(
 ): Promise<void> {
   if (failure.validationContext === "body" && failure.validation[0]?.instancePath === "") return;
   const origin = req.headers.origin;
-  if (req.method === "POST" && origin)
-    void reply.header("access-control-allow-origin", origin).header("vary", "Origin");
+  const echoed = browserOrigin(origin);
+  if (req.method === "POST" && echoed)
+    void reply.header("access-control-allow-origin", echoed).header("vary", "Origin");
   const q = query(req.query);
   const body = req.body as Record<string, unknown> | null | undefined;
   const key = q.k ?? (typeof body?.k === "string" ? body.k : null);

@@ -42,7 +42,9 @@ import { DestinationConfigSchema, DestinationSchema } from "./destinations.js";
 import { BatchResultSchema, EventSchema } from "./events.js";
 import { openapiSchema } from "./health.js";
 import { ConversionSchema } from "./reports.js";
+import { RuleSchema, SignalSchema } from "./rules.js";
 import { TouchSchema } from "./touches.js";
+import { SpendSchema } from "./spend.js";
 import type { SchemaObject } from "./validator.js";
 import { ConversionActionSchema, WorkspaceSchema } from "./workspaces.js";
 
@@ -57,6 +59,9 @@ export const SHARED_SCHEMAS: readonly SchemaObject[] = [
   ConversionSchema,
   DestinationSchema,
   DestinationConfigSchema,
+  SpendSchema,
+  RuleSchema,
+  SignalSchema,
 ];
 
 const TAGS = [
@@ -64,6 +69,7 @@ const TAGS = [
   ["browser", "Browser collection with the public key."],
   ["touches", "Clicks and impressions from ad platforms."],
   ["links", "Tracking links."],
+  ["spend", "Ad spend: sent, imported, or pulled by spend sources."],
   ["reports", "Conversions, attribution and tracking health."],
   ["destinations", "Forwarding to ad platforms and webhooks."],
   ["workspaces", "Workspaces, settings and conversion actions."],

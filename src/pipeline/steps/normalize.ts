@@ -161,7 +161,9 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
 /**
  * A PageView records a click touch when it carries a click id, or else utm_source and
  * utm_campaign. For a Tally `click_id` the platform and campaign are the link's, which the
- * pipeline fills in (`resolveLinkTouches`) since that needs a lookup.
+ * pipeline fills in (`resolveLinkTouches`) since that needs a lookup. The campaign is the
+ * platform's campaign id when the URL carries one (`utm_id`, else `campaign_id`), else
+ * `utm_campaign`: an id meets the campaign's spend even after a rename (docs/spend.md).
  */
 function pageViewTouch(
   v: ValidEvent,
@@ -173,7 +175,7 @@ function pageViewTouch(
     return typeof x === "string" && x.length > 0 ? x.slice(0, 256) : null;
   };
   const utmSource = str("utm_source");
-  const utmCampaign = str("utm_campaign");
+  const utmCampaign = str("utm_id") ?? str("campaign_id") ?? str("utm_campaign");
   const utmContent = str("utm_content");
   if (clickKind) {
     const clickValue = v.user[clickKind]!;

@@ -160,6 +160,30 @@ describe("customDataField", () => {
       { code: "invalid_field", field: "custom_data.currency" },
     ],
     [{ order_id: "a\tb" }, { code: "invalid_field", field: "custom_data.order_id" }],
+    [
+      { experiment: "checkout", variant: "B" },
+      {
+        value: {
+          value: null,
+          currency: null,
+          orderId: null,
+          customData: { experiment: "checkout", variant: "B" },
+        },
+      },
+    ],
+    [
+      { experiment: "x".repeat(65), variant: "B" },
+      { code: "invalid_field", field: "custom_data.experiment" },
+    ],
+    [
+      { experiment: "checkout", variant: "a\u0001" },
+      { code: "invalid_field", field: "custom_data.variant" },
+    ],
+    [{ experiment: "checkout" }, { code: "invalid_field", field: "custom_data.variant" }],
+    [
+      { variant: "v".repeat(80) },
+      { value: { value: null, currency: null, orderId: null, customData: { variant: "v".repeat(80) } } },
+    ],
   ])("%j → %j", (v, expected) => {
     expect(outcome(customDataField(v))).toEqual(expected);
   });

@@ -3,6 +3,7 @@
  * fields) of a raw event: the value the pipeline reads, typed, or a rejection naming the field.
  * None of them knows the order it runs in; validate.ts does.
  */
+import { nameProblem } from "../../experiments/names.js";
 import { CLICK_ID_KINDS, type Consent } from "../../domain/event.js";
 import { DAY_MS, MINUTE_MS, parseTime } from "../../domain/time.js";
 import { NON_CONVERSION_EVENTS, type ConversionAction } from "../../domain/workspace.js";
@@ -202,10 +203,27 @@ export function customDataField(v: unknown): StepResult<CustomDataInput> {
   if (!currency.ok) return currency;
   const orderId = idField(v.order_id, "custom_data.order_id");
   if (!orderId.ok) return orderId;
+  const experiment = experimentFields(v.experiment, v.variant);
+  if (!experiment.ok) return experiment;
   const customData: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v))
     if (k !== "value" && k !== "currency" && k !== "order_id") customData[k] = x;
   return ok({ value: value.value, currency: currency.value, orderId: orderId.value, customData });
+}
+
+/**
+ * `custom_data.experiment` and `custom_data.variant` (docs/experiments.md): when an event names
+ * an experiment, both names must be 1–64 characters without control characters. A `variant`
+ * without an experiment is the site's own field (a product variant) and is not checked.
+ */
+export function experimentFields(experiment: unknown, variant: unknown): StepResult<null> {
+  if (absent(experiment)) return ok(null);
+  const e = nameProblem(experiment);
+  if (e !== null)
+    return reject("invalid_field", "custom_data.experiment", `\`custom_data.experiment\` ${e}.`);
+  const v = nameProblem(variant);
+  if (v !== null) return reject("invalid_field", "custom_data.variant", `\`custom_data.variant\` ${v}.`);
+  return ok(null);
 }
 
 /** `consent`: each of its signals "granted" or "denied"; others are ignored. */

@@ -17,6 +17,8 @@ export type DeliveryInsert = [string, string, string, string, number];
 export interface EventInsert {
   event: NormalizedEvent;
   source: EventSource;
+  /** The conversion's person (moved by a merge while buffered). */
+  person: string | null;
 }
 
 export async function insertEvents(
@@ -25,7 +27,7 @@ export async function insertEvents(
   attributed: ReadonlySet<string>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const values = rows.map((r) => eventValues(r.event, attributed.has(r.event.id), r.source));
+  const values = rows.map((r) => eventValues(r.event, attributed.has(r.event.id), r.source, r.person));
   await client.query(
     `INSERT INTO events (${EVENT_COLUMNS.map((c) => c[0]).join(", ")})
      SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${c[1]}[]`).join(", ")})`,

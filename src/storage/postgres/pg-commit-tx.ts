@@ -27,6 +27,7 @@
  * State changed by an operation is journalled so a failed operation (rolled back to its
  * SAVEPOINT) leaves the in-memory view as the database is.
  */
+import { recordExposure, relabelExperiments } from "./experiments.js";
 import type pg from "pg";
 import type { ModelName } from "../../attribution/index.js";
 import type {
@@ -359,6 +360,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     const lost = new Set(losers);
     for (const [key, p] of this.idents)
       if (lost.has(p) && key.startsWith(`${ws}|`)) this.setIdent(key, winner);
+    for (const loser of losers) await relabelExperiments(this.client, ws, loser, winner);
+    for (const e of this.events)
+      if (e.person !== null && e.event.workspaceId === ws && lost.has(e.person)) e.person = winner;
     if (!persons.every((p) => this.fresh.has(k(ws, p)))) this.forget(this.fresh, k(ws, winner));
     return winner;
   }
@@ -432,8 +436,23 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     throw new Error("a touch conflicted with a row that is not there");
   }
 
-  insertEvent(event: NormalizedEvent, credits: Credits | null, source: EventSource): void {
-    this.events.push({ event, source });
+  async recordExposure(
+    workspaceId: string,
+    experiment: string,
+    variant: string,
+    person: string,
+    at: number,
+  ): Promise<void> {
+    await recordExposure(this.client, workspaceId, experiment, variant, person, at);
+  }
+
+  insertEvent(
+    event: NormalizedEvent,
+    credits: Credits | null,
+    source: EventSource,
+    person: string | null,
+  ): void {
+    this.events.push({ event, source, person });
     if (credits) this.credits.push({ ev: event, credits });
   }
 

@@ -232,7 +232,7 @@ export class PgReader {
     }>(
       `SELECT d.id AS delivery_id, d.event_ref, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.dedup_id,
               e.event_id, e.order_id
-       FROM deliveries d JOIN events e ON e.id = d.event_ref
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref
        WHERE d.workspace_id = $1 AND d.destination_id = $2 AND ($3::text IS NULL OR d.status = $3)
        ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
       [workspaceId, destinationId, status, limit],

@@ -199,6 +199,9 @@ export class PgWrites {
         destination_id: string;
         attempts: number;
         delivery_created_at: number;
+        delivery_kind: string;
+        delivery_ref: string;
+        delivery_payload: string | null;
       }
     >(
       `WITH due AS (
@@ -207,21 +210,26 @@ export class PgWrites {
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.id = due.id
-         RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at)
+         RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
+              c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload,
               ${EVENT_READ_COLUMNS.split(", ")
                 .map((col) => `e.${col}`)
                 .join(", ")}
-       FROM claimed c JOIN events e ON e.id = c.event_ref ORDER BY c.next_attempt_at, c.id`,
+       FROM claimed c LEFT JOIN events e ON e.id = c.event_ref AND c.kind = 'event' ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs],
     );
-    return r.rows.map((x) => ({
-      id: x.delivery_id,
-      destinationId: x.destination_id,
-      attempts: x.attempts,
-      createdAt: x.delivery_created_at,
-      event: eventFromRow(x),
-    }));
+    return r.rows.map((x): DeliveryJob => {
+      const base = {
+        id: x.delivery_id,
+        destinationId: x.destination_id,
+        attempts: x.attempts,
+        createdAt: x.delivery_created_at,
+      };
+      return x.delivery_kind === "event"
+        ? { ...base, kind: "event", event: eventFromRow(x) }
+        : { ...base, kind: "signal", ref: x.delivery_ref, payload: JSON.parse(x.delivery_payload ?? "null") };
+    });
   }
 
   async completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {

@@ -48,11 +48,15 @@ import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
 import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
+import { experimentCounts, listExperiments } from "./experiments.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
 import { PgMonitoringStore } from "./pg-monitoring.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
+import { PgSpendStore } from "./spend-store.js";
+import { PgRulesStore } from "./rules-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
   dedupWindowMs: number;
@@ -72,6 +76,8 @@ export class PostgresStore implements Store {
   private readonly w: PgWrites;
   private closed = false;
   readonly monitoring: PgMonitoringStore;
+  readonly spend: PgSpendStore;
+  readonly rules: PgRulesStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
@@ -83,6 +89,8 @@ export class PostgresStore implements Store {
     });
     this.r = new PgReader(this.pool);
     this.w = new PgWrites(this.pool, opts.core);
+    this.spend = new PgSpendStore(this.pool, (f) => this.guard(f));
+    this.rules = new PgRulesStore(this.pool, (f) => this.guard(f));
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */
@@ -182,6 +190,12 @@ export class PostgresStore implements Store {
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.guard(() => this.r.metrics(workspaceId, from, to, bucket));
+  }
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]> {
+    return this.guard(() => listExperiments(this.pool, workspaceId));
+  }
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
+    return this.guard(() => experimentCounts(this.pool, workspaceId, q));
   }
   reattribute(workspaceId: string | null, from: number, to: number, windowsOf: WindowsOf): Promise<number> {
     return this.guard(async () =>

@@ -124,6 +124,74 @@ CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 6: spend rows, spend sources, and a covering index
+    // for the performance report's scan of credits (index-only scans).
+    version: 6,
+    sql: `
+CREATE TABLE spend (
+  workspace_id TEXT NOT NULL, date TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL,
+  campaign_key TEXT NOT NULL, ad_key TEXT NOT NULL, campaign TEXT NOT NULL, campaign_id TEXT, ad TEXT, ad_id TEXT,
+  spend DOUBLE PRECISION NOT NULL, currency TEXT NOT NULL, impressions BIGINT, clicks BIGINT, source_id TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, date, platform, account, campaign_key, ad_key));
+CREATE TABLE spend_sources (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, config_enc TEXT NOT NULL,
+  interval_minutes INTEGER NOT NULL, created_at BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false,
+  last_sync_at BIGINT, last_error TEXT, last_rows INTEGER, next_sync_at BIGINT NOT NULL);
+CREATE INDEX spend_sources_workspace ON spend_sources (workspace_id);
+CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE NOT deleted;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency);
+`,
+  },
+  {
+    // As storage/sqlite/schema.ts version 7: rules, the cooldown fence of each (rule, key),
+    // signals, budgets at the start of a day, and outbox rows of other kinds than events.
+    version: 7,
+    sql: `
+CREATE TABLE rules (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, spec JSONB NOT NULL, created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL, deleted BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX rules_workspace ON rules (workspace_id);
+CREATE TABLE rule_fires (
+  rule_id TEXT NOT NULL, key TEXT NOT NULL, workspace_id TEXT NOT NULL, fired_at BIGINT NOT NULL,
+  PRIMARY KEY (rule_id, key));
+CREATE INDEX rule_fires_workspace ON rule_fires (workspace_id);
+CREATE TABLE signals (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, rule_id TEXT NOT NULL, at BIGINT NOT NULL, data JSONB NOT NULL,
+  applied JSONB, apply_pending BOOLEAN NOT NULL DEFAULT false, apply_attempts INTEGER NOT NULL DEFAULT 0,
+  apply_next_at BIGINT NOT NULL DEFAULT 0, apply_lease_until BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX signals_list ON signals (workspace_id, at);
+CREATE INDEX signals_apply ON signals (apply_next_at) WHERE apply_pending;
+CREATE TABLE budget_days (
+  workspace_id TEXT NOT NULL, platform TEXT NOT NULL, key TEXT NOT NULL, day TEXT NOT NULL,
+  base DOUBLE PRECISION NOT NULL, PRIMARY KEY (workspace_id, platform, key, day));
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';
+ALTER TABLE deliveries ADD COLUMN payload TEXT;
+`,
+  },
+  {
+    // Experiments: each person's first exposure per experiment (moved to the surviving person
+    // when two merge, the earlier exposure kept), the variants seen, and the person of each
+    // conversion, so a report joins conversions to exposures without reading payloads.
+    version: 9,
+    sql: `
+CREATE TABLE experiment_exposures (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, person TEXT NOT NULL, variant TEXT NOT NULL,
+  first_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, person));
+CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
+CREATE TABLE experiment_variants (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
+  first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, variant));
+ALTER TABLE events ADD COLUMN person TEXT;
+CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
     // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
     // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
     // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.

@@ -9,6 +9,8 @@
  * and the group runs again with a SAVEPOINT around each operation, so one failure never sinks
  * the others (a bug or a constraint, not bad input: bad input never reaches the store).
  */
+import { rulesOps } from "./rules-writes.js";
+import { spendOps } from "./spend-writes.js";
 import type Database from "better-sqlite3";
 import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx.js";
 import type { TouchInput } from "../../domain/event.js";
@@ -91,6 +93,8 @@ export class SqliteGroupCommitter {
       createSession: w.createSession.bind(w),
       deleteSession: w.deleteSession.bind(w),
       rotateWorkspaceKey: w.rotateWorkspaceKey.bind(w),
+      ...spendOps(this.db),
+      ...rulesOps(this.db),
     };
   }
 

@@ -114,6 +114,79 @@ CREATE INDEX erasures_list ON erasures (workspace_id, erased_at);
 `,
   },
   {
+    // Spend (POST /v1/spend, imports, spend sources): one row per day and (platform, account,
+    // campaign, ad), the campaign and ad keyed by their id when known, else their name
+    // (storage/spend-store.ts). Spend sources keep their config sealed like destinations.
+    // credits_performance covers the performance report's scan of credits (no table lookups).
+    version: 6,
+    sql: `
+CREATE TABLE spend (
+  workspace_id TEXT NOT NULL, date TEXT NOT NULL, platform TEXT NOT NULL, account TEXT NOT NULL,
+  campaign_key TEXT NOT NULL, ad_key TEXT NOT NULL, campaign TEXT NOT NULL, campaign_id TEXT, ad TEXT, ad_id TEXT,
+  spend REAL NOT NULL, currency TEXT NOT NULL, impressions INTEGER, clicks INTEGER, source_id TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, date, platform, account, campaign_key, ad_key)) WITHOUT ROWID;
+CREATE TABLE spend_sources (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, config_enc TEXT NOT NULL,
+  interval_minutes INTEGER NOT NULL, created_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+  last_sync_at INTEGER, last_error TEXT, last_rows INTEGER, next_sync_at INTEGER NOT NULL);
+CREATE INDEX spend_sources_workspace ON spend_sources (workspace_id);
+CREATE INDEX spend_sources_due ON spend_sources (next_sync_at) WHERE deleted = 0;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency);
+`,
+  },
+  {
+    // Rules and signals (POST /v1/rules, GET /v1/signals; storage/rules-store.ts): rule_fires is
+    // the cooldown fence of each (rule, key), shared by every node; signals keep what applying
+    // them did; budget_days the budget of a key before its first change of a day. Outbox rows
+    // gain a kind ('event': event_ref is an event; 'signal': event_ref is a signal and payload
+    // its JSON), so other kinds of deliveries join the same outbox.
+    version: 7,
+    sql: `
+CREATE TABLE rules (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, spec TEXT NOT NULL, created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX rules_workspace ON rules (workspace_id);
+CREATE TABLE rule_fires (
+  rule_id TEXT NOT NULL, key TEXT NOT NULL, workspace_id TEXT NOT NULL, fired_at INTEGER NOT NULL,
+  PRIMARY KEY (rule_id, key)) WITHOUT ROWID;
+CREATE INDEX rule_fires_workspace ON rule_fires (workspace_id);
+CREATE TABLE signals (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, rule_id TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL,
+  applied TEXT, apply_pending INTEGER NOT NULL DEFAULT 0, apply_attempts INTEGER NOT NULL DEFAULT 0,
+  apply_next_at INTEGER NOT NULL DEFAULT 0, apply_lease_until INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX signals_list ON signals (workspace_id, at);
+CREATE INDEX signals_apply ON signals (apply_next_at) WHERE apply_pending = 1;
+CREATE TABLE budget_days (
+  workspace_id TEXT NOT NULL, platform TEXT NOT NULL, key TEXT NOT NULL, day TEXT NOT NULL, base REAL NOT NULL,
+  PRIMARY KEY (workspace_id, platform, key, day)) WITHOUT ROWID;
+ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event';
+ALTER TABLE deliveries ADD COLUMN payload TEXT;
+`,
+  },
+  {
+    // Experiments: each person's first exposure per experiment (moved to the surviving person
+    // when two merge, the earlier exposure kept), the variants seen, and the person of each
+    // conversion, so a report joins conversions to exposures without reading payloads.
+    version: 9,
+    sql: `
+CREATE TABLE experiment_exposures (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, person TEXT NOT NULL, variant TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, person)) WITHOUT ROWID;
+CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
+CREATE TABLE experiment_variants (
+  workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
+  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, experiment, variant)) WITHOUT ROWID;
+ALTER TABLE events ADD COLUMN person TEXT;
+CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion = 1 AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
     // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
     // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
     // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.

@@ -4,6 +4,7 @@
  * call answers synchronously from prepared statements; the writer thread runs one operation
  * at a time, so what a statement read stays true until COMMIT.
  */
+import { SqliteExperimentWrites } from "./experiments.js";
 import type Database from "better-sqlite3";
 import type {
   ArrivalRow,
@@ -82,7 +83,10 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
    */
   private readonly routes = new Map<string, DestinationRoute[]>();
 
+  private readonly experiments: SqliteExperimentWrites;
+
   constructor(private readonly db: Database.Database) {
+    this.experiments = new SqliteExperimentWrites(db);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       findDedup: p(
@@ -202,6 +206,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       for (const { p } of sized.slice(1)) {
         this.s.relabelIdent.run(person, workspaceId, p);
         this.s.relabelTouches.run(person, workspaceId, p);
+        this.experiments.relabel(workspaceId, p, person);
       }
     }
     for (const ident of missing) this.s.insertIdent.run(workspaceId, ident, person);
@@ -254,9 +259,18 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     return { status: "accepted", id };
   }
 
-  insertEvent(ev: NormalizedEvent, credits: Credits | null, source: EventSource): void {
+  recordExposure(workspaceId: string, experiment: string, variant: string, person: string, at: number): void {
+    this.experiments.recordExposure(workspaceId, experiment, variant, person, at);
+  }
+
+  insertEvent(
+    ev: NormalizedEvent,
+    credits: Credits | null,
+    source: EventSource,
+    person: string | null,
+  ): void {
     const attributed = credits !== null && credits.last_click.length > 0;
-    this.s.insertEvent.run(...eventValues(ev, attributed, source).map(bindable));
+    this.s.insertEvent.run(...eventValues(ev, attributed, source, person).map(bindable));
     if (credits) this.insertCredits(ev, credits);
   }
 

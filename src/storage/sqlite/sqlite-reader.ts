@@ -48,7 +48,7 @@ const toDestination = (r: DestinationRow): DestinationRecord => ({
 });
 
 export class SqliteReader {
-  constructor(private readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {}
 
   close(): void {
     this.db.close();
@@ -286,7 +286,7 @@ export class SqliteReader {
       .prepare(
         `SELECT d.id AS delivery_id, d.event_ref, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.dedup_id,
                 e.event_id, e.order_id
-         FROM deliveries d JOIN events e ON e.id = d.event_ref
+         FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref
          WHERE d.workspace_id = ? AND d.destination_id = ? ${status ? "AND d.status = ?" : ""}
          ORDER BY d.created_at DESC, d.id DESC LIMIT ?`,
       )

@@ -41,6 +41,12 @@ import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
+import { SqliteSpendStore } from "./spend-store.js";
+import { SqliteSpendReads } from "./spend-reads.js";
+import { SqliteRulesStore } from "./rules-store.js";
+import { SqliteRulesReads } from "./rules-reads.js";
+import { experimentCounts, listExperiments } from "./experiments.js";
+import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -67,6 +73,14 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  readonly spend = new SqliteSpendStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
+  );
+  readonly rules = new SqliteRulesStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),
+  );
 
   readonly monitoring: SqliteMonitoringStore;
 
@@ -233,6 +247,12 @@ export class SqliteStore implements Store {
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));
+  }
+  listExperiments(workspaceId: string): Promise<ExperimentSummary[]> {
+    return this.read((r) => listExperiments(r.db, workspaceId));
+  }
+  experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
+    return this.read((r) => experimentCounts(r.db, workspaceId, q));
   }
   async reattribute(
     workspaceId: string | null,

@@ -170,12 +170,13 @@ export class SqliteWrites {
     // ORDER BY must follow the deliveries_due index (ties by rowid, which the index carries):
     // a tie-break on `id` made SQLite sort the whole backlog on every claim.
     const select = (this.claimDue ??= this.db.prepare(
-      `SELECT d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at, ${EVENT_READ_COLUMNS.split(
-        ", ",
-      )
-        .map((c) => `e.${c}`)
-        .join(", ")}
-       FROM deliveries d JOIN events e ON e.id = d.event_ref
+      `SELECT d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at,
+              d.kind AS delivery_kind, d.event_ref AS delivery_ref, d.payload AS delivery_payload, ${EVENT_READ_COLUMNS.split(
+                ", ",
+              )
+                .map((c) => `e.${c}`)
+                .join(", ")}
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref AND d.kind = 'event'
        WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
@@ -184,19 +185,24 @@ export class SqliteWrites {
       destination_id: string;
       attempts: number;
       delivery_created_at: number;
+      delivery_kind: string;
+      delivery_ref: string;
+      delivery_payload: string | null;
     })[];
     const lease = (this.leaseDelivery ??= this.db.prepare(
       "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
     ));
-    return rows.map((r) => {
+    return rows.map((r): DeliveryJob => {
       lease.run(owner, now + leaseMs, r.delivery_id);
-      return {
+      const base = {
         id: r.delivery_id,
         destinationId: r.destination_id,
         attempts: r.attempts,
         createdAt: r.delivery_created_at,
-        event: eventFromRow(r),
       };
+      return r.delivery_kind === "event"
+        ? { ...base, kind: "event", event: eventFromRow(r) }
+        : { ...base, kind: "signal", ref: r.delivery_ref, payload: JSON.parse(r.delivery_payload ?? "null") };
     });
   }
 
