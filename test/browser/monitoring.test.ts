@@ -6,65 +6,46 @@
 // new user sees after `tally simulate --days 7`: business figures by event time, tracking
 // health by arrival. Screenshots land in test-artifacts/ (git-ignored). No timing assertions:
 // waits have generous timeouts and the figures are printed.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCommand } from "../../src/cli/simulate.js";
 import { newId } from "../../src/domain/ids.js";
-import { repoRoot } from "../../src/main.js";
 import { createDestination, settled } from "../destinations/helpers.js";
 import type { FakeServer } from "../fakes/fake-server.js";
 import { startFakeWebhook } from "../fakes/fake-webhook.js";
-import { ADMIN_TOKEN, client, createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
+import { artifacts, hasChromium, openDashboard, type Dashboard } from "../helpers/dashboard-browser.js";
+import { ADMIN_TOKEN, client, nowSeconds } from "../helpers/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log("skipping monitoring browser tests: /usr/bin/chromium is missing");
 
-const artifacts = join(repoRoot(), "test-artifacts");
 const HOOK_SECRET = "whsec_monitoring_test_1234";
 
 describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
-  let t: Awaited<ReturnType<typeof startInProcess>>;
-  let ws: Awaited<ReturnType<typeof createWorkspace>>;
+  let d: Dashboard;
+  let t: Dashboard["t"];
+  let ws: Dashboard["ws"];
+  let page: Page;
+  let pageErrors: string[];
   let hook: FakeServer;
   let destination: string;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], {
-      stdio: "inherit",
-    });
-    mkdirSync(artifacts, { recursive: true });
-    t = await startInProcess();
+    d = await openDashboard("Northwind Outdoor", {}, { width: 1280, height: 1000 });
+    ({ t, ws, page, pageErrors } = d);
     hook = await startFakeWebhook(HOOK_SECRET);
-    ws = await createWorkspace(t.url, ADMIN_TOKEN, "Northwind Outdoor");
     destination = await createDestination(ws.api, {
       type: "webhook",
       name: "Order hook",
       config: { url: `${hook.url}/hook`, secret: HOOK_SECRET },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    await page.goto(t.url);
-    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Workspaces" }).waitFor();
+    await d.signIn();
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await d?.close();
     await hook?.close();
-    await t?.cleanup();
   });
 
   const shot = (name: string) =>
