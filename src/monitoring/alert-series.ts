@@ -98,7 +98,7 @@ export function chartSeriesOf(kind: string, details: Record<string, unknown>): C
 export function planAlertChart(alert: AlertRecord, now: number): AlertChartPlan {
   const d = alert.details;
   const windowMs = (typeof d.window_seconds === "number" ? d.window_seconds : 300) * 1000;
-  const before = Math.min(6 * HOUR, Math.max(30 * 60_000, 6 * windowMs));
+  const before = Math.min(6 * HOUR, Math.max(5 * 60_000, 6 * windowMs));
   const end = alert.resolvedAt ?? now;
   const to = Math.min(now, end + Math.max(5 * 60_000, windowMs)) + 1;
   const from = alert.startedAt - before;

@@ -227,7 +227,9 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     console.log(
       `error_rate alert shown firing ${(Date.now() - started) / 1000} s after the first rejections (${sent} sent)`,
     );
-    expect(await firing.locator(".alert-diagnosis").textContent()).toContain("Tracking looks broken");
+    const words = (await firing.locator(".alert-diagnosis").textContent()) ?? "";
+    expect(words).toContain("Tracking looks broken");
+    expect(words).toContain("Test events view");
     const chart = firing.locator("figure.alert-chart");
     await chart.waitFor();
     expect(await chart.getAttribute("data-series")).toBe("t:received t:rejected");

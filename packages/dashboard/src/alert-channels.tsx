@@ -13,7 +13,7 @@ const TYPE_LABEL: Record<ChannelType, string> = { webhook: "Webhook", slack: "Sl
 
 function target(c: AlertChannel): string {
   const cfg = c.config ?? {};
-  const s = (k: string) => (typeof cfg[k] === "string" ? (cfg[k]) : null);
+  const s = (k: string) => (typeof cfg[k] === "string" ? cfg[k] : null);
   if (c.type === "webhook") return s("url") ?? "—";
   if (c.type === "slack") return s("webhook_host") ?? "—";
   const to = Array.isArray(cfg.to) ? (cfg.to as string[]).join(", ") : (s("to") ?? "—");

@@ -44,7 +44,13 @@ export function diagnosisText(a: Alert): string {
   const subject = subjectOf(a);
   switch (a.diagnosis) {
     case "tracking_broken":
-      return `One source or event stopped (or changed shape) while the rest kept their pace: this is a tracking failure, not a drop in sales. Check the tag or integration ${subject ? `behind ${subject}` : "named below"} — a deploy that removed it, an expired key, a renamed event or field.`;
+      if (a.kind === "error_rate")
+        return "Events are arriving but being refused: an integration sends what Tally cannot accept (a required field missing, a wrong type or time). This is a tracking failure, not a drop in sales — the Test events view shows each refusal with its field.";
+      if (a.kind === "tracking_silent")
+        return "Nothing arrives at all after steady traffic: the tag or the server integration stopped sending (a deploy, a revoked key, a consent banner blocking it) — or the site itself is down. Send a test event to see which.";
+      if (a.kind === "schema_drift")
+        return `${subject ? `${subject[0]!.toUpperCase()}${subject.slice(1)}` : "Events"} changed shape: a field that was always there went missing, or a new one appeared. An integration was changed: check the data layer or server code that builds ${subject ?? "them"}.`;
+      return `One source or event stopped while the rest kept their pace: this is a tracking failure, not a drop in sales. Check the tag or integration ${subject ? `behind ${subject}` : "named below"} — a deploy that removed it, an expired key, a renamed event.`;
     case "traffic_dropped":
       return "Everything fell together: a real drop in traffic or sales — or something in front of every integration (the site, its checkout, the CDN, Tally itself) is down. Check the site and the ad accounts first.";
     case "traffic_spike":
