@@ -43,7 +43,7 @@ export function joinCredits(
   }));
 }
 
-/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
+/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency, flagged */
 export type CreditInsert = [
   string,
   string,
@@ -57,6 +57,7 @@ export type CreditInsert = [
   number,
   number | null,
   string | null,
+  boolean,
 ];
 
 /** The `credits` rows of a conversion: every model's list, in order (`ord`), with its value. */
@@ -67,11 +68,15 @@ export function creditInserts(
     eventTime: number;
     value: number | null;
     currency: string | null;
+    /** Its quality decision has flags (a stored conversion: `flagged`; a new one: `quality`). */
+    flagged?: boolean;
+    quality?: { flags: readonly string[] } | null;
   },
   credits: Credits,
 ): CreditInsert[] {
   const rows: CreditInsert[] = [];
   const { id, workspaceId, eventTime, value, currency } = conversion;
+  const flagged = conversion.flagged ?? (conversion.quality?.flags.length ?? 0) > 0;
   for (const model of MODELS)
     credits[model].forEach((c, i) =>
       rows.push([
@@ -87,6 +92,7 @@ export function creditInserts(
         c.credit,
         value,
         currency,
+        flagged,
       ]),
     );
   return rows;

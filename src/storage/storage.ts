@@ -28,6 +28,7 @@ import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../ex
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 import type { SpendStore } from "./spend-store.js";
+import type { FlaggedConversions, QualityPatch } from "../quality/settings.js";
 import type { RulesStore } from "./rules-store.js";
 
 /**
@@ -86,6 +87,9 @@ export interface WorkspacePatch {
   defaultCountry?: string | null;
   allowedOrigins?: string[];
   consentDefault?: ConsentDefault;
+  /** Traffic-quality thresholds (null: back to the default). */
+  quality?: QualityPatch;
+  flaggedConversions?: FlaggedConversions;
 }
 
 export interface Link {

@@ -183,6 +183,7 @@ export class SqliteGroupCommitter {
         db.exec("RELEASE op");
         this.opRollups.drain();
         this.tx.forgetRoutes();
+        this.tx.forgetCounters();
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -202,6 +203,7 @@ export class SqliteGroupCommitter {
     this.opRollups.drain();
     this.tx.endGroup();
     this.tx.forgetRoutes();
+    this.tx.forgetCounters();
     this.writes.discardGroup();
   }
 

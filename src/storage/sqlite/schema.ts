@@ -165,6 +165,37 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // Traffic quality (quality/, docs/quality.md): each event's and flagged click's decision
+    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean), a credit row's
+    // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
+    // workspace's thresholds (NULL = the default), flagged counts in the rollups, and the
+    // sliding-window counters (the times of a key's last occurrences, JSON), purged an hour
+    // after their last use.
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score INTEGER;
+ALTER TABLE events ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score INTEGER;
+ALTER TABLE touches ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds REAL;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE quality_counters (
+  workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times TEXT NOT NULL, last_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, space, key)) WITHOUT ROWID;
+CREATE INDEX quality_counters_age ON quality_counters (last_at);
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
