@@ -154,7 +154,8 @@ export class PgReader {
     const rows = await this.pool.query<
       Omit<MetricsRow, "latency" | "pipeline"> & { latency: number[] | null; pipeline: number[] | null }
     >(
-      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline
+      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions,
+              flagged, flagged_value, flagged_clicks, latency, pipeline
        FROM ${table} WHERE workspace_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
       [workspaceId, lo, to],
     );
