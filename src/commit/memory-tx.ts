@@ -81,7 +81,7 @@ export class MemoryTx implements CommitTx, ReattributeTx {
     return this.counters.hit(workspaceId, hits, at);
   }
 
-  flagTouch(_workspaceId: string, touchRef: string, quality: Quality): void {
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, _addressKey: string | null): void {
     this.touchQuality.set(touchRef, quality);
   }
 

@@ -29,7 +29,7 @@ export async function recordTouch(
     return out;
   }
   const q = await clickQuality(tx, workspaceId, touch.quality, receivedAt);
-  if (q.flags.length > 0) await tx.flagTouch(workspaceId, out.id, q);
+  if (q.flags.length > 0) await tx.flagTouch(workspaceId, out.id, q, touch.quality.addressKey);
   rollups.add(workspaceId, receivedAt, q.flags.length > 0 ? { clicks: 1, flagged_clicks: 1 } : { clicks: 1 });
   return { ...out, quality: q };
 }

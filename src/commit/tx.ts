@@ -169,7 +169,12 @@ export interface CommitTx {
    */
   qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): MaybePromise<number[]>;
   /** Stores a flagged click's decision on its touch (clean clicks keep none: nothing to filter). */
-  flagTouch(workspaceId: string, touchRef: string, quality: Quality): MaybePromise<void>;
+  flagTouch(
+    workspaceId: string,
+    touchRef: string,
+    quality: Quality,
+    addressKey: string | null,
+  ): MaybePromise<void>;
 }
 
 /** What dedup keys are made of. */

@@ -140,6 +140,11 @@ export function flagsOfMask(mask: number): QualityFlag[] {
   return QUALITY_FLAGS.filter((_f, i) => (mask & (1 << i)) !== 0);
 }
 
+/** What a flagged row keeps of its address key: 8 characters of the HMAC (48 bits), for listing. */
+export function shortAddressKey(key: string | null): string | null {
+  return key === null ? null : key.slice(0, 10);
+}
+
 /** A stored decision back as the wire has it; null when none was made (imports, old rows). */
 export function qualityOfColumns(score: number | null, mask: number | null): Quality | null {
   return score === null ? null : { score: Number(score), flags: flagsOfMask(Number(mask ?? 0)) };

@@ -1,6 +1,7 @@
 /** Credit rows as both backends write them, and the conversions list as both build it from them. */
 import { MODELS } from "../attribution/index.js";
 import type { Credits } from "../commit/tx.js";
+import { qualityOfColumns } from "../quality/input.js";
 import type { ConversionRow, CreditRow } from "./storage.js";
 
 export interface ConversionEventRow {
@@ -10,6 +11,8 @@ export interface ConversionEventRow {
   received_at: number;
   value: number | null;
   currency: string | null;
+  quality_score: number | null;
+  quality_flags: number | null;
 }
 
 export interface CreditDbRow {
@@ -40,6 +43,7 @@ export function joinCredits(
     value: r.value,
     currency: r.currency,
     touches: credits.get(r.id) ?? [],
+    quality: qualityOfColumns(r.quality_score, r.quality_flags),
   }));
 }
 

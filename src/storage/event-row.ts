@@ -6,7 +6,7 @@
  */
 import type { StoredConversion, StoredCopy } from "../commit/tx.js";
 import type { Consent, EventSource, HashedUserData, Identifier, NormalizedEvent } from "../domain/event.js";
-import { flagMask } from "../quality/input.js";
+import { flagMask, shortAddressKey } from "../quality/input.js";
 import type { StoredEvent } from "./storage.js";
 
 /** Columns of `events` in insert order, each with its PostgreSQL type. */
@@ -31,6 +31,8 @@ export const EVENT_COLUMNS = [
   // The traffic-quality decision (quality/): score, flags as a bit mask (0 = clean).
   ["quality_score", "int2"],
   ["quality_flags", "int2"],
+  // A flagged one's address key, truncated (the Quality view's top addresses; never an address).
+  ["quality_key", "text"],
 ] as const;
 
 export type EventValue = string | number | boolean | null;
@@ -61,6 +63,9 @@ export function eventValues(
     ev.isConversion && ev.testEventCode === null ? person : null,
     ev.quality ? ev.quality.score : null,
     ev.quality ? flagMask(ev.quality.flags) : 0,
+    ev.quality && ev.quality.flags.length > 0
+      ? shortAddressKey(ev.qualityInput?.addressKey ?? ev.touch?.quality?.addressKey ?? null)
+      : null,
   ];
 }
 

@@ -28,6 +28,7 @@ import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../ex
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
 import type { SpendStore } from "./spend-store.js";
+import type { QualityQuery, QualityReadout } from "./quality-rows.js";
 import type { FlaggedConversions, QualityPatch } from "../quality/settings.js";
 import type { RulesStore } from "./rules-store.js";
 
@@ -121,6 +122,8 @@ export interface ConversionRow {
   value: number | null;
   currency: string | null;
   touches: CreditRow[];
+  /** The traffic-quality decision; null when none was made (rows stored before it existed). */
+  quality: { score: number; flags: string[] } | null;
 }
 
 export interface ConversionQuery {
@@ -138,6 +141,8 @@ export interface ReportQuery {
   model: ModelName;
   groupBy: GroupBy;
   currency: string;
+  /** `flagged_conversions: "exclude"`: leave flagged conversions out. */
+  excludeFlagged?: boolean;
 }
 
 export interface ReportResult {
@@ -305,6 +310,8 @@ export interface Store {
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  /** The quality report's grouped rows (storage/quality-rows.ts); quality/report.ts sums them. */
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout>;
   listExperiments(workspaceId: string): Promise<ExperimentSummary[]>;
   /** Per-variant counts of one experiment; null when no event ever joined it. */
   experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;

@@ -28,15 +28,18 @@ const TIMEZONE = {
 const QUALITY_THRESHOLDS = {
   min_click_to_conversion_seconds: {
     type: ["number", "null"],
-    description: "`too_fast`: a conversion less than this many seconds after its last attributed click (0: off; default 3).",
+    description:
+      "`too_fast`: a conversion less than this many seconds after its last attributed click (0: off; default 3).",
   },
   max_clicks_per_ip_per_minute: {
     type: ["integer", "null"],
-    description: "`click_flood`: clicks beyond this many from one address (IPv6: its /64) in 60 s (default 20).",
+    description:
+      "`click_flood`: clicks beyond this many from one address (IPv6: its /64) in 60 s (default 20).",
   },
   max_conversions_per_identity_per_hour: {
     type: ["integer", "null"],
-    description: "`conversion_burst`: conversions beyond this many of one identity or address in an hour (default 5).",
+    description:
+      "`conversion_burst`: conversions beyond this many of one identity or address in an hour (default 5).",
   },
 } as const;
 const QUALITY_OUT = {

@@ -66,7 +66,7 @@ import {
 import { destinationsLockKey } from "./destination-lock.js";
 import { slide, type CounterHit, type CounterSpace } from "../../quality/counters.js";
 import type { Quality } from "../../quality/flags.js";
-import { flagMask } from "../../quality/input.js";
+import { flagMask, shortAddressKey } from "../../quality/input.js";
 import { RetryGroupError } from "./errors.js";
 
 interface DedupRow {
@@ -102,7 +102,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** workspace|space|key → the times of a quality counter whose row this transaction locked. */
   private counters = new Map<string, number[]>();
   private dirtyCounters = new Map<string, [string, CounterSpace, string]>();
-  private touchFlags: [string, number, number][] = [];
+  private touchFlags: [string, number, number, string | null][] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -252,8 +252,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     });
   }
 
-  flagTouch(_workspaceId: string, touchRef: string, quality: Quality): void {
-    this.touchFlags.push([touchRef, quality.score, flagMask(quality.flags)]);
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
+    this.touchFlags.push([touchRef, quality.score, flagMask(quality.flags), shortAddressKey(addressKey)]);
   }
 
   // ---- CommitTx ---------------------------------------------------------------------------
@@ -607,9 +607,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       const rows = this.touchFlags;
       this.touchFlags = [];
       await this.client.query(
-        `UPDATE touches c SET quality_score = t.score, quality_flags = t.flags
-         FROM unnest($1::text[], $2::int2[], $3::int2[]) AS t(id, score, flags) WHERE c.id = t.id`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+        `UPDATE touches c SET quality_score = t.score, quality_flags = t.flags, quality_key = t.qk
+         FROM unnest($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, score, flags, qk) WHERE c.id = t.id`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
       );
     }
   }

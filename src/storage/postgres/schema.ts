@@ -191,6 +191,8 @@ ALTER TABLE rollups_minute ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
 CREATE TABLE quality_counters (
   workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times DOUBLE PRECISION[] NOT NULL,
   last_at BIGINT NOT NULL, PRIMARY KEY (workspace_id, space, key));

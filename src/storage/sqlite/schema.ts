@@ -166,7 +166,8 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
   },
   {
     // Traffic quality (quality/, docs/quality.md): each event's and flagged click's decision
-    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean), a credit row's
+    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean; a flagged one keeps
+    // the first 8 characters of its address key for the top-addresses list, never an address), a credit row's
     // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
     // workspace's thresholds (NULL = the default), flagged counts in the rollups, and the
     // sliding-window counters (the times of a key's last occurrences, JSON), purged an hour
@@ -188,6 +189,8 @@ ALTER TABLE rollups_minute ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
 CREATE TABLE quality_counters (
   workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times TEXT NOT NULL, last_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, space, key)) WITHOUT ROWID;

@@ -8,7 +8,7 @@ import { SqliteExperimentWrites } from "./experiments.js";
 import { SqliteQualityCounters } from "./quality-counters.js";
 import type { CounterHit } from "../../quality/counters.js";
 import type { Quality } from "../../quality/flags.js";
-import { flagMask } from "../../quality/input.js";
+import { flagMask, shortAddressKey } from "../../quality/input.js";
 import type Database from "better-sqlite3";
 import type {
   ArrivalRow,
@@ -156,7 +156,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
         `INSERT INTO deliveries (id, workspace_id, destination_id, event_ref, status, attempts, next_attempt_at, created_at)
          VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
       ),
-      flagTouch: p("UPDATE touches SET quality_score = ?, quality_flags = ? WHERE id = ?"),
+      flagTouch: p("UPDATE touches SET quality_score = ?, quality_flags = ?, quality_key = ? WHERE id = ?"),
     };
   }
 
@@ -357,8 +357,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     return this.counters.hit(workspaceId, hits, at);
   }
 
-  flagTouch(_workspaceId: string, touchRef: string, quality: Quality): void {
-    this.s.flagTouch.run(quality.score, flagMask(quality.flags), touchRef);
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
+    this.s.flagTouch.run(quality.score, flagMask(quality.flags), shortAddressKey(addressKey), touchRef);
   }
 
   // ---- ReattributeTx ----------------------------------------------------------------------
