@@ -64,7 +64,7 @@ import {
   type EventInsert,
 } from "./bulk-inserts.js";
 import { destinationsLockKey } from "./destination-lock.js";
-import { slide, type CounterHit, type CounterSpace } from "../../quality/counters.js";
+import { commitTime, slide, type CounterHit, type CounterSpace } from "../../quality/counters.js";
 import type { Quality } from "../../quality/flags.js";
 import { flagMask, shortAddressKey } from "../../quality/input.js";
 import { RetryGroupError } from "./errors.js";
@@ -248,7 +248,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       const times = this.counters.get(id) ?? [];
       this.counters.set(id, times);
       this.dirtyCounters.set(id, [workspaceId, h.space, h.key]);
-      return slide(times, at, h.windowMs, Math.max(1, h.cap));
+      return slide(times, commitTime(times, at), h.windowMs, Math.max(1, h.cap));
     });
   }
 

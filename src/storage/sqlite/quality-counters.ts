@@ -7,7 +7,7 @@
  */
 import type Database from "better-sqlite3";
 import { LRUCache } from "lru-cache";
-import { slide, type CounterHit } from "../../quality/counters.js";
+import { commitTime, slide, type CounterHit } from "../../quality/counters.js";
 
 export class SqliteQualityCounters {
   private readonly read: Database.Statement;
@@ -15,7 +15,9 @@ export class SqliteQualityCounters {
   private readonly cache = new LRUCache<string, number[]>({ max: 50_000 });
 
   constructor(db: Database.Database) {
-    this.read = db.prepare("SELECT times FROM quality_counters WHERE workspace_id = ? AND space = ? AND key = ?");
+    this.read = db.prepare(
+      "SELECT times FROM quality_counters WHERE workspace_id = ? AND space = ? AND key = ?",
+    );
     this.write = db.prepare(
       `INSERT INTO quality_counters (workspace_id, space, key, times, last_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, space, key) DO UPDATE SET times = excluded.times, last_at = excluded.last_at`,
@@ -32,7 +34,7 @@ export class SqliteQualityCounters {
         times = row ? (JSON.parse(row.times) as number[]) : [];
         this.cache.set(id, times);
       }
-      out.push(slide(times, at, h.windowMs, Math.max(1, h.cap)));
+      out.push(slide(times, commitTime(times, at), h.windowMs, Math.max(1, h.cap)));
       this.write.run(workspaceId, h.space, h.key, JSON.stringify(times), Math.max(at, times.at(-1) ?? at));
     }
     return out;
