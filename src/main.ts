@@ -195,7 +195,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     cipher,
     latency,
     links,
-    quality: qualityEdge,
+    ...(config.trafficQuality ? { quality: qualityEdge } : {}),
     limits: {
       maxEventAgeDays: config.maxEventAgeDays,
       maxFutureMinutes: config.maxFutureMinutes,
@@ -205,10 +205,14 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
 
   const touches = createTouchPipeline({
     store,
-    quality: {
-      edge: qualityEdge,
-      settingsOf: createSettingsCache(async (id) => (await store.getWorkspace(id))?.quality ?? null),
-    },
+    ...(config.trafficQuality
+      ? {
+          quality: {
+            edge: qualityEdge,
+            settingsOf: createSettingsCache(async (id) => (await store.getWorkspace(id))?.quality ?? null),
+          },
+        }
+      : {}),
     limits: { maxTouchAgeDays: config.maxTouchAgeDays, maxFutureMinutes: config.maxFutureMinutes },
   });
 

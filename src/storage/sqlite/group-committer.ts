@@ -174,6 +174,7 @@ export class SqliteGroupCommitter {
     db.exec("BEGIN IMMEDIATE");
     for (const m of group) {
       db.exec("SAVEPOINT op");
+      const counters = this.tx.counterMark();
       try {
         const result = await this.runOp(m);
         db.exec("RELEASE op");
@@ -183,7 +184,7 @@ export class SqliteGroupCommitter {
         db.exec("RELEASE op");
         this.opRollups.drain();
         this.tx.forgetRoutes();
-        this.tx.forgetCounters();
+        this.tx.rollbackCounters(counters);
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -201,9 +202,9 @@ export class SqliteGroupCommitter {
   private discardGroup(): void {
     this.groupRollups.drain();
     this.opRollups.drain();
+    this.tx.rollbackCounters();
     this.tx.endGroup();
     this.tx.forgetRoutes();
-    this.tx.forgetCounters();
     this.writes.discardGroup();
   }
 

@@ -1,47 +1,55 @@
 /**
- * The quality counters on the SQLite write connection (`CommitTx.qualityHit`): one row per
- * (workspace, space, key) with the times of its last occurrences (JSON), written in the
- * group's transaction, so a counted hit is as durable as the event it judged and a rolled-back
- * one never counted. The writer thread is the only writer of the file, so what it wrote is
- * also kept in an LRU (bounded by entries) and read from there; any rollback empties it.
+ * The quality counters of the embedded store (`CommitTx.qualityHit`), kept by the writer
+ * thread in memory: SQLite has one writer — this thread — so no other node counts beside it,
+ * and reading and writing a row per hit cost more than a third of an event's ingest. The
+ * table is an LRU bounded by entries (an address rotation forgets the least recent keys, as
+ * quality/memory-counters.ts does), and it follows the transaction: every change is journalled
+ * until the group commits, and a rolled-back group (or one operation's savepoint) puts the
+ * times back, so a hit is counted exactly when its event is. A restart starts the windows
+ * empty (they are at most an hour long); the `quality_counters` table is PostgreSQL's.
  */
-import type Database from "better-sqlite3";
 import { LRUCache } from "lru-cache";
 import { commitTime, slide, type CounterHit } from "../../quality/counters.js";
 
 export class SqliteQualityCounters {
-  private readonly read: Database.Statement;
-  private readonly write: Database.Statement;
-  private readonly cache = new LRUCache<string, number[]>({ max: 50_000 });
+  private readonly table: LRUCache<string, number[]>;
+  /** Changes since the last commit: the key and its times before (undefined: it was absent). */
+  private journal: [string, number[] | undefined][] = [];
 
-  constructor(db: Database.Database) {
-    this.read = db.prepare(
-      "SELECT times FROM quality_counters WHERE workspace_id = ? AND space = ? AND key = ?",
-    );
-    this.write = db.prepare(
-      `INSERT INTO quality_counters (workspace_id, space, key, times, last_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (workspace_id, space, key) DO UPDATE SET times = excluded.times, last_at = excluded.last_at`,
-    );
+  constructor(maxEntries = 200_000) {
+    this.table = new LRUCache<string, number[]>({ max: maxEntries });
   }
 
   hit(workspaceId: string, hits: readonly CounterHit[], at: number): number[] {
     const out: number[] = [];
     for (const h of hits) {
       const id = `${workspaceId}|${h.space}|${h.key}`;
-      let times = this.cache.get(id);
-      if (times === undefined) {
-        const row = this.read.get(workspaceId, h.space, h.key) as { times: string } | undefined;
-        times = row ? (JSON.parse(row.times) as number[]) : [];
-        this.cache.set(id, times);
-      }
+      const before = this.table.get(id);
+      this.journal.push([id, before ? before.slice() : undefined]);
+      const times = before ?? [];
+      if (!before) this.table.set(id, times);
       out.push(slide(times, commitTime(times, at), h.windowMs, Math.max(1, h.cap)));
-      this.write.run(workspaceId, h.space, h.key, JSON.stringify(times), Math.max(at, times.at(-1) ?? at));
     }
     return out;
   }
 
-  /** A transaction (or an operation's savepoint) was rolled back: the cache may hold what it wrote. */
-  forget(): void {
-    this.cache.clear();
+  /** Where the journal stands (before an operation that may be rolled back alone). */
+  mark(): number {
+    return this.journal.length;
+  }
+
+  /** Puts back what changed after `mark` (a rolled-back savepoint, or the whole group: 0). */
+  rollback(mark = 0): void {
+    for (let i = this.journal.length - 1; i >= mark; i--) {
+      const [id, before] = this.journal[i]!;
+      if (before === undefined) this.table.delete(id);
+      else this.table.set(id, before);
+    }
+    this.journal.length = mark;
+  }
+
+  /** The group committed: its changes stay. */
+  commit(): void {
+    this.journal = [];
   }
 }

@@ -169,9 +169,8 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
     // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean; a flagged one keeps
     // the first 8 characters of its address key for the top-addresses list, never an address), a credit row's
     // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
-    // workspace's thresholds (NULL = the default), flagged counts in the rollups, and the
-    // sliding-window counters (the times of a key's last occurrences, JSON), purged an hour
-    // after their last use.
+    // workspace's thresholds (NULL = the default), flagged counts in the rollups, (the
+    // counters themselves live in the writer thread: storage/sqlite/quality-counters.ts).
     version: 8,
     sql: `
 ALTER TABLE events ADD COLUMN quality_score INTEGER;
@@ -191,10 +190,6 @@ ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
 ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN quality_key TEXT;
 ALTER TABLE touches ADD COLUMN quality_key TEXT;
-CREATE TABLE quality_counters (
-  workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times TEXT NOT NULL, last_at INTEGER NOT NULL,
-  PRIMARY KEY (workspace_id, space, key)) WITHOUT ROWID;
-CREATE INDEX quality_counters_age ON quality_counters (last_at);
 CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
 `,
   },

@@ -93,7 +93,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
 
   constructor(private readonly db: Database.Database) {
     this.experiments = new SqliteExperimentWrites(db);
-    this.counters = new SqliteQualityCounters(db);
+    this.counters = new SqliteQualityCounters();
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       findDedup: p(
@@ -165,11 +165,17 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   /** The group committed: persons made in it may have touches now. */
   endGroup(): void {
     this.freshPersons.clear();
+    this.counters.commit();
   }
 
-  /** A rollback (of the group or of one operation): counters must be read from the file again. */
-  forgetCounters(): void {
-    this.counters.forget();
+  /** Where the quality counters' journal stands (before an operation run in a savepoint). */
+  counterMark(): number {
+    return this.counters.mark();
+  }
+
+  /** A rollback: the counters go back to `mark` (0: the whole group). */
+  rollbackCounters(mark = 0): void {
+    this.counters.rollback(mark);
   }
 
   /** Routing must read the workspace's destinations again (all workspaces when none is named). */

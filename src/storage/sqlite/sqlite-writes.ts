@@ -358,8 +358,6 @@ export class SqliteWrites {
       .prepare("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < ?")
       .run(ipBefore);
     this.db.prepare("DELETE FROM sessions WHERE expires_at < ?").run(now);
-    // Quality counters idle for an hour (the longest window) hold nothing that still counts.
-    this.db.prepare("DELETE FROM quality_counters WHERE last_at < ?").run(now - 3_600_000);
   }
 
   createSession(s: Session): void {
