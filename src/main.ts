@@ -8,8 +8,10 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger, DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
-import { DAY_MS, MINUTE_MS } from "./domain/time.js";
-import { AlertRules } from "./monitoring/alert-rules.js";
+import { DAY_MS } from "./domain/time.js";
+import { createMonitor } from "./monitoring/monitor.js";
+import { createChannelWorker } from "./alerts/channel-worker.js";
+import { createChannelSender } from "./destinations/alert-channels/channel-send.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
 import { createClientLimiter } from "./http/client-limit.js";
@@ -274,26 +276,25 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "purge failed"));
   };
   timers.push(setInterval(purge, 3_600_000));
-  // Tracking-health alerts, once a minute over each workspace's complete minutes.
-  const alertRules = new AlertRules();
-  const checkAlerts = async () => {
-    const now = Date.now();
-    const to = now - (now % MINUTE_MS);
-    for (const ws of await store.listWorkspaces()) {
-      const minutes = await store.metrics(ws.id, to - 36 * MINUTE_MS, to, "minute");
-      for (const a of alertRules.check(ws.id, minutes, now)) {
-        bus.publish({ type: "alert", workspaceId: ws.id, at: now, rule: a.rule, message: a.message });
-        logger.warn({ workspace: ws.id, rule: a.rule }, a.message);
-      }
-    }
-  };
-  timers.push(
-    setInterval(() => {
-      checkAlerts().catch((err: unknown) =>
-        logger.warn({ err: { message: (err as Error).message } }, "alert check failed"),
-      );
-    }, MINUTE_MS),
-  );
+  // Detectors over the series, every 5 s; alerts fire and resolve once (monitoring/monitor.ts).
+  const monitor = createMonitor({ store, bus, logger });
+  await monitor.start();
+  // Alert channels: the outbox the alert transactions wrote, sent over the same endpoint policy.
+  const channelHttp = createHttpClient(forwarding.registry.policy);
+  const channels = createChannelWorker({
+    store: store.monitoring,
+    cipher,
+    logger,
+    sendAlert: createChannelSender({
+      send: channelHttp.send,
+      policy: forwarding.registry.policy,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  });
+  channels.start();
+  bus.subscribe((m) => {
+    if (m.type === "alert") void channels.wake();
+  });
   for (const t of timers) t.unref();
   readiness.start();
 
@@ -307,6 +308,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const stop = () =>
     (stopping ??= (async () => {
       for (const t of timers) clearInterval(t);
+      monitor.stop();
       readiness.stop();
       await live.stop();
       await rules.stop();
@@ -323,6 +325,8 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         clearInterval(idle);
       }
       await forwarding.stop();
+      await channels.stop();
+      await channelHttp.close();
       await spend.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing

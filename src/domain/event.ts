@@ -99,6 +99,12 @@ export interface NormalizedEvent {
   qualityInput?: QualityInput | null;
   /** The decision, made in the commit (quality step) and stored with the event. */
   quality?: Quality | null;
+  /** How well a platform can match it (pipeline/match-quality.ts), judged before hashing. */
+  matchQuality?: {
+    score: number;
+    identifiers: string[];
+    problems: { code: string; field: string; message: string }[];
+  };
 }
 
 export type EventStatus = "accepted" | "duplicate";

@@ -59,6 +59,7 @@ export type EventResult =
       id: string;
       warnings?: string[];
       quality?: Quality;
+      match_quality?: NormalizedEvent["matchQuality"];
     }
   | { index: number; status: "rejected"; error: { code: string; message: string; field?: string } };
 
@@ -164,6 +165,7 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         id: o.id,
         ...(ev.warnings.length ? { warnings: ev.warnings } : {}),
         ...(o.quality ? { quality: o.quality } : {}),
+        ...(o.status === "accepted" && ev.matchQuality ? { match_quality: ev.matchQuality } : {}),
       };
       if (isTest)
         testMessages.push(
@@ -217,7 +219,8 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         eventId: ev.eventId,
         attribution: o.attribution ?? null,
         quality: o.quality ?? null,
-        excluded: ev.qualityInput?.settings.flaggedConversions === "exclude" && (o.quality?.flags.length ?? 0) > 0,
+        excluded:
+          ev.qualityInput?.settings.flaggedConversions === "exclude" && (o.quality?.flags.length ?? 0) > 0,
       });
       deps.latency.record(ev.workspaceId, ev.eventTime, ev.receivedAt, now());
     });

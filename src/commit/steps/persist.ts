@@ -8,6 +8,7 @@ import type { CommitOutcome } from "../../domain/event.js";
 import type { CommitContext, CommitItem, CommitTx, Credits } from "../tx.js";
 import { isExcluded } from "./quality.js";
 import { rollupValue } from "./rollup-value.js";
+import { eventSeries } from "../../monitoring/series.js";
 
 export async function persist(
   tx: CommitTx,
@@ -25,6 +26,7 @@ export async function persist(
     const destinations = routeEvent(await tx.destinationRoutes(ws), ev.eventName, isTest);
     if (destinations.length > 0) await tx.insertDeliveries(ws, ev.id, destinations, ev.receivedAt);
   }
+  if (!isTest) ctx.rollups.count(ws, ev.receivedAt, eventSeries(ev, item.source));
   if (!isTest) {
     const value = item.windows ? rollupValue(ev.value, ev.currency, ws, ctx) : 0;
     // Flagged ones are counted apart too, so metrics can leave them out when asked (exclude).
