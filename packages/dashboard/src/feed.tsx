@@ -58,6 +58,14 @@ class Row extends Component<RowProps> {
           >
             {row.event_name}
           </a>
+          {row.quality && row.quality.flags.length > 0 && (
+            <span
+              class={`flag-badge${row.excluded ? " flag-excluded" : ""}`}
+              title={`Quality ${row.quality.score}/100: ${row.quality.flags.join(", ")}${row.excluded ? " (left out of figures)" : ""}`}
+            >
+              {row.quality.flags.join(" · ")}
+            </span>
+          )}
         </td>
         <td class="num">
           {row.value === null ? <span class="muted">—</span> : money(row.value, row.currency)}

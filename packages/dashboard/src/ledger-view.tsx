@@ -173,7 +173,21 @@ function LedgerBody({ ledger: l, names }: { ledger: Ledger; names: Map<string, s
         <section class="card pad-lg" aria-labelledby="quality-title">
           <h3 id="quality-title">Traffic quality and adjustments</h3>
           {l.quality ? (
-            <pre class="json">{JSON.stringify(l.quality, null, 2)}</pre>
+            <p class="small ledger-quality">
+              Score <strong>{l.quality.score}/100</strong>
+              {l.quality.flags.length > 0 ? (
+                <>
+                  {" · flagged: "}
+                  {l.quality.flags.map((f) => (
+                    <span key={f} class="flag">
+                      {f}
+                    </span>
+                  ))}
+                </>
+              ) : (
+                " · no flags"
+              )}
+            </p>
           ) : (
             <p class="muted small">No traffic-quality verdict on this conversion.</p>
           )}

@@ -3,6 +3,7 @@
  * health: is data coming in now?); the week per hour counts by EVENT time (business: when did
  * people convert?). Each is labelled with its clock so nobody mixes them up.
  */
+import { useState } from "preact/hooks";
 import { ConversionsChart } from "./chart.js";
 import { Feed } from "./feed.js";
 import { count } from "./format.js";
@@ -22,6 +23,7 @@ export function LiveTab({
   live: WorkspaceLive;
 }) {
   const currency = ws?.currency ?? "USD";
+  const [flaggedOnly, setFlaggedOnly] = useState(false);
   return (
     <div class="stack">
       <div>
@@ -34,6 +36,14 @@ export function LiveTab({
         <section class="card feed-card" aria-labelledby="feed-title">
           <div class="card-head">
             <h2 id="feed-title">Live conversions</h2>
+            <label class="small feed-filter">
+              <input
+                type="checkbox"
+                checked={flaggedOnly}
+                onChange={(e) => setFlaggedOnly((e.target as HTMLInputElement).checked)}
+              />{" "}
+              Flagged only
+            </label>
             <span class="muted small">
               {live.rows.length >= FEED_ROWS
                 ? `Latest ${count(FEED_ROWS)}`
@@ -43,7 +53,10 @@ export function LiveTab({
             </span>
           </div>
           {live.rows.length > 0 ? (
-            <Feed rows={live.rows} workspaceId={workspaceId} />
+            <Feed
+              rows={flaggedOnly ? live.rows.filter((r) => (r.quality?.flags.length ?? 0) > 0) : live.rows}
+              workspaceId={workspaceId}
+            />
           ) : live.historyLoaded ? (
             <div class="empty empty-inline">
               <h3>No conversions yet</h3>

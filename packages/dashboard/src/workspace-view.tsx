@@ -14,6 +14,7 @@ import { healthOf } from "./health.js";
 import { LedgerView } from "./ledger-view.js";
 import { LiveTab } from "./live-tab.js";
 import { PerformanceTab } from "./performance-tab.js";
+import { QualityTab } from "./quality-tab.js";
 import { hrefOf, navigate, onLinkClick, TABS, type Tab } from "./router.js";
 import { RulesTab } from "./rules-tab.js";
 import { SetupTab } from "./setup-tab.js";
@@ -158,6 +159,7 @@ export function WorkspaceView({
             rules={<RulesTab workspaceId={workspaceId} live={live} />}
           />
         )}
+        {tab === "quality" && <QualityTab workspaceId={workspaceId} ws={ws} />}
         {tab === "experiments" && <ExperimentsTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}
         {tab === "setup" && <SetupTab workspaceId={workspaceId} ws={ws} onSaved={setWs} />}

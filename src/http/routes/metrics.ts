@@ -35,7 +35,8 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
     const ws = await deps.auth.workspace(req);
     const { bucket, from, to } = rangeOf(query(req.query));
     const rows = await deps.store.metrics(ws.id, from, to, bucket);
-    return { bucket, buckets: rows.map(metricsJson) };
+    const exclude = ws.quality.flaggedConversions === "exclude";
+    return { bucket, buckets: rows.map((r) => metricsJson(r, exclude)) };
   });
 
   app.get("/v1/metrics/event-time", { schema: eventTimeMetricsSchema }, async (req) => {

@@ -170,6 +170,37 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 8: quality decisions on events and flagged clicks,
+    // the flagged bit on credits, the workspace's thresholds, flagged counts in the rollups,
+    // and the counters (each row locked by the transaction that counts on it, so nodes
+    // sharing the database count one flood together).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score SMALLINT;
+ALTER TABLE events ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score SMALLINT;
+ALTER TABLE touches ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds DOUBLE PRECISION;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE TABLE quality_counters (
+  workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times DOUBLE PRECISION[] NOT NULL,
+  last_at BIGINT NOT NULL, PRIMARY KEY (workspace_id, space, key));
+CREATE INDEX quality_counters_age ON quality_counters (last_at);
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.

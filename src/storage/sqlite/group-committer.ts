@@ -177,6 +177,7 @@ export class SqliteGroupCommitter {
     db.exec("BEGIN IMMEDIATE");
     for (const m of group) {
       db.exec("SAVEPOINT op");
+      const counters = this.tx.counterMark();
       try {
         const result = await this.runOp(m);
         db.exec("RELEASE op");
@@ -186,6 +187,7 @@ export class SqliteGroupCommitter {
         db.exec("RELEASE op");
         this.opRollups.drain();
         this.tx.forgetRoutes();
+        this.tx.rollbackCounters(counters);
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -203,6 +205,7 @@ export class SqliteGroupCommitter {
   private discardGroup(): void {
     this.groupRollups.drain();
     this.opRollups.drain();
+    this.tx.rollbackCounters();
     this.tx.endGroup();
     this.tx.forgetRoutes();
     this.writes.discardGroup();

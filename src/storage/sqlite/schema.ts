@@ -165,6 +165,35 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // Traffic quality (quality/, docs/quality.md): each event's and flagged click's decision
+    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean; a flagged one keeps
+    // the first 8 characters of its address key for the top-addresses list, never an address), a credit row's
+    // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
+    // workspace's thresholds (NULL = the default), flagged counts in the rollups, (the
+    // counters themselves live in the writer thread: storage/sqlite/quality-counters.ts).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score INTEGER;
+ALTER TABLE events ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score INTEGER;
+ALTER TABLE touches ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds REAL;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
