@@ -247,9 +247,9 @@ describe.skipIf(!hasChromium)("dashboard in Chromium", () => {
   it("moves between tabs with the arrow keys", async () => {
     await tab("Live").focus();
     await page.keyboard.press("ArrowRight");
-    await page.waitForFunction(() => document.activeElement?.textContent?.startsWith("Attribution") === true);
-    expect(await tab("Attribution").getAttribute("aria-selected")).toBe("true");
-    expect(new URL(page.url()).pathname).toBe(`/w/${ws.id}/attribution`);
+    await page.waitForFunction(() => document.activeElement?.textContent?.startsWith("Alerts") === true);
+    expect(await tab("Alerts").getAttribute("aria-selected")).toBe("true");
+    expect(new URL(page.url()).pathname).toBe(`/w/${ws.id}/alerts`);
   });
 
   it("refuses a cross-site form post to POST /v1/workspaces (CSRF)", async () => {
