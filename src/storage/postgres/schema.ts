@@ -7,6 +7,20 @@
  * locked while a group is relabelled so two nodes never merge the same person apart) and
  * `live_spill` (live-feed messages too big for one NOTIFY).
  */
+/**
+ * Fills the credit rollup from the credits, as storage/sqlite/schema.ts. Version 12 runs it
+ * once; benchmarks that write credits straight into the table run it after.
+ */
+export const CREDIT_ROLLUP_BACKFILL = `
+INSERT INTO credit_rollup (workspace_id, model, span, start, platform, campaign, ad, currency, nulls, n, credit, value)
+SELECT workspace_id, model, s.span, event_time - (((event_time % s.span) + s.span) % s.span), platform,
+  COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
+  (campaign IS NULL)::int + 2 * (ad IS NULL)::int + 4 * (currency IS NULL)::int, count(*), SUM(credit),
+  SUM(credit * COALESCE(value, 0))
+FROM credits CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+`;
+
 export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -187,6 +201,20 @@ CREATE TABLE experiment_variants (
   PRIMARY KEY (workspace_id, experiment, variant));
 ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
+`,
+  },
+  {
+    // As storage/sqlite/schema.ts version 12: the credit rollup, filled from the credits, and
+    // the covering index it replaces dropped.
+    version: 12,
+    sql: `
+CREATE TABLE credit_rollup (
+  workspace_id TEXT NOT NULL, model TEXT NOT NULL, span BIGINT NOT NULL, start BIGINT NOT NULL,
+  platform TEXT NOT NULL, campaign TEXT NOT NULL, ad TEXT NOT NULL, currency TEXT NOT NULL, nulls INTEGER NOT NULL,
+  n BIGINT NOT NULL, credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (workspace_id, model, span, start, platform, campaign, ad, currency, nulls)) WITH (fillfactor = 70);
+${CREDIT_ROLLUP_BACKFILL}
+DROP INDEX credits_performance;
 `,
   },
 ];

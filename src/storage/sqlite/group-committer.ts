@@ -15,6 +15,8 @@ import type Database from "better-sqlite3";
 import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx.js";
 import type { TouchInput } from "../../domain/event.js";
 import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
+import { CreditRollupAccumulator } from "../credit-rollup.js";
+import { writeCreditRollup } from "./credit-rollup.js";
 import { openDatabase, migrate } from "./migrate.js";
 import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
@@ -50,6 +52,8 @@ export class SqliteGroupCommitter {
   private groupRollups = new RollupAccumulator();
   /** Rollups of the operation running now; merged into the group's when it succeeds. */
   private opRollups = new RollupAccumulator();
+  /** The credit rollup's deltas of the operations that succeeded (the running one's are `tx.creditRollup`). */
+  private readonly groupCredits = new CreditRollupAccumulator();
   private readonly currencies = new Map<string, string>();
   private readonly currencyStmt: Database.Statement;
   private readonly ops: Record<string, (...args: never[]) => unknown>;
@@ -155,6 +159,7 @@ export class SqliteGroupCommitter {
     if (!fn) throw new Error(`unknown store operation ${m.op}`);
     const result = await fn(...(JSON.parse(m.args) as never[]));
     this.groupRollups.merge(this.opRollups);
+    this.groupCredits.merge(this.tx.creditRollup);
     return result;
   }
 
@@ -182,6 +187,7 @@ export class SqliteGroupCommitter {
         db.exec("ROLLBACK TO op");
         db.exec("RELEASE op");
         this.opRollups.drain();
+        this.tx.creditRollup.clear();
         this.tx.forgetRoutes();
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
@@ -190,8 +196,9 @@ export class SqliteGroupCommitter {
     return this.commit(group, replies);
   }
 
-  /** Before COMMIT: write the group's rollups (one upsert per workspace and minute). */
+  /** Before COMMIT: write the group's rollups (one upsert per workspace and minute, per credit rollup row). */
   private flushGroup(): void {
+    writeCreditRollup(this.db, this.groupCredits.drain());
     this.rollupWriter.write(this.groupRollups.drain());
     this.tx.endGroup();
   }
@@ -200,6 +207,8 @@ export class SqliteGroupCommitter {
   private discardGroup(): void {
     this.groupRollups.drain();
     this.opRollups.drain();
+    this.groupCredits.clear();
+    this.tx.creditRollup.clear();
     this.tx.endGroup();
     this.tx.forgetRoutes();
     this.writes.discardGroup();
