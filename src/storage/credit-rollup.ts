@@ -226,6 +226,7 @@ export function coverRange(from: number | null, to: number | null): RangeCover {
   const ceil = (t: number, s: number) => blockStart(t + s - 1, s);
   const a = from === null ? null : ceil(from, HOUR_MS);
   const b = to === null ? null : blockStart(to, HOUR_MS);
+  if (from !== null && to !== null && from >= to) return { runs: [], raw: [] };
   if (a !== null && b !== null && a >= b) return { runs: [], raw: [{ from, to }] };
   const raw: RangeCover["raw"] = [];
   if (from !== null && a !== null && from < a) raw.push({ from, to: a });
@@ -265,14 +266,16 @@ export function creditSumsSql(
   const { runs, raw } = coverRange(q.from, q.to);
   const parts: string[] = [];
   for (const r of runs) {
+    // n = 0: every credit of the key went (reattributed, retracted); the row holds zeros.
     let where = `workspace_id = ${bind(workspaceId)} AND model = ${bind(q.model)} AND span = ${bind(r.span)}`;
     if (r.from !== null) where += ` AND start >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND start < ${bind(r.to)}`;
     parts.push(
-      `SELECT platform, campaign, ad, currency, nulls, credit, value FROM credit_rollup WHERE ${where}`,
+      `SELECT platform, campaign, ad, currency, nulls, credit, value FROM credit_rollup WHERE ${where} AND n <> 0`,
     );
   }
-  for (const r of raw) {
+  // An empty range still needs one query (of nothing) to answer.
+  for (const r of parts.length + raw.length > 0 ? raw : [{ from: 0, to: 0 }]) {
     let where = `workspace_id = ${bind(workspaceId)} AND model = ${bind(q.model)}`;
     if (r.from !== null) where += ` AND event_time >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND event_time < ${bind(r.to)}`;
