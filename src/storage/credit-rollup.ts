@@ -1,11 +1,11 @@
 /**
  * The credit rollup: `SUM(credit)` and `SUM(credit × value)` of the `credits` rows per
- * (workspace, model, time block, platform, campaign, ad, currency), so the performance and
- * attribution reports read a few rows per key instead of every credit of the period. Written
- * once here for both backends: the blocks, the signed deltas a transaction accumulates where
- * it writes or changes credits, and the report's query over the rollup and the raw credits.
- * Each backend only writes the deltas (`sqlite/credit-rollup.ts`, `postgres/credit-rollup.ts`)
- * and runs the query.
+ * (workspace, model, time block, key), a key being (platform, campaign, ad, currency), so the
+ * performance and attribution reports read a few rows per key instead of every credit of the
+ * period. Written once here for both backends: the blocks, the signed deltas a transaction
+ * accumulates where it writes or changes credits, and the reports' query over the rollup and
+ * the raw credits. Each backend only writes the rows (`sqlite/credit-rollup.ts`,
+ * `postgres/credit-rollup.ts`) and runs the query.
  *
  * Blocks are nested and aligned to the epoch (UTC): an hour, a day, 4 days, 16 days. Every
  * credit counts in one block of each size; a report's range [from, to) is cut into the fewest
@@ -13,9 +13,10 @@
  * its edges, so its sums are those of the credits themselves. Hours alone would not do: with
  * thousands of ads a busy hour has about as many (key, hour) rows as credits.
  *
- * `campaign`, `ad` and `currency` may be NULL in `credits`; the rollup's key columns cannot
- * (a primary key), so NULL is stored as "" with a bit in `nulls` (1 campaign, 2 ad, 4
- * currency), which tells it from a real "".
+ * Keys are numbered once per workspace (`credit_keys`), so a rollup row is narrow and a report
+ * groups integers, then names the few keys it found. `campaign`, `ad` and `currency` may be
+ * NULL in `credits`; a unique key cannot hold NULLs, so NULL is stored as "" with a bit in
+ * `nulls` (1 campaign, 2 ad, 4 currency), which tells it from a real "".
  */
 import { NONE_KEY, type GroupBy, type ModelName } from "../attribution/index.js";
 import { DAY_MS, HOUR_MS } from "../domain/time.js";
@@ -45,21 +46,30 @@ export interface CreditDelta {
   value: number;
 }
 
-/** One rollup row's change: a block of one span, the key encoded as stored. */
-export interface RollupRowDelta {
+/** A credit key as stored in `credit_keys`. */
+export interface CreditKey {
   workspaceId: string;
-  model: string;
-  span: number;
-  start: number;
   platform: string;
   campaign: string;
   ad: string;
   currency: string;
   nulls: number;
+}
+
+/** One rollup row's change: a block of one span of one key. */
+export interface RollupRowDelta {
+  model: string;
+  span: number;
+  start: number;
+  key: CreditKey;
   n: number;
   credit: number;
   value: number;
 }
+
+/** A key's identity as a string (cache and map keys). */
+export const keyString = (k: CreditKey): string =>
+  JSON.stringify([k.workspaceId, k.platform, k.campaign, k.ad, k.currency, k.nulls]);
 
 /** The start of the block of length `span` that holds `t` (also for t < 0). */
 export function blockStart(t: number, span: number): number {
@@ -122,43 +132,24 @@ export class CreditRollupAccumulator {
   private map = new Map<string, RollupRowDelta>();
 
   add(d: CreditDelta): void {
-    const nulls = (d.campaign === null ? 1 : 0) | (d.ad === null ? 2 : 0) | (d.currency === null ? 4 : 0);
-    const campaign = d.campaign ?? "";
-    const ad = d.ad ?? "";
-    const currency = d.currency ?? "";
+    const key: CreditKey = {
+      workspaceId: d.workspaceId,
+      platform: d.platform,
+      campaign: d.campaign ?? "",
+      ad: d.ad ?? "",
+      currency: d.currency ?? "",
+      nulls: (d.campaign === null ? 1 : 0) | (d.ad === null ? 2 : 0) | (d.currency === null ? 4 : 0),
+    };
+    const ks = keyString(key);
     for (const span of ROLLUP_SPANS) {
       const start = blockStart(d.time, span);
-      const key = JSON.stringify([
-        d.workspaceId,
-        d.model,
-        span,
-        start,
-        d.platform,
-        campaign,
-        ad,
-        currency,
-        nulls,
-      ]);
-      const row = this.map.get(key);
+      const id = `${d.model}|${span}|${start}|${ks}`;
+      const row = this.map.get(id);
       if (row) {
         row.n += d.n;
         row.credit += d.credit;
         row.value += d.value;
-      } else
-        this.map.set(key, {
-          workspaceId: d.workspaceId,
-          model: d.model,
-          span,
-          start,
-          platform: d.platform,
-          campaign,
-          ad,
-          currency,
-          nulls,
-          n: d.n,
-          credit: d.credit,
-          value: d.value,
-        });
+      } else this.map.set(id, { model: d.model, span, start, key, n: d.n, credit: d.credit, value: d.value });
     }
   }
 
@@ -188,14 +179,10 @@ export class CreditRollupAccumulator {
     this.map = new Map();
   }
 
-  /** The rows that change (a delta that cancelled out is left out), in key order; empties this. */
+  /** The rows that change (a delta that cancelled out is left out); empties this. */
   drain(): RollupRowDelta[] {
-    const keys = [...this.map.keys()].sort();
     const out: RollupRowDelta[] = [];
-    for (const k of keys) {
-      const d = this.map.get(k)!;
-      if (d.n !== 0 || d.credit !== 0 || d.value !== 0) out.push(d);
-    }
+    for (const d of this.map.values()) if (d.n !== 0 || d.credit !== 0 || d.value !== 0) out.push(d);
     this.map = new Map();
     return out;
   }
@@ -253,10 +240,16 @@ export function coverRange(from: number | null, to: number | null): RangeCover {
 /** Adds a bound value and returns its placeholder (`?` for SQLite, `$n` for PostgreSQL). */
 export type Bind = (v: unknown) => string;
 
+/** The `credit_keys` row of a `credits` row `c` (every credit's key is numbered when it is written). */
+const KEY_JOIN = `k.workspace_id = c.workspace_id AND k.platform = c.platform
+  AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
+  AND k.nulls = (CASE WHEN c.campaign IS NULL THEN 1 ELSE 0 END) + (CASE WHEN c.ad IS NULL THEN 2 ELSE 0 END)
+    + (CASE WHEN c.currency IS NULL THEN 4 ELSE 0 END)`;
+
 /**
  * The credit sums of [from, to) per key of `groupBy` and currency, as `CreditTotal` rows: the
- * rollup's whole blocks and the raw credits at the edges, summed together. The SQL is the
- * same on both backends; `bind` makes their placeholders.
+ * rollup's whole blocks and the raw credits at the edges, summed per key number, then named
+ * and grouped. The SQL is the same on both backends; `bind` makes their placeholders.
  */
 export function creditSumsSql(
   workspaceId: string,
@@ -270,38 +263,33 @@ export function creditSumsSql(
     let where = `workspace_id = ${bind(workspaceId)} AND model = ${bind(q.model)} AND span = ${bind(r.span)}`;
     if (r.from !== null) where += ` AND start >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND start < ${bind(r.to)}`;
-    parts.push(
-      `SELECT platform, campaign, ad, currency, nulls, credit, value FROM credit_rollup WHERE ${where} AND n <> 0`,
-    );
+    parts.push(`SELECT key_id, credit, value FROM credit_rollup WHERE ${where} AND n <> 0`);
   }
   // An empty range still needs one query (of nothing) to answer.
   for (const r of parts.length + raw.length > 0 ? raw : [{ from: 0, to: 0 }]) {
-    let where = `workspace_id = ${bind(workspaceId)} AND model = ${bind(q.model)}`;
-    if (r.from !== null) where += ` AND event_time >= ${bind(r.from)}`;
-    if (r.to !== null) where += ` AND event_time < ${bind(r.to)}`;
+    let where = `c.workspace_id = ${bind(workspaceId)} AND c.model = ${bind(q.model)}`;
+    if (r.from !== null) where += ` AND c.event_time >= ${bind(r.from)}`;
+    if (r.to !== null) where += ` AND c.event_time < ${bind(r.to)}`;
     parts.push(
-      `SELECT platform, COALESCE(campaign, '') AS campaign, COALESCE(ad, '') AS ad,
-         COALESCE(currency, '') AS currency, (CASE WHEN campaign IS NULL THEN 1 ELSE 0 END)
-           + (CASE WHEN ad IS NULL THEN 2 ELSE 0 END) + (CASE WHEN currency IS NULL THEN 4 ELSE 0 END) AS nulls,
-         credit, credit * COALESCE(value, 0) AS value
-       FROM credits WHERE ${where}`,
+      `SELECT k.id AS key_id, c.credit AS credit, c.credit * COALESCE(c.value, 0) AS value
+       FROM credits c JOIN credit_keys k ON ${KEY_JOIN} WHERE ${where}`,
     );
   }
-  // Grouped on the stored columns and the bits that matter, decoded once per group.
-  const bits = q.groupBy === "platform" ? 4 : q.groupBy === "campaign" ? 5 : 7;
-  const campaign = q.groupBy === "platform" ? "NULL" : "CASE WHEN (nb & 1) = 1 THEN NULL ELSE campaign END";
-  const ad = q.groupBy === "ad" ? "CASE WHEN (nb & 2) = 2 THEN NULL ELSE ad END" : "NULL";
-  const keys = [
-    "platform",
-    ...(q.groupBy === "platform" ? [] : ["campaign"]),
-    ...(q.groupBy === "ad" ? ["ad"] : []),
+  const campaign =
+    q.groupBy === "platform" ? "NULL" : "CASE WHEN (k.nulls & 1) = 1 THEN NULL ELSE k.campaign END";
+  const ad = q.groupBy === "ad" ? "CASE WHEN (k.nulls & 2) = 2 THEN NULL ELSE k.ad END" : "NULL";
+  const currency = "CASE WHEN (k.nulls & 4) = 4 THEN NULL ELSE k.currency END";
+  const group = [
+    "k.platform",
+    ...(q.groupBy === "platform" ? [] : [campaign]),
+    ...(q.groupBy === "ad" ? [ad] : []),
   ];
-  return `SELECT platform AS "platform", ${campaign} AS "campaign", ${ad} AS "ad",
-            CASE WHEN (nb & 4) = 4 THEN NULL ELSE currency END AS "currency",
-            SUM(credit) AS "conversions", SUM(value) AS "value"
-          FROM (SELECT platform, campaign, ad, currency, (nulls & ${bits}) AS nb, credit, value
-                FROM (${parts.join("\n UNION ALL ")}) AS u) AS g
-          GROUP BY ${keys.join(", ")}, currency, nb`;
+  return `SELECT k.platform AS "platform", ${campaign} AS "campaign", ${ad} AS "ad", ${currency} AS "currency",
+            SUM(s.credit) AS "conversions", SUM(s.value) AS "value"
+          FROM (SELECT key_id, SUM(credit) AS credit, SUM(value) AS value
+                FROM (${parts.join("\n UNION ALL ")}) AS u GROUP BY key_id) AS s
+          JOIN credit_keys k ON k.id = s.key_id
+          GROUP BY ${group.join(", ")}, ${currency}`;
 }
 
 /** Rows of a `creditSumsSql` answer, numbers made numbers (PostgreSQL sums may come as strings). */

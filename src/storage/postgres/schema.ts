@@ -12,13 +12,20 @@
  * once; benchmarks that write credits straight into the table run it after.
  */
 export const CREDIT_ROLLUP_BACKFILL = `
-INSERT INTO credit_rollup (workspace_id, model, span, start, platform, campaign, ad, currency, nulls, n, credit, value)
-SELECT workspace_id, model, s.span, event_time - (((event_time % s.span) + s.span) % s.span), platform,
-  COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
-  (campaign IS NULL)::int + 2 * (ad IS NULL)::int + 4 * (currency IS NULL)::int, count(*), SUM(credit),
-  SUM(credit * COALESCE(value, 0))
-FROM credits CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+INSERT INTO credit_keys (workspace_id, platform, campaign, ad, currency, nulls)
+SELECT DISTINCT workspace_id, platform, COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
+  (campaign IS NULL)::int + 2 * (ad IS NULL)::int + 4 * (currency IS NULL)::int
+FROM credits ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT DO NOTHING;
+INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, n, credit, value)
+SELECT c.workspace_id, c.model, s.span, c.event_time - (((c.event_time % s.span) + s.span) % s.span), k.id,
+  count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
+FROM credits c
+JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platform
+  AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
+  AND k.nulls = (c.campaign IS NULL)::int + 2 * (c.ad IS NULL)::int + 4 * (c.currency IS NULL)::int
+CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
+GROUP BY 1, 2, 3, 4, 5;
 `;
 
 export const MIGRATIONS: { version: number; sql: string }[] = [
@@ -208,11 +215,14 @@ CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion 
     // the covering index it replaces dropped.
     version: 12,
     sql: `
+CREATE TABLE credit_keys (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workspace_id TEXT NOT NULL, platform TEXT NOT NULL,
+  campaign TEXT NOT NULL, ad TEXT NOT NULL, currency TEXT NOT NULL, nulls INTEGER NOT NULL,
+  UNIQUE (workspace_id, platform, campaign, ad, currency, nulls));
 CREATE TABLE credit_rollup (
-  workspace_id TEXT NOT NULL, model TEXT NOT NULL, span BIGINT NOT NULL, start BIGINT NOT NULL,
-  platform TEXT NOT NULL, campaign TEXT NOT NULL, ad TEXT NOT NULL, currency TEXT NOT NULL, nulls INTEGER NOT NULL,
+  workspace_id TEXT NOT NULL, model TEXT NOT NULL, span BIGINT NOT NULL, start BIGINT NOT NULL, key_id BIGINT NOT NULL,
   n BIGINT NOT NULL, credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL,
-  PRIMARY KEY (workspace_id, model, span, start, platform, campaign, ad, currency, nulls)) WITH (fillfactor = 70);
+  PRIMARY KEY (workspace_id, model, span, start, key_id)) WITH (fillfactor = 70);
 ${CREDIT_ROLLUP_BACKFILL}
 DROP INDEX credits_performance;
 `,

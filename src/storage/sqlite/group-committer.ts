@@ -16,7 +16,7 @@ import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx
 import type { TouchInput } from "../../domain/event.js";
 import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
 import { CreditRollupAccumulator } from "../credit-rollup.js";
-import { writeCreditRollup } from "./credit-rollup.js";
+import { SqliteCreditRollupWriter } from "./credit-rollup.js";
 import { openDatabase, migrate } from "./migrate.js";
 import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
@@ -48,6 +48,7 @@ export class SqliteGroupCommitter {
   readonly tx: SqliteCommitTx;
   readonly writes: SqliteWrites;
   private readonly rollupWriter: SqliteRollupWriter;
+  private readonly creditWriter: SqliteCreditRollupWriter;
   /** Rollups of the operations that succeeded in the current group, written once before COMMIT. */
   private groupRollups = new RollupAccumulator();
   /** Rollups of the operation running now; merged into the group's when it succeeds. */
@@ -70,6 +71,7 @@ export class SqliteGroupCommitter {
       onDestinationsChanged: (ws) => this.tx.forgetRoutes(ws),
     });
     this.rollupWriter = new SqliteRollupWriter(this.db);
+    this.creditWriter = new SqliteCreditRollupWriter(this.db);
     this.currencyStmt = this.db.prepare("SELECT currency FROM workspaces WHERE id = ?");
     const w = this.writes;
     this.ops = {
@@ -198,7 +200,7 @@ export class SqliteGroupCommitter {
 
   /** Before COMMIT: write the group's rollups (one upsert per workspace and minute, per credit rollup row). */
   private flushGroup(): void {
-    writeCreditRollup(this.db, this.groupCredits.drain());
+    this.creditWriter.write(this.groupCredits.drain());
     this.rollupWriter.write(this.groupRollups.drain());
     this.tx.endGroup();
   }
@@ -209,6 +211,7 @@ export class SqliteGroupCommitter {
     this.opRollups.drain();
     this.groupCredits.clear();
     this.tx.creditRollup.clear();
+    this.creditWriter.endGroup(false);
     this.tx.endGroup();
     this.tx.forgetRoutes();
     this.writes.discardGroup();
@@ -218,6 +221,7 @@ export class SqliteGroupCommitter {
     const db = this.db;
     try {
       db.exec("COMMIT"); // with synchronous=FULL this is the fsync that makes every reply true
+      this.creditWriter.endGroup(true);
       return replies;
     } catch (err) {
       if (db.inTransaction) db.exec("ROLLBACK");
