@@ -29,8 +29,12 @@ const { PostgresStore } = await import(join(ROOT, "dist/src/storage/postgres/pos
 const { performanceRows } = await import(join(ROOT, "dist/src/performance/performance-rows.js"));
 const { standardActions } = await import(join(ROOT, "dist/src/domain/workspace.js"));
 const { SQLITE_WRITER_ENTRY, commitCore } = await import(join(ROOT, "dist/src/open-store.js"));
-const { CREDIT_ROLLUP_BACKFILL: SQLITE_BACKFILL } = await import(join(ROOT, "dist/src/storage/sqlite/schema.js"));
-const { CREDIT_ROLLUP_BACKFILL: PG_BACKFILL } = await import(join(ROOT, "dist/src/storage/postgres/schema.js"));
+const { CREDIT_ROLLUP_BACKFILL: SQLITE_BACKFILL } = await import(
+  join(ROOT, "dist/src/storage/sqlite/schema.js")
+);
+const { CREDIT_ROLLUP_BACKFILL: PG_BACKFILL } = await import(
+  join(ROOT, "dist/src/storage/postgres/schema.js")
+);
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -79,7 +83,19 @@ function* credits(wsId) {
     const ad = `Ad ${c}-${Math.floor(r() * ADS)}`;
     chunk.push([`evt_${i}`, "last_click", t, 0, p, campaign, ad, t - 3600_000, 1, value, "USD"]);
     chunk.push([`evt_${i}`, "linear", t, 0, p, campaign, ad, t - 3600_000, 0.5, value, "USD"]);
-    chunk.push([`evt_${i}`, "linear", t, 1, PLATFORMS[(i + 1) % 4], campaign, ad, t - 7200_000, 0.5, value, "USD"]);
+    chunk.push([
+      `evt_${i}`,
+      "linear",
+      t,
+      1,
+      PLATFORMS[(i + 1) % 4],
+      campaign,
+      ad,
+      t - 7200_000,
+      0.5,
+      value,
+      "USD",
+    ]);
     if (chunk.length >= 6000) {
       yield chunk;
       chunk = [];
@@ -99,8 +115,24 @@ function spendRows(wsId) {
       const p = PLATFORMS[k % 4];
       const c = Math.floor(k / 4 / ADS) % CAMPAIGNS;
       const a = Math.floor(k / 4) % ADS;
-      rows.push([wsId, date, p, "acct", `${p}-c${c}`, `${p}-c${c}-a${a}`, `Campaign ${c}`, `${p}-c${c}`,
-        `Ad ${c}-${a}`, `${p}-c${c}-a${a}`, 10 + (k % 50), "USD", 1000, 20, null, TO]);
+      rows.push([
+        wsId,
+        date,
+        p,
+        "acct",
+        `${p}-c${c}`,
+        `${p}-c${c}-a${a}`,
+        `Campaign ${c}`,
+        `${p}-c${c}`,
+        `Ad ${c}-${a}`,
+        `${p}-c${c}-a${a}`,
+        10 + (k % 50),
+        "USD",
+        1000,
+        20,
+        null,
+        TO,
+      ]);
     }
   }
   return rows;
@@ -131,12 +163,29 @@ async function measure(store, ws, rawSums) {
         times.push(performance.now() - t0);
         rows = r.rows.length;
       }
-      out.push({ what: `performance group_by=${groupBy}${label}`, rows, p50: median(times), p95: quantile(times, 0.95) });
+      out.push({
+        what: `performance group_by=${groupBy}${label}`,
+        rows,
+        p50: median(times),
+        p95: quantile(times, 0.95),
+      });
     }
   // Where the time goes: the two store reads alone (the rest is matching in JS).
   for (const [what, fn] of [
-    ["  of which credit sums (ad)", () => store.spend.creditTotals(ws.id, { from: FROM, to: TO, model: "last_click", groupBy: "ad" })],
-    ["  of which spend sums (ad)", () => store.spend.totals(ws.id, { fromDate: "2026-03-01", toDate: "2026-03-30", groupBy: "ad", perDay: false })],
+    [
+      "  of which credit sums (ad)",
+      () => store.spend.creditTotals(ws.id, { from: FROM, to: TO, model: "last_click", groupBy: "ad" }),
+    ],
+    [
+      "  of which spend sums (ad)",
+      () =>
+        store.spend.totals(ws.id, {
+          fromDate: "2026-03-01",
+          toDate: "2026-03-30",
+          groupBy: "ad",
+          perDay: false,
+        }),
+    ],
   ]) {
     const times = [];
     for (let i = 0; i < RUNS; i++) {
@@ -152,15 +201,32 @@ async function measure(store, ws, rawSums) {
     await rawSums(ws.id, FROM, TO);
     base.push(performance.now() - t0);
   }
-  out.push({ what: "baseline: credit sums by ad from the raw credits", rows: null, p50: median(base), p95: quantile(base, 0.95), part: true });
+  out.push({
+    what: "baseline: credit sums by ad from the raw credits",
+    rows: null,
+    p50: median(base),
+    p95: quantile(base, 0.95),
+    part: true,
+  });
   for (const [label, from, to] of WINDOWS) {
     const times = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      await store.attributionReport(ws.id, { from, to, model: "last_click", groupBy: "campaign", currency: "USD" });
+      await store.attributionReport(ws.id, {
+        from,
+        to,
+        model: "last_click",
+        groupBy: "campaign",
+        currency: "USD",
+      });
       times.push(performance.now() - t0);
     }
-    out.push({ what: `attribution report by campaign${label}`, rows: null, p50: median(times), p95: quantile(times, 0.95) });
+    out.push({
+      what: `attribution report by campaign${label}`,
+      rows: null,
+      p50: median(times),
+      p95: quantile(times, 0.95),
+    });
   }
   return out;
 }
@@ -187,9 +253,14 @@ function print(label, results, loadMs) {
 }
 
 const WS = { name: "Bench", currency: "USD", timezone: "UTC" };
-const keys = () => ({ publicKey: `pk_${randomBytes(8).toString("hex")}`, secretKeyHash: randomBytes(32).toString("hex") });
+const keys = () => ({
+  publicKey: `pk_${randomBytes(8).toString("hex")}`,
+  secretKeyHash: randomBytes(32).toString("hex"),
+});
 
-printMachine(`performance report: ${fmt.int(CONVERSIONS)} conversions, ${fmt.int(SPEND_ROWS)} spend rows, 30 days`);
+printMachine(
+  `performance report: ${fmt.int(CONVERSIONS)} conversions, ${fmt.int(SPEND_ROWS)} spend rows, 30 days`,
+);
 
 // ---- SQLite ----
 {
@@ -223,7 +294,9 @@ printMachine(`performance report: ${fmt.int(CONVERSIONS)} conversions, ${fmt.int
   const r0 = performance.now();
   db.exec(SQLITE_BACKFILL);
   rollupMs = performance.now() - r0;
-  db.exec("CREATE INDEX bench_credits_covering ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency)");
+  db.exec(
+    "CREATE INDEX bench_credits_covering ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency)",
+  );
   db.exec("ANALYZE");
   const loadMs = performance.now() - t0;
   const raw = db.prepare(RAW_SUMS.replace(/\$\d/g, "?"));
@@ -241,7 +314,9 @@ printMachine(`performance report: ${fmt.int(CONVERSIONS)} conversions, ${fmt.int
     await admin.connect();
   } catch (err) {
     up = false;
-    console.log(`\nPostgreSQL: skipped (${DB_URL.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")} unreachable: ${err.message})`);
+    console.log(
+      `\nPostgreSQL: skipped (${DB_URL.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")} unreachable: ${err.message})`,
+    );
   }
   if (up) {
     const schema = `tally_bench_${randomBytes(4).toString("hex")}`;
@@ -287,7 +362,11 @@ printMachine(`performance report: ${fmt.int(CONVERSIONS)} conversions, ${fmt.int
       await admin.query("VACUUM ANALYZE credit_rollup");
       await admin.query("VACUUM ANALYZE spend");
       const loadMs = performance.now() - t0;
-      print("PostgreSQL", await measure(store, ws, (id, from, to) => admin.query(RAW_SUMS, [id, from, to])), loadMs);
+      print(
+        "PostgreSQL",
+        await measure(store, ws, (id, from, to) => admin.query(RAW_SUMS, [id, from, to])),
+        loadMs,
+      );
       await store.close();
     } finally {
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);
