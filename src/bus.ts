@@ -8,6 +8,7 @@
  */
 import type { ModelName } from "./domain/models.js";
 import type { CreditRow } from "./storage/storage.js";
+import type { AlertJson } from "./domain/alert.js";
 
 export interface ConversionMessage {
   type: "conversion";
@@ -43,12 +44,15 @@ export interface TestEventMessage {
   remote?: boolean;
 }
 
+/** An alert fired or resolved (monitoring/alert-lifecycle.ts): published once, by the node that stored it. */
 export interface AlertMessage {
   type: "alert";
   workspaceId: string;
   at: number;
+  /** The alert's kind (named `rule` on the feed since before kinds had settings). */
   rule: string;
   message: string;
+  alert: AlertJson;
   remote?: boolean;
 }
 

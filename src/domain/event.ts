@@ -91,6 +91,12 @@ export interface NormalizedEvent {
   touch: TouchInput | null;
   /** Fields dropped on the way in (unparseable phone, …), reported back as warnings. */
   warnings: string[];
+  /** How well a platform can match it (pipeline/match-quality.ts), judged before hashing. */
+  matchQuality?: {
+    score: number;
+    identifiers: string[];
+    problems: { code: string; field: string; message: string }[];
+  };
 }
 
 export type EventStatus = "accepted" | "duplicate";

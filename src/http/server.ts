@@ -32,6 +32,8 @@ import { keyRoutes } from "./routes/keys.js";
 import { destinationRoutes } from "./routes/destinations.js";
 import { liveRoutes } from "./routes/live.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { ledgerRoutes } from "./routes/ledger.js";
 import { installSchemaGate, type RegisteredRoute } from "./schemas/gate.js";
 import { SHARED_SCHEMAS, registerOpenApi } from "./schemas/index.js";
 import { createSchemaValidator, isValidationFailure, schemaError } from "./schemas/validator.js";
@@ -156,6 +158,8 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     eventRoutes,
     collectRoutes,
     conversionRoutes,
+    ledgerRoutes,
+    alertRoutes,
     experimentRoutes,
     linkRoutes,
     touchRoutes,

@@ -49,7 +49,13 @@ export interface IngestRequest {
 }
 
 export type EventResult =
-  | { index: number; status: "accepted" | "duplicate"; id: string; warnings?: string[] }
+  | {
+      index: number;
+      status: "accepted" | "duplicate";
+      id: string;
+      warnings?: string[];
+      match_quality?: NormalizedEvent["matchQuality"];
+    }
   | { index: number; status: "rejected"; error: { code: string; message: string; field?: string } };
 
 export interface IngestResponse {
@@ -141,6 +147,7 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         status: o.status,
         id: o.id,
         ...(ev.warnings.length ? { warnings: ev.warnings } : {}),
+        ...(o.status === "accepted" && ev.matchQuality ? { match_quality: ev.matchQuality } : {}),
       };
       if (isTest)
         testMessages.push(

@@ -71,6 +71,8 @@ export interface EventPayload {
   s: string | null;
   i?: Identifier[];
   e?: 1;
+  /** Match quality at acceptance: score, identifier kinds and problems, never values. */
+  mq?: NormalizedEvent["matchQuality"];
 }
 
 export function payloadOf(ev: NormalizedEvent, identifiers: Identifier[] = ev.identifiers): string {
@@ -82,6 +84,7 @@ export function payloadOf(ev: NormalizedEvent, identifiers: Identifier[] = ev.id
     a: ev.actionSource,
     s: ev.eventSourceUrl,
     i: identifiers,
+    ...(ev.matchQuality ? { mq: ev.matchQuality } : {}),
   };
   return JSON.stringify(p);
 }

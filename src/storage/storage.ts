@@ -27,6 +27,7 @@ import type {
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { MonitoringStore } from "./monitoring-store.js";
 import type { SpendStore } from "./spend-store.js";
 import type { RulesStore } from "./rules-store.js";
 
@@ -239,6 +240,8 @@ export type WindowsOf = (
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Series, alerts, rules, alert channels, the conversion ledger (storage/monitoring-store.ts). */
+  readonly monitoring: MonitoringStore;
   /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
   readonly spend: SpendStore;
   /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */

@@ -7,6 +7,7 @@ import { routeEvent } from "../../domain/destination-route.js";
 import type { CommitOutcome } from "../../domain/event.js";
 import type { CommitContext, CommitItem, CommitTx, Credits } from "../tx.js";
 import { rollupValue } from "./rollup-value.js";
+import { eventSeries } from "../../monitoring/series.js";
 
 export async function persist(
   tx: CommitTx,
@@ -23,6 +24,7 @@ export async function persist(
     const destinations = routeEvent(await tx.destinationRoutes(ws), ev.eventName, isTest);
     if (destinations.length > 0) await tx.insertDeliveries(ws, ev.id, destinations, ev.receivedAt);
   }
+  if (!isTest) ctx.rollups.count(ws, ev.receivedAt, eventSeries(ev, item.source));
   if (!isTest)
     ctx.rollups.add(
       ws,

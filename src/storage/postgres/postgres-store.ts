@@ -52,6 +52,7 @@ import { experimentCounts, listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
+import { PgMonitoringStore } from "./pg-monitoring.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 import { PgSpendStore } from "./spend-store.js";
@@ -74,11 +75,13 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly monitoring: PgMonitoringStore;
   readonly spend: PgSpendStore;
   readonly rules: PgRulesStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
+    this.monitoring = new PgMonitoringStore(this.pool);
     this.committer = new GroupCommitter(this.pool, {
       dedupWindowMs: opts.dedupWindowMs,
       maxGroupWeight: opts.maxGroupWeight,

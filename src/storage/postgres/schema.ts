@@ -201,13 +201,51 @@ CREATE TABLE experiment_exposures (
   first_at BIGINT NOT NULL,
   PRIMARY KEY (workspace_id, experiment, person));
 CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
-CREATE INDEX experiment_exposures_first ON experiment_exposures (workspace_id, experiment, first_at);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
 CREATE TABLE experiment_variants (
   workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
   first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
   PRIMARY KEY (workspace_id, experiment, variant));
 ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
+    // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
+    // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
+    // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.
+    version: 11,
+    sql: `
+CREATE TABLE series_10s (
+  workspace_id TEXT NOT NULL, start BIGINT NOT NULL, key TEXT NOT NULL, count BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, start, key));
+CREATE INDEX series_10s_start ON series_10s (start);
+CREATE TABLE series_hour (
+  workspace_id TEXT NOT NULL, start BIGINT NOT NULL, key TEXT NOT NULL, count BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, start, key));
+CREATE INDEX series_hour_start ON series_hour (start);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+  status TEXT NOT NULL, severity TEXT NOT NULL, started_at BIGINT NOT NULL, resolved_at BIGINT,
+  message TEXT NOT NULL, diagnosis TEXT, details TEXT NOT NULL);
+CREATE UNIQUE INDEX alerts_firing ON alerts (workspace_id, kind, subject) WHERE status = 'firing';
+CREATE INDEX alerts_list ON alerts (workspace_id, started_at);
+CREATE TABLE alert_rules (
+  workspace_id TEXT NOT NULL, kind TEXT NOT NULL, settings TEXT NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, kind));
+CREATE TABLE alert_channels (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, config_enc TEXT NOT NULL,
+  min_severity TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT);
+CREATE INDEX alert_channels_workspace ON alert_channels (workspace_id);
+CREATE TABLE alert_outbox (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel_id TEXT NOT NULL, alert_id TEXT NOT NULL,
+  body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
+  lease_owner TEXT, lease_until BIGINT NOT NULL DEFAULT 0, last_error TEXT, created_at BIGINT NOT NULL,
+  delivered_at BIGINT);
+CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
 `,
   },
   {

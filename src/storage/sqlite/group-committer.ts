@@ -20,6 +20,7 @@ import { SqliteCreditRollupWriter } from "./credit-rollup.js";
 import { openDatabase, migrate } from "./migrate.js";
 import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
+import { SqliteMonitoringWrites } from "./sqlite-monitoring.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import { wipeErased } from "./wipe-file.js";
 
@@ -74,7 +75,9 @@ export class SqliteGroupCommitter {
     this.creditWriter = new SqliteCreditRollupWriter(this.db);
     this.currencyStmt = this.db.prepare("SELECT currency FROM workspaces WHERE id = ?");
     const w = this.writes;
+    const monitoring = new SqliteMonitoringWrites(this.db);
     this.ops = {
+      monitoring: (method: string, args: unknown[]) => monitoring.run(method, args),
       commitEvents: this.commitEvents.bind(this),
       commitTouches: this.commitTouches.bind(this),
       addRollups: (deltas: RollupDelta[]) => this.groupRollups.addAll(deltas),

@@ -197,13 +197,51 @@ CREATE TABLE experiment_exposures (
   first_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, experiment, person)) WITHOUT ROWID;
 CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
-CREATE INDEX experiment_exposures_first ON experiment_exposures (workspace_id, experiment, first_at);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
 CREATE TABLE experiment_variants (
   workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
   first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, experiment, variant)) WITHOUT ROWID;
 ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion = 1 AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
+    // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
+    // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
+    // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.
+    version: 11,
+    sql: `
+CREATE TABLE series_10s (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, start, key)) WITHOUT ROWID;
+CREATE INDEX series_10s_start ON series_10s (start);
+CREATE TABLE series_hour (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, start, key)) WITHOUT ROWID;
+CREATE INDEX series_hour_start ON series_hour (start);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+  status TEXT NOT NULL, severity TEXT NOT NULL, started_at INTEGER NOT NULL, resolved_at INTEGER,
+  message TEXT NOT NULL, diagnosis TEXT, details TEXT NOT NULL);
+CREATE UNIQUE INDEX alerts_firing ON alerts (workspace_id, kind, subject) WHERE status = 'firing';
+CREATE INDEX alerts_list ON alerts (workspace_id, started_at);
+CREATE TABLE alert_rules (
+  workspace_id TEXT NOT NULL, kind TEXT NOT NULL, settings TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, kind)) WITHOUT ROWID;
+CREATE TABLE alert_channels (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, config_enc TEXT NOT NULL,
+  min_severity TEXT NOT NULL, created_at INTEGER NOT NULL, deleted_at INTEGER);
+CREATE INDEX alert_channels_workspace ON alert_channels (workspace_id);
+CREATE TABLE alert_outbox (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel_id TEXT NOT NULL, alert_id TEXT NOT NULL,
+  body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_at INTEGER NOT NULL,
+  delivered_at INTEGER);
+CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
 `,
   },
   {

@@ -40,6 +40,7 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
 import { SqliteSpendStore } from "./spend-store.js";
 import { SqliteSpendReads } from "./spend-reads.js";
 import { SqliteRulesStore } from "./rules-store.js";
@@ -81,7 +82,13 @@ export class SqliteStore implements Store {
     (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),
   );
 
-  constructor(private readonly opts: SqliteStoreOptions) {}
+  readonly monitoring: SqliteMonitoringStore;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.monitoring = new SqliteMonitoringStore(opts.path, (method, args) =>
+      this.call("monitoring", [method, args]),
+    );
+  }
 
   async init(): Promise<void> {
     const { writer, ...data } = this.opts;
@@ -162,6 +169,7 @@ export class SqliteStore implements Store {
     }
     this.reader?.close();
     this.reader = null;
+    this.monitoring.close();
   }
 
   ping(): Promise<void> {
