@@ -27,6 +27,10 @@ export interface ConversionMessage {
    * value it replaced.
    */
   superseded?: { value: number | null; currency: string | null };
+  /** The traffic-quality decision (quality/); null when none was made. */
+  quality?: { score: number; flags: string[] } | null;
+  /** Flagged, and the workspace leaves flagged conversions out (`exclude`): rules skip it. */
+  excluded?: boolean;
   remote?: boolean;
 }
 

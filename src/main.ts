@@ -27,6 +27,10 @@ import { Bus } from "./bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
 import { loadDatacenterRanges, RANGES_FILE } from "./quality/datacenter-ranges.js";
+import { addressKeySecret, createAddressKeyer } from "./quality/address-key.js";
+import { createQualityEdge } from "./quality/input.js";
+import { createSettingsCache } from "./quality/settings-cache.js";
+import { createBotCheck } from "./quality/user-agent.js";
 import { openStore } from "./open-store.js";
 import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
@@ -180,12 +184,20 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     window: performanceWindow(store),
     signalTargets: (workspaceId) => signalDestinations(store, cipher, workspaceId),
   });
+  // Traffic quality at the edge: the address becomes a key (HMAC, same on every node of one
+  // database) and a datacenter bit before anything else sees it; user agents judged by isbot.
+  const qualityEdge = createQualityEdge({
+    keyOf: createAddressKeyer(addressKeySecret(secrets.encryptionKey)),
+    datacenter: datacenter.matcher,
+    isBot: createBotCheck(),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
     cipher,
     latency,
     links,
+    ...(config.trafficQuality ? { quality: qualityEdge } : {}),
     limits: {
       maxEventAgeDays: config.maxEventAgeDays,
       maxFutureMinutes: config.maxFutureMinutes,
@@ -195,6 +207,14 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
 
   const touches = createTouchPipeline({
     store,
+    ...(config.trafficQuality
+      ? {
+          quality: {
+            edge: qualityEdge,
+            settingsOf: createSettingsCache(async (id) => (await store.getWorkspace(id))?.quality ?? null),
+          },
+        }
+      : {}),
     limits: { maxTouchAgeDays: config.maxTouchAgeDays, maxFutureMinutes: config.maxFutureMinutes },
   });
 

@@ -21,6 +21,7 @@ import { workspaceRoutes } from "./routes/workspaces.js";
 import { eventRoutes } from "./routes/events.js";
 import { collectRoutes } from "./routes/collect.js";
 import { conversionRoutes } from "./routes/conversions.js";
+import { qualityRoutes } from "./routes/quality.js";
 import { experimentRoutes } from "./routes/experiments.js";
 import { linkRoutes } from "./routes/links.js";
 import { touchRoutes } from "./routes/touches.js";
@@ -158,6 +159,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     eventRoutes,
     collectRoutes,
     conversionRoutes,
+    qualityRoutes,
     ledgerRoutes,
     alertRoutes,
     experimentRoutes,

@@ -19,6 +19,10 @@ export const ROLLUP_COUNTERS = [
   "rejected",
   "clicks",
   "impressions",
+  // Traffic quality (quality/): flagged conversions, their value, flagged clicks.
+  "flagged",
+  "flagged_value",
+  "flagged_clicks",
 ] as const;
 export type RollupCounter = (typeof ROLLUP_COUNTERS)[number];
 

@@ -36,6 +36,10 @@ export interface WireConversion {
    */
   superseded?: true;
   previous?: { value: number | null; currency: string | null };
+  /** Traffic quality: `{score, flags}` decided when it was accepted (absent on a superseding update). */
+  quality?: { score: number; flags: string[] } | null;
+  /** Flagged and the workspace leaves flagged conversions out of its figures (`exclude`). */
+  excluded?: true;
 }
 
 export interface WireTestEvent {
@@ -91,6 +95,8 @@ export function conversionData(m: ConversionMessage, publishedAt: number): WireC
     attribution: { model: "last_click", touches: all.last_click },
     attribution_all: all,
     ...(m.superseded ? { superseded: true as const, previous: m.superseded } : {}),
+    ...(m.quality !== undefined ? { quality: m.quality } : {}),
+    ...(m.excluded ? { excluded: true as const } : {}),
   };
 }
 

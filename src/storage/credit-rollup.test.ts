@@ -171,6 +171,8 @@ function event(ws: string, rng: Rng, o: Partial<NormalizedEvent>): NormalizedEve
     testEventCode: null,
     touch: null,
     warnings: [],
+    // Some conversions flagged by traffic quality: their credits are kept apart.
+    quality: rng.chance(0.2) ? { score: 40, flags: ["bot"] } : null,
     ...o,
   };
 }
@@ -197,14 +199,15 @@ const item = (ev: NormalizedEvent, source: EventSource): CommitItem => ({
 
 /** The rollup's rows with their keys, as a GROUP BY over the credits would give them. */
 const ROLLUP = `SELECT r.workspace_id, r.model, r.span, r.start, k.platform, k.campaign, k.ad, k.currency, k.nulls,
-  r.n, r.credit, r.value FROM credit_rollup r JOIN credit_keys k ON k.id = r.key_id
-  WHERE r.n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+  r.flagged, r.n, r.credit, r.value FROM credit_rollup r JOIN credit_keys k ON k.id = r.key_id
+  WHERE r.n <> 0 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`;
 const GROUPED = `SELECT workspace_id, model, s.span, event_time - (((event_time % s.span) + s.span) % s.span),
   platform, COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
   (CASE WHEN campaign IS NULL THEN 1 ELSE 0 END) + (CASE WHEN ad IS NULL THEN 2 ELSE 0 END)
-    + (CASE WHEN currency IS NULL THEN 4 ELSE 0 END), count(*), SUM(credit), SUM(credit * COALESCE(value, 0))
+    + (CASE WHEN currency IS NULL THEN 4 ELSE 0 END), CASE WHEN flagged THEN 1 ELSE 0 END,
+  count(*), SUM(credit), SUM(credit * COALESCE(value, 0))
   FROM credits CROSS JOIN (${ROLLUP_SPANS.map((x, i) => `SELECT ${x}${i === 0 ? " AS span" : ""}`).join(" UNION ALL ")}) AS s
-  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10`;
 
 async function expectSame(b: Backend): Promise<void> {
   const have = await b.rows(ROLLUP);
@@ -212,10 +215,10 @@ async function expectSame(b: Backend): Promise<void> {
   expect(have.length).toBe(want.length);
   have.forEach((row, i) => {
     const w = want[i]!;
-    expect(row.slice(0, 9).map(String)).toEqual(w.slice(0, 9).map(String));
-    expect(Number(row[9])).toBe(Number(w[9]));
-    expect(Number(row[10])).toBeCloseTo(Number(w[10]), 6);
+    expect(row.slice(0, 10).map(String)).toEqual(w.slice(0, 10).map(String));
+    expect(Number(row[10])).toBe(Number(w[10]));
     expect(Number(row[11])).toBeCloseTo(Number(w[11]), 6);
+    expect(Number(row[12])).toBeCloseTo(Number(w[12]), 6);
   });
 }
 
@@ -300,8 +303,18 @@ describe.each([
     it("gives the raw credits' sums for any range, model and grouping", async () => {
       const rng = new Rng(99);
       const raw = (await b.rows(
-        "SELECT model, event_time, platform, campaign, ad, currency, credit, value FROM credits",
-      )) as [string, number, string, string | null, string | null, string | null, number, number | null][];
+        "SELECT model, event_time, platform, campaign, ad, currency, credit, value, flagged FROM credits",
+      )) as [
+        string,
+        number,
+        string,
+        string | null,
+        string | null,
+        string | null,
+        number,
+        number | null,
+        unknown,
+      ][];
       const ranges: [number | null, number | null][] = [
         [null, null],
         [null, T0 + 3 * DAY_MS + 17 * MINUTE_MS],
@@ -313,12 +326,13 @@ describe.each([
       }
       for (const [from, to] of ranges)
         for (const model of [MODELS[0]!, rng.pick(MODELS)])
-          for (const groupBy of GROUP_BYS) {
-            const got = await b.store.spend.creditTotals(wsId, { from, to, model, groupBy });
+          for (const [groupBy, excludeFlagged] of GROUP_BYS.map((g) => [g, rng.chance(0.5)] as const)) {
+            const got = await b.store.spend.creditTotals(wsId, { from, to, model, groupBy, excludeFlagged });
             const want = new Map<string, { conversions: number; value: number }>();
-            for (const [m, t, platform, campaign, ad, currency, credit, value] of raw) {
+            for (const [m, t, platform, campaign, ad, currency, credit, value, flagged] of raw) {
               if (m !== model || (from !== null && Number(t) < from) || (to !== null && Number(t) >= to))
                 continue;
+              if (excludeFlagged && Boolean(flagged)) continue;
               const key = keyOf({ platform, campaign, ad, currency }, groupBy);
               const s = want.get(key) ?? { conversions: 0, value: 0 };
               s.conversions += credit;

@@ -1,6 +1,6 @@
 /**
  * The credit rollup: `SUM(credit)` and `SUM(credit × value)` of the `credits` rows per
- * (workspace, model, time block, key), a key being (platform, campaign, ad, currency), so the
+ * (workspace, model, time block, key, flagged), a key being (platform, campaign, ad, currency), so the
  * performance and attribution reports read a few rows per key instead of every credit of the
  * period. Written once here for both backends: the blocks, the signed deltas a transaction
  * accumulates where it writes or changes credits, and the reports' query over the rollup and
@@ -39,6 +39,8 @@ export interface CreditDelta {
   campaign: string | null;
   ad: string | null;
   currency: string | null;
+  /** The conversion was flagged by traffic quality (reports may leave it out). */
+  flagged: boolean;
   /** How many credit rows (±1 each): a row whose count is back to 0 holds exact zeros. */
   n: number;
   credit: number;
@@ -62,6 +64,8 @@ export interface RollupRowDelta {
   span: number;
   start: number;
   key: CreditKey;
+  /** 1: credits of flagged conversions, kept apart so a report can leave them out. */
+  flagged: number;
   n: number;
   credit: number;
   value: number;
@@ -86,6 +90,7 @@ export function deltasOfInserts(rows: readonly CreditInsert[], sign: 1 | -1): Cr
     campaign: r[6],
     ad: r[7],
     currency: r[11],
+    flagged: r[12],
     n: sign,
     credit: sign * r[9],
     value: sign * r[9] * (r[10] ?? 0),
@@ -103,6 +108,8 @@ export interface StoredCreditRow {
   credit: number;
   value: number | null;
   currency: string | null;
+  /** 0/1 (SQLite) or a boolean (PostgreSQL). */
+  flagged: number | boolean;
 }
 
 export function deltaOfRow(r: StoredCreditRow, sign: 1 | -1): CreditDelta {
@@ -114,6 +121,7 @@ export function deltaOfRow(r: StoredCreditRow, sign: 1 | -1): CreditDelta {
     campaign: r.campaign,
     ad: r.ad,
     currency: r.currency,
+    flagged: Boolean(r.flagged),
     n: sign,
     credit: sign * r.credit,
     value: sign * r.credit * (r.value ?? 0),
@@ -143,13 +151,24 @@ export class CreditRollupAccumulator {
     const ks = keyString(key);
     for (const span of ROLLUP_SPANS) {
       const start = blockStart(d.time, span);
-      const id = `${d.model}|${span}|${start}|${ks}`;
+      const flagged = d.flagged ? 1 : 0;
+      const id = `${d.model}|${span}|${start}|${flagged}|${ks}`;
       const row = this.map.get(id);
       if (row) {
         row.n += d.n;
         row.credit += d.credit;
         row.value += d.value;
-      } else this.map.set(id, { model: d.model, span, start, key, n: d.n, credit: d.credit, value: d.value });
+      } else
+        this.map.set(id, {
+          model: d.model,
+          span,
+          start,
+          key,
+          flagged,
+          n: d.n,
+          credit: d.credit,
+          value: d.value,
+        });
     }
   }
 
@@ -253,7 +272,7 @@ const KEY_JOIN = `k.workspace_id = c.workspace_id AND k.platform = c.platform
  */
 export function creditSumsSql(
   workspaceId: string,
-  q: { from: number | null; to: number | null; model: ModelName; groupBy: GroupBy },
+  q: { from: number | null; to: number | null; model: ModelName; groupBy: GroupBy; excludeFlagged?: boolean },
   bind: Bind,
 ): string {
   const { runs, raw } = coverRange(q.from, q.to);
@@ -263,6 +282,7 @@ export function creditSumsSql(
     let where = `workspace_id = ${bind(workspaceId)} AND model = ${bind(q.model)} AND span = ${bind(r.span)}`;
     if (r.from !== null) where += ` AND start >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND start < ${bind(r.to)}`;
+    if (q.excludeFlagged) where += " AND flagged = 0";
     parts.push(`SELECT key_id, credit, value FROM credit_rollup WHERE ${where} AND n <> 0`);
   }
   // An empty range still needs one query (of nothing) to answer.
@@ -270,6 +290,7 @@ export function creditSumsSql(
     let where = `c.workspace_id = ${bind(workspaceId)} AND c.model = ${bind(q.model)}`;
     if (r.from !== null) where += ` AND c.event_time >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND c.event_time < ${bind(r.to)}`;
+    if (q.excludeFlagged) where += " AND NOT c.flagged";
     parts.push(
       `SELECT k.id AS key_id, c.credit AS credit, c.credit * COALESCE(c.value, 0) AS value
        FROM credits c JOIN credit_keys k ON ${KEY_JOIN} WHERE ${where}`,

@@ -3,6 +3,7 @@
  * placeholders (PostgreSQL's `$n` are made by `numbered`), and the row mappers. SQLite runs
  * them on its reader connection (reads) or its writer thread (writes); PostgreSQL on the pool.
  */
+import { qualityOfColumns } from "../quality/input.js";
 import type { CreditRow, EventSource } from "../domain/event.js";
 import { MODELS, type ModelName } from "../domain/models.js";
 import type { EventPayload } from "./event-row.js";
@@ -59,7 +60,7 @@ export const SQL = {
   channelLog: `SELECT id, alert_id, body, status, attempts, last_error, created_at, delivered_at FROM alert_outbox
     WHERE workspace_id = ? AND channel_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
   ledgerEvent: `SELECT id, event_name, event_time, received_at, event_id, order_id, value, currency, test_event_code,
-    source, superseded_at, payload FROM events WHERE workspace_id = ? AND id = ?`,
+    source, superseded_at, payload, quality_score, quality_flags FROM events WHERE workspace_id = ? AND id = ?`,
   ledgerCredits:
     "SELECT model, ord, platform, campaign, ad, touch_time, credit FROM credits WHERE event_ref = ? ORDER BY model, ord",
   ledgerArrivals:
@@ -225,6 +226,7 @@ export function ledgerOf(ev: Row, credits: Row[], arrivals: Row[], deliveries: R
     identifierKinds: [...new Set(ids.map((i) => i.kind))],
     identifiers: ids.length,
     matchQuality: p.mq ?? null,
+    quality: qualityOfColumns(numOrNull(ev.quality_score), numOrNull(ev.quality_flags)),
     credits: byModel,
     arrivals: arrivals.map((a) => ({
       source: a.source as EventSource,

@@ -109,6 +109,8 @@ export interface LedgerRecord {
   identifiers: number;
   /** Stored at acceptance (pipeline/match-quality.ts); null for events accepted before it was. */
   matchQuality: unknown;
+  /** The traffic-quality decision (quality/); null for events accepted before it was made. */
+  quality: { score: number; flags: string[] } | null;
   credits: Record<ModelName, CreditRow[]>;
   arrivals: { source: EventSource; receivedAt: number; eventId: string | null; status: string }[];
   deliveries: {

@@ -531,6 +531,7 @@ describe("accepted input", () => {
       status: "accepted",
       id: expect.stringMatching(/^evt_/),
       match_quality: expect.objectContaining({ identifiers: ["email", "phone"], problems: [] }),
+      quality: { score: 100, flags: [] },
     });
   });
 });

@@ -334,6 +334,7 @@ describe("POST /v1/events", () => {
         status: "accepted",
         id: expect.stringMatching(/^evt_/),
         match_quality: expect.objectContaining({ score: expect.any(Number) }),
+        quality: { score: 100, flags: [] },
       },
       { index: 1, status: "duplicate", id: res.body.results[0].id },
       {
@@ -384,6 +385,7 @@ describe("GET /v1/conversions", () => {
       "event_name",
       "event_time",
       "id",
+      "quality",
       "received_at",
       "value",
     ]);

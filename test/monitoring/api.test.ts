@@ -131,7 +131,7 @@ describe("match quality and the ledger", () => {
       event_name: "Purchase",
       value: 99.99,
       currency: "USD",
-      quality: null,
+      quality: { score: expect.any(Number), flags: expect.any(Array) },
       adjustments: [],
     });
     expect(l.arrivals.map((a: { source: string; status: string }) => [a.source, a.status])).toEqual([

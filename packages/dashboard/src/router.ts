@@ -4,11 +4,13 @@
  */
 import { useEffect, useState } from "preact/hooks";
 
-export type Tab = "live" | "attribution" | "performance" | "experiments" | "test-events" | "setup";
+export type Tab =
+  "live" | "attribution" | "performance" | "quality" | "experiments" | "test-events" | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "attribution", label: "Attribution" },
   { id: "performance", label: "Performance" },
+  { id: "quality", label: "Quality" },
   { id: "experiments", label: "Experiments" },
   { id: "test-events", label: "Test events" },
   { id: "setup", label: "Setup" },

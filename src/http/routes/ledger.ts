@@ -3,7 +3,7 @@
  * in one answer: every arrival (browser, server, pixel) with its status, the identity kinds
  * it was linked by (never the values), its match quality at acceptance, attribution, and each
  * destination's attempts, status codes and latency. `quality` and `adjustments` are the seams
- * for traffic quality and CRM reconciliation: null and [] until those features fill them.
+ * for traffic quality (filled: `{score, flags}` as decided on arrival) and CRM reconciliation ([] until it fills them).
  */
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_MODEL, MODELS } from "../../attribution/index.js";
@@ -55,7 +55,7 @@ export function ledgerRoutes(app: FastifyInstance, deps: AppDeps): void {
       test_event_code: l.testEventCode,
       arrivals: arrivalsOf(l),
       match_quality: l.matchQuality,
-      quality: null,
+      quality: l.quality,
       identity: { identifiers: l.identifiers, kinds: l.identifierKinds },
       attribution: {
         model,

@@ -1,7 +1,15 @@
 /** The conversion ledger: one conversion's whole story. */
 import type { FastifySchema } from "fastify";
 import { DEFAULT_MODEL, MODELS } from "../../attribution/index.js";
-import { ISO_OUT, NULLABLE_STRING, SECRET, SECRET_ERRORS, enumQuery, responses } from "./common.js";
+import {
+  ISO_OUT,
+  NULLABLE_STRING,
+  QUALITY_OUT,
+  SECRET,
+  SECRET_ERRORS,
+  enumQuery,
+  responses,
+} from "./common.js";
 
 const FREE = { type: ["object", "null"], additionalProperties: true };
 const TIME_OR_NULL = { type: ["string", "null"], format: "date-time" };
@@ -44,7 +52,7 @@ export const ledgerSchema: FastifySchema = {
             },
           },
           match_quality: FREE,
-          quality: { ...FREE, description: "Traffic quality; null until that feature judges the event." },
+          quality: QUALITY_OUT,
           identity: {
             type: "object",
             properties: {

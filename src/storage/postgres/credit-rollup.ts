@@ -65,14 +65,15 @@ export async function writeCreditRollup(
         (a.r.model < b.r.model ? -1 : a.r.model > b.r.model ? 1 : 0) ||
         a.r.span - b.r.span ||
         a.r.start - b.r.start ||
-        a.id - b.id,
+        a.id - b.id ||
+        a.r.flagged - b.r.flagged,
     );
   await client.query(
-    `INSERT INTO credit_rollup AS r (workspace_id, model, span, start, key_id, n, credit, value)
-     SELECT ws, m, sp, st, k, n, cr, v FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
-       $6::int8[], $7::float8[], $8::float8[]) WITH ORDINALITY AS t(ws, m, sp, st, k, n, cr, v, o)
+    `INSERT INTO credit_rollup AS r (workspace_id, model, span, start, key_id, flagged, n, credit, value)
+     SELECT ws, m, sp, st, k, f, n, cr, v FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[],
+       $6::int4[], $7::int8[], $8::float8[], $9::float8[]) WITH ORDINALITY AS t(ws, m, sp, st, k, f, n, cr, v, o)
      ORDER BY o
-     ON CONFLICT (workspace_id, model, span, start, key_id) DO UPDATE SET
+     ON CONFLICT (workspace_id, model, span, start, key_id, flagged) DO UPDATE SET
        n = r.n + excluded.n,
        credit = CASE WHEN r.n + excluded.n = 0 THEN 0 ELSE r.credit + excluded.credit END,
        value = CASE WHEN r.n + excluded.n = 0 THEN 0 ELSE r.value + excluded.value END`,
@@ -82,6 +83,7 @@ export async function writeCreditRollup(
       sorted.map((x) => x.r.span),
       sorted.map((x) => x.r.start),
       sorted.map((x) => x.id),
+      sorted.map((x) => x.r.flagged),
       sorted.map((x) => x.r.n),
       sorted.map((x) => x.r.credit),
       sorted.map((x) => x.r.value),

@@ -94,7 +94,7 @@ export class PgReader {
     if (q.after) where.push(`(event_time, id) < (${p.add(q.after.eventTime)}, ${p.add(q.after.id)})`);
     const rows = (
       await this.pool.query<ConversionEventRow>(
-        `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
+        `SELECT id, event_name, event_time, received_at, value, currency, quality_score, quality_flags FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ${p.add(q.limit)}`,
         p.values,
       )
@@ -117,16 +117,18 @@ export class PgReader {
     if (q.from !== null) range.push(`event_time >= ${p.add(q.from)}`);
     if (q.to !== null) range.push(`event_time < ${p.add(q.to)}`);
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
+    // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
+    const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
     // Credit sums from the credit rollup (storage/credit-rollup.ts), raw credits only at the edges.
     const sums = await creditTotals(this.pool, workspaceId, q);
     const un = await this.pool.query<{ conversions: number; value: number | null }>(
       `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = $2 THEN COALESCE(value, 0) ELSE 0 END) AS value
-       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed${rangeSql}`,
+       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed${eventSql}`,
       p.values,
     );
     const other = await this.pool.query<{ currency: string; conversions: number; value: number }>(
       `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2${rangeSql}
+       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2${eventSql}
        GROUP BY currency`,
       p.values,
     );
@@ -146,7 +148,8 @@ export class PgReader {
     const rows = await this.pool.query<
       Omit<MetricsRow, "latency" | "pipeline"> & { latency: number[] | null; pipeline: number[] | null }
     >(
-      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline
+      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions,
+              flagged, flagged_value, flagged_clicks, latency, pipeline
        FROM ${table} WHERE workspace_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
       [workspaceId, lo, to],
     );

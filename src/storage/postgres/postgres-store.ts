@@ -47,6 +47,8 @@ import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
 import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
+import { qualityReadout } from "./quality-reads.js";
+import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
 import { experimentCounts, listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
@@ -187,6 +189,9 @@ export class PostgresStore implements Store {
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
     return this.guard(() => this.r.attributionReport(workspaceId, q));
+  }
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout> {
+    return this.guard(() => qualityReadout(this.pool, workspaceId, q));
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.guard(() => this.r.metrics(workspaceId, from, to, bucket));

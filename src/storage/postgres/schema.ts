@@ -17,15 +17,15 @@ SELECT DISTINCT workspace_id, platform, COALESCE(campaign, ''), COALESCE(ad, '')
   (campaign IS NULL)::int + 2 * (ad IS NULL)::int + 4 * (currency IS NULL)::int
 FROM credits ORDER BY 1, 2, 3, 4, 5, 6
 ON CONFLICT DO NOTHING;
-INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, n, credit, value)
+INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, flagged, n, credit, value)
 SELECT c.workspace_id, c.model, s.span, c.event_time - (((c.event_time % s.span) + s.span) % s.span), k.id,
-  count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
+  c.flagged::int, count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
 FROM credits c
 JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platform
   AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
   AND k.nulls = (c.campaign IS NULL)::int + 2 * (c.ad IS NULL)::int + 4 * (c.currency IS NULL)::int
 CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3, 4, 5, 6;
 `;
 
 export const MIGRATIONS: { version: number; sql: string }[] = [
@@ -191,6 +191,37 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 8: quality decisions on events and flagged clicks,
+    // the flagged bit on credits, the workspace's thresholds, flagged counts in the rollups,
+    // and the counters (each row locked by the transaction that counts on it, so nodes
+    // sharing the database count one flood together).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score SMALLINT;
+ALTER TABLE events ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score SMALLINT;
+ALTER TABLE touches ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds DOUBLE PRECISION;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE TABLE quality_counters (
+  workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times DOUBLE PRECISION[] NOT NULL,
+  last_at BIGINT NOT NULL, PRIMARY KEY (workspace_id, space, key));
+CREATE INDEX quality_counters_age ON quality_counters (last_at);
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
@@ -259,8 +290,8 @@ CREATE TABLE credit_keys (
   UNIQUE (workspace_id, platform, campaign, ad, currency, nulls));
 CREATE TABLE credit_rollup (
   workspace_id TEXT NOT NULL, model TEXT NOT NULL, span BIGINT NOT NULL, start BIGINT NOT NULL, key_id BIGINT NOT NULL,
-  n BIGINT NOT NULL, credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL,
-  PRIMARY KEY (workspace_id, model, span, start, key_id)) WITH (fillfactor = 70);
+  flagged INTEGER NOT NULL, n BIGINT NOT NULL, credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (workspace_id, model, span, start, key_id, flagged)) WITH (fillfactor = 70);
 ${CREDIT_ROLLUP_BACKFILL}
 DROP INDEX credits_performance;
 `,

@@ -30,8 +30,9 @@ export class SqliteCreditRollupWriter {
       )
       .pluck();
     this.upsert = db.prepare(
-      `INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, n, credit, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (workspace_id, model, span, start, key_id) DO UPDATE SET
+      `INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, flagged, n, credit, value)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, model, span, start, key_id, flagged) DO UPDATE SET
          n = n + excluded.n,
          credit = CASE WHEN n + excluded.n = 0 THEN 0 ELSE credit + excluded.credit END,
          value = CASE WHEN n + excluded.n = 0 THEN 0 ELSE value + excluded.value END`,
@@ -41,7 +42,17 @@ export class SqliteCreditRollupWriter {
   /** Writes rows summed by `CreditRollupAccumulator`, inside the group's transaction. */
   write(rows: readonly RollupRowDelta[]): void {
     for (const r of rows)
-      this.upsert.run(r.key.workspaceId, r.model, r.span, r.start, this.idOf(r.key), r.n, r.credit, r.value);
+      this.upsert.run(
+        r.key.workspaceId,
+        r.model,
+        r.span,
+        r.start,
+        this.idOf(r.key),
+        r.flagged,
+        r.n,
+        r.credit,
+        r.value,
+      );
   }
 
   /** The group ended: its new key numbers are kept if it committed, forgotten if not. */

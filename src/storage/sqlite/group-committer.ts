@@ -184,6 +184,7 @@ export class SqliteGroupCommitter {
     db.exec("BEGIN IMMEDIATE");
     for (const m of group) {
       db.exec("SAVEPOINT op");
+      const counters = this.tx.counterMark();
       try {
         const result = await this.runOp(m);
         db.exec("RELEASE op");
@@ -194,6 +195,7 @@ export class SqliteGroupCommitter {
         this.opRollups.drain();
         this.tx.creditRollup.clear();
         this.tx.forgetRoutes();
+        this.tx.rollbackCounters(counters);
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -215,6 +217,7 @@ export class SqliteGroupCommitter {
     this.groupCredits.clear();
     this.tx.creditRollup.clear();
     this.creditWriter.endGroup(false);
+    this.tx.rollbackCounters();
     this.tx.endGroup();
     this.tx.forgetRoutes();
     this.writes.discardGroup();

@@ -10,15 +10,15 @@ INSERT OR IGNORE INTO credit_keys (workspace_id, platform, campaign, ad, currenc
 SELECT DISTINCT workspace_id, platform, COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
   (campaign IS NULL) + 2 * (ad IS NULL) + 4 * (currency IS NULL)
 FROM credits;
-INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, n, credit, value)
+INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, flagged, n, credit, value)
 SELECT c.workspace_id, c.model, s.span, c.event_time - (((c.event_time % s.span) + s.span) % s.span), k.id,
-  count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
+  c.flagged <> 0, count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
 FROM credits c
 JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platform
   AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
   AND k.nulls = (c.campaign IS NULL) + 2 * (c.ad IS NULL) + 4 * (c.currency IS NULL)
 CROSS JOIN (SELECT 3600000 AS span UNION ALL SELECT 86400000 UNION ALL SELECT 345600000 UNION ALL SELECT 1382400000) AS s
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY 1, 2, 3, 4, 5, 6;
 `;
 
 export const MIGRATIONS: { version: number; sql: string }[] = [
@@ -187,6 +187,35 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // Traffic quality (quality/, docs/quality.md): each event's and flagged click's decision
+    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean; a flagged one keeps
+    // the first 8 characters of its address key for the top-addresses list, never an address), a credit row's
+    // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
+    // workspace's thresholds (NULL = the default), flagged counts in the rollups, (the
+    // counters themselves live in the writer thread: storage/sqlite/quality-counters.ts).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score INTEGER;
+ALTER TABLE events ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score INTEGER;
+ALTER TABLE touches ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds REAL;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
@@ -246,8 +275,8 @@ CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
   },
   {
     // The credit rollup (storage/credit-rollup.ts): credit sums per workspace, model, block of
-    // 1 h / 1 d / 4 d / 16 d and key (platform, campaign, ad, currency; numbered in
-    // credit_keys), kept in the commit wherever credits are written or changed, read by the
+    // 1 h / 1 d / 4 d / 16 d, key (platform, campaign, ad, currency; numbered in
+    // credit_keys) and flagged (traffic quality), kept in the commit wherever credits are written or changed, read by the
     // performance and attribution reports. Filled from the credits here; the covering index
     // it replaces goes.
     version: 12,
@@ -258,8 +287,8 @@ CREATE TABLE credit_keys (
 CREATE UNIQUE INDEX credit_keys_key ON credit_keys (workspace_id, platform, campaign, ad, currency, nulls);
 CREATE TABLE credit_rollup (
   workspace_id TEXT NOT NULL, model TEXT NOT NULL, span INTEGER NOT NULL, start INTEGER NOT NULL, key_id INTEGER NOT NULL,
-  n INTEGER NOT NULL, credit REAL NOT NULL, value REAL NOT NULL,
-  PRIMARY KEY (workspace_id, model, span, start, key_id)) WITHOUT ROWID;
+  flagged INTEGER NOT NULL, n INTEGER NOT NULL, credit REAL NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (workspace_id, model, span, start, key_id, flagged)) WITHOUT ROWID;
 ${CREDIT_ROLLUP_BACKFILL}
 DROP INDEX credits_performance;
 `,

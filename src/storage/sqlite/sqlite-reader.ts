@@ -142,7 +142,7 @@ export class SqliteReader {
     }
     const rows = this.db
       .prepare(
-        `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
+        `SELECT id, event_name, event_time, received_at, value, currency, quality_score, quality_flags FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ?`,
       )
       .all(...args, q.limit) as ConversionEventRow[];
@@ -168,6 +168,8 @@ export class SqliteReader {
       args.push(q.to);
     }
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
+    // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
+    const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
     // Credit sums from the credit rollup (storage/credit-rollup.ts), raw credits only at the edges.
     const sumArgs: unknown[] = [];
     const sums = this.db
@@ -176,13 +178,13 @@ export class SqliteReader {
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
-         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0${rangeSql}`,
+         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0${eventSql}`,
       )
       .get(q.currency, workspaceId, ...args) as { conversions: number; value: number | null };
     const other = this.db
       .prepare(
         `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ?${rangeSql}
+         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ?${eventSql}
          GROUP BY currency`,
       )
       .all(workspaceId, q.currency, ...args) as { currency: string; conversions: number; value: number }[];

@@ -3,6 +3,8 @@
  * connection and group-commits (see sqlite-writer-worker.ts); reads use a second connection
  * on the calling thread, which WAL lets run beside the writer.
  */
+import { qualityReadout } from "./quality-reads.js";
+import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import Database from "better-sqlite3";
 import { Worker } from "node:worker_threads";
 import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
@@ -244,6 +246,9 @@ export class SqliteStore implements Store {
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
     return this.read((r) => r.attributionReport(workspaceId, q));
+  }
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout> {
+    return this.read((r) => qualityReadout(r.db, workspaceId, q));
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));
