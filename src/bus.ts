@@ -45,6 +45,8 @@ export interface TestEventMessage {
   /** What was received, with email, phone and IP masked. */
   received: unknown;
   error: { code: string; message: string; field?: string } | null;
+  /** An accepted test event's match quality (pipeline/match-quality.ts), so the developer wiring sees it. */
+  matchQuality?: unknown;
   remote?: boolean;
 }
 

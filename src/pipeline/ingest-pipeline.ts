@@ -253,5 +253,6 @@ function testMessage(
     eventName: typeof name === "string" ? name.slice(0, 64) : null,
     received: maskReceived(raw),
     error,
+    ...(status === "accepted" && ev?.matchQuality ? { matchQuality: ev.matchQuality } : {}),
   };
 }

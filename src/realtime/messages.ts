@@ -52,6 +52,8 @@ export interface WireTestEvent {
   /** What was received (email, phone and IP masked); a very large payload is summarised. */
   received: unknown;
   error: TestEventMessage["error"];
+  /** Accepted events only: `{score, identifiers, problems}` as in the `POST /v1/events` results. */
+  match_quality?: unknown;
 }
 
 /** An alert as GET /v1/alerts shows it, plus the workspace, the moment and the kind as `rule`. */
@@ -110,6 +112,7 @@ export function testEventData(m: TestEventMessage): WireTestEvent {
     received_at: isoTime(m.receivedAt),
     received: boundedReceived(m.received),
     error: m.error,
+    ...(m.matchQuality ? { match_quality: m.matchQuality } : {}),
   };
 }
 

@@ -25,6 +25,31 @@ export function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++i}`);
 }
 
+/** `workspaceSeries`: one workspace's rows of some keys over a range. */
+export function workspaceSeriesSql(table: "slots" | "hours", keys: number): string {
+  const name = table === "slots" ? "series_10s" : "series_hour";
+  return `SELECT workspace_id, start, key, count FROM ${name}
+    WHERE workspace_id = ? AND start >= ? AND start < ? AND key IN (${Array.from({ length: keys }, () => "?").join(", ")})
+    ORDER BY start`;
+}
+
+/**
+ * `conversionsByEventTime`, over the `events_conversions` index (workspace, event_time): the
+ * flag is `= 1` on SQLite (so its planner sees the partial index applies) and a boolean on
+ * PostgreSQL. Arguments: bucket ms, currency, workspace, from, to.
+ */
+export function eventTimeSql(conversionFlag: string): string {
+  return `SELECT event_time - (event_time % ?) AS start, COUNT(*) AS conversions,
+      SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
+    FROM events WHERE workspace_id = ? AND ${conversionFlag} AND test_event_code IS NULL
+      AND event_time >= ? AND event_time < ?
+    GROUP BY 1 ORDER BY 1`;
+}
+
+export function eventTimeBucket(r: Row): { start: number; conversions: number; value: number } {
+  return { start: num(r.start), conversions: num(r.conversions), value: Number(r.value ?? 0) };
+}
+
 export const SQL = {
   seriesSince: "SELECT workspace_id, start, key, count FROM series_10s WHERE start >= ?",
   purgeSlots: "DELETE FROM series_10s WHERE start < ?",
@@ -34,6 +59,7 @@ export const SQL = {
   firingOf: "SELECT * FROM alerts WHERE workspace_id = ? AND kind = ? AND subject = ? AND status = 'firing'",
   resolve: "UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ? AND status = 'firing'",
   firing: "SELECT * FROM alerts WHERE status = 'firing'",
+  alertById: "SELECT * FROM alerts WHERE workspace_id = ? AND id = ?",
   channelsFor: "SELECT id, min_severity FROM alert_channels WHERE workspace_id = ? AND deleted_at IS NULL",
   insertOutbox: `INSERT INTO alert_outbox (id, workspace_id, channel_id, alert_id, body, status, attempts, next_attempt_at, created_at)
     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,

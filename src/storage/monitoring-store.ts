@@ -150,6 +150,8 @@ export interface MonitoringStore {
   /** Every alert firing now, every workspace. */
   firingAlerts(): Promise<AlertRecord[]>;
   listAlerts(workspaceId: string, q: AlertQuery): Promise<AlertRecord[]>;
+  /** One alert of the workspace; null when the id is not one of its alerts. */
+  getAlert(workspaceId: string, id: string): Promise<AlertRecord | null>;
 
   /** Rule settings of one workspace, or of all (null). */
   listAlertRules(workspaceId: string | null): Promise<AlertRuleRecord[]>;
@@ -171,4 +173,34 @@ export interface MonitoringStore {
   /** The conversion's story; null when the id is not an event of that workspace. */
   conversionLedger(workspaceId: string, id: string): Promise<LedgerRecord | null>;
   destinationExtras(workspaceId: string, since: number): Promise<DestinationExtras[]>;
+
+  /**
+   * One workspace's counts of `keys` with `from` ≤ start < `to`, from the 10-second slots
+   * (`slots`, kept 2 days) or the hours (`hours`): the series an alert fired on, for its chart.
+   */
+  workspaceSeries(
+    workspaceId: string,
+    keys: string[],
+    from: number,
+    to: number,
+    table: "slots" | "hours",
+  ): Promise<SeriesRow[]>;
+  /**
+   * Conversions (not test events) and their value in `currency` (or none) per bucket of
+   * `bucketMs` by EVENT time, `from` ≤ event_time < `to`; buckets without any are left out.
+   */
+  conversionsByEventTime(
+    workspaceId: string,
+    currency: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): Promise<EventTimeBucket[]>;
+}
+
+/** A bucket of `conversionsByEventTime`. */
+export interface EventTimeBucket {
+  start: number;
+  conversions: number;
+  value: number;
 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type AlertMessage } from "../../src/bus.js";
 import type { EventSource } from "../../src/domain/event.js";
 import { standardActions, type Workspace } from "../../src/domain/workspace.js";
+import { chartOf, planAlertChart } from "../../src/monitoring/alert-series.js";
 import { createMonitor } from "../../src/monitoring/monitor.js";
 import { LatencyRecorder } from "../../src/monitoring/latency-recorder.js";
 import { createIngestPipeline } from "../../src/pipeline/ingest-pipeline.js";
@@ -126,6 +127,27 @@ describe.each(backends)("volume detection on %s", (_name, make, up) => {
     expect(stored.map((a) => [a.kind, a.status, a.diagnosis])).toEqual([
       ["volume_drop", "resolved", "tracking_broken"],
     ]);
+
+    // Its chart (GET /v1/alerts/{id}/series): the server series falls to nothing for the 20 s
+    // it stopped while the browser series (the peer that kept its pace) never does.
+    const plan = planAlertChart(stored[0]!, h.now());
+    expect(plan.series.map((x) => [x.key, x.fired])).toEqual([
+      ["s:server", true],
+      ["s:browser", false],
+    ]);
+    const rows = await b.store.monitoring.workspaceSeries(
+      ws.id,
+      plan.series.map((x) => x.key),
+      plan.from,
+      plan.to,
+      plan.table,
+    );
+    const { starts, counts } = chartOf(plan, rows);
+    const stopped = starts.flatMap((t, i) => (t >= changedAt && t < changedAt + 20_000 ? [i] : []));
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(stopped.map((i) => counts[0]![i])).toEqual(stopped.map(() => 0));
+    expect(stopped.every((i) => counts[1]![i]! > 0)).toBe(true);
+    expect(counts[0]!.reduce((a, x) => a + x, 0)).toBe(120);
   });
 
   it.skipIf(!up)("every source stopping is traffic_dropped, never first tracking_broken", async () => {

@@ -52,7 +52,12 @@ export function App() {
         {route.view === "overview" ? (
           <Overview />
         ) : (
-          <WorkspaceView key={route.workspaceId} workspaceId={route.workspaceId} tab={route.tab} />
+          <WorkspaceView
+            key={route.workspaceId}
+            workspaceId={route.workspaceId}
+            tab={route.tab}
+            conversionId={route.conversionId}
+          />
         )}
       </main>
     </div>

@@ -14,11 +14,14 @@ export function ConversionsChart({
   points,
   currency,
   bucketLabel,
+  clock,
 }: {
   title: string;
   points: SeriesPoint[];
   currency: string;
   bucketLabel: string;
+  /** Which time the points count by: arrival at Tally (tracking health) or the event's (business). */
+  clock: "arrival" | "event";
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -113,7 +116,11 @@ export function ConversionsChart({
   const total = points.reduce((s, p) => s + p.conversions, 0);
   const value = points.reduce((s, p) => s + p.value, 0);
   return (
-    <figure class="card chart-card">
+    <figure
+      class="card chart-card"
+      data-clock={clock}
+      data-nonzero={points.filter((p) => p.conversions > 0).length}
+    >
       <figcaption class="chart-head">
         <span class="chart-title">{title}</span>
         <span class="chart-legend">
@@ -126,7 +133,7 @@ export function ConversionsChart({
         ref={box}
         class="chart-box"
         role="img"
-        aria-label={`${title}: ${count(total)} conversions, ${money(value, currency)}`}
+        aria-label={`${title} (${bucketLabel}): ${count(total)} conversions, ${money(value, currency)}`}
       />
     </figure>
   );

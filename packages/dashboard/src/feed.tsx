@@ -4,9 +4,13 @@
  * - rows are components that re-render only when their own conversion changes;
  * - the table re-renders at most every 200 ms while busy (a quiet feed at once): nobody
  *   reads a thousand rows a second, but a table rebuilt 60 times a second freezes a page.
+ *
+ * Each row opens the conversion's ledger (`/w/<id>/conversions/<conversion id>`): the event
+ * name is the link (keyboard), and a click anywhere on the row follows it.
  */
 import { Component, createRef } from "preact";
 import { clock, money, ms } from "./format.js";
+import { hrefOf, navigate, onLinkClick } from "./router.js";
 import type { FeedRow } from "./workspace-live.js";
 
 function source(row: FeedRow): { platform: string; detail: string } | null {
@@ -15,25 +19,45 @@ function source(row: FeedRow): { platform: string; detail: string } | null {
   return { platform: t.platform, detail: [t.campaign, t.ad].filter(Boolean).join(" · ") };
 }
 
-class Row extends Component<{ row: FeedRow; index: number }> {
-  override shouldComponentUpdate(next: { row: FeedRow; index: number }): boolean {
+interface RowProps {
+  row: FeedRow;
+  index: number;
+  workspaceId: string;
+}
+
+class Row extends Component<RowProps> {
+  override shouldComponentUpdate(next: RowProps): boolean {
     return next.row !== this.props.row || next.index !== this.props.index;
   }
 
   override render() {
-    const { row, index } = this.props;
+    const { row, index, workspaceId } = this.props;
+    const href = hrefOf({ view: "workspace", workspaceId, tab: "live", conversionId: row.id });
     const src = source(row);
     const latency = row.published_at ? Date.parse(row.published_at) - Date.parse(row.received_at) : null;
     const endToEnd = row.published_at ? Date.parse(row.published_at) - Date.parse(row.event_time) : null;
     return (
-      <tr class={row.highlight ? "row-new" : undefined} aria-rowindex={index + 2}>
+      <tr
+        class={row.highlight ? "row-new row-link" : "row-link"}
+        aria-rowindex={index + 2}
+        onClick={(e) => {
+          if (!(e.target as Element).closest("a") && !getSelection()?.toString()) navigate(href);
+        }}
+      >
         <td class="nowrap tabular">
           <time dateTime={row.event_time} title={`Event time ${row.event_time}; received ${row.received_at}`}>
             {clock(row.event_time)}
           </time>
         </td>
         <td>
-          <span class="event-name">{row.event_name}</span>
+          <a
+            class="event-name"
+            href={href}
+            onClick={onLinkClick}
+            title="Open this conversion's ledger: arrivals, match quality, deliveries"
+          >
+            {row.event_name}
+          </a>
           {row.quality && row.quality.flags.length > 0 && (
             <span
               class={`flag-badge${row.excluded ? " flag-excluded" : ""}`}
@@ -74,7 +98,10 @@ const MIN_RENDER_INTERVAL_MS = 200;
 const ROW_HEIGHT = 40;
 const OVERSCAN = 8;
 
-export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; height: number }> {
+export class Feed extends Component<
+  { rows: FeedRow[]; workspaceId: string },
+  { scrollTop: number; height: number }
+> {
   override state = { scrollTop: 0, height: 560 };
   private lastRender = 0;
   private timer = 0;
@@ -96,7 +123,7 @@ export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; he
   }
 
   override shouldComponentUpdate(
-    next: { rows: FeedRow[] },
+    next: { rows: FeedRow[]; workspaceId: string },
     nextState: { scrollTop: number; height: number },
   ): boolean {
     if (nextState !== this.state) return true;
@@ -157,7 +184,7 @@ export class Feed extends Component<{ rows: FeedRow[] }, { scrollTop: number; he
               <tr class="spacer" aria-hidden="true" style={{ height: `${first * ROW_HEIGHT}px` }} />
             )}
             {rows.slice(first, last).map((r, i) => (
-              <Row key={r.id} row={r} index={first + i} />
+              <Row key={r.id} row={r} index={first + i} workspaceId={this.props.workspaceId} />
             ))}
             {last < rows.length && (
               <tr

@@ -1,4 +1,8 @@
-/** The live view: this hour's tiles, the conversion feed, and conversions per minute and per hour. */
+/**
+ * The live view: this hour's tiles and the last hour per minute count by ARRIVAL (tracking
+ * health: is data coming in now?); the week per hour counts by EVENT time (business: when did
+ * people convert?). Each is labelled with its clock so nobody mixes them up.
+ */
 import { useState } from "preact/hooks";
 import { ConversionsChart } from "./chart.js";
 import { Feed } from "./feed.js";
@@ -24,7 +28,7 @@ export function LiveTab({
     <div class="stack">
       <div>
         <div class="section-label">
-          This hour <span class="muted">· updated every second</span>
+          This hour <span class="muted">· tracking health, by arrival at Tally · updated every second</span>
         </div>
         <Tiles hour={live.hour} currency={currency} />
       </div>
@@ -51,6 +55,7 @@ export function LiveTab({
           {live.rows.length > 0 ? (
             <Feed
               rows={flaggedOnly ? live.rows.filter((r) => (r.quality?.flags.length ?? 0) > 0) : live.rows}
+              workspaceId={workspaceId}
             />
           ) : live.historyLoaded ? (
             <div class="empty empty-inline">
@@ -77,13 +82,15 @@ export function LiveTab({
         <div class="stack charts-col">
           <ConversionsChart
             title="Last hour"
-            bucketLabel="per minute"
+            bucketLabel="per minute, by arrival at Tally"
+            clock="arrival"
             points={live.minutes}
             currency={currency}
           />
           <ConversionsChart
             title="Last 7 days"
-            bucketLabel="per hour"
+            bucketLabel="per hour, by event time"
+            clock="event"
             points={live.hours}
             currency={currency}
           />

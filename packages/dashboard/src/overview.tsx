@@ -1,7 +1,9 @@
 /**
  * Every workspace ("ad account") at a glance: today's conversions and value and its tracking
  * health, advanced live by the overview subscription (`?workspace=*`) and re-read every 30 s.
- * "Today" is the UTC day, like the metrics buckets.
+ * "Today" is the UTC day, like the metrics buckets. Conversions, value and the sparkline count
+ * by EVENT time (when people converted: a backfilled week is not "today"); the health badge
+ * and "last conversion" by ARRIVAL (is tracking working right now?).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError } from "./api.js";
@@ -12,7 +14,7 @@ import { CreateWorkspace } from "./create-workspace.js";
 import { HealthBadge, LiveBadge } from "./badges.js";
 import { onLinkClick } from "./router.js";
 import { Sparkline } from "./sparkline.js";
-import type { MetricsBucket, WorkspaceSummary } from "./types.js";
+import type { EventTimeBucket, MetricsBucket, WorkspaceSummary } from "./types.js";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -29,7 +31,10 @@ function lastConversion(buckets: MetricsBucket[], size: number): number | null {
 
 interface Card {
   ws: WorkspaceSummary;
+  /** Today by arrival: the health badge. */
   today: MetricsBucket | null;
+  /** Today by event time: the business figures. */
+  sales: { start: number; conversions: number; value: number };
   hours: number[];
   lastConversionAt: number | null;
   pulse: number;
@@ -52,11 +57,17 @@ export function Overview() {
         const todayStart = new Date(Date.now() - (Date.now() % DAY)).toISOString();
         const next = await Promise.all(
           list.map(async (ws): Promise<Card> => {
-            const [day, hour, minute] = await Promise.all([
+            const [day, hour, minute, salesDay, salesHours] = await Promise.all([
               api.get<{ buckets: MetricsBucket[] }>(`/v1/metrics?bucket=day&from=${todayStart}`, ws.id),
               api.get<{ buckets: MetricsBucket[] }>("/v1/metrics?bucket=hour", ws.id),
               api.get<{ buckets: MetricsBucket[] }>("/v1/metrics?bucket=minute", ws.id),
+              api.get<{ buckets: EventTimeBucket[] }>(
+                `/v1/metrics/event-time?bucket=day&from=${todayStart}`,
+                ws.id,
+              ),
+              api.get<{ buckets: EventTimeBucket[] }>("/v1/metrics/event-time?bucket=hour", ws.id),
             ]);
+            const sd = salesDay.buckets.at(-1);
             const prev = cardsRef.current.find((c) => c.ws.id === ws.id);
             const last = Math.max(
               prev?.lastConversionAt ?? 0,
@@ -65,7 +76,12 @@ export function Overview() {
             return {
               ws,
               today: day.buckets.at(-1) ?? null,
-              hours: hour.buckets.map((b) => b.conversions),
+              sales: {
+                start: sd ? Date.parse(sd.start) : Date.parse(todayStart),
+                conversions: sd?.conversions ?? 0,
+                value: sd?.value ?? 0,
+              },
+              hours: salesHours.buckets.map((b) => b.conversions),
               lastConversionAt: last || null,
               pulse: prev?.pulse ?? 0,
             };
@@ -93,15 +109,17 @@ export function Overview() {
           if (!card) continue;
           changed = true;
           const at = Date.parse(m.data.received_at);
+          const happened = Date.parse(m.data.event_time);
+          const today = happened >= card.sales.start && happened < card.sales.start + DAY;
+          const inCurrency = (v: number | null, cur: string | null) =>
+            v !== null && (cur === null || cur === card.ws.currency) ? v : 0;
           if (m.data.superseded) {
             // An update of a conversion already counted: only today's value moves.
-            const inCurrency = (v: number | null, cur: string | null) =>
-              v !== null && (cur === null || cur === card.ws.currency) ? v : 0;
-            if (card.today && at >= Date.parse(card.today.start))
-              card.today = {
-                ...card.today,
+            if (today)
+              card.sales = {
+                ...card.sales,
                 value:
-                  card.today.value +
+                  card.sales.value +
                   inCurrency(m.data.value, m.data.currency) -
                   inCurrency(m.data.previous?.value ?? null, m.data.previous?.currency ?? null),
               };
@@ -109,17 +127,21 @@ export function Overview() {
           }
           card.lastConversionAt = at;
           card.pulse++;
-          if (card.today && at >= Date.parse(card.today.start)) {
+          if (card.today && at >= Date.parse(card.today.start))
             card.today = {
               ...card.today,
               conversions: card.today.conversions + 1,
               accepted: card.today.accepted + 1,
               received: card.today.received + 1,
             };
-            if (m.data.value !== null && (m.data.currency === null || m.data.currency === card.ws.currency))
-              card.today.value += m.data.value;
-          }
-          if (card.hours.length)
+          if (today)
+            card.sales = {
+              ...card.sales,
+              conversions: card.sales.conversions + 1,
+              value: card.sales.value + inCurrency(m.data.value, m.data.currency),
+            };
+          // The sparkline's last hour, when the conversion happened in it.
+          if (card.hours.length && happened >= Date.now() - (Date.now() % HOUR))
             card.hours = [...card.hours.slice(0, -1), card.hours[card.hours.length - 1]! + 1];
         }
         if (changed) setCards([...cardsRef.current]);
@@ -184,7 +206,7 @@ export function Overview() {
 }
 
 function WorkspaceCard({ card }: { card: Card }) {
-  const { ws, today } = card;
+  const { ws, today, sales } = card;
   const health = healthOf(today);
   const href = `/w/${encodeURIComponent(ws.id)}/live`;
   return (
@@ -196,21 +218,23 @@ function WorkspaceCard({ card }: { card: Card }) {
       </div>
       <div class="ws-figures">
         <div>
-          <div class="figure-label">Conversions today</div>
+          <div class="figure-label" title="Conversions that happened today (UTC), by event time">
+            Conversions today
+          </div>
           <div class="figure" key={card.pulse} data-pulse={card.pulse > 0 ? "" : undefined}>
-            {count(today?.conversions ?? 0)}
+            {count(sales.conversions)}
           </div>
         </div>
         <div>
           <div class="figure-label">Value today</div>
-          <div class="figure figure-secondary">{money(today?.value ?? 0, ws.currency ?? "USD")}</div>
+          <div class="figure figure-secondary">{money(sales.value, ws.currency ?? "USD")}</div>
         </div>
       </div>
       <div>
         <Sparkline values={card.hours} label={`Conversions per hour in ${ws.name}, last 24 hours`} />
         <div class="spark-caption muted">
           <span>24 h ago</span>
-          <span>Conversions per hour</span>
+          <span>Conversions per hour, by event time</span>
           <span>now</span>
         </div>
       </div>

@@ -1,13 +1,15 @@
 /**
- * Client-side routes: `/` (all workspaces) and `/w/<id>/<tab>`. The server answers every
- * `/w/*` path with the dashboard, so links can be shared and reloaded.
+ * Client-side routes: `/` (all workspaces), `/w/<id>/<tab>` and one conversion's ledger,
+ * `/w/<id>/conversions/<conversion id>` (under the Live tab). The server answers every `/w/*`
+ * path with the dashboard, so links can be shared and reloaded.
  */
 import { useEffect, useState } from "preact/hooks";
 
 export type Tab =
-  "live" | "attribution" | "performance" | "quality" | "experiments" | "test-events" | "setup";
+  "live" | "alerts" | "attribution" | "performance" | "quality" | "experiments" | "test-events" | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
+  { id: "alerts", label: "Alerts" },
   { id: "attribution", label: "Attribution" },
   { id: "performance", label: "Performance" },
   { id: "quality", label: "Quality" },
@@ -16,9 +18,18 @@ export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "setup", label: "Setup" },
 ];
 
-export type Route = { view: "overview" } | { view: "workspace"; workspaceId: string; tab: Tab };
+export type Route =
+  { view: "overview" } | { view: "workspace"; workspaceId: string; tab: Tab; conversionId?: string };
 
 export function parseRoute(path: string): Route {
+  const c = /^\/w\/([^/]+)\/conversions\/([^/]+)\/?$/.exec(path);
+  if (c)
+    return {
+      view: "workspace",
+      workspaceId: decodeURIComponent(c[1]!),
+      tab: "live",
+      conversionId: decodeURIComponent(c[2]!),
+    };
   const m = /^\/w\/([^/]+)(?:\/([a-z-]+))?\/?$/.exec(path);
   if (!m) return { view: "overview" };
   const tab = TABS.find((t) => t.id === m[2])?.id ?? "live";
@@ -26,7 +37,11 @@ export function parseRoute(path: string): Route {
 }
 
 export function hrefOf(route: Route): string {
-  return route.view === "overview" ? "/" : `/w/${encodeURIComponent(route.workspaceId)}/${route.tab}`;
+  if (route.view === "overview") return "/";
+  const ws = `/w/${encodeURIComponent(route.workspaceId)}`;
+  return route.conversionId
+    ? `${ws}/conversions/${encodeURIComponent(route.conversionId)}`
+    : `${ws}/${route.tab}`;
 }
 
 const listeners = new Set<() => void>();

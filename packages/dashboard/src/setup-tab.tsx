@@ -1,11 +1,12 @@
 /**
  * Setup: the tag to paste (with this workspace's public key), the server call, the keys and
  * their rotation, conversion actions with their attribution windows, the origins allowed to
- * send, and the erasure log.
+ * send, the destinations with their delivery figures and match quality, and the erasure log.
  */
 import { AllowedOrigins } from "./allowed-origins.js";
 import { ConversionActions } from "./conversion-actions.js";
 import { CopyButton } from "./copy-button.js";
+import { DestinationStatsPanel } from "./destination-stats.js";
 import { PrivacyPanel } from "./privacy-panel.js";
 import { RotateKey } from "./rotate-key.js";
 import { CodeBlock, TagSnippet } from "./snippet.js";
@@ -80,6 +81,7 @@ export function SetupTab({
 
       <AllowedOrigins ws={ws} onSaved={onSaved} />
       <ConversionActions workspaceId={workspaceId} />
+      <DestinationStatsPanel workspaceId={workspaceId} />
       <PrivacyPanel workspaceId={workspaceId} />
     </div>
   );

@@ -1,11 +1,13 @@
 /**
  * Like Meta's Events Manager test view: events sent with a `test_event_code`, and every event
  * rejected in the last hour, live, each with what was received (email, phone and IP masked)
- * and why it was refused.
+ * and why it was refused — and, for accepted ones, their match quality and what to fix, so a
+ * developer wiring Tally sees at once whether the platforms will be able to match them.
  */
 import { Component } from "preact";
 import { useState } from "preact/hooks";
 import { ago, clock } from "./format.js";
+import { MatchQualityPanel, MatchScore, scoreTone } from "./match-quality.js";
 import { CodeBlock } from "./snippet.js";
 import type { TestEvent, WorkspaceSettings } from "./types.js";
 import type { WorkspaceLive } from "./workspace-live.js";
@@ -44,6 +46,7 @@ class EventItem extends Component<{ ev: TestEvent }, { open: boolean }> {
                 {ev.test_event_code}
               </span>
             )}
+            {ev.match_quality && <MatchScore mq={ev.match_quality} />}
             {err && (
               <span class="event-error">
                 <code>{err.code}</code> {err.message}
@@ -75,6 +78,7 @@ class EventItem extends Component<{ ev: TestEvent }, { open: boolean }> {
                   Stored as <code>{ev.id}</code>
                 </p>
               )}
+              {ev.match_quality && <MatchQualityPanel mq={ev.match_quality} />}
               <div class="received-label small muted">Received (email, phone and IP masked)</div>
               <pre class="json">{JSON.stringify(ev.received, null, 2)}</pre>
             </div>
@@ -116,6 +120,7 @@ export function TestEventsTab({ live, ws }: { live: WorkspaceLive; ws: Workspace
           test mode. The last hour is kept.
         </p>
       </div>
+      <MatchQualitySummary events={live.testEvents} />
       <section class="card" aria-labelledby="test-title">
         <div class="card-head">
           <h2 id="test-title">Test and rejected events</h2>
@@ -147,5 +152,47 @@ export function TestEventsTab({ live, ws }: { live: WorkspaceLive; ws: Workspace
         )}
       </section>
     </div>
+  );
+}
+
+/** The latest test events' match quality: the newest score, the average, and the problems to fix most often. */
+function MatchQualitySummary({ events }: { events: TestEvent[] }) {
+  const rated = events.filter((e) => e.match_quality).slice(0, 100);
+  if (rated.length === 0) return null;
+  const latest = rated[0]!.match_quality!;
+  const avg = rated.reduce((a, e) => a + e.match_quality!.score, 0) / rated.length;
+  const problems = new Map<string, { code: string; field: string; n: number; message: string }>();
+  for (const e of rated)
+    for (const p of e.match_quality!.problems) {
+      const k = `${p.code}|${p.field}`;
+      const had = problems.get(k);
+      if (had) had.n++;
+      else problems.set(k, { ...p, n: 1 });
+    }
+  const top = [...problems.values()].sort((a, b) => b.n - a.n).slice(0, 5);
+  return (
+    <section class="card pad-lg mq-summary" aria-labelledby="mq-title">
+      <h2 id="mq-title">Match quality</h2>
+      <div class="mq-summary-grid">
+        <MatchQualityPanel mq={latest} title={`Latest: ${rated[0]!.event_name ?? "event"}`} />
+        <div>
+          <h3>
+            Average of the last {rated.length}:{" "}
+            <span class={`mq-score mq-${scoreTone(avg)}`}>{avg.toFixed(1)}/10</span>
+          </h3>
+          {top.length === 0 ? (
+            <p class="muted small">No problems: every identifier sent is usable.</p>
+          ) : (
+            <ul class="mq-problems" aria-label="Most frequent problems">
+              {top.map((p) => (
+                <li key={`${p.code}|${p.field}`}>
+                  <strong>{p.n}×</strong> <code>{p.code}</code> on <code>{p.field}</code>: {p.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
+    </section>
   );
 }

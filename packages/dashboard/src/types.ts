@@ -131,13 +131,105 @@ export interface TestEvent {
   received_at: string;
   received: unknown;
   error: { code: string; message: string; field?: string } | null;
+  /** Accepted events: how well a platform can match it, and what to fix. */
+  match_quality?: MatchQuality;
 }
 
+export interface MatchQuality {
+  score: number;
+  identifiers: string[];
+  problems: { code: string; field: string; message: string }[];
+}
+
+/** An alert (GET /v1/alerts); live `alert` messages add `workspace_id`, `at` and `rule` (the kind). */
 export interface Alert {
-  workspace_id: string;
-  at: string;
-  rule: string;
+  id: string;
+  kind: string;
+  status: "firing" | "resolved";
+  severity: "warning" | "critical";
+  started_at: string;
+  resolved_at: string | null;
   message: string;
+  diagnosis: string | null;
+  details: Record<string, unknown>;
+  workspace_id?: string;
+  at?: string;
+  rule?: string;
+}
+
+/** GET /v1/alerts/{id}/series: aligned arrays. */
+export interface AlertSeries {
+  alert_id: string;
+  step_seconds: number;
+  expected_per_step: number | null;
+  starts: string[];
+  series: { key: string; label: string; fired: boolean; counts: number[] }[];
+}
+
+export interface AlertRule {
+  kind: string;
+  enabled: boolean;
+  window_seconds: number;
+  baseline_seconds: number;
+  threshold: number;
+  min_count: number;
+  severity: "warning" | "critical";
+  threshold_meaning: string;
+}
+
+export interface AlertChannel {
+  id: string;
+  type: "webhook" | "slack" | "email";
+  min_severity: "warning" | "critical";
+  config: Record<string, unknown> | null;
+  created_at: string;
+}
+
+/** GET /v1/conversions/{id}: one conversion's whole story. */
+export interface Ledger extends Conversion {
+  event_id?: string | null;
+  order_id?: string | null;
+  arrivals: { source: string; received_at: string; event_id: string | null; status: string }[];
+  match_quality: MatchQuality | null;
+  /** Traffic quality as decided on arrival: score 0–100 and flags. */
+  quality: Quality | null;
+  identity: { identifiers: number; kinds: string[] };
+  adjustments: unknown[];
+  deliveries: {
+    destination_id: string;
+    type: string;
+    status: string;
+    attempts: number;
+    last_status_code: number | null;
+    last_error: string | null;
+    sent_at: string | null;
+    delivered_at: string | null;
+    latency_ms: number | null;
+  }[];
+}
+
+/** GET /v1/destinations/stats rows. */
+export interface DestinationStats {
+  id: string;
+  name: string;
+  type: string;
+  sent: number;
+  delivered: number;
+  failed: number;
+  dead: number;
+  pending: number;
+  acceptance_rate: number | null;
+  latency_ms_p50: number | null;
+  latency_ms_p95: number | null;
+  match_quality_avg: number | null;
+  last_error: string | null;
+}
+
+/** GET /v1/metrics/event-time buckets: conversions and value by when they happened. */
+export interface EventTimeBucket {
+  start: string;
+  conversions: number;
+  value: number;
 }
 
 export type LiveMessage =

@@ -3,14 +3,19 @@
  * conversions), this hour's figures (a `metrics` message every second), per-minute and
  * per-hour series for the charts (fetched, then advanced by each conversion), test events
  * and alerts. Messages are applied in per-frame batches; one render follows each batch.
+ *
+ * Two clocks, never mixed: the minute series and the tiles count by ARRIVAL at Tally (tracking
+ * health: a broken tag shows at once), the week's hourly series by EVENT time (business: a
+ * backfilled week spreads over its days instead of one spike at "now").
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { openLive, type LiveBatch, type LiveStatus } from "./live-connection.js";
-import type { Alert, Conversion, MetricsBucket, Signal, TestEvent } from "./types.js";
+import type { Alert, Conversion, EventTimeBucket, MetricsBucket, Signal, TestEvent } from "./types.js";
 
 export const FEED_ROWS = 200;
 export const TEST_EVENTS_KEPT = 500;
+const ALERTS_KEPT = 50;
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
@@ -38,10 +43,13 @@ export interface WorkspaceLive {
   hour: MetricsBucket | null;
   rows: FeedRow[];
   testEvents: LiveTestEvent[];
+  /** The latest state of each alert heard of (loaded firing ones, then live messages), newest first. */
   alerts: Alert[];
   /** Rules' signals heard on the live feed, newest first (an update replaces its id). */
   signals: Signal[];
+  /** Last hour per minute, by arrival. */
   minutes: SeriesPoint[];
+  /** Last 7 days per hour, by event time. */
   hours: SeriesPoint[];
   lastConversionAt: number | null;
   historyLoaded: boolean;
@@ -64,7 +72,7 @@ function emptyLive(): WorkspaceLive {
   };
 }
 
-function seriesOf(buckets: MetricsBucket[]): SeriesPoint[] {
+function seriesOf(buckets: (MetricsBucket | EventTimeBucket)[]): SeriesPoint[] {
   return buckets.map((b) => ({ start: Date.parse(b.start), conversions: b.conversions, value: b.value }));
 }
 
@@ -118,8 +126,8 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
           `/v1/metrics?bucket=minute&from=${new Date(now - HOUR + MINUTE).toISOString()}`,
           workspaceId,
         ),
-        api.get<{ buckets: MetricsBucket[] }>(
-          `/v1/metrics?bucket=hour&from=${new Date(now - 7 * 24 * HOUR + HOUR).toISOString()}`,
+        api.get<{ buckets: EventTimeBucket[] }>(
+          `/v1/metrics/event-time?bucket=hour&from=${new Date(now - 7 * 24 * HOUR + HOUR).toISOString()}`,
           workspaceId,
         ),
       ]);
@@ -154,6 +162,12 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
       s.testEventsLoaded = true;
       render();
     };
+    const loadAlerts = async () => {
+      const res = await api.get<{ data: Alert[] }>("/v1/alerts?status=firing", workspaceId);
+      const heard = new Set(s.alerts.map((a) => a.id));
+      s.alerts = [...s.alerts, ...res.data.filter((a) => !heard.has(a.id))].slice(0, ALERTS_KEPT);
+      render();
+    };
     const quietly = (p: Promise<void>) => p.catch(() => render());
 
     const onBatch = ({ messages }: LiveBatch) => {
@@ -166,6 +180,7 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
             const inCurrency = (v: number | null, cur: string | null) =>
               v !== null && (cur === null || cur === currencyRef.current) ? v : 0;
             const at = Date.parse(c.received_at);
+            const happened = Date.parse(c.event_time);
             if (c.superseded) {
               // The server's copy replaced the browser's: the row and the value change, the count does not.
               const update = (r: FeedRow): FeedRow =>
@@ -177,7 +192,7 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
                 inCurrency(c.value, c.currency) -
                 inCurrency(c.previous?.value ?? null, c.previous?.currency ?? null);
               s.minutes = revalue(s.minutes, MINUTE, at, delta);
-              s.hours = revalue(s.hours, HOUR, at, delta);
+              s.hours = revalue(s.hours, HOUR, happened, delta);
               if (s.hour && at >= Date.parse(s.hour.start) && at < Date.parse(s.hour.start) + HOUR)
                 s.hour = { ...s.hour, value: s.hour.value + delta };
               break;
@@ -195,7 +210,7 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
                 received: s.hour.received + 1,
                 value: s.hour.value + value,
               };
-            s.hours = advance(s.hours, HOUR, 7 * 24, at, value);
+            s.hours = advance(s.hours, HOUR, 7 * 24, happened, value);
             s.lastConversionAt = at;
             break;
           }
@@ -206,7 +221,7 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
             tests.push({ ...m.data, seq: ++seq });
             break;
           case "alert":
-            s.alerts = [m.data, ...s.alerts].slice(0, 5);
+            s.alerts = [m.data, ...s.alerts.filter((a) => a.id !== m.data.id)].slice(0, ALERTS_KEPT);
             break;
           case "signal":
             s.signals = [m.data, ...s.signals.filter((x) => x.id !== m.data.id)].slice(0, 50);
@@ -226,6 +241,7 @@ export function useWorkspaceLive(workspaceId: string, currency: string | null): 
     void quietly(loadSeries());
     void quietly(loadHistory());
     void quietly(loadTestEvents());
+    void quietly(loadAlerts());
     // The live increments are exact, but a missed message (reconnect) would stay missed:
     // re-read the series now and then.
     const refresh = window.setInterval(() => void quietly(loadSeries()), 60_000);

@@ -1,10 +1,17 @@
-/** One workspace: its name, live status and health, and the tabs (live, attribution, test events, setup). */
+/**
+ * One workspace: its name, live status and health, banners for firing alerts, and the tabs
+ * (live, alerts, attribution, performance, experiments, test events, setup); a conversion's
+ * ledger opens under Live.
+ */
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api.js";
+import { AlertsTab } from "./alerts-tab.js";
 import { AttributionTab } from "./attribution-tab.js";
+import { DIAGNOSIS_TITLE, KIND_LABEL } from "./diagnosis.js";
 import { ExperimentsTab } from "./experiments-tab.js";
 import { HealthBadge, LiveBadge } from "./badges.js";
 import { healthOf } from "./health.js";
+import { LedgerView } from "./ledger-view.js";
 import { LiveTab } from "./live-tab.js";
 import { PerformanceTab } from "./performance-tab.js";
 import { QualityTab } from "./quality-tab.js";
@@ -15,7 +22,15 @@ import { TestEventsTab } from "./test-events-tab.js";
 import type { WorkspaceSettings } from "./types.js";
 import { useWorkspaceLive } from "./workspace-live.js";
 
-export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: Tab }) {
+export function WorkspaceView({
+  workspaceId,
+  tab,
+  conversionId,
+}: {
+  workspaceId: string;
+  tab: Tab;
+  conversionId?: string;
+}) {
   const [ws, setWs] = useState<WorkspaceSettings | null>(null);
   const [error, setError] = useState<string | null>(null);
   const live = useWorkspaceLive(workspaceId, ws?.currency ?? null);
@@ -61,6 +76,7 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
 
   const health = healthOf(live.hour);
   const rejectedCount = live.testEvents.filter((e) => e.status === "rejected").length;
+  const firing = live.alerts.filter((a) => a.status === "firing");
 
   return (
     <section class="page" aria-labelledby="ws-title">
@@ -81,9 +97,22 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
           <LiveBadge status={live.status} />
         </div>
       </div>
-      {live.alerts.map((a) => (
-        <p key={`${a.at}|${a.rule}`} class="banner banner-warn" role="alert">
-          <strong>{a.rule}</strong> {a.message}
+      {firing.slice(0, 3).map((a) => (
+        <p
+          key={a.id}
+          class={`banner ${a.severity === "critical" ? "banner-error" : "banner-warn"}`}
+          role="alert"
+        >
+          <strong>
+            {KIND_LABEL[a.kind] ?? a.kind}
+            {a.diagnosis ? ` — ${DIAGNOSIS_TITLE[a.diagnosis] ?? a.diagnosis}` : ""}
+          </strong>{" "}
+          {a.message}{" "}
+          {tab !== "alerts" && (
+            <a href={hrefOf({ view: "workspace", workspaceId, tab: "alerts" })} onClick={onLinkClick}>
+              See the alert
+            </a>
+          )}
         </p>
       ))}
       <div class="tabs" role="tablist" aria-label="Workspace views" onKeyDown={onTabKey}>
@@ -100,6 +129,11 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
             class="tab"
           >
             {t.label}
+            {t.id === "alerts" && firing.length > 0 && (
+              <span class="tab-count" aria-label={`${firing.length} firing`}>
+                {firing.length}
+              </span>
+            )}
             {t.id === "test-events" && rejectedCount > 0 && (
               <span class="tab-count" aria-label={`${rejectedCount} rejected`}>
                 {rejectedCount}
@@ -109,7 +143,13 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
         ))}
       </div>
       <div id="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} class="tab-panel">
-        {tab === "live" && <LiveTab workspaceId={workspaceId} ws={ws} live={live} />}
+        {tab === "live" &&
+          (conversionId ? (
+            <LedgerView workspaceId={workspaceId} conversionId={conversionId} />
+          ) : (
+            <LiveTab workspaceId={workspaceId} ws={ws} live={live} />
+          ))}
+        {tab === "alerts" && <AlertsTab workspaceId={workspaceId} live={live} />}
         {tab === "attribution" && <AttributionTab workspaceId={workspaceId} ws={ws} />}
         {tab === "performance" && (
           <PerformanceTab

@@ -8,11 +8,13 @@ import type { FastifyInstance } from "fastify";
 import { ALERT_KINDS, isAlertKind } from "../../domain/alert.js";
 import { HttpError } from "../../domain/errors.js";
 import { alertJson } from "../../monitoring/alert-json.js";
+import { chartOf, planAlertChart } from "../../monitoring/alert-series.js";
 import { applySettings, settingsOf, THRESHOLDS } from "../../monitoring/alert-settings.js";
 import type { AlertStatus } from "../../storage/monitoring-store.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, enumParam, intParam, invalid, query, rangeParams } from "../params.js";
 import {
+  alertSeriesSchema,
   channelDeliveriesSchema,
   createChannelSchema,
   deleteChannelSchema,
@@ -36,6 +38,7 @@ import type { AlertChannelRecord } from "../../storage/monitoring-store.js";
 /** A workspace has at most this many alert channels. */
 export const MAX_ALERT_CHANNELS = 20;
 const CHANNEL_ID = /^ach_[0-9a-z]{26}$/;
+const ALERT_ID = /^alr_[0-9a-z]{26}$/;
 
 export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get("/v1/alerts", { schema: listAlertsSchema }, async (req) => {
@@ -46,6 +49,29 @@ export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
     const limit = intParam(q, "limit", 100, 1, 1000);
     const rows = await deps.store.monitoring.listAlerts(ws.id, { status: status || null, from, to, limit });
     return { data: rows.map(alertJson) };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/alerts/:id/series", { schema: alertSeriesSchema }, async (req) => {
+    const ws = await deps.auth.workspace(req);
+    const id = req.params.id;
+    const alert = ALERT_ID.test(id) ? await deps.store.monitoring.getAlert(ws.id, id) : null;
+    if (!alert) throw new HttpError("not_found", "No alert with this id in this workspace.");
+    const plan = planAlertChart(alert, Date.now());
+    const rows = await deps.store.monitoring.workspaceSeries(
+      ws.id,
+      plan.series.map((x) => x.key),
+      plan.from,
+      plan.to,
+      plan.table,
+    );
+    const { starts, counts } = chartOf(plan, rows);
+    return {
+      alert_id: alert.id,
+      step_seconds: plan.stepMs / 1000,
+      expected_per_step: plan.expectedPerStep,
+      starts: starts.map(isoTime),
+      series: plan.series.map((x, i) => ({ ...x, counts: counts[i]! })),
+    };
   });
 
   const rulesOf = async (workspaceId: string) => {

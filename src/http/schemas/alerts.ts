@@ -201,3 +201,41 @@ export const channelDeliveriesSchema: FastifySchema = {
     SECRET_ERRORS,
   ),
 };
+
+export const alertSeriesSchema: FastifySchema = {
+  summary: "The series an alert fired on, for its chart",
+  description:
+    "Counts per step (10 s or more, ~240 points at most) of the series the alert is about, and of its " +
+    "context (the peers that kept their pace, the totals), from before it started until shortly after it " +
+    "resolved. Destination alerts have no series (their figures are in `details`).",
+  tags: ["monitoring"],
+  security: SECRET,
+  params: { type: "object", properties: { id: { type: "string" } } },
+  response: responses(
+    {
+      200: {
+        description: "Aligned arrays: `starts` and each series' `counts`.",
+        type: "object",
+        properties: {
+          alert_id: { type: "string" },
+          step_seconds: { type: "integer" },
+          expected_per_step: { type: ["number", "null"] },
+          starts: { type: "array", items: ISO_OUT },
+          series: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                key: { type: "string" },
+                label: { type: "string" },
+                fired: { type: "boolean" },
+                counts: { type: "array", items: { type: "integer" } },
+              },
+            },
+          },
+        },
+      },
+    },
+    SECRET_ERRORS,
+  ),
+};

@@ -278,3 +278,43 @@ export const qualityReportSchema: FastifySchema = {
     [...SECRET_ERRORS, "invalid_query"],
   ),
 };
+
+export const eventTimeMetricsSchema: FastifySchema = {
+  summary: "Conversions and value by event time (business trends)",
+  description:
+    "Conversions (never test events) and their value in the workspace currency per bucket of " +
+    "`event_time`, when they happened, not when they arrived: a backfill (`tally simulate --days 7`, " +
+    "a server catching up) spreads over the days it covers. Tracking health stays in `/v1/metrics` " +
+    "(by arrival).",
+  tags: ["reports"],
+  security: SECRET,
+  querystring: {
+    type: "object",
+    properties: {
+      from: FROM,
+      to: TO,
+      bucket: enumQuery(["minute", "hour", "day"], "hour", "Bucket size (at most 10,000 buckets)."),
+    },
+  },
+  response: responses(
+    {
+      200: {
+        description: "Every bucket of the range in time order, zeros included.",
+        type: "object",
+        properties: {
+          bucket: { type: "string" },
+          time: { const: "event_time" },
+          currency: { type: "string" },
+          buckets: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { start: ISO_OUT, conversions: { type: "integer" }, value: { type: "number" } },
+            },
+          },
+        },
+      },
+    },
+    [...SECRET_ERRORS, "invalid_query"],
+  ),
+};

@@ -14,6 +14,7 @@ import type {
   ChannelDeliveryJob,
   ChannelDeliveryUpdate,
   DestinationExtras,
+  EventTimeBucket,
   LedgerRecord,
   MonitoringStore,
 } from "../monitoring-store.js";
@@ -24,12 +25,15 @@ import {
   channelDeliveryRow,
   channelRow,
   jobOf,
+  eventTimeBucket,
+  eventTimeSql,
   ledgerOf,
   numbered,
   ruleRow,
   seriesRow,
   SQL,
   takes,
+  workspaceSeriesSql,
   type Row,
 } from "../monitoring-sql.js";
 import { inTransaction } from "./pg-writes.js";
@@ -112,6 +116,13 @@ export class PgMonitoringStore implements MonitoringStore {
     return this.guard(async () => {
       const { sql, args } = alertList(workspaceId, q);
       return (await all(this.pool, sql, args)).map(alertRow);
+    });
+  }
+
+  getAlert(workspaceId: string, id: string) {
+    return this.guard(async () => {
+      const r = (await all(this.pool, SQL.alertById, [workspaceId, id]))[0];
+      return r ? alertRow(r) : null;
     });
   }
 
@@ -224,5 +235,29 @@ export class PgMonitoringStore implements MonitoringStore {
         matchQualityAvg: r.mq === null ? null : Math.round(Number(r.mq) * 10) / 10,
       }));
     });
+  }
+
+  workspaceSeries(workspaceId: string, keys: string[], from: number, to: number, table: "slots" | "hours") {
+    return this.guard(async () =>
+      keys.length === 0
+        ? []
+        : (
+            await all(this.pool, workspaceSeriesSql(table, keys.length), [workspaceId, from, to, ...keys])
+          ).map(seriesRow),
+    );
+  }
+
+  conversionsByEventTime(
+    workspaceId: string,
+    currency: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): Promise<EventTimeBucket[]> {
+    return this.guard(async () =>
+      (await all(this.pool, eventTimeSql("is_conversion"), [bucketMs, currency, workspaceId, from, to])).map(
+        eventTimeBucket,
+      ),
+    );
   }
 }

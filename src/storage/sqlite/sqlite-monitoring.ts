@@ -14,6 +14,7 @@ import type {
   ChannelDeliveryRow,
   ChannelDeliveryUpdate,
   DestinationExtras,
+  EventTimeBucket,
   LedgerRecord,
   MonitoringStore,
   SeriesRow,
@@ -30,6 +31,9 @@ import {
   seriesRow,
   SQL,
   takes,
+  eventTimeBucket,
+  eventTimeSql,
+  workspaceSeriesSql,
   type Row,
 } from "../monitoring-sql.js";
 
@@ -127,6 +131,10 @@ class SqliteMonitoringReads {
     const { sql, args } = alertList(workspaceId, q);
     return (this.db.prepare(sql).all(...args) as Row[]).map(alertRow);
   }
+  getAlert(workspaceId: string, id: string): AlertRecord | null {
+    const r = this.db.prepare(SQL.alertById).get(workspaceId, id) as Row | undefined;
+    return r ? alertRow(r) : null;
+  }
   listAlertRules(workspaceId: string | null): AlertRuleRecord[] {
     const rows =
       workspaceId === null
@@ -151,6 +159,31 @@ class SqliteMonitoringReads {
       this.db.prepare(SQL.ledgerArrivals).all(workspaceId, id) as Row[],
       this.db.prepare(SQL.ledgerDeliveries).all(workspaceId, id) as Row[],
     );
+  }
+  workspaceSeries(
+    workspaceId: string,
+    keys: string[],
+    from: number,
+    to: number,
+    table: "slots" | "hours",
+  ): SeriesRow[] {
+    if (keys.length === 0) return [];
+    return (
+      this.db.prepare(workspaceSeriesSql(table, keys.length)).all(workspaceId, from, to, ...keys) as Row[]
+    ).map(seriesRow);
+  }
+  conversionsByEventTime(
+    workspaceId: string,
+    currency: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): EventTimeBucket[] {
+    return (
+      this.db
+        .prepare(eventTimeSql("is_conversion = 1"))
+        .all(bucketMs, currency, workspaceId, from, to) as Row[]
+    ).map(eventTimeBucket);
   }
   destinationExtras(workspaceId: string, since: number): DestinationExtras[] {
     const rows = this.db
@@ -220,6 +253,9 @@ export class SqliteMonitoringStore implements MonitoringStore {
   listAlerts(workspaceId: string, q: AlertQuery) {
     return this.read((r) => r.listAlerts(workspaceId, q));
   }
+  getAlert(workspaceId: string, id: string) {
+    return this.read((r) => r.getAlert(workspaceId, id));
+  }
   listAlertRules(workspaceId: string | null) {
     return this.read((r) => r.listAlertRules(workspaceId));
   }
@@ -249,5 +285,11 @@ export class SqliteMonitoringStore implements MonitoringStore {
   }
   destinationExtras(workspaceId: string, since: number) {
     return this.read((r) => r.destinationExtras(workspaceId, since));
+  }
+  workspaceSeries(workspaceId: string, keys: string[], from: number, to: number, table: "slots" | "hours") {
+    return this.read((r) => r.workspaceSeries(workspaceId, keys, from, to, table));
+  }
+  conversionsByEventTime(workspaceId: string, currency: string, from: number, to: number, bucketMs: number) {
+    return this.read((r) => r.conversionsByEventTime(workspaceId, currency, from, to, bucketMs));
   }
 }
