@@ -1,8 +1,8 @@
 /**
- * The grouping columns of the spend and credit sums, shared by both backends (the SQL they
- * need is the same; quoted aliases keep PostgreSQL from lower-casing the field names).
+ * The grouping columns of the spend sums, shared by both backends (the SQL they need is the
+ * same; quoted aliases keep PostgreSQL from lower-casing the field names). The credit sums'
+ * are in credit-rollup.ts.
  */
-import type { GroupBy } from "../attribution/index.js";
 import type { SpendQuery, SpendSourceRecord, SpendSourceType } from "./spend-store.js";
 
 export function spendGroupSql(q: Pick<SpendQuery, "groupBy" | "perDay">): { select: string; group: string } {
@@ -32,23 +32,6 @@ export function spendGroupSql(q: Pick<SpendQuery, "groupBy" | "perDay">): { sele
     } else cols.push(`NULL AS "adKey"`, `NULL AS "adName"`, `NULL AS "adId"`);
   }
   return { select: cols.join(", "), group: group.join(", ") };
-}
-
-export function creditGroupSql(groupBy: GroupBy): { select: string; group: string } {
-  switch (groupBy) {
-    case "platform":
-      return { select: `platform AS "platform", NULL AS "campaign", NULL AS "ad"`, group: "platform" };
-    case "campaign":
-      return {
-        select: `platform AS "platform", campaign AS "campaign", NULL AS "ad"`,
-        group: "platform, campaign",
-      };
-    case "ad":
-      return {
-        select: `platform AS "platform", campaign AS "campaign", ad AS "ad"`,
-        group: "platform, campaign, ad",
-      };
-  }
 }
 
 /** A spend_sources row as either backend returns it. */

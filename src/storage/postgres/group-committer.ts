@@ -213,6 +213,7 @@ export class GroupCommitter {
       await tx.flush();
       total.merge(tx.endOp());
     }
+    await tx.writeCreditRollup();
     await writeRollups(client, total.drain());
     return out;
   }

@@ -44,7 +44,15 @@ import { routeFromRow, type DestinationRoute } from "../../domain/destination-ro
 import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
-import { creditInserts } from "../conversion-rows.js";
+import { creditInserts, type CreditInsert } from "../conversion-rows.js";
+import {
+  CreditRollupAccumulator,
+  deltaOfRow,
+  deltasOfInserts,
+  type CreditDelta,
+  type StoredCreditRow,
+} from "../credit-rollup.js";
+import { writeCreditRollup } from "./credit-rollup.js";
 import {
   CONVERSION_COLUMNS,
   payloadOf,
@@ -94,7 +102,10 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private pendingPersons: [string, string][] = [];
   private pendingIdents = new Map<string, [string, string, string]>();
   private events: EventInsert[] = [];
-  private credits: { ev: NormalizedEvent; credits: Credits }[] = [];
+  private credits: { ev: NormalizedEvent; credits: Credits; rows: CreditInsert[] }[] = [];
+  /** The credit rollup's deltas of the current operation, and of the operations released (storage/credit-rollup.ts). */
+  private creditOp = new CreditRollupAccumulator();
+  private readonly creditGroup = new CreditRollupAccumulator();
   private deliveries: DeliveryInsert[] = [];
   private arrivals: ArrivalInsert[] = [];
   /** Rollups of the current operation; the committer takes them when the operation succeeds. */
@@ -285,12 +296,19 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     supersededAt: number,
   ): Promise<Credits> {
     // storedCopy wrote the event (and its credits) if this group had buffered it.
-    const r = await this.client.query<CreditRow & { model: ModelName; ord: number }>(
-      `WITH e AS (
+    // `old` reads the credits as they were (every part of the statement sees the same
+    // snapshot): the rollup takes their value away and adds the new one.
+    const r = await this.client.query<
+      CreditRow & StoredCreditRow & { ord: number; old_value: number | null; old_currency: string | null }
+    >(
+      `WITH old AS (SELECT model, ord, value, currency FROM credits WHERE event_ref = $7),
+       e AS (
          UPDATE events SET value = $1, currency = $2, payload = $3, ip_enc = $4, order_id = COALESCE(order_id, $5),
            superseded_at = $6 WHERE id = $7 RETURNING id)
-       UPDATE credits c SET value = $1, currency = $2 FROM e WHERE c.event_ref = e.id
-       RETURNING c.model, c.ord, c.platform, c.campaign, c.ad, c.touch_time AS time, c.credit`,
+       UPDATE credits c SET value = $1, currency = $2 FROM e, old o
+       WHERE c.event_ref = e.id AND o.model = c.model AND o.ord = c.ord
+       RETURNING c.workspace_id, c.model, c.ord, c.event_time, c.platform, c.campaign, c.ad, c.touch_time AS time,
+         c.credit, c.value, c.currency, c.flagged, o.value AS old_value, o.currency AS old_currency`,
       [
         copy.value,
         copy.currency,
@@ -302,14 +320,17 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       ],
     );
     const out: Credits = { last_click: [], first_click: [], linear: [], time_decay: [], position_based: [] };
-    for (const row of [...r.rows].sort((a, b) => a.ord - b.ord))
-      out[row.model].push({
+    for (const row of [...r.rows].sort((a, b) => a.ord - b.ord)) {
+      this.creditOp.add(deltaOfRow({ ...row, value: row.old_value, currency: row.old_currency }, -1));
+      this.creditOp.add(deltaOfRow(row, 1));
+      out[row.model as ModelName].push({
         platform: row.platform,
         campaign: row.campaign,
         ad: row.ad,
         time: row.time,
         credit: row.credit,
       });
+    }
     return out;
   }
 
@@ -507,7 +528,11 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     person: string | null,
   ): void {
     this.events.push({ event, source, person });
-    if (credits) this.credits.push({ ev: event, credits });
+    if (credits) {
+      const rows = creditInserts(event, credits);
+      this.credits.push({ ev: event, credits, rows });
+      this.creditOp.addAll(deltasOfInserts(rows, 1));
+    }
   }
 
   insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): void {
@@ -538,8 +563,15 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   async replaceCredits(conversion: StoredConversion, credits: Credits): Promise<void> {
-    await this.client.query("DELETE FROM credits WHERE event_ref = $1", [conversion.id]);
-    await insertCredits(this.client, creditInserts(conversion, credits));
+    const gone = await this.client.query<StoredCreditRow>(
+      `DELETE FROM credits WHERE event_ref = $1
+       RETURNING workspace_id, model, event_time, platform, campaign, ad, credit, value, currency, flagged`,
+      [conversion.id],
+    );
+    for (const r of gone.rows) this.creditOp.add(deltaOfRow(r, -1));
+    const rows = creditInserts(conversion, credits);
+    await insertCredits(this.client, rows);
+    this.creditOp.addAll(deltasOfInserts(rows, 1));
     await this.client.query("UPDATE events SET attributed = $2 WHERE id = $1", [
       conversion.id,
       credits.last_click.length > 0,
@@ -559,9 +591,21 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     await this.flushQuality();
   }
 
+  /** Moves the credit rollup by signed deltas (a change to credits made outside these methods). */
+  moveCredits(deltas: Iterable<CreditDelta>): void {
+    this.creditOp.addAll(deltas);
+  }
+
+  /** Before COMMIT: writes the credit rollup's rows of every operation released (and the current one). */
+  async writeCreditRollup(): Promise<void> {
+    this.creditGroup.merge(this.creditOp);
+    await writeCreditRollup(this.client, this.creditGroup.drain());
+  }
+
   /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
   endOp(): RollupAccumulator {
     this.undo = [];
+    this.creditGroup.merge(this.creditOp);
     const r = this.rollups;
     this.rollups = new RollupAccumulator();
     return r;
@@ -576,6 +620,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     this.pendingIdents = new Map();
     this.events = [];
     this.credits = [];
+    this.creditOp = new CreditRollupAccumulator();
     this.deliveries = [];
     this.arrivals = [];
     this.rollups = new RollupAccumulator();
@@ -669,7 +714,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private async flushCredits(): Promise<void> {
     const list = this.credits;
     this.credits = [];
-    const rows = list.flatMap(({ ev, credits }) => creditInserts(ev, credits));
+    const rows = list.flatMap((c) => c.rows);
     await insertCredits(this.client, rows);
   }
 

@@ -1,7 +1,8 @@
 /** Read queries of the PostgreSQL store; each runs on any pooled connection, outside transactions. */
 import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import type pg from "pg";
-import { NONE_KEY } from "../../attribution/index.js";
+import { attributionRowsOf } from "../credit-rollup.js";
+import { creditTotals } from "./credit-rollup.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
 import type {
@@ -117,16 +118,9 @@ export class PgReader {
     if (q.to !== null) range.push(`event_time < ${p.add(q.to)}`);
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
     // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
-    const creditSql = q.excludeFlagged ? `${rangeSql} AND NOT flagged` : rangeSql;
     const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
-    const base = p.values.length;
-    const col = q.groupBy; // one of GROUP_BYS, checked at the edge: platform | campaign | ad
-    const rows = await this.pool.query<{ key: string; conversions: number; value: number }>(
-      `SELECT COALESCE(${col}, $${base + 1}) AS key, SUM(credit) AS conversions,
-              SUM(CASE WHEN currency IS NULL OR currency = $2 THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-       FROM credits WHERE workspace_id = $1 AND model = $${base + 2}${creditSql} GROUP BY 1`,
-      [...p.values, NONE_KEY, q.model],
-    );
+    // Credit sums from the credit rollup (storage/credit-rollup.ts), raw credits only at the edges.
+    const sums = await creditTotals(this.pool, workspaceId, q);
     const un = await this.pool.query<{ conversions: number; value: number | null }>(
       `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = $2 THEN COALESCE(value, 0) ELSE 0 END) AS value
        FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed${eventSql}`,
@@ -140,10 +134,7 @@ export class PgReader {
     );
     const u = un.rows[0]!;
     return {
-      rows: rows.rows
-        .filter((r) => r.conversions > 0)
-        .map((r) => ({ key: r.key, conversions: round6(r.conversions), value: round6(r.value) }))
-        .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : 1)),
+      rows: attributionRowsOf(sums, q.groupBy, q.currency),
       unattributed: { conversions: u.conversions, value: round6(u.value ?? 0) },
       otherCurrencies: Object.fromEntries(
         other.rows.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }]),

@@ -411,7 +411,10 @@ export class PgWrites {
   ): Promise<number> {
     return inTransaction(this.pool, async (c) => {
       await c.query("SET LOCAL statement_timeout = 0"); // a batch job, not a request
-      return this.core.reattribute(new PgCommitTx(c, 0), workspaceId, from, to, windows);
+      const tx = new PgCommitTx(c, 0);
+      const n = await this.core.reattribute(tx, workspaceId, from, to, windows);
+      await tx.writeCreditRollup();
+      return n;
     });
   }
 }

@@ -49,7 +49,9 @@ async function upsert(
   rows: RollupDelta[],
 ): Promise<void> {
   const after = COUNTERS.length + 3;
-  const cols = COUNTERS.map((c, i) => `$${i + 3}::${c === "value" || c === "flagged_value" ? "float8" : "int8"}[]`).join(", ");
+  const cols = COUNTERS.map(
+    (c, i) => `$${i + 3}::${c === "value" || c === "flagged_value" ? "float8" : "int8"}[]`,
+  ).join(", ");
   await client.query(
     `INSERT INTO ${table} AS r (workspace_id, start, ${COUNTERS.join(", ")}, latency, pipeline)
      SELECT ws, st, ${COUNTERS.join(", ")}, lat::integer[], pip::integer[]

@@ -7,6 +7,27 @@
  * locked while a group is relabelled so two nodes never merge the same person apart) and
  * `live_spill` (live-feed messages too big for one NOTIFY).
  */
+/**
+ * Fills the credit rollup from the credits, as storage/sqlite/schema.ts. Version 12 runs it
+ * once; benchmarks that write credits straight into the table run it after.
+ */
+export const CREDIT_ROLLUP_BACKFILL = `
+INSERT INTO credit_keys (workspace_id, platform, campaign, ad, currency, nulls)
+SELECT DISTINCT workspace_id, platform, COALESCE(campaign, ''), COALESCE(ad, ''), COALESCE(currency, ''),
+  (campaign IS NULL)::int + 2 * (ad IS NULL)::int + 4 * (currency IS NULL)::int
+FROM credits ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT DO NOTHING;
+INSERT INTO credit_rollup (workspace_id, model, span, start, key_id, flagged, n, credit, value)
+SELECT c.workspace_id, c.model, s.span, c.event_time - (((c.event_time % s.span) + s.span) % s.span), k.id,
+  c.flagged::int, count(*), SUM(c.credit), SUM(c.credit * COALESCE(c.value, 0))
+FROM credits c
+JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platform
+  AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
+  AND k.nulls = (c.campaign IS NULL)::int + 2 * (c.ad IS NULL)::int + 4 * (c.currency IS NULL)::int
+CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
+GROUP BY 1, 2, 3, 4, 5, 6;
+`;
+
 export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -256,6 +277,23 @@ CREATE TABLE alert_outbox (
   delivered_at BIGINT);
 CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
 CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
+`,
+  },
+  {
+    // As storage/sqlite/schema.ts version 12: the credit rollup, filled from the credits, and
+    // the covering index it replaces dropped.
+    version: 12,
+    sql: `
+CREATE TABLE credit_keys (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workspace_id TEXT NOT NULL, platform TEXT NOT NULL,
+  campaign TEXT NOT NULL, ad TEXT NOT NULL, currency TEXT NOT NULL, nulls INTEGER NOT NULL,
+  UNIQUE (workspace_id, platform, campaign, ad, currency, nulls));
+CREATE TABLE credit_rollup (
+  workspace_id TEXT NOT NULL, model TEXT NOT NULL, span BIGINT NOT NULL, start BIGINT NOT NULL, key_id BIGINT NOT NULL,
+  flagged INTEGER NOT NULL, n BIGINT NOT NULL, credit DOUBLE PRECISION NOT NULL, value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (workspace_id, model, span, start, key_id, flagged)) WITH (fillfactor = 70);
+${CREDIT_ROLLUP_BACKFILL}
+DROP INDEX credits_performance;
 `,
   },
 ];

@@ -15,7 +15,8 @@ import {
   type SpendTotal,
   type SyncResult,
 } from "../spend-store.js";
-import { creditGroupSql, sourceOfRow, spendGroupSql, type SpendSourceRow } from "../spend-sql.js";
+import { sourceOfRow, spendGroupSql, type SpendSourceRow } from "../spend-sql.js";
+import { creditTotals } from "./credit-rollup.js";
 
 import { inTransaction } from "./pg-writes.js";
 
@@ -94,21 +95,9 @@ export class PgSpendStore implements SpendStore {
     });
   }
 
+  /** From the credit rollup and the raw credits of the partial hours at the edges (storage/credit-rollup.ts). */
   creditTotals(workspaceId: string, q: CreditQuery): Promise<CreditTotal[]> {
-    const g = creditGroupSql(q.groupBy);
-    const args: unknown[] = [workspaceId, q.model];
-    let range = "";
-    if (q.from !== null) range += ` AND event_time >= $${args.push(q.from)}`;
-    if (q.to !== null) range += ` AND event_time < $${args.push(q.to)}`;
-    if (q.excludeFlagged) range += " AND NOT flagged";
-    return this.guard(async () => {
-      const r = await this.pool.query<CreditTotal>(
-        `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value
-         FROM credits WHERE workspace_id = $1 AND model = $2${range} GROUP BY ${g.group}, currency`,
-        args,
-      );
-      return r.rows;
-    });
+    return this.guard(() => creditTotals(this.pool, workspaceId, q));
   }
 
   createSource(s: SpendSourceRecord): Promise<SpendSourceRecord> {

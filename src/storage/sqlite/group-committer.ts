@@ -15,6 +15,8 @@ import type Database from "better-sqlite3";
 import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx.js";
 import type { TouchInput } from "../../domain/event.js";
 import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
+import { CreditRollupAccumulator } from "../credit-rollup.js";
+import { SqliteCreditRollupWriter } from "./credit-rollup.js";
 import { openDatabase, migrate } from "./migrate.js";
 import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
@@ -47,10 +49,13 @@ export class SqliteGroupCommitter {
   readonly tx: SqliteCommitTx;
   readonly writes: SqliteWrites;
   private readonly rollupWriter: SqliteRollupWriter;
+  private readonly creditWriter: SqliteCreditRollupWriter;
   /** Rollups of the operations that succeeded in the current group, written once before COMMIT. */
   private groupRollups = new RollupAccumulator();
   /** Rollups of the operation running now; merged into the group's when it succeeds. */
   private opRollups = new RollupAccumulator();
+  /** The credit rollup's deltas of the operations that succeeded (the running one's are `tx.creditRollup`). */
+  private readonly groupCredits = new CreditRollupAccumulator();
   private readonly currencies = new Map<string, string>();
   private readonly currencyStmt: Database.Statement;
   private readonly ops: Record<string, (...args: never[]) => unknown>;
@@ -67,6 +72,7 @@ export class SqliteGroupCommitter {
       onDestinationsChanged: (ws) => this.tx.forgetRoutes(ws),
     });
     this.rollupWriter = new SqliteRollupWriter(this.db);
+    this.creditWriter = new SqliteCreditRollupWriter(this.db);
     this.currencyStmt = this.db.prepare("SELECT currency FROM workspaces WHERE id = ?");
     const w = this.writes;
     const monitoring = new SqliteMonitoringWrites(this.db);
@@ -158,6 +164,7 @@ export class SqliteGroupCommitter {
     if (!fn) throw new Error(`unknown store operation ${m.op}`);
     const result = await fn(...(JSON.parse(m.args) as never[]));
     this.groupRollups.merge(this.opRollups);
+    this.groupCredits.merge(this.tx.creditRollup);
     return result;
   }
 
@@ -186,6 +193,7 @@ export class SqliteGroupCommitter {
         db.exec("ROLLBACK TO op");
         db.exec("RELEASE op");
         this.opRollups.drain();
+        this.tx.creditRollup.clear();
         this.tx.forgetRoutes();
         this.tx.rollbackCounters(counters);
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
@@ -195,8 +203,9 @@ export class SqliteGroupCommitter {
     return this.commit(group, replies);
   }
 
-  /** Before COMMIT: write the group's rollups (one upsert per workspace and minute). */
+  /** Before COMMIT: write the group's rollups (one upsert per workspace and minute, per credit rollup row). */
   private flushGroup(): void {
+    this.creditWriter.write(this.groupCredits.drain());
     this.rollupWriter.write(this.groupRollups.drain());
     this.tx.endGroup();
   }
@@ -205,6 +214,9 @@ export class SqliteGroupCommitter {
   private discardGroup(): void {
     this.groupRollups.drain();
     this.opRollups.drain();
+    this.groupCredits.clear();
+    this.tx.creditRollup.clear();
+    this.creditWriter.endGroup(false);
     this.tx.rollbackCounters();
     this.tx.endGroup();
     this.tx.forgetRoutes();
@@ -215,6 +227,7 @@ export class SqliteGroupCommitter {
     const db = this.db;
     try {
       db.exec("COMMIT"); // with synchronous=FULL this is the fsync that makes every reply true
+      this.creditWriter.endGroup(true);
       return replies;
     } catch (err) {
       if (db.inTransaction) db.exec("ROLLBACK");

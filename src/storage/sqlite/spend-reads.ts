@@ -1,7 +1,8 @@
 /** Spend reads of the embedded store, on the read-only connection beside the writer. */
 import type Database from "better-sqlite3";
 import type { CreditQuery, CreditTotal, SpendQuery, SpendSourceRecord, SpendTotal } from "../spend-store.js";
-import { creditGroupSql, sourceOfRow, spendGroupSql, type SpendSourceRow } from "../spend-sql.js";
+import { creditSumsSql } from "../credit-rollup.js";
+import { sourceOfRow, spendGroupSql, type SpendSourceRow } from "../spend-sql.js";
 
 export class SqliteSpendReads {
   constructor(private readonly db: Database.Database) {}
@@ -17,26 +18,11 @@ export class SqliteSpendReads {
       .all(workspaceId, q.fromDate, q.toDate) as SpendTotal[];
   }
 
+  /** From the credit rollup and the raw credits of the partial hours at the edges (storage/credit-rollup.ts). */
   creditTotals(workspaceId: string, q: CreditQuery): CreditTotal[] {
-    const g = creditGroupSql(q.groupBy);
-    const args: unknown[] = [workspaceId, q.model];
-    let range = "";
-    if (q.from !== null) {
-      range += " AND event_time >= ?";
-      args.push(q.from);
-    }
-    if (q.to !== null) {
-      range += " AND event_time < ?";
-      args.push(q.to);
-    }
-    if (q.excludeFlagged) range += " AND flagged = 0";
-    return this.db
-      .prepare(
-        `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value
-         FROM credits INDEXED BY credits_performance
-         WHERE workspace_id = ? AND model = ?${range} GROUP BY ${g.group}, currency`,
-      )
-      .all(...args) as CreditTotal[];
+    const args: unknown[] = [];
+    const sql = creditSumsSql(workspaceId, q, (v) => (args.push(v), "?"));
+    return this.db.prepare(sql).all(...args) as CreditTotal[];
   }
 
   listSources(workspaceId: string | null): SpendSourceRecord[] {

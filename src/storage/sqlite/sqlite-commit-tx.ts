@@ -22,9 +22,16 @@ import type {
 } from "../../commit/tx.js";
 import type { ModelName } from "../../attribution/index.js";
 import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
-import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
+import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import { creditInserts } from "../conversion-rows.js";
+import {
+  CreditRollupAccumulator,
+  deltaOfRow,
+  deltasOfInserts,
+  type CreditDelta,
+  type StoredCreditRow,
+} from "../credit-rollup.js";
 import {
   CONVERSION_COLUMNS,
   EVENT_COLUMNS,
@@ -68,7 +75,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     | "storedCopy"
     | "supersedeEvent"
     | "supersedeCredits"
-    | "creditsOf"
+    | "creditRows"
     | "redeliverTargets"
     | "insertArrival"
     | "insertCredit"
@@ -90,6 +97,12 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
 
   private readonly experiments: SqliteExperimentWrites;
   private readonly counters: SqliteQualityCounters;
+
+  /**
+   * The credit rollup's deltas of the operation running now (storage/credit-rollup.ts): the
+   * group committer moves them into the group's when it succeeds, and drops them when not.
+   */
+  readonly creditRollup = new CreditRollupAccumulator();
 
   constructor(private readonly db: Database.Database) {
     this.experiments = new SqliteExperimentWrites(db);
@@ -133,8 +146,9 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
            superseded_at = ? WHERE id = ?`,
       ),
       supersedeCredits: p("UPDATE credits SET value = ?, currency = ? WHERE event_ref = ?"),
-      creditsOf: p(
-        "SELECT model, platform, campaign, ad, touch_time AS time, credit FROM credits WHERE event_ref = ? ORDER BY model, ord",
+      creditRows: p(
+        `SELECT workspace_id, model, event_time, platform, campaign, ad, touch_time AS time, credit, value, currency, flagged
+         FROM credits WHERE event_ref = ? ORDER BY model, ord`,
       ),
       redeliverTargets: p(
         `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.deleted = 0
@@ -150,7 +164,10 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
         `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency, flagged)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      deleteCredits: p("DELETE FROM credits WHERE event_ref = ?"),
+      deleteCredits: p(
+        `DELETE FROM credits WHERE event_ref = ?
+         RETURNING workspace_id, model, event_time, platform, campaign, ad, credit, value, currency, flagged`,
+      ),
       setAttributed: p("UPDATE events SET attributed = ? WHERE id = ?"),
       insertDelivery: p(
         `INSERT INTO deliveries (id, workspace_id, destination_id, event_ref, status, attempts, next_attempt_at, created_at)
@@ -294,7 +311,14 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   }
 
   private insertCredits(conversion: Parameters<typeof creditInserts>[0], credits: Credits): void {
-    for (const row of creditInserts(conversion, credits)) this.s.insertCredit.run(...row.map(bindable));
+    const rows = creditInserts(conversion, credits);
+    for (const row of rows) this.s.insertCredit.run(...row.map(bindable));
+    this.creditRollup.addAll(deltasOfInserts(rows, 1));
+  }
+
+  /** Moves the credit rollup by signed deltas (a change to credits made outside these methods). */
+  moveCredits(deltas: Iterable<CreditDelta>): void {
+    this.creditRollup.addAll(deltas);
   }
 
   destinationRoutes(workspaceId: string): DestinationRoute[] {
@@ -333,11 +357,20 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       supersededAt,
       eventRef,
     );
+    const rows = this.s.creditRows.all(eventRef) as (StoredCreditRow & { model: ModelName; time: number })[];
     this.s.supersedeCredits.run(copy.value, copy.currency, eventRef);
     const out = noCredits();
-    for (const r of this.s.creditsOf.all(eventRef) as (CreditRow & { model: ModelName })[]) {
-      const { model, ...credit } = r;
-      out[model].push(credit);
+    for (const r of rows) {
+      // The shares stay; the value (and maybe the currency) moves in the rollup.
+      this.creditRollup.add(deltaOfRow(r, -1));
+      this.creditRollup.add(deltaOfRow({ ...r, value: copy.value, currency: copy.currency }, 1));
+      out[r.model].push({
+        platform: r.platform,
+        campaign: r.campaign,
+        ad: r.ad,
+        time: r.time,
+        credit: r.credit,
+      });
     }
     return out;
   }
@@ -388,7 +421,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   }
 
   replaceCredits(conversion: StoredConversion, credits: Credits): void {
-    this.s.deleteCredits.run(conversion.id);
+    for (const r of this.s.deleteCredits.all(conversion.id) as StoredCreditRow[])
+      this.creditRollup.add(deltaOfRow(r, -1));
     this.insertCredits(conversion, credits);
     this.s.setAttributed.run(credits.last_click.length > 0 ? 1 : 0, conversion.id);
   }

@@ -22,7 +22,8 @@ import { findWorkspaceByKey as findKey } from "./workspace-keys.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { joinCredits, type ConversionEventRow, type CreditDbRow } from "../conversion-rows.js";
 import { aggregateBuckets, bucketStart } from "../../monitoring/buckets.js";
-import { NONE_KEY } from "../../attribution/index.js";
+import { attributionRowsOf, creditSumsSql } from "../credit-rollup.js";
+import type { CreditTotal } from "../spend-store.js";
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
@@ -168,19 +169,12 @@ export class SqliteReader {
     }
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
     // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
-    const creditSql = q.excludeFlagged ? `${rangeSql} AND flagged = 0` : rangeSql;
     const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
-    const rows = this.db
-      .prepare(
-        `SELECT COALESCE(${q.groupBy}, ?) AS key, SUM(credit) AS conversions,
-                SUM(CASE WHEN currency IS NULL OR currency = ? THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-         FROM credits WHERE workspace_id = ? AND model = ?${creditSql} GROUP BY 1`,
-      )
-      .all(NONE_KEY, q.currency, workspaceId, q.model, ...args) as {
-      key: string;
-      conversions: number;
-      value: number;
-    }[];
+    // Credit sums from the credit rollup (storage/credit-rollup.ts), raw credits only at the edges.
+    const sumArgs: unknown[] = [];
+    const sums = this.db
+      .prepare(creditSumsSql(workspaceId, q, (v) => (sumArgs.push(v), "?")))
+      .all(...sumArgs) as CreditTotal[];
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
@@ -195,10 +189,7 @@ export class SqliteReader {
       )
       .all(workspaceId, q.currency, ...args) as { currency: string; conversions: number; value: number }[];
     return {
-      rows: rows
-        .filter((r) => r.conversions > 0)
-        .map((r) => ({ key: r.key, conversions: round6(r.conversions), value: round6(r.value) }))
-        .sort((a, b) => b.conversions - a.conversions || (a.key < b.key ? -1 : 1)),
+      rows: attributionRowsOf(sums, q.groupBy, q.currency),
       unattributed: { conversions: un.conversions, value: round6(un.value ?? 0) },
       otherCurrencies: Object.fromEntries(
         other.map((o) => [o.currency, { conversions: o.conversions, value: round6(o.value) }]),
