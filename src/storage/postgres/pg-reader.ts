@@ -121,17 +121,17 @@ export class PgReader {
     const rows = await this.pool.query<{ key: string; conversions: number; value: number }>(
       `SELECT COALESCE(${col}, $${base + 1}) AS key, SUM(credit) AS conversions,
               SUM(CASE WHEN currency IS NULL OR currency = $2 THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-       FROM credits WHERE workspace_id = $1 AND model = $${base + 2}${rangeSql} GROUP BY 1`,
+       FROM credits WHERE workspace_id = $1 AND model = $${base + 2} AND NOT retracted${rangeSql} GROUP BY 1`,
       [...p.values, NONE_KEY, q.model],
     );
     const un = await this.pool.query<{ conversions: number; value: number | null }>(
       `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = $2 THEN COALESCE(value, 0) ELSE 0 END) AS value
-       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed${rangeSql}`,
+       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed AND NOT retracted${rangeSql}`,
       p.values,
     );
     const other = await this.pool.query<{ currency: string; conversions: number; value: number }>(
       `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2${rangeSql}
+       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2 AND NOT retracted${rangeSql}
        GROUP BY currency`,
       p.values,
     );

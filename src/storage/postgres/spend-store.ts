@@ -103,7 +103,7 @@ export class PgSpendStore implements SpendStore {
     return this.guard(async () => {
       const r = await this.pool.query<CreditTotal>(
         `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value
-         FROM credits WHERE workspace_id = $1 AND model = $2${range} GROUP BY ${g.group}, currency`,
+         FROM credits WHERE workspace_id = $1 AND model = $2 AND NOT retracted${range} GROUP BY ${g.group}, currency`,
         args,
       );
       return r.rows;

@@ -33,7 +33,7 @@ export class SqliteSpendReads {
       .prepare(
         `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value
          FROM credits INDEXED BY credits_performance
-         WHERE workspace_id = ? AND model = ?${range} GROUP BY ${g.group}, currency`,
+         WHERE workspace_id = ? AND model = ? AND retracted = 0${range} GROUP BY ${g.group}, currency`,
       )
       .all(...args) as CreditTotal[];
   }

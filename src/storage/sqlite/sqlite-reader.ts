@@ -171,7 +171,7 @@ export class SqliteReader {
       .prepare(
         `SELECT COALESCE(${q.groupBy}, ?) AS key, SUM(credit) AS conversions,
                 SUM(CASE WHEN currency IS NULL OR currency = ? THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-         FROM credits WHERE workspace_id = ? AND model = ?${rangeSql} GROUP BY 1`,
+         FROM credits WHERE workspace_id = ? AND model = ? AND retracted = 0${rangeSql} GROUP BY 1`,
       )
       .all(NONE_KEY, q.currency, workspaceId, q.model, ...args) as {
       key: string;
@@ -181,13 +181,13 @@ export class SqliteReader {
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
-         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0${rangeSql}`,
+         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0 AND retracted = 0${rangeSql}`,
       )
       .get(q.currency, workspaceId, ...args) as { conversions: number; value: number | null };
     const other = this.db
       .prepare(
         `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ?${rangeSql}
+         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ? AND retracted = 0${rangeSql}
          GROUP BY currency`,
       )
       .all(workspaceId, q.currency, ...args) as { currency: string; conversions: number; value: number }[];
