@@ -113,6 +113,9 @@ export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed
       case "signal":
         hub.broadcast(m.workspaceId, { type: "signal", data: { workspace_id: m.workspaceId, ...m.data } }, true);
         return;
+      case "adjustment":
+        hub.broadcast(m.workspaceId, { type: "adjustment", data: { workspace_id: m.workspaceId, ...m.data } }, true);
+        return;
     }
   }
 
