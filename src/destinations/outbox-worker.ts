@@ -195,8 +195,7 @@ export class OutboxWorker {
           ok: false as const,
           error: `${record.type} does not take ${job.kind}s`,
         };
-        if (!p.ok)
-          updates.push(this.update(job, job.ref, { status: "skipped", error: p.error }));
+        if (!p.ok) updates.push(this.update(job, job.ref, { status: "skipped", error: p.error }));
         else groups.set(p.group, [...(groups.get(p.group) ?? []), { job, item: p.item, dedupId: job.ref }]);
         continue;
       }

@@ -22,6 +22,7 @@ import { eventRoutes } from "./routes/events.js";
 import { collectRoutes } from "./routes/collect.js";
 import { conversionRoutes } from "./routes/conversions.js";
 import { experimentRoutes } from "./routes/experiments.js";
+import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { linkRoutes } from "./routes/links.js";
 import { touchRoutes } from "./routes/touches.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -157,6 +158,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     collectRoutes,
     conversionRoutes,
     experimentRoutes,
+    reconciliationRoutes,
     linkRoutes,
     touchRoutes,
     metricsRoutes,

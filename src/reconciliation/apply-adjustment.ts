@@ -54,10 +54,19 @@ export interface AdjustTx {
    * The one place a conversion's value changes after it was stored: the event row (its value
    * as tracked kept on the first change), its credits, and the rollups' delta.
    */
-  setConversionValue(workspaceId: string, c: ConversionState, next: NewValue, now: number): MaybePromise<void>;
+  setConversionValue(
+    workspaceId: string,
+    c: ConversionState,
+    next: NewValue,
+    now: number,
+  ): MaybePromise<void>;
   insertAdjustment(a: AdjustmentRecord): MaybePromise<void>;
   /** Destinations (not deleted) that delivered the conversion or are sending it now, with their type. */
-  receivedBy(workspaceId: string, conversionId: string, now: number): MaybePromise<{ id: string; type: string }[]>;
+  receivedBy(
+    workspaceId: string,
+    conversionId: string,
+    now: number,
+  ): MaybePromise<{ id: string; type: string }[]>;
   /** Its event deliveries still waiting (not leased): a retracted conversion is not sent. */
   skipWaitingDeliveries(conversionId: string, now: number, reason: string): MaybePromise<void>;
   insertAdjustmentDeliveries(
@@ -89,7 +98,8 @@ export function requestOfOrder(o: CrmOrderRecord, now: number): AdjustmentReques
   };
 }
 
-export type Decision = { kind: "none" } | { kind: "apply"; next: NewValue } | { kind: "invalid"; field: string; message: string };
+export type Decision =
+  { kind: "none" } | { kind: "apply"; next: NewValue } | { kind: "invalid"; field: string; message: string };
 
 /**
  * Pure: what `req` does to a conversion in state `c`.
@@ -100,18 +110,31 @@ export type Decision = { kind: "none" } | { kind: "apply"; next: NewValue } | { 
  */
 export function decide(c: ConversionState, req: AdjustmentRequest): Decision {
   if (req.type === "retract")
-    return c.retracted ? { kind: "none" } : { kind: "apply", next: { value: c.value, currency: c.currency, retracted: true } };
+    return c.retracted
+      ? { kind: "none" }
+      : { kind: "apply", next: { value: c.value, currency: c.currency, retracted: true } };
   if (c.retracted)
     return req.source === "crm"
       ? // A retraction is final at the platforms; a later completed row does not undo it.
         { kind: "none" }
-      : { kind: "invalid", field: "type", message: "The conversion is retracted; a retracted conversion cannot be restated." };
+      : {
+          kind: "invalid",
+          field: "type",
+          message: "The conversion is retracted; a retracted conversion cannot be restated.",
+        };
   const currency = req.currency ?? c.currency;
-  if (req.value === null) return { kind: "invalid", field: "value", message: "A restatement needs `value`, the new total value." };
+  if (req.value === null)
+    return { kind: "invalid", field: "value", message: "A restatement needs `value`, the new total value." };
   if (req.at < c.eventTime)
-    return { kind: "invalid", field: "time", message: "`time` is before the conversion; an adjustment comes after it." };
+    return {
+      kind: "invalid",
+      field: "time",
+      message: "`time` is before the conversion; an adjustment comes after it.",
+    };
   const same =
-    c.value !== null && Math.abs(c.value - req.value) <= VALUE_TOLERANCE && (currency ?? null) === (c.currency ?? currency ?? null);
+    c.value !== null &&
+    Math.abs(c.value - req.value) <= VALUE_TOLERANCE &&
+    (currency ?? null) === (c.currency ?? currency ?? null);
   return same ? { kind: "none" } : { kind: "apply", next: { value: req.value, currency, retracted: false } };
 }
 
@@ -162,19 +185,28 @@ export async function applyAdjustment(
     createdAt: now,
   };
   await tx.insertAdjustment(adjustment);
-  if (req.type === "retract") await tx.skipWaitingDeliveries(c.id, now, "the conversion was retracted before it was sent");
+  if (req.type === "retract")
+    await tx.skipWaitingDeliveries(c.id, now, "the conversion was retracted before it was sent");
   const targets = await tx.receivedBy(ws, c.id, now);
   const rows: AdjustmentDelivery[] = targets.map((t) =>
     ADJUSTABLE_TYPES.has(t.type)
       ? { destinationId: t.id, status: "pending", error: null }
       : { destinationId: t.id, status: "skipped", error: noAdjustmentReason(t.type) },
   );
-  if (rows.length > 0)
-    await tx.insertAdjustmentDeliveries(ws, c.id, rows, payloadOf(adjustment, c), now);
-  return { status: "applied", adjustment, eventName: c.eventName, eventTime: c.eventTime, destinations: rows.length };
+  if (rows.length > 0) await tx.insertAdjustmentDeliveries(ws, c.id, rows, payloadOf(adjustment, c), now);
+  return {
+    status: "applied",
+    adjustment,
+    eventName: c.eventName,
+    eventTime: c.eventTime,
+    destinations: rows.length,
+  };
 }
 
-export function payloadOf(a: AdjustmentRecord, c: Pick<ConversionState, "eventName" | "eventTime">): AdjustmentPayload {
+export function payloadOf(
+  a: AdjustmentRecord,
+  c: Pick<ConversionState, "eventName" | "eventTime">,
+): AdjustmentPayload {
   return {
     id: a.id,
     conversion_id: a.conversionId,

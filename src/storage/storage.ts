@@ -204,7 +204,12 @@ interface DeliveryJobBase {
 export type DeliveryJob =
   | (DeliveryJobBase & { kind: "event"; event: StoredEvent })
   | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown })
-  | (DeliveryJobBase & { kind: "adjustment"; ref: string; payload: AdjustmentPayload; event: StoredEvent | null });
+  | (DeliveryJobBase & {
+      kind: "adjustment";
+      ref: string;
+      payload: AdjustmentPayload;
+      event: StoredEvent | null;
+    });
 
 export interface DeliveryUpdate {
   id: string;

@@ -38,7 +38,10 @@ export function prepareGoogleAdjustment(
 ): Prepared<GoogleConversionAdjustment> {
   const action = config.conversion_actions[a.event_name];
   if (action === undefined)
-    return { ok: false, error: `no Google conversion action for ${a.event_name} in config.conversion_actions` };
+    return {
+      ok: false,
+      error: `no Google conversion action for ${a.event_name} in config.conversion_actions`,
+    };
   const item: GoogleConversionAdjustment = {
     conversionAction: action,
     adjustmentType: a.type === "retract" ? "RETRACTION" : "RESTATEMENT",
@@ -46,7 +49,10 @@ export function prepareGoogleAdjustment(
   };
   if (ctx.dedupId !== null) item.orderId = ctx.dedupId;
   else if (ctx.event?.user.gclid && ctx.userData)
-    item.gclidDateTimePair = { gclid: ctx.event.user.gclid, conversionDateTime: googleDateTime(a.event_time) };
+    item.gclidDateTimePair = {
+      gclid: ctx.event.user.gclid,
+      conversionDateTime: googleDateTime(a.event_time),
+    };
   else
     return {
       ok: false,

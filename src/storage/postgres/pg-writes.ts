@@ -231,9 +231,20 @@ export class PgWrites {
       if (x.delivery_kind === "adjustment") {
         // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
         const payload = JSON.parse(x.delivery_payload ?? "null") as AdjustmentPayload;
-        return { ...base, kind: "adjustment", ref: payload.id, payload, event: x.id ? eventFromRow(x) : null };
+        return {
+          ...base,
+          kind: "adjustment",
+          ref: payload.id,
+          payload,
+          event: x.id ? eventFromRow(x) : null,
+        };
       }
-      return { ...base, kind: "signal", ref: x.delivery_ref, payload: JSON.parse(x.delivery_payload ?? "null") };
+      return {
+        ...base,
+        kind: "signal",
+        ref: x.delivery_ref,
+        payload: JSON.parse(x.delivery_payload ?? "null"),
+      };
     });
   }
 

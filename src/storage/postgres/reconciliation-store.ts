@@ -128,7 +128,11 @@ class PgAdjustTx implements AdjustTx {
     );
   }
 
-  async receivedBy(workspaceId: string, conversionId: string, now: number): Promise<{ id: string; type: string }[]> {
+  async receivedBy(
+    workspaceId: string,
+    conversionId: string,
+    now: number,
+  ): Promise<{ id: string; type: string }[]> {
     const r = await this.c.query<{ id: string; type: string }>(
       `SELECT t.id, t.type FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
        WHERE d.event_ref = $1 AND d.kind = 'event' AND t.workspace_id = $2
@@ -159,7 +163,17 @@ class PgAdjustTx implements AdjustTx {
       await this.c.query(
         `INSERT INTO deliveries (id, workspace_id, destination_id, event_ref, status, attempts, next_attempt_at,
            created_at, kind, payload, dedup_id, last_error) VALUES ($1, $2, $3, $4, $5, 0, $6, $6, 'adjustment', $7, $8, $9)`,
-        [newId("dlv", now), workspaceId, r.destinationId, conversionId, r.status, now, json, payload.id, r.error],
+        [
+          newId("dlv", now),
+          workspaceId,
+          r.destinationId,
+          conversionId,
+          r.status,
+          now,
+          json,
+          payload.id,
+          r.error,
+        ],
       );
   }
 }
@@ -190,7 +204,13 @@ export class PgReconciliationStore implements ReconciliationStore {
         const last = new Map<string, CrmOrderRecord>();
         for (const o of rows) last.set(JSON.stringify([o.workspaceId, o.orderId]), o);
         const list = [...last.values()].sort((a, b) =>
-          a.workspaceId === b.workspaceId ? (a.orderId < b.orderId ? -1 : 1) : a.workspaceId < b.workspaceId ? -1 : 1,
+          a.workspaceId === b.workspaceId
+            ? a.orderId < b.orderId
+              ? -1
+              : 1
+            : a.workspaceId < b.workspaceId
+              ? -1
+              : 1,
         );
         await c.query(
           `INSERT INTO crm_orders (workspace_id, order_id, event_name, time, value, currency, status, updated_at)

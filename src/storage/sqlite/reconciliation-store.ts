@@ -36,7 +36,11 @@ const MATCH = `SELECT rowid FROM events INDEXED BY events_order
 const LAST_CLICK = (ref: string) =>
   `COALESCE((SELECT platform FROM credits WHERE event_ref = ${ref} AND model = 'last_click' LIMIT 1), 'unattributed')`;
 
-export function reconcileSqlite(db: Database.Database, workspaceId: string, q: ReconcileQuery): ReconcileSums[] {
+export function reconcileSqlite(
+  db: Database.Database,
+  workspaceId: string,
+  q: ReconcileQuery,
+): ReconcileSums[] {
   const group = q.byPlatform
     ? { select: `NULL AS slice, ${LAST_CLICK("eid")} AS platform`, by: "platform" }
     : { select: `t / ${SLICE_MS} AS slice, NULL AS platform`, by: "slice" };

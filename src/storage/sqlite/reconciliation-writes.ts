@@ -54,7 +54,9 @@ export class SqliteAdjustTx implements AdjustTx {
   constructor(db: Database.Database) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      byId: p(`${CONVERSION} WHERE workspace_id = ? AND id = ? AND is_conversion = 1 AND test_event_code IS NULL`),
+      byId: p(
+        `${CONVERSION} WHERE workspace_id = ? AND id = ? AND is_conversion = 1 AND test_event_code IS NULL`,
+      ),
       byOrder: p(
         `${CONVERSION} INDEXED BY events_order WHERE workspace_id = ? AND order_id = ? AND is_conversion = 1
            AND test_event_code IS NULL ORDER BY event_time, id LIMIT 1`,
@@ -173,7 +175,7 @@ export function reconciliationOps(
 ): Record<string, (...args: never[]) => unknown> {
   let tx: SqliteAdjustTx | null = null;
   let upsert: Stmt | null = null;
-  const adjustCtx = () => ({ rollups: ctx.rollups(), currencyOf: ctx.currencyOf });
+  const adjustCtx = () => ({ rollups: ctx.rollups(), currencyOf: (ws: string) => ctx.currencyOf(ws) });
   return {
     "recon.upsertOrders": async (rows: CrmOrderRecord[], now: number): Promise<(AdjustOutcome | null)[]> => {
       upsert ??= db.prepare(UPSERT);

@@ -205,9 +205,20 @@ export class SqliteWrites {
       if (r.delivery_kind === "adjustment") {
         // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
         const payload = JSON.parse(r.delivery_payload ?? "null") as AdjustmentPayload;
-        return { ...base, kind: "adjustment", ref: payload.id, payload, event: r.id ? eventFromRow(r) : null };
+        return {
+          ...base,
+          kind: "adjustment",
+          ref: payload.id,
+          payload,
+          event: r.id ? eventFromRow(r) : null,
+        };
       }
-      return { ...base, kind: "signal", ref: r.delivery_ref, payload: JSON.parse(r.delivery_payload ?? "null") };
+      return {
+        ...base,
+        kind: "signal",
+        ref: r.delivery_ref,
+        payload: JSON.parse(r.delivery_payload ?? "null"),
+      };
     });
   }
 
