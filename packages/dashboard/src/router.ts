@@ -4,12 +4,14 @@
  */
 import { useEffect, useState } from "preact/hooks";
 
-export type Tab = "live" | "attribution" | "performance" | "experiments" | "test-events" | "setup";
+export type Tab =
+  "live" | "attribution" | "performance" | "experiments" | "reconciliation" | "test-events" | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "attribution", label: "Attribution" },
   { id: "performance", label: "Performance" },
   { id: "experiments", label: "Experiments" },
+  { id: "reconciliation", label: "Reconciliation" },
   { id: "test-events", label: "Test events" },
   { id: "setup", label: "Setup" },
 ];

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "./api.js";
 import { AttributionTab } from "./attribution-tab.js";
 import { ExperimentsTab } from "./experiments-tab.js";
+import { ReconciliationTab } from "./reconciliation-tab.js";
 import { HealthBadge, LiveBadge } from "./badges.js";
 import { healthOf } from "./health.js";
 import { LiveTab } from "./live-tab.js";
@@ -119,6 +120,7 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
           />
         )}
         {tab === "experiments" && <ExperimentsTab workspaceId={workspaceId} ws={ws} live={live} />}
+        {tab === "reconciliation" && <ReconciliationTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}
         {tab === "setup" && <SetupTab workspaceId={workspaceId} ws={ws} onSaved={setWs} />}
       </div>
