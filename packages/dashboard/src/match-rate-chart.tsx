@@ -41,7 +41,17 @@ export function MatchRateChart({ points }: { points: RatePoint[] }) {
           values: (_u, vals) => vals.map((v) => `${v}%`),
         },
       ],
-      series: [{}, { label: "Match rate", scale: "pct", stroke: "#0d9488", width: 2, spanGaps: false }],
+      series: [
+        {},
+        {
+          label: "Match rate",
+          scale: "pct",
+          stroke: "#0d9488",
+          width: 2,
+          spanGaps: true,
+          points: { size: 5 },
+        },
+      ],
     };
     const u = new uPlot(opts, dataOf(points), el);
     plot.current = u;

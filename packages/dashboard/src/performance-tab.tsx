@@ -54,7 +54,7 @@ const DAY = 86_400_000;
 
 function sortRows(rows: PerformanceRow[], key: SortKey, dir: 1 | -1): PerformanceRow[] {
   const val = (r: PerformanceRow): string | number | null =>
-    key === "campaign" ? (r.campaign ?? "") : (r[key]);
+    key === "campaign" ? (r.campaign ?? "") : r[key];
   return [...rows].sort((a, b) => {
     const x = val(a);
     const y = val(b);

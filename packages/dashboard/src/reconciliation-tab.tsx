@@ -129,10 +129,14 @@ export function ReconciliationTab({
   }, [workspaceId, month, eventName, tick]);
 
   const currency = monthly?.currency ?? ws?.currency ?? "USD";
-  const points = useMemo<RatePoint[]>(
-    () => (daily?.rows ?? []).map((r) => ({ start: Date.parse(`${r.key}T00:00:00Z`), rate: r.match_rate })),
-    [daily],
-  );
+  // Every day of the period, a gap where there were no CRM orders, so the axis spans the period.
+  const points = useMemo<RatePoint[]>(() => {
+    const byDay = new Map((daily?.rows ?? []).map((r) => [r.key, r.match_rate]));
+    const out: RatePoint[] = [];
+    for (let d = monthStart(months - 1).getTime(); d <= Date.now(); d += 86_400_000)
+      out.push({ start: d, rate: byDay.get(new Date(d).toISOString().slice(0, 10)) ?? null });
+    return out;
+  }, [daily, months]);
   const diff = (n: number) => `${n > 0 ? "+" : ""}${money(n, currency)}`;
 
   return (
