@@ -30,9 +30,13 @@ type ReaderCall = <T>(fn: (db: Database.Database) => T) => Promise<T>;
 
 /** The value as tracked: before the first adjustment. */
 const TRACKED = `CASE WHEN e.adjusted_at IS NULL THEN e.value ELSE e.tracked_value END`;
-const MATCH = `SELECT rowid FROM events INDEXED BY events_order
+/**
+ * The order's conversion: the first stored (lowest rowid) of its order id and event name. MIN
+ * reads the index alone; ordering by event_time sorted a temporary tree per order.
+ */
+const MATCH = `SELECT MIN(rowid) FROM events INDEXED BY events_order
   WHERE workspace_id = o.workspace_id AND order_id = o.order_id AND event_name = o.event_name
-    AND is_conversion = 1 AND test_event_code IS NULL ORDER BY event_time LIMIT 1`;
+    AND is_conversion = 1 AND test_event_code IS NULL`;
 const LAST_CLICK = (ref: string) =>
   `COALESCE((SELECT platform FROM credits WHERE event_ref = ${ref} AND model = 'last_click' LIMIT 1), 'unattributed')`;
 
@@ -83,7 +87,7 @@ export function drillSqlite(db: Database.Database, workspaceId: string, q: Drill
       .prepare(
         `SELECT o.order_id AS orderId, NULL AS conversionId, o.time AS time, o.value AS value, o.currency AS currency
          FROM crm_orders o INDEXED BY crm_orders_time
-         WHERE o.workspace_id = ? AND o.event_name = ? AND o.time >= ? AND o.time < ? AND NOT EXISTS (${MATCH})
+         WHERE o.workspace_id = ? AND o.event_name = ? AND o.time >= ? AND o.time < ? AND (${MATCH}) IS NULL
          ORDER BY o.time, o.order_id LIMIT ?`,
       )
       .all(workspaceId, q.eventName, q.from, q.to, q.limit) as DrillRow[];

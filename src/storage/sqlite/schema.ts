@@ -196,7 +196,7 @@ CREATE TABLE crm_orders (
   workspace_id TEXT NOT NULL, order_id TEXT NOT NULL, event_name TEXT NOT NULL, time INTEGER NOT NULL,
   value REAL NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, order_id)) WITHOUT ROWID;
-CREATE INDEX crm_orders_time ON crm_orders (workspace_id, event_name, time);
+CREATE INDEX crm_orders_time ON crm_orders (workspace_id, event_name, time, value, status);
 CREATE TABLE adjustments (
   id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, conversion_id TEXT NOT NULL, type TEXT NOT NULL,
   source TEXT NOT NULL, order_id TEXT, value REAL, currency TEXT, previous_value REAL, previous_currency TEXT,
