@@ -24,6 +24,7 @@ import { LinkResolver } from "./pipeline/link-resolver.js";
 import { Bus } from "./bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
+import { loadDatacenterRanges, RANGES_FILE } from "./quality/datacenter-ranges.js";
 import { openStore } from "./open-store.js";
 import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
@@ -81,6 +82,13 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       { file: ADMIN_TOKEN_HASH_FILE },
       "the plain admin-token file was replaced by the token's hash; the token is unchanged",
     );
+  // The cloud providers' ranges behind `datacenter_ip` (`tally quality refresh-ranges`); none
+  // loaded: the flag is never set.
+  const datacenter = loadDatacenterRanges(config.dataDir);
+  if (datacenter.problem)
+    logger.warn({ file: RANGES_FILE }, `datacenter ranges not loaded: ${datacenter.problem}`);
+  else if (datacenter.providers.length > 0)
+    logger.info({ providers: datacenter.providers }, "datacenter ranges loaded");
   const store: Store = await openStore(config);
   // A key that cannot read what the store holds refuses to start (nodes of one database
   // need the same key): better than forwarding nothing of theirs without an error.

@@ -9,6 +9,7 @@ import { importCommand } from "./import.js";
 import { reattributeCommand } from "./reattribute.js";
 import { simulateCommand } from "./simulate.js";
 import { eraseCommand } from "./erase.js";
+import { qualityCommand } from "./quality.js";
 import { parseArgs } from "./args.js";
 
 const USAGE = `tally — real-time conversion tracking
@@ -29,6 +30,8 @@ Usage:
                                     recompute stored attribution with the touches known now
   tally erase [--email E] [--phone P] [--external-id X] [--anonymous-id A] [--url URL] [--key sk_…]
                                     forget a person (POST /v1/erasure on a running server)
+  tally quality refresh-ranges [--data-dir DIR]
+                                    download the cloud providers' address ranges (datacenter_ip)
 
 Settings come from TALLY_* environment variables (see \`tally config\`); flags win.
 import, simulate and erase talk to a running server (TALLY_URL, TALLY_SECRET_KEY); docs/cli.md has the details.`;
@@ -41,6 +44,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: simulateCommand,
   reattribute: reattributeCommand,
   erase: eraseCommand,
+  quality: qualityCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

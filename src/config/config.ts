@@ -47,6 +47,21 @@ const bool = (raw: string): boolean => {
   throw new Error("must be true or false");
 };
 
+/** A default that `off` may turn into null. */
+const orOff = (url: string): string | null => url;
+/** A URL to download published address ranges from, or `off`. */
+const rangesUrl = (raw: string): string | null => {
+  if (raw === "off") return null;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error("must be an http(s) URL or off");
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") throw new Error("must be an http(s) URL or off");
+  return u.toString();
+};
+
 export const SETTINGS = {
   port: {
     env: "TALLY_PORT",
@@ -192,6 +207,34 @@ export const SETTINGS = {
     default: 250,
     description: "How often idle delivery workers look for due deliveries.",
     parse: int(10, 60_000),
+  },
+  awsRangesUrl: {
+    env: "TALLY_AWS_RANGES_URL",
+    default: orOff("https://ip-ranges.amazonaws.com/ip-ranges.json"),
+    description:
+      "Where `tally quality refresh-ranges` reads AWS's address ranges (ip-ranges.json); `off`: skip.",
+    parse: rangesUrl,
+  },
+  googleRangesUrl: {
+    env: "TALLY_GOOGLE_RANGES_URL",
+    default: orOff("https://www.gstatic.com/ipranges/cloud.json"),
+    description:
+      "Where `tally quality refresh-ranges` reads Google Cloud's address ranges (cloud.json); `off`: skip.",
+    parse: rangesUrl,
+  },
+  azureRangesUrl: {
+    env: "TALLY_AZURE_RANGES_URL",
+    default: orOff("https://www.microsoft.com/en-us/download/details.aspx?id=56519"),
+    description:
+      "Where `tally quality refresh-ranges` reads Azure's service tags (a ServiceTags_Public JSON file, or the download page linking to it); `off`: skip.",
+    parse: rangesUrl,
+  },
+  oracleRangesUrl: {
+    env: "TALLY_ORACLE_RANGES_URL",
+    default: orOff("https://docs.oracle.com/en-us/iaas/tools/public_ip_ranges.json"),
+    description:
+      "Where `tally quality refresh-ranges` reads Oracle Cloud's address ranges (public_ip_ranges.json); `off`: skip.",
+    parse: rangesUrl,
   },
   trustProxy: {
     env: "TALLY_TRUST_PROXY",

@@ -103,6 +103,8 @@ function start(): void {
     // Meta pixel cookies, when the site also runs it.
     user.fbp = getCookie("_fbp");
     user.fbc = user.fbc || getCookie("_fbc");
+    // Set by browser automation (WebDriver, Puppeteer, Playwright): the server flags the event `bot`.
+    if (navigator.webdriver) user.webdriver = true;
     const given = CONSENT_KEYS.some((k) => consent[k]);
     const sentConsent: Consent = {};
     for (const k of CONSENT_KEYS) sentConsent[k] = consent[k] || "denied";

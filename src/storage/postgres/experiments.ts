@@ -80,7 +80,31 @@ export async function listExperiments(c: Queryable, workspaceId: string): Promis
   );
 }
 
+/**
+ * Per-variant counts, in one read-only transaction with room to aggregate a million persons in
+ * memory (the default work_mem makes PostgreSQL spill the per-person aggregate to disk).
+ */
 export async function experimentCounts(
+  pool: pg.Pool,
+  workspaceId: string,
+  q: ExperimentQuery,
+): Promise<ExperimentCounts | null> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN READ ONLY");
+    await client.query("SET LOCAL work_mem = '64MB'");
+    const counts = await countsIn(client, workspaceId, q);
+    await client.query("COMMIT");
+    return counts;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function countsIn(
   c: Queryable,
   workspaceId: string,
   q: ExperimentQuery,
@@ -94,14 +118,20 @@ export async function experimentCounts(
   if (variants.length === 0) return null;
   const from = q.from ?? Number.MIN_SAFE_INTEGER;
   const to = q.to ?? Number.MAX_SAFE_INTEGER;
-  const [visitors, converters] = await Promise.all([
-    c.query<{ variant: string; n: string }>(
-      `SELECT variant, COUNT(*) AS n FROM experiment_exposures
+  // One after the other on this connection (PostgreSQL runs each with its parallel workers).
+  const visitors = await c.query<{ variant: string; n: string }>(
+    `SELECT variant, COUNT(*) AS n FROM experiment_exposures
        WHERE workspace_id = $1 AND experiment = $2 AND first_at >= $3 AND first_at < $4 GROUP BY variant`,
-      [workspaceId, q.experiment, from, to],
-    ),
-    c.query<{ variant: string; converters: string; conversions: string; value: number; squares: number }>(
-      `SELECT variant, COUNT(*) AS converters, SUM(n) AS conversions, SUM(v) AS value, SUM(v * v) AS squares FROM (
+    [workspaceId, q.experiment, from, to],
+  );
+  const converters = await c.query<{
+    variant: string;
+    converters: string;
+    conversions: string;
+    value: number;
+    squares: number;
+  }>(
+    `SELECT variant, COUNT(*) AS converters, SUM(n) AS conversions, SUM(v) AS value, SUM(v * v) AS squares FROM (
          SELECT x.variant, x.person, COUNT(*) AS n,
                 SUM(CASE WHEN c.currency IS NULL OR c.currency = $1 THEN COALESCE(c.value, 0) ELSE 0 END)::float8 AS v
          FROM events c JOIN experiment_exposures x
@@ -111,9 +141,8 @@ export async function experimentCounts(
            AND x.first_at >= $5 AND x.first_at < $6 AND x.first_at <= c.event_time
          GROUP BY x.variant, x.person) per_person
        GROUP BY variant`,
-      [q.currency, workspaceId, q.eventName, q.experiment, from, to],
-    ),
-  ]);
+    [q.currency, workspaceId, q.eventName, q.experiment, from, to],
+  );
   return countsOf(
     variants,
     visitors.rows.map((r) => ({ variant: r.variant, n: Number(r.n) })),

@@ -180,13 +180,15 @@ CREATE TABLE experiment_exposures (
   first_at BIGINT NOT NULL,
   PRIMARY KEY (workspace_id, experiment, person));
 CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
-CREATE INDEX experiment_exposures_first ON experiment_exposures (workspace_id, experiment, first_at);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
 CREATE TABLE experiment_variants (
   workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
   first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
   PRIMARY KEY (workspace_id, experiment, variant));
 ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL;
 `,
   },
   {
@@ -214,6 +216,9 @@ ALTER TABLE credits ADD COLUMN retracted BOOLEAN NOT NULL DEFAULT false;
 DROP INDEX credits_performance;
 CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency)
   WHERE NOT retracted;
+DROP INDEX events_experiment;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL AND NOT retracted;
 CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
   WHERE is_conversion AND test_event_code IS NULL AND order_id IS NOT NULL;
 `,

@@ -105,7 +105,7 @@ export function experimentCounts(
       `SELECT variant, COUNT(*) AS converters, SUM(n) AS conversions, SUM(v) AS value, SUM(v * v) AS squares FROM (
          SELECT x.variant AS variant, x.person AS person, COUNT(*) AS n,
                 SUM(CASE WHEN c.currency IS NULL OR c.currency = ? THEN COALESCE(c.value, 0) ELSE 0 END) AS v
-         FROM events AS c CROSS JOIN experiment_exposures AS x
+         FROM events AS c INDEXED BY events_experiment CROSS JOIN experiment_exposures AS x
          WHERE c.workspace_id = ? AND c.is_conversion = 1 AND c.test_event_code IS NULL AND c.retracted = 0
            AND c.event_time >= ? AND c.event_time < ? AND c.event_name = ? AND c.person IS NOT NULL
            AND x.workspace_id = c.workspace_id AND x.experiment = ? AND x.person = c.person

@@ -175,13 +175,15 @@ CREATE TABLE experiment_exposures (
   first_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, experiment, person)) WITHOUT ROWID;
 CREATE INDEX experiment_exposures_person ON experiment_exposures (workspace_id, person);
-CREATE INDEX experiment_exposures_first ON experiment_exposures (workspace_id, experiment, first_at);
+CREATE INDEX experiment_exposures_variant ON experiment_exposures (workspace_id, experiment, variant, first_at);
 CREATE TABLE experiment_variants (
   workspace_id TEXT NOT NULL, experiment TEXT NOT NULL, variant TEXT NOT NULL,
   first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, experiment, variant)) WITHOUT ROWID;
 ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion = 1 AND person IS NOT NULL;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL;
 `,
   },
   {
@@ -209,6 +211,9 @@ ALTER TABLE credits ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
 DROP INDEX credits_performance;
 CREATE INDEX credits_performance ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency)
   WHERE retracted = 0;
+DROP INDEX events_experiment;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL AND retracted = 0;
 CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
   WHERE is_conversion = 1 AND test_event_code IS NULL AND order_id IS NOT NULL;
 `,
