@@ -9,7 +9,8 @@
 // Report data is written straight into the store's tables (the ingest path has its own
 // benchmarks): 1 M Purchase conversions over 30 days with order ids, half of them with a
 // last-click credit, and 1 M orders: 92 % of them tracked (3 % of those with another value, 5 %
-// refunded), 8 % missing; 8 % of the conversions have no order. The PostgreSQL database is
+// refunded), 8 % missing; 8 % of the conversions have no order. Rows are written in time order, as
+// a store receives them. The PostgreSQL database is
 // TALLY_BENCH_DATABASE_URL, else TALLY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
 // a private schema is made and dropped.
 import { randomBytes } from "node:crypto";
@@ -69,7 +70,8 @@ function* data() {
   const r = prng(7);
   let chunk = { events: [], credits: [], orders: [] };
   for (let i = 0; i < N; i++) {
-    const t = FROM + Math.floor(r() * (TO - FROM - 3600_000));
+    // In time order, as a store receives them (orders a minute before their conversion).
+    const t = FROM + 3600_000 + Math.floor(((i + r()) * (TO - FROM - 7200_000)) / N);
     const value = Math.round(r() * 20000) / 100;
     const id = `evt_${String(i).padStart(26, "0")}`;
     const tracked = r() < 0.92;
@@ -329,4 +331,3 @@ printMachine(
     rmSync(dir, { recursive: true, force: true });
   }
 }
-

@@ -194,6 +194,31 @@ describe.each([
       expect(sum("value")).toBeCloseTo(135.5, 6);
     });
 
+    it("matches an order and its conversion however far apart their times are", async () => {
+      const ws = await createWorkspace(tally.url);
+      const t = nowSeconds();
+      await track(ws, t);
+      const day = 86_400;
+      await ws.api("POST", "/v1/crm/orders", {
+        data: [{ order_id: "A-1", time: t - 20 * day, value: 100, status: "completed" }],
+      });
+      const old = await ws.api(
+        "GET",
+        `/v1/reports/reconciliation?from=${iso(t - 21 * day)}&to=${iso(t - 19 * day)}&group_by=platform`,
+      );
+      expect(old.body).toMatchObject({
+        crm: { orders: 1 },
+        matched: { orders: 1, tracked_value: 100 },
+        tracked: { conversions: 0 },
+      });
+      const now = await ws.api("GET", `/v1/reports/reconciliation?from=${iso(t - 3600)}&to=${iso(t + 60)}`);
+      expect(now.body).toMatchObject({
+        crm: { orders: 0 },
+        tracked: { conversions: 4 },
+        unconfirmed: { conversions: 3 },
+      });
+    });
+
     it("reports by month in the workspace's timezone, with a null match rate without orders", async () => {
       const ws = await createWorkspace(tally.url);
       const t = nowSeconds();

@@ -17,7 +17,6 @@ import {
   type NewValue,
 } from "../../reconciliation/apply-adjustment.js";
 import {
-  SLICE_MS,
   type AdjustmentPayload,
   type AdjustmentRecord,
   type AdjustmentRequest,
@@ -31,10 +30,11 @@ import {
 } from "../reconciliation-store.js";
 import {
   adjustmentOfRow,
-  mergeSums,
+  Matcher,
+  MATCH_MARGIN_MS,
   type AdjustmentRow,
-  type OrderSideRow,
-  type TrackedSideRow,
+  type ConversionTuple,
+  type OrderTuple,
 } from "../reconciliation-sums.js";
 import { inTransaction } from "./pg-writes.js";
 import { writeRollups } from "./rollups.js";
@@ -179,8 +179,6 @@ class PgAdjustTx implements AdjustTx {
 }
 
 const TRACKED = `CASE WHEN e.adjusted_at IS NULL THEN e.value ELSE e.tracked_value END`;
-const LAST_CLICK = (ref: string) =>
-  `COALESCE((SELECT platform FROM credits WHERE event_ref = ${ref} AND model = 'last_click' LIMIT 1), 'unattributed')`;
 
 export class PgReconciliationStore implements ReconciliationStore {
   constructor(
@@ -279,42 +277,64 @@ export class PgReconciliationStore implements ReconciliationStore {
   }
 
   reconcile(workspaceId: string, q: ReconcileQuery): Promise<ReconcileSums[]> {
-    const og = q.byPlatform
-      ? { select: `NULL::int8 AS slice, ${LAST_CLICK("eid")} AS platform`, by: "2" }
-      : { select: `t / ${SLICE_MS} AS slice, NULL::text AS platform`, by: "1" };
-    const tg = q.byPlatform
-      ? { select: `NULL::int8 AS slice, ${LAST_CLICK("id")} AS platform`, by: "2" }
-      : { select: `t / ${SLICE_MS} AS slice, NULL::text AS platform`, by: "1" };
+    const lo = q.from - MATCH_MARGIN_MS;
+    const hi = q.to + MATCH_MARGIN_MS;
+    const rows = async <T extends unknown[]>(text: string, values: unknown[]): Promise<T[]> =>
+      (await this.pool.query<T>({ text, values, rowMode: "array" })).rows;
     return this.guard(async () => {
-      const orders = await this.pool.query<OrderSideRow>(
-        `SELECT ${og.select}, COUNT(*)::int8 AS crm_orders, SUM(ov) AS crm_value,
-           SUM(m)::int8 AS matched_orders, SUM(m * ov) AS matched_crm_value, SUM(m * tv) AS matched_tracked_value,
-           SUM(CASE WHEN m = 1 AND ABS(ov - tv) > 0.01 THEN 1 ELSE 0 END)::int8 AS mismatch_orders,
-           SUM(CASE WHEN m = 1 AND ABS(ov - tv) > 0.01 THEN ov - tv ELSE 0 END) AS mismatch_difference,
-           SUM(r)::int8 AS refunded_orders, SUM(r * ov) AS refunded_value
-         FROM (SELECT o.time AS t, o.value AS ov, (o.status <> 'completed')::int AS r,
-                 (e.id IS NOT NULL)::int AS m, e.id AS eid, COALESCE(${TRACKED}, 0) AS tv
-               FROM crm_orders o LEFT JOIN LATERAL (
-                 SELECT id, value, tracked_value, adjusted_at FROM events
-                 WHERE workspace_id = o.workspace_id AND order_id = o.order_id AND event_name = o.event_name
-                   AND is_conversion AND test_event_code IS NULL ORDER BY event_time LIMIT 1) e ON true
-               WHERE o.workspace_id = $1 AND o.event_name = $2 AND o.time >= $3 AND o.time < $4) x
-         GROUP BY ${og.by}`,
-        [workspaceId, q.eventName, q.from, q.to],
+      const m = new Matcher(q);
+      const [orders, convs] = await Promise.all([
+        rows<OrderTuple>(
+          `SELECT order_id, time::float8, value, status FROM crm_orders
+           WHERE workspace_id = $1 AND event_name = $2 AND time >= $3 AND time < $4`,
+          [workspaceId, q.eventName, lo, hi],
+        ),
+        rows<ConversionTuple>(
+          `SELECT e.id, e.order_id, e.event_time::float8, ${TRACKED} FROM events e
+           WHERE e.workspace_id = $1 AND e.is_conversion AND e.test_event_code IS NULL
+             AND e.event_time >= $2 AND e.event_time < $3 AND e.event_name = $4`,
+          [workspaceId, lo, hi, q.eventName],
+        ),
+      ]);
+      m.addOrders(orders);
+      m.addConversions(convs);
+      // The few matches further away than the margin: looked up by order id.
+      const orderIds = m.orderLookups();
+      if (orderIds.length > 0)
+        m.foundConversions(
+          await rows<ConversionTuple>(
+            `SELECT e.id, e.order_id, e.event_time::float8, ${TRACKED} FROM events e
+             WHERE e.workspace_id = $1 AND e.order_id = ANY($2::text[]) AND e.event_name = $3
+               AND e.is_conversion AND e.test_event_code IS NULL`,
+            [workspaceId, orderIds, q.eventName],
+          ),
+        );
+      const convOrderIds = m.conversionLookups();
+      if (convOrderIds.length > 0)
+        m.knownOrders(
+          (
+            await rows<[string]>(
+              "SELECT order_id FROM crm_orders WHERE workspace_id = $1 AND order_id = ANY($2::text[])",
+              [workspaceId, convOrderIds],
+            )
+          ).map((r) => r[0]),
+        );
+      if (!q.byPlatform) return m.sums(null);
+      const platform = new Map<string, string>(
+        await rows<[string, string]>(
+          `SELECT event_ref, platform FROM credits
+           WHERE workspace_id = $1 AND model = 'last_click' AND event_time >= $2 AND event_time < $3 AND ord = 0`,
+          [workspaceId, lo, hi],
+        ),
       );
-      const tracked = await this.pool.query<TrackedSideRow>(
-        `SELECT ${tg.select}, COUNT(*)::int8 AS tracked_conversions, SUM(tv) AS tracked_value,
-           SUM(u)::int8 AS unconfirmed_conversions, SUM(u * tv) AS unconfirmed_value
-         FROM (SELECT e.id, e.event_time AS t, COALESCE(${TRACKED}, 0) AS tv,
-                 (e.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM crm_orders c
-                    WHERE c.workspace_id = e.workspace_id AND c.order_id = e.order_id))::int AS u
-               FROM events e
-               WHERE e.workspace_id = $1 AND e.is_conversion AND e.test_event_code IS NULL
-                 AND e.event_time >= $2 AND e.event_time < $3 AND e.event_name = $4) x
-         GROUP BY ${tg.by}`,
-        [workspaceId, q.from, q.to, q.eventName],
-      );
-      return mergeSums(orders.rows, tracked.rows);
+      const rest = m.conversionIds().filter((id) => !platform.has(id));
+      if (rest.length > 0)
+        for (const [id, p] of await rows<[string, string]>(
+          "SELECT event_ref, platform FROM credits WHERE event_ref = ANY($1::text[]) AND model = 'last_click' AND ord = 0",
+          [rest],
+        ))
+          platform.set(id, p);
+      return m.sums((id) => platform.get(id) ?? null);
     });
   }
 

@@ -6,7 +6,6 @@
  */
 import type Database from "better-sqlite3";
 import {
-  SLICE_MS,
   type AdjustmentRecord,
   type AdjustmentRequest,
   type AdjustOutcome,
@@ -19,10 +18,11 @@ import {
 } from "../reconciliation-store.js";
 import {
   adjustmentOfRow,
-  mergeSums,
+  Matcher,
+  MATCH_MARGIN_MS,
   type AdjustmentRow,
-  type OrderSideRow,
-  type TrackedSideRow,
+  type ConversionTuple,
+  type OrderTuple,
 } from "../reconciliation-sums.js";
 import type { WriterCall } from "./spend-store.js";
 
@@ -37,48 +37,82 @@ const TRACKED = `CASE WHEN e.adjusted_at IS NULL THEN e.value ELSE e.tracked_val
 const MATCH = `SELECT MIN(rowid) FROM events INDEXED BY events_order
   WHERE workspace_id = o.workspace_id AND order_id = o.order_id AND event_name = o.event_name
     AND is_conversion = 1 AND test_event_code IS NULL`;
-const LAST_CLICK = (ref: string) =>
-  `COALESCE((SELECT platform FROM credits WHERE event_ref = ${ref} AND model = 'last_click' LIMIT 1), 'unattributed')`;
+
+const IN_CHUNK = 500;
+
+function* chunks<T>(xs: T[]): Generator<T[]> {
+  for (let i = 0; i < xs.length; i += IN_CHUNK) yield xs.slice(i, i + IN_CHUNK);
+}
 
 export function reconcileSqlite(
   db: Database.Database,
   workspaceId: string,
   q: ReconcileQuery,
 ): ReconcileSums[] {
-  const group = q.byPlatform
-    ? { select: `NULL AS slice, ${LAST_CLICK("eid")} AS platform`, by: "platform" }
-    : { select: `t / ${SLICE_MS} AS slice, NULL AS platform`, by: "slice" };
-  const orders = db
+  const m = new Matcher(q);
+  const lo = q.from - MATCH_MARGIN_MS;
+  const hi = q.to + MATCH_MARGIN_MS;
+  m.addOrders(
+    db
+      .prepare(
+        `SELECT order_id, time, value, status FROM crm_orders INDEXED BY crm_orders_time
+         WHERE workspace_id = ? AND event_name = ? AND time >= ? AND time < ?`,
+      )
+      .raw()
+      .iterate(workspaceId, q.eventName, lo, hi) as Iterable<OrderTuple>,
+  );
+  m.addConversions(
+    db
+      .prepare(
+        `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_conversions
+         WHERE e.workspace_id = ? AND e.is_conversion = 1 AND e.test_event_code IS NULL
+           AND e.event_time >= ? AND e.event_time < ? AND e.event_name = ?`,
+      )
+      .raw()
+      .iterate(workspaceId, lo, hi, q.eventName) as Iterable<ConversionTuple>,
+  );
+  // The few matches further away than the margin: looked up by order id.
+  for (const ids of chunks(m.orderLookups()))
+    m.foundConversions(
+      db
+        .prepare(
+          `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_order
+           WHERE e.workspace_id = ? AND e.order_id IN (${ids.map(() => "?").join(", ")}) AND e.event_name = ?
+             AND e.is_conversion = 1 AND e.test_event_code IS NULL`,
+        )
+        .raw()
+        .all(workspaceId, ...ids, q.eventName) as ConversionTuple[],
+    );
+  for (const ids of chunks(m.conversionLookups()))
+    m.knownOrders(
+      db
+        .prepare(
+          `SELECT order_id FROM crm_orders WHERE workspace_id = ? AND order_id IN (${ids.map(() => "?").join(", ")})`,
+        )
+        .pluck()
+        .all(workspaceId, ...ids) as string[],
+    );
+  if (!q.byPlatform) return m.sums(null);
+  const platform = new Map<string, string>();
+  for (const [id, p] of db
     .prepare(
-      `SELECT ${group.select}, COUNT(*) AS crm_orders, SUM(ov) AS crm_value,
-         SUM(m) AS matched_orders, SUM(m * ov) AS matched_crm_value, SUM(m * tv) AS matched_tracked_value,
-         SUM(m * (ABS(ov - tv) > 0.01)) AS mismatch_orders,
-         SUM(CASE WHEN m = 1 AND ABS(ov - tv) > 0.01 THEN ov - tv ELSE 0 END) AS mismatch_difference,
-         SUM(r) AS refunded_orders, SUM(r * ov) AS refunded_value
-       FROM (SELECT o.time AS t, o.value AS ov, o.status <> 'completed' AS r, e.id IS NOT NULL AS m, e.id AS eid,
-               COALESCE(${TRACKED}, 0) AS tv
-             FROM crm_orders o LEFT JOIN events e ON e.rowid = (${MATCH})
-             WHERE o.workspace_id = ? AND o.event_name = ? AND o.time >= ? AND o.time < ?)
-       GROUP BY ${group.by}`,
+      `SELECT event_ref, platform FROM credits INDEXED BY credits_report
+       WHERE workspace_id = ? AND model = 'last_click' AND event_time >= ? AND event_time < ? AND ord = 0`,
     )
-    .all(workspaceId, q.eventName, q.from, q.to) as OrderSideRow[];
-  const trackedGroup = q.byPlatform
-    ? { select: `NULL AS slice, ${LAST_CLICK("id")} AS platform`, by: "platform" }
-    : { select: `t / ${SLICE_MS} AS slice, NULL AS platform`, by: "slice" };
-  const tracked = db
-    .prepare(
-      `SELECT ${trackedGroup.select}, COUNT(*) AS tracked_conversions, SUM(tv) AS tracked_value,
-         SUM(u) AS unconfirmed_conversions, SUM(u * tv) AS unconfirmed_value
-       FROM (SELECT e.id AS id, e.event_time AS t, COALESCE(${TRACKED}, 0) AS tv,
-               (e.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM crm_orders c
-                  WHERE c.workspace_id = e.workspace_id AND c.order_id = e.order_id)) AS u
-             FROM events e INDEXED BY events_conversions
-             WHERE e.workspace_id = ? AND e.is_conversion = 1 AND e.test_event_code IS NULL
-               AND e.event_time >= ? AND e.event_time < ? AND e.event_name = ?)
-       GROUP BY ${trackedGroup.by}`,
-    )
-    .all(workspaceId, q.from, q.to, q.eventName) as TrackedSideRow[];
-  return mergeSums(orders, tracked);
+    .raw()
+    .iterate(workspaceId, lo, hi) as Iterable<[string, string]>)
+    platform.set(id, p);
+  const rest = m.conversionIds().filter((id) => !platform.has(id));
+  for (const ids of chunks(rest))
+    for (const [id, p] of db
+      .prepare(
+        `SELECT event_ref, platform FROM credits WHERE event_ref IN (${ids.map(() => "?").join(", ")})
+           AND model = 'last_click' AND ord = 0`,
+      )
+      .raw()
+      .all(...ids) as [string, string][])
+      platform.set(id, p);
+  return m.sums((id) => platform.get(id) ?? null);
 }
 
 export function drillSqlite(db: Database.Database, workspaceId: string, q: DrillQuery): DrillRow[] {
