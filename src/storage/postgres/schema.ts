@@ -196,7 +196,8 @@ CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, 
     // conversions (their history), and on events and credits what an adjustment changes: a
     // `retracted` marker every report honours, and the value as tracked before the first
     // adjustment (the reconciliation report compares it). The performance index leaves
-    // retracted credit out; conversions are found by order id.
+    // retracted credit out; conversions are found by order id, and the reconciliation reads a
+    // month of conversions from one covering index (events_reconcile).
     version: 10,
     sql: `
 CREATE TABLE crm_orders (
@@ -219,6 +220,8 @@ CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) IN
 DROP INDEX events_experiment;
 CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
   WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL AND NOT retracted;
+CREATE INDEX events_reconcile ON events (workspace_id, event_name, event_time, order_id, value, adjusted_at, tracked_value, id)
+  WHERE is_conversion AND test_event_code IS NULL;
 CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
   WHERE is_conversion AND test_event_code IS NULL AND order_id IS NOT NULL;
 `,

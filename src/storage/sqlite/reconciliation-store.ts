@@ -1,8 +1,8 @@
 /**
  * `Store.reconciliation` of the embedded store: order rows and adjustments on the writer
- * thread (reconciliation-writes.ts), the report's sums on the read connection. Each CRM order
- * finds its conversion through `events_order` and each conversion its order through the
- * orders' key: two passes over the month, no sort.
+ * thread (reconciliation-writes.ts), the report's sums on the read connection: the month's
+ * orders and conversions (± the margin) read from two covering indexes, matched in memory
+ * (reconciliation-sums.ts), the few further matches looked up by order id.
  */
 import type Database from "better-sqlite3";
 import {
@@ -64,12 +64,12 @@ export function reconcileSqlite(
   m.addConversions(
     db
       .prepare(
-        `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_conversions
+        `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_reconcile
          WHERE e.workspace_id = ? AND e.is_conversion = 1 AND e.test_event_code IS NULL
-           AND e.event_time >= ? AND e.event_time < ? AND e.event_name = ?`,
+           AND e.event_name = ? AND e.event_time >= ? AND e.event_time < ?`,
       )
       .raw()
-      .iterate(workspaceId, lo, hi, q.eventName) as Iterable<ConversionTuple>,
+      .iterate(workspaceId, q.eventName, lo, hi) as Iterable<ConversionTuple>,
   );
   // The few matches further away than the margin: looked up by order id.
   for (const ids of chunks(m.orderLookups()))
