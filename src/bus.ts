@@ -8,6 +8,7 @@
  */
 import type { ModelName } from "./domain/models.js";
 import type { CreditRow } from "./storage/storage.js";
+import type { AlertJson } from "./domain/alert.js";
 
 export interface ConversionMessage {
   type: "conversion";
@@ -26,6 +27,10 @@ export interface ConversionMessage {
    * value it replaced.
    */
   superseded?: { value: number | null; currency: string | null };
+  /** The traffic-quality decision (quality/); null when none was made. */
+  quality?: { score: number; flags: string[] } | null;
+  /** Flagged, and the workspace leaves flagged conversions out (`exclude`): rules skip it. */
+  excluded?: boolean;
   remote?: boolean;
 }
 
@@ -43,12 +48,15 @@ export interface TestEventMessage {
   remote?: boolean;
 }
 
+/** An alert fired or resolved (monitoring/alert-lifecycle.ts): published once, by the node that stored it. */
 export interface AlertMessage {
   type: "alert";
   workspaceId: string;
   at: number;
+  /** The alert's kind (named `rule` on the feed since before kinds had settings). */
   rule: string;
   message: string;
+  alert: AlertJson;
   remote?: boolean;
 }
 

@@ -8,8 +8,10 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import type { Logger, DestinationStream } from "pino";
 import type { Config } from "./config/config.js";
-import { DAY_MS, MINUTE_MS } from "./domain/time.js";
-import { AlertRules } from "./monitoring/alert-rules.js";
+import { DAY_MS } from "./domain/time.js";
+import { createMonitor } from "./monitoring/monitor.js";
+import { createChannelWorker } from "./alerts/channel-worker.js";
+import { createChannelSender } from "./destinations/alert-channels/channel-send.js";
 import { Auth } from "./http/auth.js";
 import type { AppDeps } from "./http/deps.js";
 import { createClientLimiter } from "./http/client-limit.js";
@@ -25,6 +27,10 @@ import { Bus } from "./bus.js";
 import { keySourceOf, unlockStore } from "./security/key-check.js";
 import { ADMIN_TOKEN_HASH_FILE, loadSecrets } from "./security/secrets.js";
 import { loadDatacenterRanges, RANGES_FILE } from "./quality/datacenter-ranges.js";
+import { addressKeySecret, createAddressKeyer } from "./quality/address-key.js";
+import { createQualityEdge } from "./quality/input.js";
+import { createSettingsCache } from "./quality/settings-cache.js";
+import { createBotCheck } from "./quality/user-agent.js";
 import { openStore } from "./open-store.js";
 import { createTouchPipeline } from "./pipeline/touch-pipeline.js";
 import type { NotifyBridge } from "./storage/postgres/notify-bridge.js";
@@ -178,12 +184,20 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     window: performanceWindow(store),
     signalTargets: (workspaceId) => signalDestinations(store, cipher, workspaceId),
   });
+  // Traffic quality at the edge: the address becomes a key (HMAC, same on every node of one
+  // database) and a datacenter bit before anything else sees it; user agents judged by isbot.
+  const qualityEdge = createQualityEdge({
+    keyOf: createAddressKeyer(addressKeySecret(secrets.encryptionKey)),
+    datacenter: datacenter.matcher,
+    isBot: createBotCheck(),
+  });
   const pipeline = createIngestPipeline({
     store,
     bus,
     cipher,
     latency,
     links,
+    ...(config.trafficQuality ? { quality: qualityEdge } : {}),
     limits: {
       maxEventAgeDays: config.maxEventAgeDays,
       maxFutureMinutes: config.maxFutureMinutes,
@@ -193,6 +207,14 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
 
   const touches = createTouchPipeline({
     store,
+    ...(config.trafficQuality
+      ? {
+          quality: {
+            edge: qualityEdge,
+            settingsOf: createSettingsCache(async (id) => (await store.getWorkspace(id))?.quality ?? null),
+          },
+        }
+      : {}),
     limits: { maxTouchAgeDays: config.maxTouchAgeDays, maxFutureMinutes: config.maxFutureMinutes },
   });
 
@@ -254,26 +276,25 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       .catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, "purge failed"));
   };
   timers.push(setInterval(purge, 3_600_000));
-  // Tracking-health alerts, once a minute over each workspace's complete minutes.
-  const alertRules = new AlertRules();
-  const checkAlerts = async () => {
-    const now = Date.now();
-    const to = now - (now % MINUTE_MS);
-    for (const ws of await store.listWorkspaces()) {
-      const minutes = await store.metrics(ws.id, to - 36 * MINUTE_MS, to, "minute");
-      for (const a of alertRules.check(ws.id, minutes, now)) {
-        bus.publish({ type: "alert", workspaceId: ws.id, at: now, rule: a.rule, message: a.message });
-        logger.warn({ workspace: ws.id, rule: a.rule }, a.message);
-      }
-    }
-  };
-  timers.push(
-    setInterval(() => {
-      checkAlerts().catch((err: unknown) =>
-        logger.warn({ err: { message: (err as Error).message } }, "alert check failed"),
-      );
-    }, MINUTE_MS),
-  );
+  // Detectors over the series, every 5 s; alerts fire and resolve once (monitoring/monitor.ts).
+  const monitor = createMonitor({ store, bus, logger });
+  await monitor.start();
+  // Alert channels: the outbox the alert transactions wrote, sent over the same endpoint policy.
+  const channelHttp = createHttpClient(forwarding.registry.policy);
+  const channels = createChannelWorker({
+    store: store.monitoring,
+    cipher,
+    logger,
+    sendAlert: createChannelSender({
+      send: channelHttp.send,
+      policy: forwarding.registry.policy,
+      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    }),
+  });
+  channels.start();
+  bus.subscribe((m) => {
+    if (m.type === "alert") void channels.wake();
+  });
   for (const t of timers) t.unref();
   readiness.start();
 
@@ -287,6 +308,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
   const stop = () =>
     (stopping ??= (async () => {
       for (const t of timers) clearInterval(t);
+      monitor.stop();
       readiness.stop();
       await live.stop();
       await rules.stop();
@@ -303,6 +325,8 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
         clearInterval(idle);
       }
       await forwarding.stop();
+      await channels.stop();
+      await channelHttp.close();
       await spend.stop();
       await flushLatency();
       await store.close(); // the writer drains its queue before closing

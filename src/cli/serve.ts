@@ -19,27 +19,30 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (v !== undefined) overrides[key] = v;
   }
   const config = loadConfig(process.env, overrides);
-  const tally = await startTally(config);
+  // The handlers are registered before the server starts and stay until the process exits: a
+  // signal while it starts (the port may already answer while workers load) stops it once it has
+  // started, and a supervisor that signals the whole process group reaches node directly and
+  // again through npm — the second signal must not fall through to the default action (killing
+  // the process mid-flush).
+  let signalled: NodeJS.Signals | null = null;
+  let wake: (() => void) | null = null;
+  let tally: Awaited<ReturnType<typeof startTally>> | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) {
+      tally?.deps.logger.info({ signal: sig }, "already stopping; the flush goes on");
+      return;
+    }
+    signalled = sig;
+    wake?.();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  tally = await startTally(config);
   console.log(
     `Tally is running on ${tally.url} (dashboard at ${tally.url}/, store: ${tally.deps.store.kind})`,
   );
-  // The handlers stay registered until the process exits: a supervisor that signals the whole
-  // process group reaches node directly and again through npm, and the second signal must not
-  // fall through to the default action (killing the process mid-flush).
-  let signalled = false;
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
-      if (signalled) {
-        tally.deps.logger.info({ signal: sig }, "already stopping; the flush goes on");
-        return;
-      }
-      signalled = true;
-      tally.deps.logger.info({ signal: sig }, "stopping");
-      resolve();
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+  tally.deps.logger.info({ signal: signalled }, "stopping");
   await tally.stop();
   return 0;
 }

@@ -1,5 +1,6 @@
 /**
- * The commit of an ingest batch, event by event: dedup → identify → attribute → persist, run
+ * The commit of an ingest batch, event by event: dedup → identify → assign → attribute →
+ * quality → persist, run
  * by a store's group commit inside ONE transaction (the store hands it a `CommitTx`). Both
  * backends run this same code, so they count, link and attribute identically.
  *
@@ -11,6 +12,9 @@
  * - identify before attribute: a conversion's touches are those of every identifier linked
  *   to it, including the links this very event brings; the event's own touch (a PageView
  *   with a click id) is recorded there too, so a conversion later in the batch sees it.
+ * - quality after attribute, before persist: `too_fast` needs the last attributed click and
+ *   `conversion_burst` the person identify found; persist stores the decision, and under
+ *   `flagged_conversions: "exclude"` routes no outbox row for a flagged conversion.
  * - persist last: the event, its credits and its outbox rows (routed from the destinations
  *   the transaction reads) go in together.
  * - everything in one transaction, so a crash leaves either all of an event or none of it.
@@ -21,6 +25,7 @@ import { attribute } from "./steps/attribute.js";
 import { dedup } from "./steps/dedup.js";
 import { identify } from "./steps/identify.js";
 import { persist } from "./steps/persist.js";
+import { quality } from "./steps/quality.js";
 import type { CommitContext, CommitItem, CommitTx } from "./tx.js";
 
 export async function commitEvents(
@@ -38,6 +43,7 @@ export async function commitEvents(
     const person = await identify(tx, item, ctx);
     await assign(tx, item, person);
     const credits = await attribute(tx, item, person);
+    await quality(tx, item, person, credits);
     outcomes.push(await persist(tx, item, credits, person, ctx));
   }
   return outcomes;

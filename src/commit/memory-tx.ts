@@ -12,6 +12,9 @@
 import { routeFromRow, type DestinationRoute } from "../domain/destination-route.js";
 import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../domain/event.js";
 import { newId } from "../domain/ids.js";
+import { MemoryQualityCounters } from "../quality/memory-counters.js";
+import type { CounterHit } from "../quality/counters.js";
+import type { Quality } from "../quality/flags.js";
 import { emptyCredits, isAttributed } from "./credits.js";
 import type {
   ArrivalRow,
@@ -68,7 +71,19 @@ export class MemoryTx implements CommitTx, ReattributeTx {
   readonly conversionPersons = new Map<string, string>();
   /** workspace → its live destinations, in creation order. */
   readonly destinations = new Map<string, DestinationRoute[]>();
+  /** The quality counters (the same sliding windows as the databases' rows). */
+  readonly counters = new MemoryQualityCounters();
+  /** touch id → the decision of a flagged click. */
+  readonly touchQuality = new Map<string, Quality>();
   private seq = 0;
+
+  qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): number[] {
+    return this.counters.hit(workspaceId, hits, at);
+  }
+
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, _addressKey: string | null): void {
+    this.touchQuality.set(touchRef, quality);
+  }
 
   /** Adds a destination as the database would hold it (tests). */
   addDestination(workspaceId: string, type: string, events: string[] | null): string {

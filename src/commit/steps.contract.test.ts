@@ -31,6 +31,8 @@ import { persist } from "./steps/persist.js";
 import { commitTouches } from "./touches.js";
 import { reattribute } from "./reattribute.js";
 import type { CommitContext, CommitItem, CommitTx, ReattributeTx } from "./tx.js";
+import { DEFAULT_QUALITY_SETTINGS, type QualitySettings } from "../quality/settings.js";
+import type { QualityInput } from "../quality/input.js";
 
 const WINDOW = 7 * DAY_MS;
 const NOW = Date.now();
@@ -242,6 +244,16 @@ function click(o: Partial<TouchInput> & { anon?: string; daysAgo?: number } = {}
     ...rest,
   };
 }
+
+const input = (
+  o: Omit<Partial<QualityInput>, "settings"> & { settings?: Partial<QualitySettings> } = {},
+): QualityInput => ({
+  bot: false,
+  addressKey: "a:flood",
+  datacenter: false,
+  ...o,
+  settings: { ...DEFAULT_QUALITY_SETTINGS, maxClicksPerIpPerMinute: 3, ...o.settings },
+});
 
 const context = (): CommitContext => ({
   rollups: new RollupAccumulator(),
@@ -584,6 +596,102 @@ describe.each([
           expect(await h.lastClickOf(conv.id)).toEqual(expected);
         }),
       );
+    });
+
+    describe("quality", () => {
+      it("flags the clicks of one address beyond the limit in a minute, and only new clicks count", () =>
+        inTx(async (h, ctx) => {
+          const clicks = Array.from({ length: 5 }, (_, i) =>
+            click({ clickId: `click_id:q${i}`, quality: input() }),
+          );
+          const out = await commitTouches(h.tx, h.ws, clicks, NOW, ctx);
+          expect(out.map((o) => o.quality?.flags ?? [])).toEqual([
+            [],
+            [],
+            [],
+            ["click_flood"],
+            ["click_flood"],
+          ]);
+          // The same click id again (a landing PageView of a link's click) is not counted again.
+          const again = await commitTouches(
+            h.tx,
+            h.ws,
+            [click({ clickId: "click_id:q0", quality: input() })],
+            NOW,
+            ctx,
+          );
+          expect(again[0]!.quality).toBeUndefined();
+          // Another address is not affected; a minute later the first one is clean again.
+          const other = await commitTouches(
+            h.tx,
+            h.ws,
+            [click({ clickId: "click_id:o", quality: input({ addressKey: "a:other" }) })],
+            NOW,
+            ctx,
+          );
+          expect(other[0]!.quality).toEqual({ score: 100, flags: [] });
+          const later = await commitTouches(
+            h.tx,
+            h.ws,
+            [click({ clickId: "click_id:l", quality: input() })],
+            NOW + 61_000,
+            ctx,
+          );
+          expect(later[0]!.quality?.flags).toEqual([]);
+          expect(ctx.rollups.drain().reduce((n, d) => n + (d.flagged_clicks ?? 0), 0)).toBe(2);
+        }));
+
+      it.each<[string, Partial<QualityInput>, number, string[]]>([
+        ["a clean conversion", {}, 60_000, []],
+        ["a bot's", { bot: true }, 60_000, ["bot"]],
+        ["one second after its click", {}, 1_000, ["too_fast"]],
+        ["from a datacenter", { datacenter: true }, 60_000, ["datacenter_ip"]],
+      ])("%s", (_name, o, sinceClick, flags) =>
+        inTx(async (h, ctx) => {
+          await commitTouches(h.tx, h.ws, [click({ anon: "v", daysAgo: 0 })], NOW, ctx);
+          const conv = event(h.ws, {
+            ids: [["anonymous_id", "v"]],
+            eventTime: NOW - MINUTE_MS + sinceClick,
+            qualityInput: input(o),
+          });
+          const [out] = await commitEvents(h.tx, [item(conv)], ctx);
+          expect(out!.quality?.flags).toEqual(flags);
+        }),
+      );
+
+      it("flags the conversions of one identity beyond the hourly limit; exclude routes them nowhere", () =>
+        inTx(async (h, ctx) => {
+          const dst = await h.addDestination("webhook", null);
+          const settings = { maxConversionsPerIdentityPerHour: 2, flaggedConversions: "exclude" as const };
+          const convs = Array.from({ length: 3 }, (_, i) =>
+            event(h.ws, {
+              ids: [["external_id", "same"]],
+              qualityInput: input({ addressKey: `a:${i}`, settings }),
+            }),
+          );
+          const out = await commitEvents(
+            h.tx,
+            convs.map((c) => item(c)),
+            ctx,
+          );
+          expect(out.map((o) => o.quality?.flags)).toEqual([[], [], ["conversion_burst"]]);
+          expect(await h.deliveriesOf(convs[1]!.id)).toEqual([dst]);
+          expect(await h.deliveriesOf(convs[2]!.id)).toEqual([]);
+          const sums = ctx.rollups.drain()[0]!;
+          expect([sums.conversions, sums.flagged, sums.flagged_value]).toEqual([3, 1, 10]);
+        }));
+
+      it("does not judge a test event or a duplicate", () =>
+        inTx(async (h, ctx) => {
+          const t = event(h.ws, { testEventCode: "T1", qualityInput: input({ bot: true }) });
+          const [a] = await commitEvents(h.tx, [item(t)], ctx);
+          expect(a!.quality).toBeUndefined();
+          const first = event(h.ws, { eventId: "e1", qualityInput: input({ bot: true }) });
+          const dup = event(h.ws, { eventId: "e1", qualityInput: input({ bot: true }) });
+          const [b, c] = await commitEvents(h.tx, [item(first), item(dup)], ctx);
+          expect(b!.quality?.flags).toEqual(["bot"]);
+          expect(c!.quality).toBeUndefined();
+        }));
     });
   });
 });

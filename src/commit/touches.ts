@@ -6,6 +6,7 @@
  */
 import type { TouchInput } from "../domain/event.js";
 import type { RollupAccumulator } from "../monitoring/rollups.js";
+import { clickQuality } from "../quality/input.js";
 import type { CommitContext, CommitTx, TouchOutcome } from "./tx.js";
 
 export async function recordTouch(
@@ -17,9 +18,20 @@ export async function recordTouch(
   rollups: RollupAccumulator,
 ): Promise<TouchOutcome> {
   const out = await tx.insertTouch(workspaceId, touch, person, receivedAt);
-  if (out.status === "accepted")
-    rollups.add(workspaceId, receivedAt, touch.kind === "click" ? { clicks: 1 } : { impressions: 1 });
-  return out;
+  if (out.status !== "accepted") return out; // a click already recorded is judged (and counted) once
+  if (touch.kind !== "click") {
+    rollups.add(workspaceId, receivedAt, { impressions: 1 });
+    return out;
+  }
+  // A click Tally saw itself (a link, a landing PageView) is judged; imports carry no address.
+  if (!touch.quality) {
+    rollups.add(workspaceId, receivedAt, { clicks: 1 });
+    return out;
+  }
+  const q = await clickQuality(tx, workspaceId, touch.quality, receivedAt);
+  if (q.flags.length > 0) await tx.flagTouch(workspaceId, out.id, q, touch.quality.addressKey);
+  rollups.add(workspaceId, receivedAt, q.flags.length > 0 ? { clicks: 1, flagged_clicks: 1 } : { clicks: 1 });
+  return { ...out, quality: q };
 }
 
 /** Touches on their own (links, imports): each links its identifiers, then is recorded. */

@@ -17,6 +17,8 @@ import type {
   TouchInput,
 } from "../domain/event.js";
 import type { RollupAccumulator } from "../monitoring/rollups.js";
+import type { CounterHit } from "../quality/counters.js";
+import type { Quality } from "../quality/flags.js";
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -38,6 +40,8 @@ export type StoredTouch = Touch;
 export interface TouchOutcome {
   status: "accepted" | "duplicate";
   id: string;
+  /** A new click Tally saw itself (link, PageView): its quality decision. */
+  quality?: Quality;
 }
 
 /** What superseding needs to know of a stored event (`CommitTx.storedCopy`). */
@@ -158,6 +162,19 @@ export interface CommitTx {
     destinationIds: string[],
     now: number,
   ): MaybePromise<void>;
+  /**
+   * The quality counters (quality/counters.ts `QualityCounters.hit`), kept in the database and
+   * changed in this transaction: on PostgreSQL each counter row is locked, so nodes sharing
+   * the database count one flood together.
+   */
+  qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): MaybePromise<number[]>;
+  /** Stores a flagged click's decision on its touch (clean clicks keep none: nothing to filter). */
+  flagTouch(
+    workspaceId: string,
+    touchRef: string,
+    quality: Quality,
+    addressKey: string | null,
+  ): MaybePromise<void>;
 }
 
 /** What dedup keys are made of. */
@@ -182,6 +199,8 @@ export interface StoredConversion {
   identifiers: Identifier[];
   /** Its person was erased: it keeps the credit it had (its links are gone on purpose). */
   erased: boolean;
+  /** Its quality decision has flags: its credits say so (reports may leave them out). */
+  flagged?: boolean;
 }
 
 /** What `reattribute` needs inside one transaction. */

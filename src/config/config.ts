@@ -208,6 +208,13 @@ export const SETTINGS = {
     description: "How often idle delivery workers look for due deliveries.",
     parse: int(10, 60_000),
   },
+  trafficQuality: {
+    env: "TALLY_TRAFFIC_QUALITY",
+    default: true,
+    description:
+      "Decide traffic quality (bot, flood, burst, datacenter flags) for every click and conversion; off: none is judged.",
+    parse: bool,
+  },
   awsRangesUrl: {
     env: "TALLY_AWS_RANGES_URL",
     default: orOff("https://ip-ranges.amazonaws.com/ip-ranges.json"),

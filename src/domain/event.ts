@@ -1,4 +1,6 @@
 import type { ModelName } from "./models.js";
+import type { Quality } from "../quality/flags.js";
+import type { QualityInput } from "../quality/input.js";
 
 /** The shapes an event takes on its way through the pipeline. */
 
@@ -66,6 +68,8 @@ export interface TouchInput {
   touchId: string | null; // dedups re-imports
   clickId: string | null; // the click id value, so a click is recorded once
   identifiers: Identifier[];
+  /** A click seen by Tally itself (a link, a landing PageView): what its quality is decided from. */
+  quality?: QualityInput;
 }
 
 /** An event after validate and normalize: what the commit stage (dedup → persist) receives. */
@@ -91,6 +95,16 @@ export interface NormalizedEvent {
   touch: TouchInput | null;
   /** Fields dropped on the way in (unparseable phone, …), reported back as warnings. */
   warnings: string[];
+  /** What a conversion's quality is decided from (null: not judged, e.g. a test event). */
+  qualityInput?: QualityInput | null;
+  /** The decision, made in the commit (quality step) and stored with the event. */
+  quality?: Quality | null;
+  /** How well a platform can match it (pipeline/match-quality.ts), judged before hashing. */
+  matchQuality?: {
+    score: number;
+    identifiers: string[];
+    problems: { code: string; field: string; message: string }[];
+  };
 }
 
 export type EventStatus = "accepted" | "duplicate";
@@ -127,4 +141,6 @@ export interface CommitOutcome {
   attribution?: Record<ModelName, CreditRow[]>;
   /** On a duplicate that superseded the stored (browser) copy: the event as it now stands. */
   superseded?: SupersededEvent;
+  /** Accepted conversions (and PageViews that recorded a click): the quality decision. */
+  quality?: Quality;
 }

@@ -1,4 +1,5 @@
 /** Workspaces ("ad accounts"), their keys and conversion actions. */
+import type { QualitySettings } from "../quality/settings.js";
 
 export type ConsentDefault = "denied" | "granted";
 
@@ -10,6 +11,8 @@ export interface Workspace {
   defaultCountry: string | null;
   allowedOrigins: string[];
   consentDefault: ConsentDefault;
+  /** Traffic-quality thresholds and what reports do with flagged conversions (defaults filled in). */
+  quality: QualitySettings;
   publicKey: string;
   createdAt: number;
 }

@@ -16,6 +16,8 @@ export interface ExperimentQuery {
   to: number | null;
   /** Only values in this currency are summed (as the attribution report does). */
   currency: string;
+  /** `flagged_conversions: "exclude"`: flagged conversions count nowhere. */
+  excludeFlagged?: boolean;
 }
 
 /** Every variant of the experiment, with zero counts where nobody was exposed in the range. */

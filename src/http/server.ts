@@ -21,6 +21,7 @@ import { workspaceRoutes } from "./routes/workspaces.js";
 import { eventRoutes } from "./routes/events.js";
 import { collectRoutes } from "./routes/collect.js";
 import { conversionRoutes } from "./routes/conversions.js";
+import { qualityRoutes } from "./routes/quality.js";
 import { experimentRoutes } from "./routes/experiments.js";
 import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { linkRoutes } from "./routes/links.js";
@@ -33,6 +34,8 @@ import { keyRoutes } from "./routes/keys.js";
 import { destinationRoutes } from "./routes/destinations.js";
 import { liveRoutes } from "./routes/live.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { ledgerRoutes } from "./routes/ledger.js";
 import { installSchemaGate, type RegisteredRoute } from "./schemas/gate.js";
 import { SHARED_SCHEMAS, registerOpenApi } from "./schemas/index.js";
 import { createSchemaValidator, isValidationFailure, schemaError } from "./schemas/validator.js";
@@ -157,6 +160,9 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     eventRoutes,
     collectRoutes,
     conversionRoutes,
+    qualityRoutes,
+    ledgerRoutes,
+    alertRoutes,
     experimentRoutes,
     reconciliationRoutes,
     linkRoutes,

@@ -20,6 +20,9 @@ export function emptyRow(start: number): MetricsRow {
     rejected: 0,
     clicks: 0,
     impressions: 0,
+    flagged: 0,
+    flagged_value: 0,
+    flagged_clicks: 0,
     latency: emptyHistogram(),
     pipeline: emptyHistogram(),
   };
@@ -48,6 +51,9 @@ export function aggregateBuckets(
     b.rejected += r.rejected;
     b.clicks += r.clicks;
     b.impressions += r.impressions;
+    b.flagged += r.flagged;
+    b.flagged_value += r.flagged_value;
+    b.flagged_clicks += r.flagged_clicks;
     // In place: a 30-day minute query sums tens of thousands of rows.
     addInto(b.latency, r.latency);
     addInto(b.pipeline, r.pipeline);

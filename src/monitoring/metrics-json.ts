@@ -8,16 +8,24 @@ import { percentile } from "./histogram.js";
 
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : Math.round((a / b) * 1e6) / 1e6);
 
-export function metricsJson(r: MetricsRow) {
+/**
+ * `excludeFlagged` (the workspace's `flagged_conversions: "exclude"`): conversions and value
+ * leave out the flagged ones, which `flagged` still counts.
+ */
+export function metricsJson(r: MetricsRow, excludeFlagged = false) {
+  const conversions = excludeFlagged ? r.conversions - r.flagged : r.conversions;
+  const value = excludeFlagged ? r.value - r.flagged_value : r.value;
   return {
     start: isoTime(r.start),
     received: r.received,
     accepted: r.accepted,
-    conversions: r.conversions,
-    value: Math.round(r.value * 1e6) / 1e6,
+    conversions,
+    value: Math.round(value * 1e6) / 1e6,
     clicks: r.clicks,
     impressions: r.impressions,
-    conversion_rate: ratio(r.conversions, r.clicks),
+    conversion_rate: ratio(conversions, r.clicks),
+    flagged: r.flagged,
+    flagged_clicks: r.flagged_clicks,
     duplicates: r.duplicates,
     dedup_rate: ratio(r.duplicates, r.accepted + r.duplicates),
     rejected: r.rejected,

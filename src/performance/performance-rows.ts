@@ -45,7 +45,7 @@ export interface PerformanceReport extends Performance {
  */
 export async function performanceRows(
   store: Store,
-  ws: Pick<Workspace, "id" | "currency" | "timezone">,
+  ws: Pick<Workspace, "id" | "currency" | "timezone"> & Partial<Pick<Workspace, "quality">>,
   q: PerformanceQuery,
 ): Promise<PerformanceReport> {
   const trailing = q.spend === "trailing" && q.from !== null && q.to !== null;
@@ -53,7 +53,13 @@ export async function performanceRows(
     ? daysOverlapping(q.from!, q.to!, ws.timezone)
     : daysStartingIn(q.from, q.to, ws.timezone);
   const [credits, spend] = await Promise.all([
-    store.spend.creditTotals(ws.id, { from: q.from, to: q.to, model: q.model, groupBy: q.groupBy }),
+    store.spend.creditTotals(ws.id, {
+      from: q.from,
+      to: q.to,
+      model: q.model,
+      groupBy: q.groupBy,
+      excludeFlagged: ws.quality?.flaggedConversions === "exclude",
+    }),
     days.fromDate <= days.toDate
       ? store.spend.totals(ws.id, { ...days, groupBy: q.groupBy, perDay: trailing })
       : Promise.resolve([] as SpendTotal[]),

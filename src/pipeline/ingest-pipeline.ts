@@ -26,6 +26,8 @@ import { normalizeEvent } from "./steps/normalize.js";
 import { RollupAccumulator, type RollupDelta } from "../monitoring/rollups.js";
 import { maskReceived } from "./mask.js";
 import type { LinkResolver } from "./link-resolver.js";
+import type { Quality } from "../quality/flags.js";
+import type { QualityEdge } from "../quality/input.js";
 
 export interface IngestDeps {
   store: Store;
@@ -33,6 +35,8 @@ export interface IngestDeps {
   cipher: Cipher;
   latency: LatencyRecorder;
   links: LinkResolver;
+  /** Traffic quality's edge: the address key, datacenter bit and bot check (absent: not judged). */
+  quality?: QualityEdge;
   limits: { maxEventAgeDays: number; maxFutureMinutes: number; ipRetentionDays: number };
   now?: () => number;
 }
@@ -49,7 +53,14 @@ export interface IngestRequest {
 }
 
 export type EventResult =
-  | { index: number; status: "accepted" | "duplicate"; id: string; warnings?: string[] }
+  | {
+      index: number;
+      status: "accepted" | "duplicate";
+      id: string;
+      warnings?: string[];
+      quality?: Quality;
+      match_quality?: NormalizedEvent["matchQuality"];
+    }
   | { index: number; status: "rejected"; error: { code: string; message: string; field?: string } };
 
 export interface IngestResponse {
@@ -106,6 +117,18 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         continue;
       }
       const ev = normalizeEvent(v.value, nctx);
+      // Judged while the address is still plain: only its key and datacenter bit go on.
+      if (deps.quality && !isTest && (v.value.action !== null || ev.touch !== null)) {
+        const user = v.value.user;
+        const input = deps.quality(
+          ws.quality,
+          req.requestIp ?? user.client_ip_address ?? null,
+          req.requestUserAgent ?? user.client_user_agent,
+          user.webdriver === true,
+        );
+        if (v.value.action !== null) ev.qualityInput = input;
+        if (ev.touch) ev.touch.quality = input;
+      }
       if (
         ev.touch?.clickId?.startsWith("click_id:") &&
         !(await deps.links.fillTouch(ws.id, ev.touch, ev.user.click_id ?? ""))
@@ -141,6 +164,8 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         status: o.status,
         id: o.id,
         ...(ev.warnings.length ? { warnings: ev.warnings } : {}),
+        ...(o.quality ? { quality: o.quality } : {}),
+        ...(o.status === "accepted" && ev.matchQuality ? { match_quality: ev.matchQuality } : {}),
       };
       if (isTest)
         testMessages.push(
@@ -193,6 +218,9 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         currency: ev.currency,
         eventId: ev.eventId,
         attribution: o.attribution ?? null,
+        quality: o.quality ?? null,
+        excluded:
+          ev.qualityInput?.settings.flaggedConversions === "exclude" && (o.quality?.flags.length ?? 0) > 0,
       });
       deps.latency.record(ev.workspaceId, ev.eventTime, ev.receivedAt, now());
     });

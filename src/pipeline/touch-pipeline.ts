@@ -10,11 +10,21 @@ import type { Workspace } from "../domain/workspace.js";
 import type { Link, Store, TouchOutcome } from "../storage/storage.js";
 import type { EventResult, IngestResponse } from "./ingest-pipeline.js";
 import { validateTouch } from "./steps/touch.js";
+import type { QualityEdge } from "../quality/input.js";
+import type { QualitySettings } from "../quality/settings.js";
 
 export interface TouchDeps {
   store: Pick<Store, "commitTouches">;
   limits: { maxTouchAgeDays: number; maxFutureMinutes: number };
+  /** Traffic quality for a link's clicks: the edge, and the workspace's settings (absent: not judged). */
+  quality?: { edge: QualityEdge; settingsOf: (workspaceId: string) => Promise<QualitySettings> };
   now?: () => number;
+}
+
+/** Who clicked, as the request shows it: judged for traffic quality, never stored plain. */
+export interface ClickClient {
+  ip: string | null;
+  userAgent: string | null;
 }
 
 export interface TouchRequest {
@@ -31,7 +41,7 @@ export interface TouchPipeline {
    * landing page's PageView brings it back and adopts the click). Durable when it resolves;
    * the redirect does not wait for it.
    */
-  linkClick(link: Link, clickId: string): Promise<TouchOutcome>;
+  linkClick(link: Link, clickId: string, client?: ClickClient): Promise<TouchOutcome>;
 }
 
 export function createTouchPipeline(deps: TouchDeps): TouchPipeline {
@@ -78,8 +88,13 @@ export function createTouchPipeline(deps: TouchDeps): TouchPipeline {
     };
   }
 
-  async function linkClick(link: Link, clickId: string): Promise<TouchOutcome> {
+  async function linkClick(link: Link, clickId: string, client?: ClickClient): Promise<TouchOutcome> {
     const at = now();
+    const q = deps.quality;
+    const quality =
+      q && client
+        ? q.edge(await q.settingsOf(link.workspaceId), client.ip, client.userAgent, false)
+        : undefined;
     const touch: TouchInput = {
       kind: "click",
       time: at,
@@ -89,6 +104,7 @@ export function createTouchPipeline(deps: TouchDeps): TouchPipeline {
       touchId: null,
       clickId: `click_id:${clickId}`,
       identifiers: [{ kind: "click_id", value: clickId }],
+      ...(quality ? { quality } : {}),
     };
     const [outcome] = await deps.store.commitTouches(link.workspaceId, [touch], at, []);
     return outcome!;

@@ -46,6 +46,18 @@ export interface QualityCounters {
 }
 
 /**
+ * The time a hit counts at inside a store's transaction: its arrival, or the newest time the
+ * key already holds if that is later. Rows are locked, so hits are counted in commit order;
+ * on several nodes a request that arrived a moment earlier may commit after another one, and
+ * counting it at its own arrival would count it "before" hits already stored — it would see
+ * fewer than came before it, and a flood split across nodes would go unflagged.
+ */
+export function commitTime(times: readonly number[], at: number): number {
+  const last = times.length > 0 ? times[times.length - 1]! : at;
+  return last > at ? last : at;
+}
+
+/**
  * One key's step, shared by every implementation so that they agree. `times` (ascending) is
  * updated in place: `at` added in its place, the times that left the window dropped, only the
  * most recent `cap` kept. Returns the answer: the times in `(at − windowMs, at]`, at most `cap`

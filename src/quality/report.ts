@@ -24,10 +24,14 @@ export interface QualityClickRow {
   campaign: string | null;
   ad: string | null;
   flags: readonly QualityFlag[];
+  /** How many clicks this row stands for (a store's grouped row); 1 when absent. */
+  count?: number;
 }
 
 export interface QualityConversionRow {
   flags: readonly QualityFlag[];
+  /** How many conversions this row stands for when it has no credit (grouped); 1 when absent. */
+  count?: number;
   credits: readonly { platform: string; campaign: string | null; ad: string | null; credit: number }[];
 }
 
@@ -86,9 +90,10 @@ export function aggregateQualityReport(
   };
   for (const c of clicks) {
     const r = row(keyOf(c, groupBy));
-    r.clicks += 1;
-    if (c.flags.length > 0) r.flagged_clicks += 1;
-    addFlags(r.flags, c.flags, 1);
+    const n = c.count ?? 1;
+    r.clicks += n;
+    if (c.flags.length > 0) r.flagged_clicks += n;
+    addFlags(r.flags, c.flags, n);
   }
   const unattributed = { conversions: 0, flagged_conversions: 0, flags: zeroFlags() };
   for (const v of conversions) {
@@ -103,9 +108,10 @@ export function aggregateQualityReport(
       addFlags(r.flags, v.flags, c.credit);
     }
     if (!credited) {
-      unattributed.conversions += 1;
-      if (flagged) unattributed.flagged_conversions += 1;
-      addFlags(unattributed.flags, v.flags, 1);
+      const n = v.count ?? 1;
+      unattributed.conversions += n;
+      if (flagged) unattributed.flagged_conversions += n;
+      addFlags(unattributed.flags, v.flags, n);
     }
   }
 

@@ -24,10 +24,12 @@ class FakeSocket implements LiveSocket {
   }
 }
 
-const alert = (ws: string, n: number): WireMessage => ({
-  type: "alert",
-  data: { workspace_id: ws, at: "2026-01-01T00:00:00.000Z", rule: "r", message: String(n) },
-});
+// A small alert on purpose: the byte counts below are sized to it (the hub never reads its fields).
+const alert = (ws: string, n: number): WireMessage =>
+  ({
+    type: "alert",
+    data: { workspace_id: ws, at: "2026-01-01T00:00:00.000Z", rule: "r", message: String(n) },
+  }) as unknown as WireMessage;
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe("LiveHub", () => {

@@ -3,6 +3,7 @@
  * Times are ISO-8601 like everywhere in the API; every `data` names its `workspace_id`, so a
  * subscriber watching several workspaces (the dashboard's overview) can tell them apart.
  */
+import type { AlertJson } from "../domain/alert.js";
 import { MODELS, type ModelName } from "../domain/models.js";
 import { isoTime } from "../domain/time.js";
 import type { CreditRow } from "../storage/storage.js";
@@ -35,6 +36,10 @@ export interface WireConversion {
    */
   superseded?: true;
   previous?: { value: number | null; currency: string | null };
+  /** Traffic quality: `{score, flags}` decided when it was accepted (absent on a superseding update). */
+  quality?: { score: number; flags: string[] } | null;
+  /** Flagged and the workspace leaves flagged conversions out of its figures (`exclude`). */
+  excluded?: true;
 }
 
 export interface WireTestEvent {
@@ -49,11 +54,11 @@ export interface WireTestEvent {
   error: TestEventMessage["error"];
 }
 
-export interface WireAlert {
+/** An alert as GET /v1/alerts shows it, plus the workspace, the moment and the kind as `rule`. */
+export interface WireAlert extends AlertJson {
   workspace_id: string;
   at: string;
   rule: string;
-  message: string;
 }
 
 export type WireMessage =
@@ -94,6 +99,8 @@ export function conversionData(m: ConversionMessage, publishedAt: number): WireC
     attribution: { model: "last_click", touches: all.last_click },
     attribution_all: all,
     ...(m.superseded ? { superseded: true as const, previous: m.superseded } : {}),
+    ...(m.quality !== undefined ? { quality: m.quality } : {}),
+    ...(m.excluded ? { excluded: true as const } : {}),
   };
 }
 
@@ -111,7 +118,7 @@ export function testEventData(m: TestEventMessage): WireTestEvent {
 }
 
 export function alertData(m: AlertMessage): WireAlert {
-  return { workspace_id: m.workspaceId, at: isoTime(m.at), rule: m.rule, message: m.message };
+  return { ...m.alert, workspace_id: m.workspaceId, at: isoTime(m.at), rule: m.rule, message: m.message };
 }
 
 function boundedReceived(received: unknown): unknown {

@@ -175,7 +175,8 @@ export class RuleEngine {
   /** Moves the window tables by one conversion and evaluates the keys it touched. */
   onConversion(m: ConversionMessage): void {
     const w = this.workspaces.get(m.workspaceId);
-    if (!w || w.rules.length === 0 || !m.attribution) return;
+    // A flagged conversion the workspace excludes moves no rule (its reads leave it out too).
+    if (!w || w.rules.length === 0 || !m.attribution || m.excluded) return;
     const home = w.ws.currency;
     const counts = m.currency === null || m.currency === home;
     let conversions = 1;

@@ -1,6 +1,7 @@
 /** Credit rows as both backends write them, and the conversions list as both build it from them. */
 import { MODELS } from "../attribution/index.js";
 import type { Credits } from "../commit/tx.js";
+import { qualityOfColumns } from "../quality/input.js";
 import type { ConversionRow, CreditRow } from "./storage.js";
 
 export interface ConversionEventRow {
@@ -10,6 +11,8 @@ export interface ConversionEventRow {
   received_at: number;
   value: number | null;
   currency: string | null;
+  quality_score: number | null;
+  quality_flags: number | null;
 }
 
 export interface CreditDbRow {
@@ -40,10 +43,11 @@ export function joinCredits(
     value: r.value,
     currency: r.currency,
     touches: credits.get(r.id) ?? [],
+    quality: qualityOfColumns(r.quality_score, r.quality_flags),
   }));
 }
 
-/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency */
+/** event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency, flagged */
 export type CreditInsert = [
   string,
   string,
@@ -57,6 +61,7 @@ export type CreditInsert = [
   number,
   number | null,
   string | null,
+  boolean,
 ];
 
 /** The `credits` rows of a conversion: every model's list, in order (`ord`), with its value. */
@@ -67,11 +72,15 @@ export function creditInserts(
     eventTime: number;
     value: number | null;
     currency: string | null;
+    /** Its quality decision has flags (a stored conversion: `flagged`; a new one: `quality`). */
+    flagged?: boolean;
+    quality?: { flags: readonly string[] } | null;
   },
   credits: Credits,
 ): CreditInsert[] {
   const rows: CreditInsert[] = [];
   const { id, workspaceId, eventTime, value, currency } = conversion;
+  const flagged = conversion.flagged ?? (conversion.quality?.flags.length ?? 0) > 0;
   for (const model of MODELS)
     credits[model].forEach((c, i) =>
       rows.push([
@@ -87,6 +96,7 @@ export function creditInserts(
         c.credit,
         value,
         currency,
+        flagged,
       ]),
     );
   return rows;

@@ -6,6 +6,7 @@
  */
 import type { StoredConversion, StoredCopy } from "../commit/tx.js";
 import type { Consent, EventSource, HashedUserData, Identifier, NormalizedEvent } from "../domain/event.js";
+import { flagMask, shortAddressKey } from "../quality/input.js";
 import type { StoredEvent } from "./storage.js";
 
 /** Columns of `events` in insert order, each with its PostgreSQL type. */
@@ -27,6 +28,11 @@ export const EVENT_COLUMNS = [
   ["source", "text"],
   // The person of a (non-test) conversion, moved when persons merge: experiments join on it.
   ["person", "text"],
+  // The traffic-quality decision (quality/): score, flags as a bit mask (0 = clean).
+  ["quality_score", "int2"],
+  ["quality_flags", "int2"],
+  // A flagged one's address key, truncated (the Quality view's top addresses; never an address).
+  ["quality_key", "text"],
 ] as const;
 
 export type EventValue = string | number | boolean | null;
@@ -55,6 +61,11 @@ export function eventValues(
     ev.user.client_ip_enc ?? null,
     source,
     ev.isConversion && ev.testEventCode === null ? person : null,
+    ev.quality ? ev.quality.score : null,
+    ev.quality ? flagMask(ev.quality.flags) : 0,
+    ev.quality && ev.quality.flags.length > 0
+      ? shortAddressKey(ev.qualityInput?.addressKey ?? ev.touch?.quality?.addressKey ?? null)
+      : null,
   ];
 }
 
@@ -71,6 +82,8 @@ export interface EventPayload {
   s: string | null;
   i?: Identifier[];
   e?: 1;
+  /** Match quality at acceptance: score, identifier kinds and problems, never values. */
+  mq?: NormalizedEvent["matchQuality"];
 }
 
 export function payloadOf(ev: NormalizedEvent, identifiers: Identifier[] = ev.identifiers): string {
@@ -82,6 +95,7 @@ export function payloadOf(ev: NormalizedEvent, identifiers: Identifier[] = ev.id
     a: ev.actionSource,
     s: ev.eventSourceUrl,
     i: identifiers,
+    ...(ev.matchQuality ? { mq: ev.matchQuality } : {}),
   };
   return JSON.stringify(p);
 }
@@ -155,7 +169,8 @@ export function storedCopyFromRow(r: StoredCopyRow): StoredCopy {
 }
 
 /** Columns reattribution reads of a conversion. */
-export const CONVERSION_COLUMNS = "id, workspace_id, event_name, event_time, value, currency, payload";
+export const CONVERSION_COLUMNS =
+  "id, workspace_id, event_name, event_time, value, currency, payload, quality_flags";
 
 export interface ConversionRow {
   id: string;
@@ -165,6 +180,7 @@ export interface ConversionRow {
   value: number | null;
   currency: string | null;
   payload: string;
+  quality_flags: number;
 }
 
 export function storedConversionFromRow(r: ConversionRow): StoredConversion {
@@ -178,5 +194,6 @@ export function storedConversionFromRow(r: ConversionRow): StoredConversion {
     currency: r.currency,
     identifiers: p.i ?? [],
     erased: p.e === 1,
+    flagged: Number(r.quality_flags) !== 0,
   };
 }

@@ -3,56 +3,21 @@
  * real PostgreSQL schema: replacing rows by key, sums per key and day, credit sums, and the
  * spend sources' claim and sync record.
  */
-import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { pgBackend, sqliteBackend } from "../../test/helpers/stores.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../domain/event.js";
 import { newId } from "../domain/ids.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 import { standardActions } from "../domain/workspace.js";
-import { createTestSchema, postgresAvailable } from "../../test/postgres/pg-test-db.js";
-import { PostgresStore } from "./postgres/postgres-store.js";
-import { SqliteStore } from "./sqlite/sqlite-store.js";
+import { postgresAvailable } from "../../test/postgres/pg-test-db.js";
 import type { SpendRecord, SpendSourceRecord } from "./spend-store.js";
 import type { Store } from "./storage.js";
 
-const WINDOW = 7 * DAY_MS;
 const NOW = Date.now();
 const pgUp = await postgresAvailable("the PostgreSQL half of the spend storage contract");
 
-async function makeSqlite() {
-  const dir = mkdtempSync(join(tmpdir(), "tally-spend-"));
-  const store = new SqliteStore({
-    path: join(dir, "tally.db"),
-    synchronous: "normal",
-    dedupWindowMs: WINDOW,
-    maxGroupWeight: 5000,
-    writer: SQLITE_WRITER_ENTRY,
-  });
-  await store.init();
-  return {
-    store: store as Store,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function makePg() {
-  const schema = await createTestSchema({ pool_max: "4" });
-  const store = new PostgresStore({ url: schema.url, dedupWindowMs: WINDOW, maxGroupWeight: 1000, core: commitCore });
-  await store.init();
-  return {
-    store: store as Store,
-    cleanup: async () => {
-      await store.close();
-      await schema.drop();
-    },
-  };
-}
+const makeSqlite = sqliteBackend;
+const makePg = pgBackend;
 
 const row = (ws: string, o: Partial<SpendRecord> = {}): SpendRecord => ({
   workspaceId: ws,

@@ -85,6 +85,8 @@ export interface CreditQuery {
   to: number | null;
   model: ModelName;
   groupBy: GroupBy;
+  /** `flagged_conversions: "exclude"`: leave flagged conversions out. */
+  excludeFlagged?: boolean;
 }
 
 /** Attribution credit of conversions with event_time in [from, to), per key and currency. */

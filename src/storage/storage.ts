@@ -27,7 +27,10 @@ import type {
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../experiments/types.js";
 import type { RollupCounters, RollupDelta } from "../monitoring/rollups.js";
 import type { ConversionAction, Workspace, ConsentDefault } from "../domain/workspace.js";
+import type { MonitoringStore } from "./monitoring-store.js";
 import type { SpendStore } from "./spend-store.js";
+import type { QualityQuery, QualityReadout } from "./quality-rows.js";
+import type { FlaggedConversions, QualityPatch } from "../quality/settings.js";
 import type { RulesStore } from "./rules-store.js";
 import type { AdjustmentPayload, AdjustmentRecord, ReconciliationStore } from "./reconciliation-store.js";
 
@@ -87,6 +90,9 @@ export interface WorkspacePatch {
   defaultCountry?: string | null;
   allowedOrigins?: string[];
   consentDefault?: ConsentDefault;
+  /** Traffic-quality thresholds (null: back to the default). */
+  quality?: QualityPatch;
+  flaggedConversions?: FlaggedConversions;
 }
 
 export interface Link {
@@ -118,6 +124,8 @@ export interface ConversionRow {
   value: number | null;
   currency: string | null;
   touches: CreditRow[];
+  /** The traffic-quality decision; null when none was made (rows stored before it existed). */
+  quality: { score: number; flags: string[] } | null;
 }
 
 export interface ConversionQuery {
@@ -135,6 +143,8 @@ export interface ReportQuery {
   model: ModelName;
   groupBy: GroupBy;
   currency: string;
+  /** `flagged_conversions: "exclude"`: leave flagged conversions out. */
+  excludeFlagged?: boolean;
 }
 
 export interface ReportResult {
@@ -248,6 +258,8 @@ export type WindowsOf = (
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  /** Series, alerts, rules, alert channels, the conversion ledger (storage/monitoring-store.ts). */
+  readonly monitoring: MonitoringStore;
   /** Spend rows, spend sources, and the sums the performance report reads (spend-store.ts). */
   readonly spend: SpendStore;
   /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
@@ -319,6 +331,8 @@ export interface Store {
 
   listConversions(workspaceId: string, q: ConversionQuery): Promise<ConversionRow[]>;
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult>;
+  /** The quality report's grouped rows (storage/quality-rows.ts); quality/report.ts sums them. */
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout>;
   listExperiments(workspaceId: string): Promise<ExperimentSummary[]>;
   /** Per-variant counts of one experiment; null when no event ever joined it. */
   experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null>;

@@ -717,6 +717,9 @@ describe.each([
             rejected: 1,
             clicks: 0,
             impressions: 0,
+            flagged: 0,
+            flagged_value: 0,
+            flagged_clicks: 0,
           },
           {
             start: m0 + MINUTE_MS,
@@ -728,6 +731,9 @@ describe.each([
             rejected: 0,
             clicks: 1,
             impressions: 1,
+            flagged: 0,
+            flagged_value: 0,
+            flagged_clicks: 0,
           },
         ]);
         expect(minutes[0]!.latency.reduce((a, x) => a + x, 0)).toBe(4);

@@ -17,5 +17,18 @@ export function workspacePatchColumns(patch: WorkspacePatch): { column: string; 
     const v = patch[key];
     if (v !== undefined) out.push({ column, value: Array.isArray(v) ? JSON.stringify(v) : v });
   }
+  // Traffic quality: null stores "the default".
+  const q = patch.quality;
+  if (q?.minClickToConversionSeconds !== undefined)
+    out.push({ column: "quality_min_click_to_conversion_seconds", value: q.minClickToConversionSeconds });
+  if (q?.maxClicksPerIpPerMinute !== undefined)
+    out.push({ column: "quality_max_clicks_per_ip_per_minute", value: q.maxClicksPerIpPerMinute });
+  if (q?.maxConversionsPerIdentityPerHour !== undefined)
+    out.push({
+      column: "quality_max_conversions_per_identity_per_hour",
+      value: q.maxConversionsPerIdentityPerHour,
+    });
+  if (patch.flaggedConversions !== undefined)
+    out.push({ column: "flagged_conversions", value: patch.flaggedConversions });
   return out;
 }

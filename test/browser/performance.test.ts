@@ -1,43 +1,27 @@
 // The Performance view in real Chromium against the real server (in-process, on loopback):
 // spend and a conversion meet on a campaign's row, a second conversion posted over HTTP changes
 // that row's CPA on screen within a second (live feed, no reload), and the table sorts.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../../src/main.js";
-import { ADMIN_TOKEN, createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
+import type { Page } from "playwright-core";
+import { artifacts, hasChromium, openDashboard, type Dashboard } from "../helpers/dashboard-browser.js";
+import type { createWorkspace, startInProcess } from "../helpers/server.js";
+import { nowSeconds } from "../helpers/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log("skipping performance view browser tests: /usr/bin/chromium is missing");
-const artifacts = join(repoRoot(), "test-artifacts");
 
 describe.skipIf(!hasChromium)("Performance view in Chromium", () => {
   let t: Awaited<ReturnType<typeof startInProcess>>;
   let ws: Awaited<ReturnType<typeof createWorkspace>>;
-  let browser: Browser;
+  let d: Dashboard;
   let page: Page;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], {
-      stdio: "inherit",
-    });
-    mkdirSync(artifacts, { recursive: true });
-    t = await startInProcess();
-    ws = await createWorkspace(t.url, ADMIN_TOKEN, "Perf Shop");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    d = await openDashboard("Perf Shop");
+    ({ t, ws, page } = d);
   });
   afterAll(async () => {
-    await browser?.close();
-    await t?.cleanup();
+    await d?.close();
   });
 
   const purchase = (id: string, fbclid: string, value: number) =>
@@ -71,10 +55,7 @@ describe.skipIf(!hasChromium)("Performance view in Chromium", () => {
     expect(clicks.body.accepted).toBe(2);
     expect((await purchase("perf-1", "fb-1", 80)).body.accepted).toBe(1);
 
-    await page.goto(t.url);
-    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Perf Shop" }).waitFor();
+    await d.signIn();
     await page.goto(`${t.url}/w/${ws.id}/performance`);
     await page.locator(".live-badge", { hasText: "Live" }).waitFor();
     expect(await page.getByRole("tab", { name: "Performance" }).getAttribute("aria-selected")).toBe("true");
@@ -102,6 +83,6 @@ describe.skipIf(!hasChromium)("Performance view in Chromium", () => {
     await page.getByRole("button", { name: /^CPA/ }).click(); // CPA descending, the missing one last
     expect(await keys()).toEqual(["Brand", "Search"]);
     expect(await page.locator('th[aria-sort="descending"]').textContent()).toContain("CPA");
-    expect(pageErrors).toEqual([]);
+    expect(d.pageErrors).toEqual([]);
   });
 });

@@ -1,50 +1,30 @@
 // The rules panel of the Performance view in real Chromium against the real server (in process, loopback): a rule
 // created in the UI fires a signal, on a conversion posted over HTTP, that appears on screen.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../../src/main.js";
-import { ADMIN_TOKEN, createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
+import type { Page } from "playwright-core";
+import { artifacts, hasChromium, openDashboard, type Dashboard } from "../helpers/dashboard-browser.js";
+import type { createWorkspace, startInProcess } from "../helpers/server.js";
+import { nowSeconds } from "../helpers/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log("skipping rules browser tests: /usr/bin/chromium is missing");
-const artifacts = join(repoRoot(), "test-artifacts");
 
 describe.skipIf(!hasChromium)("Rules panels of the Performance view in Chromium", () => {
   let t: Awaited<ReturnType<typeof startInProcess>>;
   let ws: Awaited<ReturnType<typeof createWorkspace>>;
-  let browser: Browser;
+  let d: Dashboard;
   let page: Page;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], {
-      stdio: "inherit",
-    });
-    mkdirSync(artifacts, { recursive: true });
-    t = await startInProcess();
-    ws = await createWorkspace(t.url, ADMIN_TOKEN, "Rules Shop");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    d = await openDashboard("Rules Shop");
+    ({ t, ws, page } = d);
   });
   afterAll(async () => {
-    await browser?.close();
-    await t?.cleanup();
+    await d?.close();
   });
 
   it("a rule created in the UI fires a signal that appears on screen", { timeout: 30_000 }, async () => {
-    await page.goto(t.url);
-    await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    // Signed in (the session cookie is set) once the workspace list shows.
-    await page.getByRole("heading", { name: "Rules Shop" }).waitFor();
+    await d.signIn();
     await page.goto(`${t.url}/w/${ws.id}/performance`);
     await page.getByRole("heading", { name: "Rules", exact: true }).waitFor({ timeout: 5000 });
 
@@ -84,6 +64,6 @@ describe.skipIf(!hasChromium)("Rules panels of the Performance view in Chromium"
     await item.waitFor({ timeout: 5000 });
     expect(await item.textContent()).toContain("increase_budget");
     await page.screenshot({ path: join(artifacts, "dashboard-rules.png"), fullPage: true });
-    expect(pageErrors).toEqual([]);
+    expect(d.pageErrors).toEqual([]);
   });
 });

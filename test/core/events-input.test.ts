@@ -526,7 +526,13 @@ describe("accepted input", () => {
     const res = await ws.api("POST", "/v1/events", {
       data: [{ ...lead(), user_data: { em: "a@b.example", ph: "+14155550100" } }],
     });
-    expect(res.body.results[0]).toEqual({ index: 0, status: "accepted", id: expect.stringMatching(/^evt_/) });
+    expect(res.body.results[0]).toEqual({
+      index: 0,
+      status: "accepted",
+      id: expect.stringMatching(/^evt_/),
+      match_quality: expect.objectContaining({ identifiers: ["email", "phone"], problems: [] }),
+      quality: { score: 100, flags: [] },
+    });
   });
 });
 

@@ -329,7 +329,13 @@ describe("POST /v1/events", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ received: 3, accepted: 1, duplicates: 1, rejected: 1 });
     expect(res.body.results).toEqual([
-      { index: 0, status: "accepted", id: expect.stringMatching(/^evt_/) },
+      {
+        index: 0,
+        status: "accepted",
+        id: expect.stringMatching(/^evt_/),
+        match_quality: expect.objectContaining({ score: expect.any(Number) }),
+        quality: { score: 100, flags: [] },
+      },
       { index: 1, status: "duplicate", id: res.body.results[0].id },
       {
         index: 2,
@@ -379,6 +385,7 @@ describe("GET /v1/conversions", () => {
       "event_name",
       "event_time",
       "id",
+      "quality",
       "received_at",
       "value",
     ]);

@@ -267,12 +267,15 @@ describe("deliveries and stats", () => {
         id,
         name: "meta",
         type: "meta",
+        sent: 1, // the refused one was never sent: nothing to send without consent
         delivered: 1,
         failed: 1,
         dead: 0,
         pending: 0,
+        acceptance_rate: 0.5,
         latency_ms_p50: expect.any(Number),
         latency_ms_p95: expect.any(Number),
+        match_quality_avg: expect.any(Number),
         last_error: expect.stringMatching(/no consent/),
       },
     ]);

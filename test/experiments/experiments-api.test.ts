@@ -134,6 +134,28 @@ describe.each([
       expect(b).toMatchObject({ visitors: 0, converters: 0 });
     });
 
+    it("leaves flagged conversions out under flagged_conversions: exclude", async () => {
+      const ws = await createWorkspace(tally.url, ADMIN_TOKEN, `exp-${backend}-4`);
+      await send(ws, [exposure("h1", "checkout", "A", t0), exposure("h2", "checkout", "A", t0)]);
+      await send(ws, [
+        purchase({ anonymous_id: "h1" }, 10, t0 + 10),
+        // A crawler's purchase: flagged `bot`.
+        purchase({ anonymous_id: "h2", client_user_agent: "curl/8.4.0" }, 99, t0 + 20),
+      ]);
+      const counted = await report(ws);
+      expect((counted.body.variants as Record<string, unknown>[])[0]).toMatchObject({
+        converters: 2,
+        value: 109,
+      });
+      expect((await ws.api("PATCH", "/v1/workspace", { flagged_conversions: "exclude" })).status).toBe(200);
+      const excluded = await report(ws);
+      expect((excluded.body.variants as Record<string, unknown>[])[0]).toMatchObject({
+        visitors: 2,
+        converters: 1,
+        value: 10,
+      });
+    });
+
     it("answers 404, 422 and invalid_field as the contract says", async () => {
       const ws = await createWorkspace(tally.url, ADMIN_TOKEN, `exp-${backend}-3`);
       expect((await report(ws)).status).toBe(404);

@@ -34,6 +34,14 @@ class Row extends Component<{ row: FeedRow; index: number }> {
         </td>
         <td>
           <span class="event-name">{row.event_name}</span>
+          {row.quality && row.quality.flags.length > 0 && (
+            <span
+              class={`flag-badge${row.excluded ? " flag-excluded" : ""}`}
+              title={`Quality ${row.quality.score}/100: ${row.quality.flags.join(", ")}${row.excluded ? " (left out of figures)" : ""}`}
+            >
+              {row.quality.flags.join(" · ")}
+            </span>
+          )}
         </td>
         <td class="num">
           {row.value === null ? <span class="muted">—</span> : money(row.value, row.currency)}

@@ -1,4 +1,5 @@
 /** The live view: this hour's tiles, the conversion feed, and conversions per minute and per hour. */
+import { useState } from "preact/hooks";
 import { ConversionsChart } from "./chart.js";
 import { Feed } from "./feed.js";
 import { count } from "./format.js";
@@ -18,6 +19,7 @@ export function LiveTab({
   live: WorkspaceLive;
 }) {
   const currency = ws?.currency ?? "USD";
+  const [flaggedOnly, setFlaggedOnly] = useState(false);
   return (
     <div class="stack">
       <div>
@@ -30,6 +32,14 @@ export function LiveTab({
         <section class="card feed-card" aria-labelledby="feed-title">
           <div class="card-head">
             <h2 id="feed-title">Live conversions</h2>
+            <label class="small feed-filter">
+              <input
+                type="checkbox"
+                checked={flaggedOnly}
+                onChange={(e) => setFlaggedOnly((e.target as HTMLInputElement).checked)}
+              />{" "}
+              Flagged only
+            </label>
             <span class="muted small">
               {live.rows.length >= FEED_ROWS
                 ? `Latest ${count(FEED_ROWS)}`
@@ -39,7 +49,9 @@ export function LiveTab({
             </span>
           </div>
           {live.rows.length > 0 ? (
-            <Feed rows={live.rows} />
+            <Feed
+              rows={flaggedOnly ? live.rows.filter((r) => (r.quality?.flags.length ?? 0) > 0) : live.rows}
+            />
           ) : live.historyLoaded ? (
             <div class="empty empty-inline">
               <h3>No conversions yet</h3>

@@ -5,11 +5,12 @@
 import { useEffect, useState } from "preact/hooks";
 
 export type Tab =
-  "live" | "attribution" | "performance" | "experiments" | "reconciliation" | "test-events" | "setup";
+  "live" | "attribution" | "performance" | "quality" | "experiments" | "reconciliation" | "test-events" | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "attribution", label: "Attribution" },
   { id: "performance", label: "Performance" },
+  { id: "quality", label: "Quality" },
   { id: "experiments", label: "Experiments" },
   { id: "reconciliation", label: "Reconciliation" },
   { id: "test-events", label: "Test events" },

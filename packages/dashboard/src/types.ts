@@ -28,6 +28,12 @@ export interface WorkspaceSettings {
   default_country: string | null;
   allowed_origins: string[];
   consent_default: "denied" | "granted";
+  quality?: {
+    min_click_to_conversion_seconds: number;
+    max_clicks_per_ip_per_minute: number;
+    max_conversions_per_identity_per_hour: number;
+  };
+  flagged_conversions?: "count" | "exclude";
   public_key: string;
   created_at: string;
 }
@@ -77,6 +83,43 @@ export interface Conversion {
   /** Live only: an update of the conversion with this id (the server's copy replaced the browser's). */
   superseded?: true;
   previous?: { value: number | null; currency: string | null };
+  /** Traffic quality decided on arrival (null: none was made). */
+  quality?: Quality | null;
+  /** Flagged and left out of the workspace's figures (`flagged_conversions: "exclude"`). */
+  excluded?: true;
+}
+
+export const QUALITY_FLAGS = ["bot", "too_fast", "click_flood", "conversion_burst", "datacenter_ip"] as const;
+export type QualityFlag = (typeof QUALITY_FLAGS)[number];
+
+export interface Quality {
+  score: number;
+  flags: QualityFlag[];
+}
+
+export interface QualitySeriesPoint {
+  start: string;
+  key: string;
+  clicks: number;
+  flagged_clicks: number;
+  conversions: number;
+  flagged_conversions: number;
+}
+
+export interface QualityReport {
+  model: string;
+  group_by: GroupBy;
+  rows: {
+    key: string;
+    clicks: number;
+    flagged_clicks: number;
+    conversions: number;
+    flagged_conversions: number;
+    flags: Record<QualityFlag, number>;
+  }[];
+  unattributed: { conversions: number; flagged_conversions: number; flags: Record<QualityFlag, number> };
+  series: QualitySeriesPoint[];
+  top: { addresses: { key: string; count: number }[]; user_agents: { user_agent: string; count: number }[] };
 }
 
 export interface TestEvent {

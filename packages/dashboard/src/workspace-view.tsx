@@ -8,6 +8,7 @@ import { HealthBadge, LiveBadge } from "./badges.js";
 import { healthOf } from "./health.js";
 import { LiveTab } from "./live-tab.js";
 import { PerformanceTab } from "./performance-tab.js";
+import { QualityTab } from "./quality-tab.js";
 import { hrefOf, navigate, onLinkClick, TABS, type Tab } from "./router.js";
 import { RulesTab } from "./rules-tab.js";
 import { SetupTab } from "./setup-tab.js";
@@ -119,6 +120,7 @@ export function WorkspaceView({ workspaceId, tab }: { workspaceId: string; tab: 
             rules={<RulesTab workspaceId={workspaceId} live={live} />}
           />
         )}
+        {tab === "quality" && <QualityTab workspaceId={workspaceId} ws={ws} />}
         {tab === "experiments" && <ExperimentsTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "reconciliation" && <ReconciliationTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}

@@ -1,7 +1,8 @@
 /**
  * identify: links the event's identifiers into one person (union by size, in the tx) and
  * records the touch the event brings (a PageView with a click id), so a conversion later in
- * the same batch already sees it. Test events never touch the identity graph.
+ * the same batch already sees it. A new click is judged there (quality/), and the PageView
+ * carries its decision. Test events never touch the identity graph.
  */
 import { recordTouch } from "../touches.js";
 import type { CommitContext, CommitItem, CommitTx } from "../tx.js";
@@ -10,6 +11,10 @@ export async function identify(tx: CommitTx, item: CommitItem, ctx: CommitContex
   const ev = item.event;
   if (ev.testEventCode !== null) return null;
   const person = await tx.linkIdentifiers(ev.workspaceId, ev.identifiers);
-  if (ev.touch) await recordTouch(tx, ev.workspaceId, ev.touch, person, ev.receivedAt, ctx.rollups);
+  if (ev.touch) {
+    const touch = await recordTouch(tx, ev.workspaceId, ev.touch, person, ev.receivedAt, ctx.rollups);
+    // The PageView stores and answers the decision of the click it recorded.
+    if (touch.quality) ev.quality = touch.quality;
+  }
   return person;
 }

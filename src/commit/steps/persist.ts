@@ -6,7 +6,9 @@
 import { routeEvent } from "../../domain/destination-route.js";
 import type { CommitOutcome } from "../../domain/event.js";
 import type { CommitContext, CommitItem, CommitTx, Credits } from "../tx.js";
+import { isExcluded } from "./quality.js";
 import { rollupValue } from "./rollup-value.js";
+import { eventSeries } from "../../monitoring/series.js";
 
 export async function persist(
   tx: CommitTx,
@@ -19,19 +21,29 @@ export async function persist(
   const ws = ev.workspaceId;
   const isTest = ev.testEventCode !== null;
   await tx.insertEvent(ev, credits, item.source, person);
-  if (item.windows) {
+  // A flagged conversion the workspace excludes is kept and listed, never forwarded.
+  if (item.windows && !isExcluded(item)) {
     const destinations = routeEvent(await tx.destinationRoutes(ws), ev.eventName, isTest);
     if (destinations.length > 0) await tx.insertDeliveries(ws, ev.id, destinations, ev.receivedAt);
   }
-  if (!isTest)
+  if (!isTest) ctx.rollups.count(ws, ev.receivedAt, eventSeries(ev, item.source));
+  if (!isTest) {
+    const value = item.windows ? rollupValue(ev.value, ev.currency, ws, ctx) : 0;
+    // Flagged ones are counted apart too, so metrics can leave them out when asked (exclude).
+    const flagged = item.windows && ev.quality && ev.quality.flags.length > 0;
     ctx.rollups.add(
       ws,
       ev.receivedAt,
       item.windows
-        ? { accepted: 1, conversions: 1, value: rollupValue(ev.value, ev.currency, ws, ctx) }
+        ? flagged
+          ? { accepted: 1, conversions: 1, value, flagged: 1, flagged_value: value }
+          : { accepted: 1, conversions: 1, value }
         : { accepted: 1 },
     );
-  return credits
+  }
+  const out: CommitOutcome = credits
     ? { status: "accepted", id: ev.id, attribution: credits }
     : { status: "accepted", id: ev.id };
+  if (ev.quality) out.quality = ev.quality;
+  return out;
 }

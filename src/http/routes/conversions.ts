@@ -24,6 +24,7 @@ export function conversionRoutes(app: FastifyInstance, deps: AppDeps): void {
         received_at: isoTime(r.receivedAt),
         value: r.value,
         currency: r.currency,
+        quality: r.quality,
         attribution: {
           model,
           touches: r.touches.map((t) => ({
@@ -46,7 +47,14 @@ export function conversionRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { from, to } = rangeParams(q);
     const model = enumParam(q, "model", MODELS, DEFAULT_MODEL);
     const groupBy = enumParam(q, "group_by", GROUP_BYS, "platform");
-    const r = await deps.store.attributionReport(ws.id, { from, to, model, groupBy, currency: ws.currency });
+    const r = await deps.store.attributionReport(ws.id, {
+      from,
+      to,
+      model,
+      groupBy,
+      currency: ws.currency,
+      excludeFlagged: ws.quality.flaggedConversions === "exclude",
+    });
     return {
       model,
       group_by: groupBy,

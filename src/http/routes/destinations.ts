@@ -158,11 +158,12 @@ export function destinationRoutes(app: FastifyInstance, deps: AppDeps): void {
     const q = query(req.query);
     const now = Date.now();
     const from = timeParam(q, "from") ?? now - DAY_MS;
-    const [list, rows] = await Promise.all([
+    const [list, rows, extras] = await Promise.all([
       deps.store.listDestinations(ws.id),
       deps.store.deliveryStats(ws.id, from),
+      deps.store.monitoring.destinationExtras(ws.id, from),
     ]);
-    return { from: isoTime(from), data: destinationStats(list, rows) };
+    return { from: isoTime(from), data: destinationStats(list, rows, extras) };
   });
 
   app.get<{ Params: { id: string } }>("/v1/destinations/:id", { schema: s.get }, async (req) => {

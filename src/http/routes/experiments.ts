@@ -38,6 +38,7 @@ export function experimentRoutes(app: FastifyInstance, deps: AppDeps): void {
         from,
         to,
         currency: ws.currency,
+        excludeFlagged: ws.quality.flaggedConversions === "exclude",
       });
       if (counts === null) throw new HttpError("not_found", `No event joined the experiment ${experiment}.`);
       if (counts.length > MAX_VARIANTS)

@@ -11,6 +11,7 @@ import { newId } from "../../domain/ids.js";
 import { isoTime } from "../../domain/time.js";
 import { LinkResolver } from "../../pipeline/link-resolver.js";
 import type { Link } from "../../storage/storage.js";
+import { clientIp } from "../client-address.js";
 import { overClientLimit } from "../client-limit.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
@@ -72,7 +73,7 @@ export function linkRoutes(app: FastifyInstance, deps: AppDeps): void {
         .send();
     const clickId = LinkResolver.clickIdFor(link, randomBytes(9).toString("base64url"));
     deps.touches
-      .linkClick(link, clickId)
+      .linkClick(link, clickId, { ip: clientIp(req), userAgent: req.headers["user-agent"] ?? null })
       .then((o) => deps.prom.touches.inc({ kind: "click", status: o.status }))
       .catch((err: unknown) =>
         req.log.error({ err: { message: (err as Error).message } }, "recording a link click failed"),

@@ -26,6 +26,7 @@ export function metricsRoutes(app: FastifyInstance, deps: AppDeps): void {
         { field: "bucket" },
       );
     const rows = await deps.store.metrics(ws.id, from, to, bucket);
-    return { bucket, buckets: rows.map(metricsJson) };
+    const exclude = ws.quality.flaggedConversions === "exclude";
+    return { bucket, buckets: rows.map((r) => metricsJson(r, exclude)) };
   });
 }

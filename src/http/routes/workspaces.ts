@@ -15,6 +15,11 @@ import {
 import type { WorkspacePatch } from "../../storage/storage.js";
 import type { AppDeps } from "../deps.js";
 import { bodyObject, invalid, stringField } from "../params.js";
+import {
+  qualitySettingsJson,
+  validateFlaggedConversions,
+  validateQualityPatch,
+} from "../../quality/settings.js";
 import { workspaceSchemas as s } from "../schemas/workspaces.js";
 
 const CURRENCY = /^[A-Z]{3}$/;
@@ -37,6 +42,7 @@ export function workspaceJson(w: Workspace) {
     default_country: w.defaultCountry,
     allowed_origins: w.allowedOrigins,
     consent_default: w.consentDefault,
+    ...qualitySettingsJson(w.quality),
     public_key: w.publicKey,
     created_at: isoTime(w.createdAt),
   };
@@ -131,6 +137,8 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
       "default_country",
       "allowed_origins",
       "consent_default",
+      "quality",
+      "flagged_conversions",
     ]);
     for (const k of Object.keys(b))
       if (!allowed.has(k))
@@ -166,6 +174,16 @@ export function workspaceRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (b.consent_default !== "denied" && b.consent_default !== "granted")
         throw invalid("consent_default", '`consent_default` must be "denied" or "granted".');
       patch.consentDefault = b.consent_default;
+    }
+    if ("quality" in b) {
+      const q = validateQualityPatch(b.quality);
+      if (!q.ok) throw invalid(q.error.details.field, q.error.message);
+      patch.quality = q.value;
+    }
+    if ("flagged_conversions" in b) {
+      const f = validateFlaggedConversions(b.flagged_conversions);
+      if (!f.ok) throw invalid(f.error.details.field, f.error.message);
+      patch.flaggedConversions = f.value;
     }
     const updated = await deps.store.updateWorkspace(ws.id, patch);
     deps.directory.invalidate(ws.id);

@@ -7,6 +7,23 @@ import { ERRORS, type ErrorCode } from "../../domain/errors.js";
 import type { SchemaObject } from "./validator.js";
 
 /** `{"error": {"code", "message", "details"?}}`: every 4xx and 5xx answer. */
+/** Traffic quality's decision (docs/quality.md): `{score, flags}`. */
+export const QUALITY_OUT = {
+  type: ["object", "null"],
+  description: "Traffic quality: score 0–100 (100 = clean) and the flags set; null when none was decided.",
+  properties: {
+    score: { type: "integer" },
+    flags: {
+      type: "array",
+      items: {
+        type: "string",
+        enum: ["bot", "too_fast", "click_flood", "conversion_burst", "datacenter_ip"],
+      },
+    },
+  },
+  examples: [{ score: 30, flags: ["bot"] }],
+} as const;
+
 export const ErrorSchema = {
   $id: "Error",
   title: "Error",

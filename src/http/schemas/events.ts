@@ -2,7 +2,7 @@
 import type { FastifySchema } from "fastify";
 import { CLICK_ID_KINDS } from "../../domain/event.js";
 import { ACTION_SOURCES } from "../../pipeline/steps/validate.js";
-import { BODY_ERRORS, SECRET, SECRET_ERRORS, responses } from "./common.js";
+import { BODY_ERRORS, QUALITY_OUT, SECRET, SECRET_ERRORS, responses } from "./common.js";
 import { NO_NUL, type SchemaObject } from "./validator.js";
 
 const TIME_IN = {
@@ -133,6 +133,27 @@ export const BatchResultSchema = {
           status: { type: "string", enum: ["accepted", "duplicate", "rejected"] },
           id: { type: "string", examples: ["evt_01jd2x0m5q7k3v9n8p6r4t2w0y"] },
           warnings: { type: "array", items: { type: "string" } },
+          quality: QUALITY_OUT,
+          match_quality: {
+            type: "object",
+            description:
+              "Accepted events: how well a platform can match it (score 0–10), what it carries, what to fix.",
+            properties: {
+              score: { type: "number" },
+              identifiers: { type: "array", items: { type: "string" } },
+              problems: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    code: { type: "string" },
+                    field: { type: "string" },
+                    message: { type: "string" },
+                  },
+                },
+              },
+            },
+          },
           error: {
             type: "object",
             required: ["code", "message"],

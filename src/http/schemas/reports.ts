@@ -4,6 +4,7 @@ import { DEFAULT_MODEL, GROUP_BYS, MODELS } from "../../attribution/index.js";
 import {
   ISO_OUT,
   NULLABLE_STRING,
+  QUALITY_OUT,
   RATIO,
   SECRET,
   SECRET_ERRORS,
@@ -39,6 +40,7 @@ export const ConversionSchema = {
     received_at: ISO_OUT,
     value: { type: ["number", "null"] },
     currency: NULLABLE_STRING,
+    quality: QUALITY_OUT,
     attribution: {
       type: "object",
       properties: {
@@ -133,6 +135,12 @@ const BUCKET = {
     clicks: { type: "integer" },
     impressions: { type: "integer" },
     conversion_rate: RATIO,
+    flagged: {
+      type: "integer",
+      description:
+        "Conversions with a traffic-quality flag (counted in `conversions` unless the workspace excludes them).",
+    },
+    flagged_clicks: { type: "integer", description: "Clicks with a traffic-quality flag." },
     duplicates: { type: "integer" },
     dedup_rate: RATIO,
     rejected: { type: "integer" },
@@ -163,6 +171,108 @@ export const metricsSchema: FastifySchema = {
         description: "The buckets in time order.",
         type: "object",
         properties: { bucket: { type: "string" }, buckets: { type: "array", items: BUCKET } },
+      },
+    },
+    [...SECRET_ERRORS, "invalid_query"],
+  ),
+};
+
+const FLAG_COUNTS = {
+  type: "object",
+  properties: Object.fromEntries(
+    ["bot", "too_fast", "click_flood", "conversion_burst", "datacenter_ip"].map((f) => [
+      f,
+      { type: "number" },
+    ]),
+  ),
+};
+
+const QUALITY_ROW = {
+  type: "object",
+  properties: {
+    key: { type: "string" },
+    clicks: { type: "integer" },
+    flagged_clicks: { type: "integer" },
+    conversions: {
+      type: "number",
+      description: "Sum of credit under `model`, as in the attribution report.",
+    },
+    flagged_conversions: { type: "number" },
+    flags: FLAG_COUNTS,
+  },
+};
+
+export const qualityReportSchema: FastifySchema = {
+  summary: "Traffic-quality report",
+  description:
+    "Clicks (by click time) and conversions (by `event_time`, credit under `model`) per key, how many of " +
+    "them flagged and how many carried each flag; most flagged first. Flagged conversions are always " +
+    "counted here, whatever `flagged_conversions` says. `top` lists the most flagged address keys " +
+    "(truncated, never an address) and user agents of the period's flagged conversions and clicks.",
+  tags: ["reports"],
+  security: SECRET,
+  querystring: {
+    type: "object",
+    properties: {
+      from: FROM,
+      to: TO,
+      model: MODEL,
+      group_by: enumQuery(GROUP_BYS, "platform", "Grouping."),
+      bucket: enumQuery(["hour", "day"], "hour", "Size of the `series` buckets (flagged share over time)."),
+    },
+  },
+  response: responses(
+    {
+      200: {
+        description: "The rows, what no touch explains, and the flagged share over time per key.",
+        type: "object",
+        properties: {
+          model: { type: "string" },
+          group_by: { type: "string" },
+          rows: { type: "array", items: QUALITY_ROW },
+          unattributed: {
+            type: "object",
+            properties: {
+              conversions: { type: "number" },
+              flagged_conversions: { type: "number" },
+              flags: FLAG_COUNTS,
+            },
+          },
+          series: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                start: ISO_OUT,
+                key: { type: "string" },
+                clicks: { type: "integer" },
+                flagged_clicks: { type: "integer" },
+                conversions: { type: "number" },
+                flagged_conversions: { type: "number" },
+              },
+            },
+          },
+          top: {
+            type: "object",
+            properties: {
+              addresses: {
+                type: "array",
+                description: "Truncated address keys (an HMAC of the address or its /64; never an address).",
+                items: {
+                  type: "object",
+                  properties: { key: { type: "string" }, count: { type: "integer" } },
+                },
+              },
+              user_agents: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: { user_agent: { type: "string" }, count: { type: "integer" } },
+                },
+              },
+            },
+          },
+        },
       },
     },
     [...SECRET_ERRORS, "invalid_query"],

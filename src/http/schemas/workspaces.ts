@@ -25,6 +25,35 @@ const TIMEZONE = {
   examples: ["Europe/Paris"],
 };
 
+const QUALITY_THRESHOLDS = {
+  min_click_to_conversion_seconds: {
+    type: ["number", "null"],
+    description:
+      "`too_fast`: a conversion less than this many seconds after its last attributed click (0: off; default 3).",
+  },
+  max_clicks_per_ip_per_minute: {
+    type: ["integer", "null"],
+    description:
+      "`click_flood`: clicks beyond this many from one address (IPv6: its /64) in 60 s (default 20).",
+  },
+  max_conversions_per_identity_per_hour: {
+    type: ["integer", "null"],
+    description:
+      "`conversion_burst`: conversions beyond this many of one identity or address in an hour (default 5).",
+  },
+} as const;
+const QUALITY_OUT = {
+  type: "object",
+  description: "Traffic-quality thresholds in force (docs/quality.md).",
+  properties: QUALITY_THRESHOLDS,
+} as const;
+const FLAGGED_CONVERSIONS = {
+  type: "string",
+  enum: ["count", "exclude"],
+  description:
+    "`count` (default): flagged conversions count like others; `exclude`: kept and listed, left out of reports, metrics' conversions/value, rules and forwarding.",
+} as const;
+
 export const WorkspaceSchema = {
   $id: "Workspace",
   title: "Workspace",
@@ -42,6 +71,8 @@ export const WorkspaceSchema = {
       description: "Origins that may use /t/collect; empty: any.",
     },
     consent_default: { type: "string", enum: ["denied", "granted"] },
+    quality: QUALITY_OUT,
+    flagged_conversions: FLAGGED_CONVERSIONS,
     public_key: { type: "string", examples: ["pk_3kT9mQ2xV7bN4cR8wZ1yHa"] },
     created_at: ISO_OUT,
   },
@@ -144,6 +175,12 @@ export const patchWorkspaceSchema: FastifySchema = {
         enum: ["denied", "granted"],
         description: "How an event that carries no consent is treated when forwarding.",
       },
+      quality: {
+        type: "object",
+        description: "Only the thresholds named change; null resets one to its default.",
+        properties: QUALITY_THRESHOLDS,
+      },
+      flagged_conversions: FLAGGED_CONVERSIONS,
     },
     examples: [{ allowed_origins: ["https://shop.example"], consent_default: "granted" }],
   },

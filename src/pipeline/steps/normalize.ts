@@ -26,6 +26,7 @@ import { truncateIp, isIpAddress } from "../../domain/ip.js";
 import type { Cipher } from "../../security/cipher.js";
 import { looksLikeEmail, replaceEmails } from "./email-like.js";
 import type { ValidEvent } from "./validate.js";
+import { matchQuality } from "../match-quality.js";
 
 export interface NormalizeContext {
   workspaceId: string;
@@ -153,6 +154,7 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
     testEventCode: ctx.testEventCode,
     touch,
     warnings,
+    matchQuality: matchQuality(u, ctx),
   };
 }
 

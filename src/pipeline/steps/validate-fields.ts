@@ -35,7 +35,10 @@ const USER_STRING_FIELDS = [
   ...CLICK_ID_KINDS,
 ] as const;
 
-export type UserInput = Partial<Record<(typeof USER_STRING_FIELDS)[number], string>>;
+export type UserInput = Partial<Record<(typeof USER_STRING_FIELDS)[number], string>> & {
+  /** The tracker saw `navigator.webdriver` (traffic quality's `bot`); anything but `true` is ignored. */
+  webdriver?: true;
+};
 
 /** API.md: `event_id` and `order_id` are 1–128 characters. */
 const MAX_ID = 128;
@@ -161,6 +164,7 @@ export function userDataField(v: unknown): StepResult<UserInput> {
       return reject("invalid_field", `user_data.${key}`, `\`user_data.${key}\` is too long.`);
     user[key] = s;
   }
+  if (v.webdriver === true) user.webdriver = true;
   return ok(user);
 }
 

@@ -39,10 +39,10 @@ export async function insertCredits(client: pg.ClientBase, rows: CreditInsert[])
   if (rows.length === 0) return;
   const col = (i: number) => rows.map((r) => r[i]);
   await client.query(
-    `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
+    `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency, flagged)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::text[], $7::text[], $8::text[],
-       $9::int8[], $10::float8[], $11::float8[], $12::text[])`,
-    [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9), col(10), col(11)],
+       $9::int8[], $10::float8[], $11::float8[], $12::text[], $13::bool[])`,
+    [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9), col(10), col(11), col(12)],
   );
 }
 

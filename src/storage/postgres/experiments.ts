@@ -137,7 +137,9 @@ async function countsIn(
          FROM events c JOIN experiment_exposures x
            ON x.workspace_id = c.workspace_id AND x.experiment = $4 AND x.person = c.person
          WHERE c.workspace_id = $2 AND c.is_conversion AND c.test_event_code IS NULL AND NOT c.retracted
-           AND c.event_time >= $5 AND c.event_time < $6 AND c.event_name = $3 AND c.person IS NOT NULL
+           AND c.event_time >= $5 AND c.event_time < $6 AND c.event_name = $3 AND c.person IS NOT NULL${
+             q.excludeFlagged ? " AND c.quality_flags = 0" : ""
+           }
            AND x.first_at >= $5 AND x.first_at < $6 AND x.first_at <= c.event_time
          GROUP BY x.variant, x.person) per_person
        GROUP BY variant`,

@@ -21,6 +21,7 @@ import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js
 import { classify, isRetryable, isUnavailable, StoreUnavailableError } from "./errors.js";
 import { PgCommitTx } from "./pg-commit-tx.js";
 import { writeRollups } from "./rollups.js";
+import type { CounterSpace } from "../../quality/counters.js";
 
 export type CommitOp =
   | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
@@ -56,6 +57,26 @@ export interface GroupCommitterOptions {
   maxGroupWeight: number;
   /** Runs of a group after a deadlock or serialization failure before giving up. */
   maxRetries?: number;
+}
+
+/**
+ * The per-address quality counters the group will hit, locked up front in one sorted pass
+ * (identity counters need none: the person's row lock already serializes them).
+ */
+function addressCounters(group: Queued[], events: CommitItem[]): [string, CounterSpace, string][] {
+  const out: [string, CounterSpace, string][] = [];
+  for (const { event: ev, windows } of events) {
+    if (ev.testEventCode !== null) continue;
+    const key = ev.qualityInput?.addressKey;
+    if (key && windows) out.push([ev.workspaceId, "conversions_per_address", key]);
+    const click = ev.touch?.quality?.addressKey;
+    if (click) out.push([ev.workspaceId, "clicks_per_address", click]);
+  }
+  for (const q of group)
+    if (q.op.kind === "touches")
+      for (const t of q.op.touches)
+        if (t.quality?.addressKey) out.push([q.op.workspaceId, "clicks_per_address", t.quality.addressKey]);
+  return out;
 }
 
 export class GroupCommitter {
@@ -225,6 +246,7 @@ export class GroupCommitter {
     await tx.lockRoutes(routed);
     await tx.loadDedup(keys);
     for (const ws of [...idents.keys()].sort()) await tx.loadIdents(ws, idents.get(ws)!);
+    await tx.loadCounters(addressCounters(group, events));
     tx.endOp();
     // Read after the locks, in a statement of its own: its snapshot includes every
     // destination committed before this group's turn.

@@ -64,6 +64,9 @@ import {
   type EventInsert,
 } from "./bulk-inserts.js";
 import { destinationsLockKey } from "./destination-lock.js";
+import { commitTime, slide, type CounterHit, type CounterSpace } from "../../quality/counters.js";
+import type { Quality } from "../../quality/flags.js";
+import { flagMask, shortAddressKey } from "../../quality/input.js";
 import { RetryGroupError } from "./errors.js";
 
 interface DedupRow {
@@ -96,6 +99,10 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private arrivals: ArrivalInsert[] = [];
   /** Rollups of the current operation; the committer takes them when the operation succeeds. */
   rollups = new RollupAccumulator();
+  /** workspace|space|key → the times of a quality counter whose row this transaction locked. */
+  private counters = new Map<string, number[]>();
+  private dirtyCounters = new Map<string, [string, CounterSpace, string]>();
+  private touchFlags: [string, number, number, string | null][] = [];
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -200,6 +207,53 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
           (row.routes ?? []).map(([id, type, events]) => routeFromRow(id, type, events)),
         );
     return new Map(r.rows.map((w) => [w.id, w.currency]));
+  }
+
+  /**
+   * Locks the quality counters' rows (made first when missing, so two nodes' first hits meet
+   * on one row) in key order and reads them. Held until COMMIT: a node counting on a key waits
+   * for the other's transaction, so a flood split across nodes is counted as one.
+   */
+  async loadCounters(triples: [string, CounterSpace, string][]): Promise<void> {
+    const want = new Map<string, [string, CounterSpace, string]>();
+    for (const t of triples) {
+      const id = `${t[0]}|${t[1]}|${t[2]}`;
+      if (!this.counters.has(id)) want.set(id, t);
+    }
+    if (want.size === 0) return;
+    const rows = [...want.values()].sort((a, b) =>
+      a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : a[2] < b[2] ? -1 : 1,
+    );
+    const cols = [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])];
+    await this.client.query(
+      `INSERT INTO quality_counters (workspace_id, space, key, times, last_at)
+       SELECT w, s, k, '{}', 0 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(w, s, k) ORDER BY w, s, k
+       ON CONFLICT DO NOTHING`,
+      cols,
+    );
+    const r = await this.client.query<{ workspace_id: string; space: string; key: string; times: number[] }>(
+      `SELECT c.workspace_id, c.space, c.key, c.times FROM quality_counters c
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(w, s, k) ON c.workspace_id = t.w AND c.space = t.s AND c.key = t.k
+       ORDER BY c.workspace_id, c.space, c.key FOR UPDATE OF c`,
+      cols,
+    );
+    for (const row of r.rows)
+      this.counters.set(`${row.workspace_id}|${row.space}|${row.key}`, row.times.map(Number));
+  }
+
+  async qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): Promise<number[]> {
+    await this.loadCounters(hits.map((h) => [workspaceId, h.space, h.key]));
+    return hits.map((h) => {
+      const id = `${workspaceId}|${h.space}|${h.key}`;
+      const times = this.counters.get(id) ?? [];
+      this.counters.set(id, times);
+      this.dirtyCounters.set(id, [workspaceId, h.space, h.key]);
+      return slide(times, commitTime(times, at), h.windowMs, Math.max(1, h.cap));
+    });
+  }
+
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
+    this.touchFlags.push([touchRef, quality.score, flagMask(quality.flags), shortAddressKey(addressKey)]);
   }
 
   // ---- CommitTx ---------------------------------------------------------------------------
@@ -502,6 +556,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     await this.flushCredits();
     await this.flushDeliveries();
     await this.flushArrivals();
+    await this.flushQuality();
   }
 
   /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
@@ -524,6 +579,39 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     this.deliveries = [];
     this.arrivals = [];
     this.rollups = new RollupAccumulator();
+    // Read again (still locked) from the rows as the savepoint left them.
+    this.counters = new Map();
+    this.dirtyCounters = new Map();
+    this.touchFlags = [];
+  }
+
+  private async flushQuality(): Promise<void> {
+    if (this.dirtyCounters.size > 0) {
+      const rows = [...this.dirtyCounters.entries()];
+      this.dirtyCounters = new Map();
+      const times = rows.map(([id]) => this.counters.get(id) ?? []);
+      await this.client.query(
+        `UPDATE quality_counters c SET times = t.times::float8[], last_at = t.last_at
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS t(w, s, k, times, last_at)
+         WHERE c.workspace_id = t.w AND c.space = t.s AND c.key = t.k`,
+        [
+          rows.map((r) => r[1][0]),
+          rows.map((r) => r[1][1]),
+          rows.map((r) => r[1][2]),
+          times.map((t) => `{${t.join(",")}}`),
+          times.map((t) => t.at(-1) ?? 0),
+        ],
+      );
+    }
+    if (this.touchFlags.length > 0) {
+      const rows = this.touchFlags;
+      this.touchFlags = [];
+      await this.client.query(
+        `UPDATE touches c SET quality_score = t.score, quality_flags = t.flags, quality_key = t.qk
+         FROM unnest($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, score, flags, qk) WHERE c.id = t.id`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+      );
+    }
   }
 
   private async flushIdents(): Promise<void> {

@@ -93,7 +93,7 @@ export class PgReader {
     if (q.after) where.push(`(event_time, id) < (${p.add(q.after.eventTime)}, ${p.add(q.after.id)})`);
     const rows = (
       await this.pool.query<ConversionEventRow>(
-        `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
+        `SELECT id, event_name, event_time, received_at, value, currency, quality_score, quality_flags FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ${p.add(q.limit)}`,
         p.values,
       )
@@ -116,22 +116,25 @@ export class PgReader {
     if (q.from !== null) range.push(`event_time >= ${p.add(q.from)}`);
     if (q.to !== null) range.push(`event_time < ${p.add(q.to)}`);
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
+    // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
+    const creditSql = q.excludeFlagged ? `${rangeSql} AND NOT flagged` : rangeSql;
+    const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
     const base = p.values.length;
     const col = q.groupBy; // one of GROUP_BYS, checked at the edge: platform | campaign | ad
     const rows = await this.pool.query<{ key: string; conversions: number; value: number }>(
       `SELECT COALESCE(${col}, $${base + 1}) AS key, SUM(credit) AS conversions,
               SUM(CASE WHEN currency IS NULL OR currency = $2 THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-       FROM credits WHERE workspace_id = $1 AND model = $${base + 2} AND NOT retracted${rangeSql} GROUP BY 1`,
+       FROM credits WHERE workspace_id = $1 AND model = $${base + 2} AND NOT retracted${creditSql} GROUP BY 1`,
       [...p.values, NONE_KEY, q.model],
     );
     const un = await this.pool.query<{ conversions: number; value: number | null }>(
       `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = $2 THEN COALESCE(value, 0) ELSE 0 END) AS value
-       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed AND NOT retracted${rangeSql}`,
+       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed AND NOT retracted${eventSql}`,
       p.values,
     );
     const other = await this.pool.query<{ currency: string; conversions: number; value: number }>(
       `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2 AND NOT retracted${rangeSql}
+       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2 AND NOT retracted${eventSql}
        GROUP BY currency`,
       p.values,
     );
@@ -154,7 +157,8 @@ export class PgReader {
     const rows = await this.pool.query<
       Omit<MetricsRow, "latency" | "pipeline"> & { latency: number[] | null; pipeline: number[] | null }
     >(
-      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions, latency, pipeline
+      `SELECT start, received, accepted, conversions, value, duplicates, rejected, clicks, impressions,
+              flagged, flagged_value, flagged_clicks, latency, pipeline
        FROM ${table} WHERE workspace_id = $1 AND start >= $2 AND start < $3 ORDER BY start`,
       [workspaceId, lo, to],
     );

@@ -335,7 +335,7 @@ export class PgWrites {
         const scrubbed = erasure.scrubPayload(row.payload);
         if (!scrubbed) continue;
         await c.query(
-          "UPDATE events SET payload = $1, ip_enc = CASE WHEN $2 THEN NULL ELSE ip_enc END WHERE id = $3",
+          "UPDATE events SET payload = $1, ip_enc = CASE WHEN $2 THEN NULL ELSE ip_enc END, quality_key = NULL WHERE id = $3",
           [scrubbed.payload, scrubbed.hit, row.id],
         );
         if (scrubbed.hit) own.set(row.id, scrubbed.userValues);
@@ -343,7 +343,7 @@ export class PgWrites {
 
       // touches: they stay (counts, credit) with platform, campaign, ad and time, but belong to no one
       await c.query(
-        `UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL
+        `UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL, quality_key = NULL
          WHERE workspace_id = $1 AND person = ANY($2::text[])`,
         [workspaceId, persons],
       );
@@ -401,6 +401,8 @@ export class PgWrites {
       ipBefore,
     ]);
     await this.pool.query("DELETE FROM sessions WHERE expires_at < $1", [now]);
+    // Quality counters idle for an hour (the longest window) hold nothing that still counts.
+    await this.pool.query("DELETE FROM quality_counters WHERE last_at < $1", [now - 3_600_000]);
     await this.pool.query("DELETE FROM live_spill WHERE created_at < $1", [now - 3_600_000]);
   }
 

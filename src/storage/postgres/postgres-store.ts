@@ -47,11 +47,14 @@ import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
 import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
+import { qualityReadout } from "./quality-reads.js";
+import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import { createPool, type ConnectionOptions } from "./pool.js";
 import { experimentCounts, listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 import { PgReader } from "./pg-reader.js";
 import { PgWrites } from "./pg-writes.js";
+import { PgMonitoringStore } from "./pg-monitoring.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 import { PgSpendStore } from "./spend-store.js";
@@ -76,12 +79,14 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  readonly monitoring: PgMonitoringStore;
   readonly spend: PgSpendStore;
   readonly rules: PgRulesStore;
   readonly reconciliation: PgReconciliationStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
+    this.monitoring = new PgMonitoringStore(this.pool);
     this.committer = new GroupCommitter(this.pool, {
       dedupWindowMs: opts.dedupWindowMs,
       maxGroupWeight: opts.maxGroupWeight,
@@ -192,6 +197,9 @@ export class PostgresStore implements Store {
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
     return this.guard(() => this.r.attributionReport(workspaceId, q));
+  }
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout> {
+    return this.guard(() => qualityReadout(this.pool, workspaceId, q));
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.guard(() => this.r.metrics(workspaceId, from, to, bucket));

@@ -5,7 +5,12 @@
  * deadlock on them, and the rows are held only from the end of the group to its COMMIT.
  */
 import type pg from "pg";
-import { hourlyOf, ROLLUP_COUNTERS as COUNTERS, type RollupDelta } from "../../monitoring/rollups.js";
+import {
+  hourlyOf,
+  ROLLUP_COUNTERS as COUNTERS,
+  seriesRowsOf,
+  type RollupDelta,
+} from "../../monitoring/rollups.js";
 
 /**
  * Upserts a group's minute deltas (summed by `RollupAccumulator`) into rollups_minute and
@@ -15,6 +20,25 @@ export async function writeRollups(client: pg.ClientBase, minutes: RollupDelta[]
   if (minutes.length === 0) return;
   await upsert(client, "rollups_minute", minutes);
   await upsert(client, "rollups_hour", hourlyOf(minutes));
+  const { slots, hours } = seriesRowsOf(minutes);
+  for (const [table, rows] of [
+    ["series_10s", slots],
+    ["series_hour", hours],
+  ] as const) {
+    if (rows.length === 0) continue;
+    // Rows come in key order (seriesRowsOf), like the rollups: no deadlock between nodes.
+    await client.query(
+      `INSERT INTO ${table} AS r (workspace_id, start, key, count)
+       SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[])
+       ON CONFLICT (workspace_id, start, key) DO UPDATE SET count = r.count + excluded.count`,
+      [
+        rows.map((r) => r.workspaceId),
+        rows.map((r) => r.start),
+        rows.map((r) => r.key),
+        rows.map((r) => r.count),
+      ],
+    );
+  }
 }
 
 const pgIntArray = (h: number[] | undefined): string | null => (h ? `{${h.join(",")}}` : null);
@@ -25,7 +49,7 @@ async function upsert(
   rows: RollupDelta[],
 ): Promise<void> {
   const after = COUNTERS.length + 3;
-  const cols = COUNTERS.map((c, i) => `$${i + 3}::${c === "value" ? "float8" : "int8"}[]`).join(", ");
+  const cols = COUNTERS.map((c, i) => `$${i + 3}::${c === "value" || c === "flagged_value" ? "float8" : "int8"}[]`).join(", ");
   await client.query(
     `INSERT INTO ${table} AS r (workspace_id, start, ${COUNTERS.join(", ")}, latency, pipeline)
      SELECT ws, st, ${COUNTERS.join(", ")}, lat::integer[], pip::integer[]

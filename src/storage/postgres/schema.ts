@@ -170,6 +170,37 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // As storage/sqlite/schema.ts version 8: quality decisions on events and flagged clicks,
+    // the flagged bit on credits, the workspace's thresholds, flagged counts in the rollups,
+    // and the counters (each row locked by the transaction that counts on it, so nodes
+    // sharing the database count one flood together).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score SMALLINT;
+ALTER TABLE events ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score SMALLINT;
+ALTER TABLE touches ADD COLUMN quality_flags SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds DOUBLE PRECISION;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE TABLE quality_counters (
+  workspace_id TEXT NOT NULL, space TEXT NOT NULL, key TEXT NOT NULL, times DOUBLE PRECISION[] NOT NULL,
+  last_at BIGINT NOT NULL, PRIMARY KEY (workspace_id, space, key));
+CREATE INDEX quality_counters_age ON quality_counters (last_at);
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
@@ -224,6 +255,42 @@ CREATE INDEX events_reconcile ON events (workspace_id, event_name, event_time, o
   WHERE is_conversion AND test_event_code IS NULL;
 CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
   WHERE is_conversion AND test_event_code IS NULL AND order_id IS NOT NULL;
+`,
+  },
+  {
+    // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
+    // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
+    // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.
+    version: 11,
+    sql: `
+CREATE TABLE series_10s (
+  workspace_id TEXT NOT NULL, start BIGINT NOT NULL, key TEXT NOT NULL, count BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, start, key));
+CREATE INDEX series_10s_start ON series_10s (start);
+CREATE TABLE series_hour (
+  workspace_id TEXT NOT NULL, start BIGINT NOT NULL, key TEXT NOT NULL, count BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, start, key));
+CREATE INDEX series_hour_start ON series_hour (start);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+  status TEXT NOT NULL, severity TEXT NOT NULL, started_at BIGINT NOT NULL, resolved_at BIGINT,
+  message TEXT NOT NULL, diagnosis TEXT, details TEXT NOT NULL);
+CREATE UNIQUE INDEX alerts_firing ON alerts (workspace_id, kind, subject) WHERE status = 'firing';
+CREATE INDEX alerts_list ON alerts (workspace_id, started_at);
+CREATE TABLE alert_rules (
+  workspace_id TEXT NOT NULL, kind TEXT NOT NULL, settings TEXT NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, kind));
+CREATE TABLE alert_channels (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, config_enc TEXT NOT NULL,
+  min_severity TEXT NOT NULL, created_at BIGINT NOT NULL, deleted_at BIGINT);
+CREATE INDEX alert_channels_workspace ON alert_channels (workspace_id);
+CREATE TABLE alert_outbox (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel_id TEXT NOT NULL, alert_id TEXT NOT NULL,
+  body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
+  lease_owner TEXT, lease_until BIGINT NOT NULL DEFAULT 0, last_error TEXT, created_at BIGINT NOT NULL,
+  delivered_at BIGINT);
+CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
 `,
   },
 ];

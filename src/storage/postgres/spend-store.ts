@@ -100,6 +100,7 @@ export class PgSpendStore implements SpendStore {
     let range = "";
     if (q.from !== null) range += ` AND event_time >= $${args.push(q.from)}`;
     if (q.to !== null) range += ` AND event_time < $${args.push(q.to)}`;
+    if (q.excludeFlagged) range += " AND NOT flagged";
     return this.guard(async () => {
       const r = await this.pool.query<CreditTotal>(
         `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value

@@ -19,6 +19,7 @@ import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js
 import { openDatabase, migrate } from "./migrate.js";
 import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
+import { SqliteMonitoringWrites } from "./sqlite-monitoring.js";
 import { SqliteWrites } from "./sqlite-writes.js";
 import { wipeErased } from "./wipe-file.js";
 
@@ -69,7 +70,9 @@ export class SqliteGroupCommitter {
     this.rollupWriter = new SqliteRollupWriter(this.db);
     this.currencyStmt = this.db.prepare("SELECT currency FROM workspaces WHERE id = ?");
     const w = this.writes;
+    const monitoring = new SqliteMonitoringWrites(this.db);
     this.ops = {
+      monitoring: (method: string, args: unknown[]) => monitoring.run(method, args),
       commitEvents: this.commitEvents.bind(this),
       commitTouches: this.commitTouches.bind(this),
       addRollups: (deltas: RollupDelta[]) => this.groupRollups.addAll(deltas),
@@ -176,6 +179,7 @@ export class SqliteGroupCommitter {
     db.exec("BEGIN IMMEDIATE");
     for (const m of group) {
       db.exec("SAVEPOINT op");
+      const counters = this.tx.counterMark();
       try {
         const result = await this.runOp(m);
         db.exec("RELEASE op");
@@ -185,6 +189,7 @@ export class SqliteGroupCommitter {
         db.exec("RELEASE op");
         this.opRollups.drain();
         this.tx.forgetRoutes();
+        this.tx.rollbackCounters(counters);
         replies.push({ id: m.id, ok: false, error: err instanceof Error ? err.message : String(err) });
       }
     }
@@ -202,6 +207,7 @@ export class SqliteGroupCommitter {
   private discardGroup(): void {
     this.groupRollups.drain();
     this.opRollups.drain();
+    this.tx.rollbackCounters();
     this.tx.endGroup();
     this.tx.forgetRoutes();
     this.writes.discardGroup();

@@ -5,7 +5,13 @@
  */
 import type Database from "better-sqlite3";
 import { mergeHistograms } from "../../monitoring/histogram.js";
-import { hourlyOf, ROLLUP_COUNTERS, ROLLUP_HISTOGRAMS, type RollupDelta } from "../../monitoring/rollups.js";
+import {
+  hourlyOf,
+  ROLLUP_COUNTERS,
+  ROLLUP_HISTOGRAMS,
+  seriesRowsOf,
+  type RollupDelta,
+} from "../../monitoring/rollups.js";
 
 type Table = "rollups_minute" | "rollups_hour";
 
@@ -19,6 +25,18 @@ export class SqliteRollupWriter {
     if (minutes.length === 0) return;
     for (const d of minutes) this.upsert("rollups_minute", d);
     for (const d of hourlyOf(minutes)) this.upsert("rollups_hour", d);
+    const { slots, hours } = seriesRowsOf(minutes);
+    for (const [table, rows] of [
+      ["series_10s", slots],
+      ["series_hour", hours],
+    ] as const) {
+      if (rows.length === 0) continue;
+      const st = this.db.prepare(
+        `INSERT INTO ${table} (workspace_id, start, key, count) VALUES (?, ?, ?, ?)
+         ON CONFLICT (workspace_id, start, key) DO UPDATE SET count = count + excluded.count`,
+      );
+      for (const r of rows) st.run(r.workspaceId, r.start, r.key, r.count);
+    }
   }
 
   private upsert(table: Table, d: RollupDelta): void {

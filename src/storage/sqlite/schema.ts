@@ -165,6 +165,35 @@ ALTER TABLE deliveries ADD COLUMN payload TEXT;
 `,
   },
   {
+    // Traffic quality (quality/, docs/quality.md): each event's and flagged click's decision
+    // (score, and the flags as a bit mask in QUALITY_FLAGS order: 0 = clean; a flagged one keeps
+    // the first 8 characters of its address key for the top-addresses list, never an address), a credit row's
+    // conversion flagged (reports leave it out under flagged_conversions = 'exclude'), the
+    // workspace's thresholds (NULL = the default), flagged counts in the rollups, (the
+    // counters themselves live in the writer thread: storage/sqlite/quality-counters.ts).
+    version: 8,
+    sql: `
+ALTER TABLE events ADD COLUMN quality_score INTEGER;
+ALTER TABLE events ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE touches ADD COLUMN quality_score INTEGER;
+ALTER TABLE touches ADD COLUMN quality_flags INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE credits ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN quality_min_click_to_conversion_seconds REAL;
+ALTER TABLE workspaces ADD COLUMN quality_max_clicks_per_ip_per_minute INTEGER;
+ALTER TABLE workspaces ADD COLUMN quality_max_conversions_per_identity_per_hour INTEGER;
+ALTER TABLE workspaces ADD COLUMN flagged_conversions TEXT;
+ALTER TABLE rollups_minute ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_minute ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_value REAL NOT NULL DEFAULT 0;
+ALTER TABLE rollups_hour ADD COLUMN flagged_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN quality_key TEXT;
+ALTER TABLE touches ADD COLUMN quality_key TEXT;
+CREATE INDEX touches_quality ON touches (workspace_id, time) WHERE kind = 'click';
+`,
+  },
+  {
     // Experiments: each person's first exposure per experiment (moved to the surviving person
     // when two merge, the earlier exposure kept), the variants seen, and the person of each
     // conversion, so a report joins conversions to exposures without reading payloads.
@@ -219,6 +248,42 @@ CREATE INDEX events_reconcile ON events (workspace_id, event_name, event_time, o
   WHERE is_conversion = 1 AND test_event_code IS NULL;
 CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
   WHERE is_conversion = 1 AND test_event_code IS NULL AND order_id IS NOT NULL;
+`,
+  },
+  {
+    // Monitoring (issue 17): series counters in 10-second slots and per hour (monitoring/series.ts),
+    // alerts (one firing row per workspace, kind and subject), rule settings, alert channels and
+    // their outbox. Migrations 6–10 belong to other features; versions apply in order of number.
+    version: 11,
+    sql: `
+CREATE TABLE series_10s (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, start, key)) WITHOUT ROWID;
+CREATE INDEX series_10s_start ON series_10s (start);
+CREATE TABLE series_hour (
+  workspace_id TEXT NOT NULL, start INTEGER NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, start, key)) WITHOUT ROWID;
+CREATE INDEX series_hour_start ON series_hour (start);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+  status TEXT NOT NULL, severity TEXT NOT NULL, started_at INTEGER NOT NULL, resolved_at INTEGER,
+  message TEXT NOT NULL, diagnosis TEXT, details TEXT NOT NULL);
+CREATE UNIQUE INDEX alerts_firing ON alerts (workspace_id, kind, subject) WHERE status = 'firing';
+CREATE INDEX alerts_list ON alerts (workspace_id, started_at);
+CREATE TABLE alert_rules (
+  workspace_id TEXT NOT NULL, kind TEXT NOT NULL, settings TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, kind)) WITHOUT ROWID;
+CREATE TABLE alert_channels (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, type TEXT NOT NULL, config_enc TEXT NOT NULL,
+  min_severity TEXT NOT NULL, created_at INTEGER NOT NULL, deleted_at INTEGER);
+CREATE INDEX alert_channels_workspace ON alert_channels (workspace_id);
+CREATE TABLE alert_outbox (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, channel_id TEXT NOT NULL, alert_id TEXT NOT NULL,
+  body TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_at INTEGER NOT NULL,
+  delivered_at INTEGER);
+CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at);
+CREATE INDEX alert_outbox_channel ON alert_outbox (channel_id, created_at);
 `,
   },
 ];

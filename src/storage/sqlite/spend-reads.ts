@@ -29,6 +29,7 @@ export class SqliteSpendReads {
       range += " AND event_time < ?";
       args.push(q.to);
     }
+    if (q.excludeFlagged) range += " AND flagged = 0";
     return this.db
       .prepare(
         `SELECT ${g.select}, currency, SUM(credit) AS conversions, SUM(credit * COALESCE(value, 0)) AS value

@@ -5,6 +5,10 @@
  * at a time, so what a statement read stays true until COMMIT.
  */
 import { SqliteExperimentWrites } from "./experiments.js";
+import { SqliteQualityCounters } from "./quality-counters.js";
+import type { CounterHit } from "../../quality/counters.js";
+import type { Quality } from "../../quality/flags.js";
+import { flagMask, shortAddressKey } from "../../quality/input.js";
 import type Database from "better-sqlite3";
 import type {
   ArrivalRow,
@@ -70,7 +74,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     | "insertCredit"
     | "deleteCredits"
     | "setAttributed"
-    | "insertDelivery",
+    | "insertDelivery"
+    | "flagTouch",
     Stmt
   >;
   /** Persons created in this group: they cannot have touches yet, no query needed. */
@@ -84,9 +89,11 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   private readonly routes = new Map<string, DestinationRoute[]>();
 
   private readonly experiments: SqliteExperimentWrites;
+  private readonly counters: SqliteQualityCounters;
 
   constructor(private readonly db: Database.Database) {
     this.experiments = new SqliteExperimentWrites(db);
+    this.counters = new SqliteQualityCounters();
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       findDedup: p(
@@ -140,8 +147,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       insertCredit: p(
-        `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency, flagged)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteCredits: p("DELETE FROM credits WHERE event_ref = ?"),
       setAttributed: p("UPDATE events SET attributed = ? WHERE id = ?"),
@@ -149,6 +156,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
         `INSERT INTO deliveries (id, workspace_id, destination_id, event_ref, status, attempts, next_attempt_at, created_at)
          VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
       ),
+      flagTouch: p("UPDATE touches SET quality_score = ?, quality_flags = ?, quality_key = ? WHERE id = ?"),
     };
   }
 
@@ -157,6 +165,17 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   /** The group committed: persons made in it may have touches now. */
   endGroup(): void {
     this.freshPersons.clear();
+    this.counters.commit();
+  }
+
+  /** Where the quality counters' journal stands (before an operation run in a savepoint). */
+  counterMark(): number {
+    return this.counters.mark();
+  }
+
+  /** A rollback: the counters go back to `mark` (0: the whole group). */
+  rollbackCounters(mark = 0): void {
+    this.counters.rollback(mark);
   }
 
   /** Routing must read the workspace's destinations again (all workspaces when none is named). */
@@ -274,17 +293,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     if (credits) this.insertCredits(ev, credits);
   }
 
-  private insertCredits(
-    conversion: {
-      id: string;
-      workspaceId: string;
-      eventTime: number;
-      value: number | null;
-      currency: string | null;
-    },
-    credits: Credits,
-  ): void {
-    for (const row of creditInserts(conversion, credits)) this.s.insertCredit.run(...row);
+  private insertCredits(conversion: Parameters<typeof creditInserts>[0], credits: Credits): void {
+    for (const row of creditInserts(conversion, credits)) this.s.insertCredit.run(...row.map(bindable));
   }
 
   destinationRoutes(workspaceId: string): DestinationRoute[] {
@@ -347,6 +357,14 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   insertDeliveries(workspaceId: string, eventRef: string, destinationIds: string[], now: number): void {
     for (const d of destinationIds)
       this.s.insertDelivery.run(newId("dlv"), workspaceId, d, eventRef, now, now);
+  }
+
+  qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): number[] {
+    return this.counters.hit(workspaceId, hits, at);
+  }
+
+  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
+    this.s.flagTouch.run(quality.score, flagMask(quality.flags), shortAddressKey(addressKey), touchRef);
   }
 
   // ---- ReattributeTx ----------------------------------------------------------------------

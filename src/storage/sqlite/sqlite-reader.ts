@@ -141,7 +141,7 @@ export class SqliteReader {
     }
     const rows = this.db
       .prepare(
-        `SELECT id, event_name, event_time, received_at, value, currency FROM events WHERE ${where.join(" AND ")}
+        `SELECT id, event_name, event_time, received_at, value, currency, quality_score, quality_flags FROM events WHERE ${where.join(" AND ")}
          ORDER BY event_time DESC, id DESC LIMIT ?`,
       )
       .all(...args, q.limit) as ConversionEventRow[];
@@ -167,11 +167,14 @@ export class SqliteReader {
       args.push(q.to);
     }
     const rangeSql = range.length ? ` AND ${range.join(" AND ")}` : "";
+    // Flagged conversions out (workspace setting `exclude`): their credits say so, as do their events.
+    const creditSql = q.excludeFlagged ? `${rangeSql} AND flagged = 0` : rangeSql;
+    const eventSql = q.excludeFlagged ? `${rangeSql} AND quality_flags = 0` : rangeSql;
     const rows = this.db
       .prepare(
         `SELECT COALESCE(${q.groupBy}, ?) AS key, SUM(credit) AS conversions,
                 SUM(CASE WHEN currency IS NULL OR currency = ? THEN credit * COALESCE(value, 0) ELSE 0 END) AS value
-         FROM credits WHERE workspace_id = ? AND model = ? AND retracted = 0${rangeSql} GROUP BY 1`,
+         FROM credits WHERE workspace_id = ? AND model = ? AND retracted = 0${creditSql} GROUP BY 1`,
       )
       .all(NONE_KEY, q.currency, workspaceId, q.model, ...args) as {
       key: string;
@@ -181,13 +184,13 @@ export class SqliteReader {
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
-         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0 AND retracted = 0${rangeSql}`,
+         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0 AND retracted = 0${eventSql}`,
       )
       .get(q.currency, workspaceId, ...args) as { conversions: number; value: number | null };
     const other = this.db
       .prepare(
         `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ? AND retracted = 0${rangeSql}
+         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ? AND retracted = 0${eventSql}
          GROUP BY currency`,
       )
       .all(workspaceId, q.currency, ...args) as { currency: string; conversions: number; value: number }[];

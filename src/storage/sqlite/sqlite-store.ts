@@ -3,6 +3,8 @@
  * connection and group-commits (see sqlite-writer-worker.ts); reads use a second connection
  * on the calling thread, which WAL lets run beside the writer.
  */
+import { qualityReadout } from "./quality-reads.js";
+import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import Database from "better-sqlite3";
 import { Worker } from "node:worker_threads";
 import type { Identifier, CommitOutcome, TouchInput } from "../../domain/event.js";
@@ -40,6 +42,7 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
 import { SqliteSpendStore } from "./spend-store.js";
 import { SqliteReconciliationStore } from "./reconciliation-store.js";
 import type { AdjustmentRecord } from "../reconciliation-store.js";
@@ -91,7 +94,13 @@ export class SqliteStore implements Store {
     return this.reconciliation.adjustmentsOf(workspaceId, conversionId);
   }
 
-  constructor(private readonly opts: SqliteStoreOptions) {}
+  readonly monitoring: SqliteMonitoringStore;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.monitoring = new SqliteMonitoringStore(opts.path, (method, args) =>
+      this.call("monitoring", [method, args]),
+    );
+  }
 
   async init(): Promise<void> {
     const { writer, ...data } = this.opts;
@@ -172,6 +181,7 @@ export class SqliteStore implements Store {
     }
     this.reader?.close();
     this.reader = null;
+    this.monitoring.close();
   }
 
   ping(): Promise<void> {
@@ -246,6 +256,9 @@ export class SqliteStore implements Store {
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
     return this.read((r) => r.attributionReport(workspaceId, q));
+  }
+  qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout> {
+    return this.read((r) => qualityReadout(r.db, workspaceId, q));
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));

@@ -307,7 +307,7 @@ export class SqliteWrites {
       for (const r of found) rows.set(r.id, r.payload);
     }
     const update = this.db.prepare(
-      "UPDATE events SET payload = ?, ip_enc = CASE WHEN ? = 1 THEN NULL ELSE ip_enc END WHERE id = ?",
+      "UPDATE events SET payload = ?, ip_enc = CASE WHEN ? = 1 THEN NULL ELSE ip_enc END, quality_key = NULL WHERE id = ?",
     );
     const own = new Map<string, string[]>();
     for (const [id, payload] of rows) {
@@ -322,7 +322,7 @@ export class SqliteWrites {
   /** Touches stay (counts, credit) with platform, campaign, ad and time, but belong to no one. */
   private scrubTouches(workspaceId: string, persons: string[], erasure: Erasure): void {
     const byPerson = this.db.prepare(
-      "UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL WHERE workspace_id = ? AND person = ?",
+      "UPDATE touches SET person = NULL, click_id = NULL, touch_id = NULL, quality_key = NULL WHERE workspace_id = ? AND person = ?",
     );
     for (const p of persons) byPerson.run(workspaceId, p);
     const byClick = this.db.prepare(

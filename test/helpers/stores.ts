@@ -1,0 +1,62 @@
+/** Both stores for tests that use a Store directly: a real SQLite file and, when it answers, a PostgreSQL schema. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DAY_MS } from "../../src/domain/time.js";
+import { standardActions } from "../../src/domain/workspace.js";
+import { commitCore, SQLITE_WRITER_ENTRY } from "../../src/open-store.js";
+import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
+import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import type { Store } from "../../src/storage/storage.js";
+import { createTestSchema } from "../postgres/pg-test-db.js";
+
+export interface Backend {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+export async function sqliteBackend(): Promise<Backend> {
+  const dir = mkdtempSync(join(tmpdir(), "tally-monitoring-"));
+  const store = new SqliteStore({
+    path: join(dir, "tally.db"),
+    synchronous: "normal",
+    dedupWindowMs: 7 * DAY_MS,
+    maxGroupWeight: 5000,
+    writer: SQLITE_WRITER_ENTRY,
+  });
+  await store.init();
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function pgBackend(): Promise<Backend> {
+  const schema = await createTestSchema({ pool_max: "4" });
+  const store = new PostgresStore({
+    url: schema.url,
+    dedupWindowMs: 7 * DAY_MS,
+    maxGroupWeight: 1000,
+    core: commitCore,
+  });
+  await store.init();
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await schema.drop();
+    },
+  };
+}
+
+export async function workspace(store: Store, name = "Shop") {
+  const tag = Math.random().toString(36).slice(2, 12);
+  return store.createWorkspace(
+    { name, currency: "USD", timezone: "UTC" },
+    { publicKey: `pk_${tag}${"x".repeat(16)}`, secretKeyHash: `${tag}${"0".repeat(54)}` },
+    standardActions(),
+  );
+}
