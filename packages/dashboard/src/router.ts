@@ -5,7 +5,14 @@
 import { useEffect, useState } from "preact/hooks";
 
 export type Tab =
-  "live" | "attribution" | "performance" | "quality" | "experiments" | "reconciliation" | "test-events" | "setup";
+  | "live"
+  | "attribution"
+  | "performance"
+  | "quality"
+  | "experiments"
+  | "reconciliation"
+  | "test-events"
+  | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "attribution", label: "Attribution" },
