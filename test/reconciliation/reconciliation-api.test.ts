@@ -147,6 +147,16 @@ describe.each([
       expect(history).toEqual([
         expect.objectContaining({ type: "restate", value: 70, previousValue: 80, source: "crm" }),
       ]);
+      const ledger = await ws.api("GET", `/v1/conversions/${c2}`);
+      expect(ledger.body.adjustments).toEqual([
+        expect.objectContaining({
+          type: "restate",
+          value: 70,
+          previous_value: 80,
+          source: "crm",
+          order_id: "A-2",
+        }),
+      ]);
 
       // By hand: unknown → not_found; a duplicate; a restatement; a retracted one cannot be restated.
       const manual = await ws.api("POST", "/v1/adjustments", {
