@@ -9,7 +9,17 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 // The known ones first, in this order; any other bench/*.mjs after them.
-const KNOWN = ["core", "attribution", "live", "destinations", "postgres", "hostile", "performance", "rules"];
+const KNOWN = [
+  "core",
+  "attribution",
+  "live",
+  "destinations",
+  "postgres",
+  "hostile",
+  "performance",
+  "rules",
+  "reconciliation",
+];
 const present = readdirSync(here)
   .filter((f) => f.endsWith(".mjs") && f !== "run.mjs")
   .map((f) => f.slice(0, -4));

@@ -87,12 +87,24 @@ export interface RulesChangedMessage {
   remote?: boolean;
 }
 
+/**
+ * A conversion was retracted or restated (stored already, its outbox rows with it); `data` is
+ * the adjustment as the API shows it (no personal data).
+ */
+export interface AdjustmentMessage {
+  type: "adjustment";
+  workspaceId: string;
+  data: { id: string; conversion_id: string } & Record<string, unknown>;
+  remote?: boolean;
+}
+
 export type BusMessage =
   | ConversionMessage
   | TestEventMessage
   | AlertMessage
   | DestinationsChangedMessage
   | SignalMessage
+  | AdjustmentMessage
   | RulesChangedMessage;
 export type Subscriber = (m: BusMessage) => void;
 

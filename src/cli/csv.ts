@@ -194,6 +194,9 @@ export const SPEND_COLUMNS = [
   "clicks",
 ] as const;
 
+/** The CRM order fields of API.md a CSV column may name (`tally import crm`). */
+export const CRM_COLUMNS = ["order_id", "time", "value", "currency", "status", "event_name"] as const;
+
 /** Which columns a header may name and must name, and what its rows are called. */
 export interface ColumnSpec {
   known: readonly string[];
@@ -206,6 +209,12 @@ export const SPEND_SPEC: ColumnSpec = {
   known: SPEND_COLUMNS,
   required: ["date", "platform", "campaign", "spend"],
   what: "Spend",
+};
+
+export const CRM_SPEC: ColumnSpec = {
+  known: CRM_COLUMNS,
+  required: ["order_id", "time", "value", "status"],
+  what: "CRM order",
 };
 
 export interface TouchHeader {

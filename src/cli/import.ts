@@ -1,7 +1,7 @@
 /**
- * `tally import clicks|impressions|spend <file.csv|file.ndjson>`: streams an ad platform's click,
- * impression or spend export into a running server through `POST /v1/clicks` (`/v1/impressions`,
- * `/v1/spend`), in batches of 1000 with a few requests in flight, and prints what the server
+ * `tally import clicks|impressions|spend|crm <file.csv|file.ndjson>`: streams an ad platform's
+ * click, impression or spend export, or the CRM's orders, into a running server through
+ * `POST /v1/clicks` (`/v1/impressions`, `/v1/spend`, `/v1/crm/orders`), in batches of 1000 with a few requests in flight, and prints what the server
  * made of every row, with a summary of the rejections by reason.
  *
  * The file is never held in memory: rows are read as the batches in flight leave room, so a
@@ -14,11 +14,34 @@ import { loadConfig } from "../config/config.js";
 import { ApiClient, ApiError, failureExitCode, serverUrl } from "./api-client.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 import { intFlag, takeSwitch } from "./flags.js";
-import { CsvParser, SPEND_SPEC, TOUCH_SPEC, touchFromRow, touchHeader, type TouchHeader } from "./csv.js";
+import {
+  CRM_SPEC,
+  CsvParser,
+  SPEND_SPEC,
+  TOUCH_SPEC,
+  touchFromRow,
+  touchHeader,
+  type TouchHeader,
+} from "./csv.js";
 import { processIo, println, type CliIo } from "./io.js";
 import { formatDuration, Progress } from "./progress.js";
 
-export type TouchKind = "clicks" | "impressions" | "spend";
+export type TouchKind = "clicks" | "impressions" | "spend" | "crm";
+
+const PATHS: Record<TouchKind, string> = {
+  clicks: "/v1/clicks",
+  impressions: "/v1/impressions",
+  spend: "/v1/spend",
+  crm: "/v1/crm/orders",
+};
+const SPECS = { clicks: TOUCH_SPEC, impressions: TOUCH_SPEC, spend: SPEND_SPEC, crm: CRM_SPEC };
+/** CSV cells that read as numbers go as numbers, per kind (the rest as sent, for the server to refuse). */
+const NUMERIC: Record<TouchKind, readonly string[]> = {
+  clicks: [],
+  impressions: [],
+  spend: ["spend", "impressions", "clicks"],
+  crm: ["value", "time"],
+};
 export type FileFormat = "csv" | "ndjson";
 
 /** A row of the file: the Touch to send, or why it could not be read. */
@@ -82,7 +105,7 @@ export async function* readRows(
       }
       if (header === null) {
         try {
-          header = touchHeader(item.fields, kind === "spend" ? SPEND_SPEC : TOUCH_SPEC);
+          header = touchHeader(item.fields, SPECS[kind]);
         } catch (err) {
           throw new UsageError(`${basename(path)}: ${(err as Error).message}`);
         }
@@ -92,7 +115,7 @@ export async function* readRows(
       const t = touchFromRow(header, item.fields);
       yield "error" in t
         ? { line: item.line, error: { code: "wrong_field_count", message: t.error } }
-        : { line: item.line, touch: kind === "spend" ? spendNumbers(t.touch) : t.touch };
+        : { line: item.line, touch: numbers(t.touch, NUMERIC[kind]) };
     }
   }
 
@@ -134,15 +157,16 @@ export async function* readRows(
     yield* csvRows(csv.end());
     if (header === null)
       throw new UsageError(
-        `${basename(path)} is empty: a CSV import starts with a header row naming the ${kind === "spend" ? "Spend" : "Touch"} fields`,
+        `${basename(path)} is empty: a CSV import starts with a header row naming the ${SPECS[kind].what} fields`,
       );
   } else yield* jsonRows(rest, true);
 }
 
-/** CSV cells are text: spend, impressions and clicks that read as numbers go as numbers (the rest as sent, for the server to refuse). */
-function spendNumbers(row: Record<string, string>): Record<string, unknown> {
+/** CSV cells are text: the kind's numeric columns that read as numbers go as numbers (the rest as sent, for the server to refuse). */
+function numbers(row: Record<string, string>, keys: readonly string[]): Record<string, unknown> {
+  if (keys.length === 0) return row;
   const out: Record<string, unknown> = { ...row };
-  for (const k of ["spend", "impressions", "clicks"]) {
+  for (const k of keys) {
     const v = row[k];
     if (v !== undefined && /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v)) out[k] = Number(v);
   }
@@ -191,7 +215,7 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
   const send = async (rows: SentRow[]): Promise<void> => {
     let res: TouchResponse;
     try {
-      res = await opts.client.request<TouchResponse>("POST", `/v1/${opts.kind}`, {
+      res = await opts.client.request<TouchResponse>("POST", PATHS[opts.kind], {
         data: rows.map((r) => r.touch),
       });
     } catch (err) {
@@ -205,11 +229,13 @@ export async function runImport(opts: ImportOptions): Promise<ImportSummary> {
     }
     for (const r of res.results) {
       const row = rows[r.index]!;
-      // Spend rejections are told apart by field too: "invalid_field spend", "invalid_field date".
+      // Spend and CRM rejections are told apart by field too: "invalid_field spend", "invalid_field status".
       if (r.status === "rejected")
         reject(
           row.line,
-          opts.kind === "spend" && r.error.field ? `${r.error.code} ${r.error.field}` : r.error.code,
+          (opts.kind === "spend" || opts.kind === "crm") && r.error.field
+            ? `${r.error.code} ${r.error.field}`
+            : r.error.code,
           r.error.message,
         );
       else if (r.status === "accepted") s.accepted++;
@@ -271,7 +297,7 @@ export function formatSummary(s: ImportSummary, file: string): string[] {
   const out = [
     `Imported ${s.kind} from ${file}: ${n(s.rows)} rows in ${formatDuration(s.elapsedMs)} (${n(Math.round(rate))} rows/s)`,
     `  accepted    ${n(s.accepted).padStart(w)}`,
-    ...(s.kind === "spend"
+    ...(s.kind === "spend" || s.kind === "crm"
       ? []
       : [`  duplicates  ${n(s.duplicates).padStart(w)}   (a touch_id or click id the server already had)`]),
     `  rejected    ${n(s.rejected).padStart(w)}`,
@@ -288,7 +314,7 @@ export function formatSummary(s: ImportSummary, file: string): string[] {
 }
 
 const USAGE =
-  "usage: tally import clicks|impressions|spend <file.csv|file.ndjson> [--impressions] [--url URL] [--key sk_…] [--format csv|ndjson] [--batch 1000] [--concurrency 4]";
+  "usage: tally import clicks|impressions|spend|crm <file.csv|file.ndjson> [--impressions] [--url URL] [--key sk_…] [--format csv|ndjson] [--batch 1000] [--concurrency 4]";
 
 export async function importCommand(argv: string[], io: CliIo = processIo()): Promise<number> {
   const err = (line: string) => println(io.stderr, line);
@@ -297,10 +323,18 @@ export async function importCommand(argv: string[], io: CliIo = processIo()): Pr
     const impressions = takeSwitch(rest, "impressions");
     const args = parseArgs(rest, ["url", "key", "format", "batch", "concurrency"]);
     const [what, path, extra] = args.positionals;
-    if ((what !== "clicks" && what !== "impressions" && what !== "spend") || !path || extra !== undefined)
+    if (
+      (what !== "clicks" && what !== "impressions" && what !== "spend" && what !== "crm") ||
+      !path ||
+      extra !== undefined
+    )
       throw new UsageError(USAGE);
     const kind: TouchKind =
-      what === "spend" ? "spend" : impressions || what === "impressions" ? "impressions" : "clicks";
+      what === "spend" || what === "crm"
+        ? what
+        : impressions || what === "impressions"
+          ? "impressions"
+          : "clicks";
     const fmtFlag = stringFlag(args, "format");
     if (fmtFlag !== undefined && fmtFlag !== "csv" && fmtFlag !== "ndjson")
       throw new UsageError("--format must be csv or ndjson");
@@ -337,9 +371,7 @@ export async function importCommand(argv: string[], io: CliIo = processIo()): Pr
       concurrency,
       progress: new Progress({ stream: io.stderr, label: `import ${kind}` }),
       onIgnoredColumns: (names) =>
-        err(
-          `tally: ignoring columns that are not ${kind === "spend" ? "Spend" : "Touch"} fields: ${names.join(", ")}`,
-        ),
+        err(`tally: ignoring columns that are not ${SPECS[kind].what} fields: ${names.join(", ")}`),
     });
     for (const line of formatSummary(summary, path)) println(io.stdout, line);
     return 0;

@@ -21,8 +21,9 @@ Usage:
   tally workspace rotate-key ID --key public|secret [--grace SECONDS]
                                     a new key; the old one keeps working for the grace period
   tally config                      every setting, its variable, default and current value
-  tally import clicks|impressions|spend FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
-                                    stream an ad platform's clicks, impressions or daily spend into a server
+  tally import clicks|impressions|spend|crm FILE.csv|FILE.ndjson [--url URL] [--key sk_…]
+                                    stream an ad platform's clicks, impressions or daily spend,
+                                    or the CRM's orders (safe to repeat), into a server
   tally simulate [--workspace NAME] [--days 30] [--users 5000] [--seed N] [--rate N] [--live]
                                     realistic traffic against a running server (demo, load)
   tally reattribute --from TIME [--to TIME] [--workspace ID]

@@ -212,7 +212,12 @@ export function createForwarding(deps: ForwardingDeps): Forwarding {
             if (m.remote) reloadSoon(); // this node's own changes applied already
             return;
           }
-          if (m.type !== "conversion" && m.type !== "signal" && !(m.type === "test_event" && m.status === "accepted"))
+          if (
+            m.type !== "conversion" &&
+            m.type !== "signal" &&
+            m.type !== "adjustment" &&
+            !(m.type === "test_event" && m.status === "accepted")
+          )
             return;
           for (const [id, d] of active) if (d.record.workspaceId === m.workspaceId) workers.get(id)?.wake();
         });

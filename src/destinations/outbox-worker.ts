@@ -182,13 +182,20 @@ export class OutboxWorker {
 
     for (const job of jobs) {
       if (job.kind !== "event") {
-        // Not an event (a rule's signal): the adapter makes it a request body, or refuses it.
-        const p = adapter.preparePayload?.(job.kind, job.payload, config) ?? {
+        // Not an event (a rule's signal, an adjustment): the adapter makes it a request body, or refuses it.
+        const pctx =
+          job.kind === "adjustment"
+            ? {
+                event: job.event,
+                userData: job.event !== null && userDataAllowed(job.event.consent, consentDefault),
+                dedupId: job.event ? dedupId(job.event) : null,
+              }
+            : undefined;
+        const p = adapter.preparePayload?.(job.kind, job.payload, config, pctx) ?? {
           ok: false as const,
           error: `${record.type} does not take ${job.kind}s`,
         };
-        if (!p.ok)
-          updates.push(this.update(job, job.ref, { status: "skipped", error: p.error }));
+        if (!p.ok) updates.push(this.update(job, job.ref, { status: "skipped", error: p.error }));
         else groups.set(p.group, [...(groups.get(p.group) ?? []), { job, item: p.item, dedupId: job.ref }]);
         continue;
       }

@@ -26,6 +26,16 @@ export interface PrepareContext {
  */
 export type Prepared<T> = { ok: true; item: T; group: string } | { ok: false; error: string };
 
+/** What an adjustment's row needs beyond its payload. */
+export interface PayloadContext {
+  /** The adjusted conversion (null when it is gone). */
+  event: StoredEvent | null;
+  /** Consent (or the workspace default) allows sending its click ids and identifiers. */
+  userData: boolean;
+  /** The conversion's platform dedup id, as it was sent (Google's `orderId`). */
+  dedupId: string | null;
+}
+
 export interface HttpRequest {
   /** Default POST; a GET sends no body (spend reports). */
   method?: "GET" | "POST";
@@ -87,10 +97,12 @@ export interface PlatformAdapter<C extends DestinationConfig = DestinationConfig
   build(items: T[], config: C, group: string, ctx: BuildContext): HttpRequest;
   classify(answer: HttpAnswer & { kind: "response" }, count: number): BatchOutcome;
   /**
-   * An outbox row that is not an event (`kind` "signal": a rule's signal, `payload` its JSON),
-   * for the adapters that take one; the others fail such rows.
+   * An outbox row that is not an event (`kind` "signal": a rule's signal, `payload` its JSON;
+   * "adjustment": a conversion's retraction or restatement, with `ctx` the conversion as stored
+   * now and whether its consent lets user data go), for the adapters that take one; the others
+   * fail such rows.
    */
-  preparePayload?(kind: string, payload: unknown, config: C): Prepared<T>;
+  preparePayload?(kind: string, payload: unknown, config: C, ctx?: PayloadContext): Prepared<T>;
   /** Fetches a short-lived access token when the config holds a refresh token (Google). */
   authorize?(config: C, send: Send, now: number): Promise<Authorization>;
 }

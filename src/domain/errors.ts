@@ -67,6 +67,7 @@ export const EVENT_ERRORS = {
   event_too_old: "`event_time` is older than the limit.",
   event_in_future: "`event_time` is too far in the future.",
   invalid_event: "The event is not a JSON object.",
+  not_found: "No conversion has this order id or conversion id (an adjustment's row; its `status_code` is 404).",
 } as const;
 
 export type EventErrorCode = keyof typeof EVENT_ERRORS;

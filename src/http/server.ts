@@ -23,6 +23,7 @@ import { collectRoutes } from "./routes/collect.js";
 import { conversionRoutes } from "./routes/conversions.js";
 import { qualityRoutes } from "./routes/quality.js";
 import { experimentRoutes } from "./routes/experiments.js";
+import { reconciliationRoutes } from "./routes/reconciliation.js";
 import { linkRoutes } from "./routes/links.js";
 import { touchRoutes } from "./routes/touches.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -163,6 +164,7 @@ export async function buildServer(deps: AppDeps, extra: RoutePlugin[] = []): Pro
     ledgerRoutes,
     alertRoutes,
     experimentRoutes,
+    reconciliationRoutes,
     linkRoutes,
     touchRoutes,
     metricsRoutes,

@@ -111,7 +111,18 @@ export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed
         hub.broadcast(m.workspaceId, { type: "alert", data: alertData(m) }, true);
         return;
       case "signal":
-        hub.broadcast(m.workspaceId, { type: "signal", data: { workspace_id: m.workspaceId, ...m.data } }, true);
+        hub.broadcast(
+          m.workspaceId,
+          { type: "signal", data: { workspace_id: m.workspaceId, ...m.data } },
+          true,
+        );
+        return;
+      case "adjustment":
+        hub.broadcast(
+          m.workspaceId,
+          { type: "adjustment", data: { workspace_id: m.workspaceId, ...m.data } },
+          true,
+        );
         return;
     }
   }

@@ -68,6 +68,10 @@ export type WireMessage =
   | { type: "test_event"; data: WireTestEvent }
   | { type: "alert"; data: WireAlert }
   | { type: "signal"; data: { workspace_id: string; id: string } & Record<string, unknown> }
+  | {
+      type: "adjustment";
+      data: { workspace_id: string; id: string; conversion_id: string } & Record<string, unknown>;
+    }
   | { type: "metrics"; data: Record<string, unknown> & { workspace_id: string } };
 
 /** Received payloads above this size are replaced by a preview: the view is for reading, not archiving. */

@@ -291,6 +291,8 @@ export function creditSumsSql(
     if (r.from !== null) where += ` AND c.event_time >= ${bind(r.from)}`;
     if (r.to !== null) where += ` AND c.event_time < ${bind(r.to)}`;
     if (q.excludeFlagged) where += " AND NOT c.flagged";
+    // A retracted conversion's credits left the rollup; they leave the edges too.
+    where += " AND NOT c.retracted";
     parts.push(
       `SELECT k.id AS key_id, c.credit AS credit, c.credit * COALESCE(c.value, 0) AS value
        FROM credits c JOIN credit_keys k ON ${KEY_JOIN} WHERE ${where}`,

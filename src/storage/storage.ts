@@ -32,6 +32,7 @@ import type { SpendStore } from "./spend-store.js";
 import type { QualityQuery, QualityReadout } from "./quality-rows.js";
 import type { FlaggedConversions, QualityPatch } from "../quality/settings.js";
 import type { RulesStore } from "./rules-store.js";
+import type { AdjustmentPayload, AdjustmentRecord, ReconciliationStore } from "./reconciliation-store.js";
 
 /**
  * A store that cannot do what was asked right now (closed, its writer stopped, a transaction
@@ -195,7 +196,8 @@ export interface DestinationRecord {
   routeEvents?: string[] | null;
 }
 
-export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
+/** `skipped`: never sent, the platform has no way to take it (an adjustment to Meta); `last_error` says why. */
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead" | "skipped";
 
 interface DeliveryJobBase {
   id: string;
@@ -205,12 +207,19 @@ interface DeliveryJobBase {
 }
 
 /**
- * A claimed outbox row: an event (`kind: "event"`), or a signal of a rule (`kind: "signal"`,
- * its JSON in `payload`, `ref` its id). Other kinds join the same way.
+ * A claimed outbox row: an event (`kind: "event"`), a signal of a rule (`kind: "signal"`,
+ * its JSON in `payload`, `ref` its id), or an adjustment of a conversion (`kind:
+ * "adjustment"`: `payload` the adjustment, `ref` its id, `event` the conversion as stored now).
  */
 export type DeliveryJob =
   | (DeliveryJobBase & { kind: "event"; event: StoredEvent })
-  | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown });
+  | (DeliveryJobBase & { kind: "signal"; ref: string; payload: unknown })
+  | (DeliveryJobBase & {
+      kind: "adjustment";
+      ref: string;
+      payload: AdjustmentPayload;
+      event: StoredEvent | null;
+    });
 
 export interface DeliveryUpdate {
   id: string;
@@ -255,6 +264,15 @@ export interface Store {
   readonly spend: SpendStore;
   /** Rules, their cooldown fences, signals and budget bounds (rules-store.ts). */
   readonly rules: RulesStore;
+  /** CRM orders, adjustments and the reconciliation report's sums (reconciliation-store.ts). */
+  readonly reconciliation: ReconciliationStore;
+  /**
+   * A conversion's adjustments (retractions, restatements), oldest first: its history.
+   *
+   * @example
+   * await store.adjustmentsOf(ws.id, "evt_…"); // [{ type: "restate", value: 70, previousValue: 100, … }]
+   */
+  adjustmentsOf(workspaceId: string, conversionId: string): Promise<AdjustmentRecord[]>;
   /** Applies migrations; safe to call from several nodes at once. */
   init(): Promise<void>;
   /** Finishes queued writes, then closes. */

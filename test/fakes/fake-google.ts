@@ -8,6 +8,7 @@
  * `POST /token` plays the OAuth refresh.
  */
 import { FakeServer, HEX64, isObject, type FakeAnswer, type FakeRequest } from "./fake-server.js";
+import { handleAdjustments, type AdjustmentBook } from "./fake-google-adjustments.js";
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
 const ACTION = /^customers\/(\d{10})\/conversionActions\/\d+$/;
@@ -17,6 +18,8 @@ export interface FakeGoogleOptions {
   /** Access tokens accepted (a refresh adds the one it issues). */
   accessTokens?: string[];
   refreshToken?: string;
+  /** Where conversion adjustments are kept (fake-google-adjustments.ts); one is made when absent. */
+  adjustments?: AdjustmentBook;
 }
 
 function rpcError(
@@ -105,6 +108,7 @@ function checkConversion(c: unknown, index: number, cid: string): RowError | nul
 
 export function googleHandler(opts: FakeGoogleOptions) {
   const tokens = new Set(opts.accessTokens ?? []);
+  const book = (opts.adjustments ??= { state: new Map(), accepted: [] });
   let issued = 0;
   return (req: FakeRequest, fake: FakeServer): FakeAnswer => {
     if (req.path === "/token") {
@@ -122,6 +126,18 @@ export function googleHandler(opts: FakeGoogleOptions) {
       const token = `ya29.fake-${++issued}`;
       tokens.add(token);
       return { status: 200, body: { access_token: token, expires_in: 3599, token_type: "Bearer" } };
+    }
+    const adj = /^\/v\d+\/customers\/(\d{10}):uploadConversionAdjustments$/.exec(req.path);
+    if (req.method === "POST" && adj) {
+      // The conversions this account holds, by the order id they were uploaded with.
+      for (const a of fake.accepted)
+        if (!book.state.has(a.id))
+          book.state.set(a.id, {
+            retracted: false,
+            value: typeof a.event.conversionValue === "number" ? a.event.conversionValue : null,
+            lastRestatement: null,
+          });
+      return handleAdjustments(req, fake, adj[1]!, book);
     }
     const m = /^\/v\d+\/customers\/(\d{10}):uploadClickConversions$/.exec(req.path);
     if (req.method !== "POST" || !m) {

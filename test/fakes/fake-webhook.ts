@@ -40,6 +40,18 @@ export function webhookHandler(secret: string) {
       fake.accepted.push({ id: data.id, event: body, request: req });
       return { status: 204 };
     }
+    // A conversion's adjustment: {"type": "conversion.adjusted", "data": adjustment}.
+    if (isObject(body) && body.type === "conversion.adjusted") {
+      const data = body.data;
+      if (!isObject(data) || typeof data.id !== "string" || typeof data.conversion_id !== "string") {
+        fake.problem("adjustment without data.id or data.conversion_id");
+        return { status: 400, body: { error: "not an adjustment" } };
+      }
+      if (req.headers["idempotency-key"] !== data.id)
+        fake.problem("Idempotency-Key differs from the adjustment id");
+      fake.accepted.push({ id: data.id, event: body, request: req });
+      return { status: 204 };
+    }
     if (!isObject(body) || typeof body.event_id !== "string" || typeof body.event_name !== "string") {
       fake.problem("body is not a Tally event");
       return { status: 400, body: { error: "not an event" } };

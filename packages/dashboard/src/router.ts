@@ -6,7 +6,15 @@
 import { useEffect, useState } from "preact/hooks";
 
 export type Tab =
-  "live" | "alerts" | "attribution" | "performance" | "quality" | "experiments" | "test-events" | "setup";
+  | "live"
+  | "alerts"
+  | "attribution"
+  | "performance"
+  | "quality"
+  | "experiments"
+  | "reconciliation"
+  | "test-events"
+  | "setup";
 export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "live", label: "Live" },
   { id: "alerts", label: "Alerts" },
@@ -14,6 +22,7 @@ export const TABS: readonly { id: Tab; label: string }[] = [
   { id: "performance", label: "Performance" },
   { id: "quality", label: "Quality" },
   { id: "experiments", label: "Experiments" },
+  { id: "reconciliation", label: "Reconciliation" },
   { id: "test-events", label: "Test events" },
   { id: "setup", label: "Setup" },
 ];

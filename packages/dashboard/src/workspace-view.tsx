@@ -9,6 +9,7 @@ import { AlertsTab } from "./alerts-tab.js";
 import { AttributionTab } from "./attribution-tab.js";
 import { DIAGNOSIS_TITLE, KIND_LABEL } from "./diagnosis.js";
 import { ExperimentsTab } from "./experiments-tab.js";
+import { ReconciliationTab } from "./reconciliation-tab.js";
 import { HealthBadge, LiveBadge } from "./badges.js";
 import { healthOf } from "./health.js";
 import { LedgerView } from "./ledger-view.js";
@@ -161,6 +162,7 @@ export function WorkspaceView({
         )}
         {tab === "quality" && <QualityTab workspaceId={workspaceId} ws={ws} />}
         {tab === "experiments" && <ExperimentsTab workspaceId={workspaceId} ws={ws} live={live} />}
+        {tab === "reconciliation" && <ReconciliationTab workspaceId={workspaceId} ws={ws} live={live} />}
         {tab === "test-events" && <TestEventsTab live={live} ws={ws} />}
         {tab === "setup" && <SetupTab workspaceId={workspaceId} ws={ws} onSaved={setWs} />}
       </div>

@@ -15,11 +15,21 @@ const ALREADY_THERE = new Set([
   "ORDER_ID_ALREADY_IN_USE",
   "DUPLICATE_ORDER_ID",
   "DUPLICATE_CLICK_CONVERSION_IN_REQUEST",
+  // Adjustments (§A1): the retraction or this restatement is already there.
+  "CONVERSION_ALREADY_RETRACTED",
+  "RESTATEMENT_ALREADY_EXISTS",
+  "MORE_RECENT_RESTATEMENT_FOUND",
 ]);
 /** Sent correctly, nothing for Google to attribute it to ("safe to ignore"). */
 const UNMATCHED = new Set(["CLICK_NOT_FOUND"]);
 /** Errors that go away with time. */
-const LATER = new Set(["TOO_RECENT_EVENT", "TOO_RECENT_CONVERSION_ACTION", "CONVERSION_ACTION_TOO_RECENT"]);
+const LATER = new Set([
+  "TOO_RECENT_EVENT",
+  "TOO_RECENT_CONVERSION_ACTION",
+  "CONVERSION_ACTION_TOO_RECENT",
+  // An adjustment of a conversion less than 24 hours old.
+  "TOO_RECENT_CONVERSION",
+]);
 const TRANSIENT = new Set([
   "INTERNAL_ERROR",
   "TRANSIENT_ERROR",
@@ -56,7 +66,11 @@ function codeOf(e: GoogleError): string {
 
 function rowIndex(e: GoogleError): number | null {
   const first = e.location?.fieldPathElements?.[0];
-  return first && first.fieldName === "conversions" && typeof first.index === "number" ? first.index : null;
+  return first &&
+    (first.fieldName === "conversions" || first.fieldName === "conversion_adjustments") &&
+    typeof first.index === "number"
+    ? first.index
+    : null;
 }
 
 /** The longest `retryDelay` anywhere in a failure (quotaErrorDetails, google.rpc.RetryInfo). */

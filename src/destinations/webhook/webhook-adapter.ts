@@ -6,11 +6,10 @@ import {
   buildWebhookRequest,
   prepareWebhookEvent,
   prepareWebhookPayload,
-  type WebhookEvent,
-  type WebhookSignal,
+  type WebhookItem,
 } from "./webhook-payload.js";
 
-export const webhookAdapter: PlatformAdapter<WebhookConfig, WebhookEvent | WebhookSignal> = {
+export const webhookAdapter: PlatformAdapter<WebhookConfig, WebhookItem> = {
   type: "webhook",
   batchLimit: 1,
   parallel: 1,

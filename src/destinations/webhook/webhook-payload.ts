@@ -7,6 +7,7 @@ import { CLICK_ID_KINDS } from "../../domain/event.js";
 import { isoTime } from "../../domain/time.js";
 import type { Consent } from "../../domain/event.js";
 import type { StoredEvent } from "../../storage/storage.js";
+import type { AdjustmentPayload } from "../../storage/reconciliation-store.js";
 import type { WebhookConfig } from "./webhook-config.js";
 import type { BuildContext, HttpRequest, PrepareContext, Prepared } from "../types.js";
 import { signWebhook } from "./webhook-signature.js";
@@ -102,11 +103,60 @@ export interface WebhookSignal {
   data: { id: string } & Record<string, unknown>;
 }
 
+/**
+ * A conversion's retraction or restatement: `{"type": "conversion.adjusted", "data": {…}}`,
+ * `Idempotency-Key` = the adjustment's id. No personal data: ids, values and times only.
+ */
+export interface WebhookAdjustment {
+  type: "conversion.adjusted";
+  data: {
+    id: string;
+    conversion_id: string;
+    adjustment: "retract" | "restate";
+    event_name: string;
+    event_time: string;
+    order_id: string | null;
+    value: number | null;
+    currency: string | null;
+    previous_value: number | null;
+    previous_currency: string | null;
+    adjusted_at: string;
+  };
+}
+
+export type WebhookItem = WebhookEvent | WebhookSignal | WebhookAdjustment;
+
+function prepareWebhookAdjustment(payload: unknown): Prepared<WebhookItem> {
+  const a = payload as AdjustmentPayload | null;
+  if (!a || typeof a.id !== "string") return { ok: false, error: "the adjustment could not be read" };
+  return {
+    ok: true,
+    item: {
+      type: "conversion.adjusted",
+      data: {
+        id: a.id,
+        conversion_id: a.conversion_id,
+        adjustment: a.type,
+        event_name: a.event_name,
+        event_time: isoTime(a.event_time),
+        order_id: a.order_id,
+        value: a.value,
+        currency: a.currency,
+        previous_value: a.previous_value,
+        previous_currency: a.previous_currency,
+        adjusted_at: isoTime(a.adjusted_at),
+      },
+    },
+    group: "",
+  };
+}
+
 export function prepareWebhookPayload(
   kind: string,
   payload: unknown,
   config: WebhookConfig,
-): Prepared<WebhookEvent | WebhookSignal> {
+): Prepared<WebhookItem> {
+  if (kind === "adjustment") return prepareWebhookAdjustment(payload);
   if (kind !== "signal") return { ok: false, error: `a webhook does not take ${kind}s` };
   if (!config.signals) return { ok: false, error: "the webhook's config no longer has `signals: true`" };
   const data = payload as WebhookSignal["data"] | null;
@@ -116,7 +166,7 @@ export function prepareWebhookPayload(
 
 /** One event (or signal) per request: a receiver answers for exactly one. */
 export function buildWebhookRequest(
-  items: (WebhookEvent | WebhookSignal)[],
+  items: WebhookItem[],
   config: WebhookConfig,
   _group: string,
   ctx: BuildContext,

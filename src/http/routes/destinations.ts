@@ -29,7 +29,7 @@ import { routeEventsOf } from "../../destinations/routing-table.js";
 import { destinationSchemas as s } from "../schemas/destinations.js";
 
 const ID = /^dst_[0-9a-z]{26}$/;
-const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead"];
+const STATUSES: readonly DeliveryStatus[] = ["pending", "delivered", "failed", "dead", "skipped"];
 /** API.md: a workspace has at most 50 destinations. */
 export const MAX_DESTINATIONS = 50;
 

@@ -3,7 +3,8 @@
  * in one answer: every arrival (browser, server, pixel) with its status, the identity kinds
  * it was linked by (never the values), its match quality at acceptance, attribution, and each
  * destination's attempts, status codes and latency. `quality` and `adjustments` are the seams
- * for traffic quality (filled: `{score, flags}` as decided on arrival) and CRM reconciliation ([] until it fills them).
+ * for traffic quality (filled: `{score, flags}` as decided on arrival) and CRM reconciliation
+ * (filled: the conversion's retractions and restatements, oldest first).
  */
 import type { FastifyInstance } from "fastify";
 import { DEFAULT_MODEL, MODELS } from "../../attribution/index.js";
@@ -13,6 +14,7 @@ import type { LedgerRecord } from "../../storage/monitoring-store.js";
 import type { AppDeps } from "../deps.js";
 import { enumParam, query } from "../params.js";
 import { ledgerSchema } from "../schemas/ledger.js";
+import { adjustmentJson } from "./reconciliation.js";
 
 const ID = /^evt_[0-9a-z]{26}$/;
 
@@ -67,7 +69,7 @@ export function ledgerRoutes(app: FastifyInstance, deps: AppDeps): void {
           credit: t.credit,
         })),
       },
-      adjustments: [],
+      adjustments: (await deps.store.adjustmentsOf(ws.id, l.id)).map(adjustmentJson),
       deliveries: l.deliveries.map((d) => ({
         destination_id: d.destinationId,
         type: d.type,

@@ -196,7 +196,7 @@ export const deliveriesSchema: FastifySchema = {
     properties: {
       status: {
         type: "string",
-        enum: ["", "pending", "delivered", "failed", "dead"],
+        enum: ["", "pending", "delivered", "failed", "dead", "skipped"],
         description: "Only deliveries in this status; empty: all.",
       },
       limit: intQuery(1, 1000, 100, "Most rows."),

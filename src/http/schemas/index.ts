@@ -45,6 +45,7 @@ import { ConversionSchema } from "./reports.js";
 import { RuleSchema, SignalSchema } from "./rules.js";
 import { TouchSchema } from "./touches.js";
 import { SpendSchema } from "./spend.js";
+import { AdjustmentSchema, CrmOrderSchema } from "./reconciliation.js";
 import type { SchemaObject } from "./validator.js";
 import { ConversionActionSchema, WorkspaceSchema } from "./workspaces.js";
 
@@ -62,6 +63,8 @@ export const SHARED_SCHEMAS: readonly SchemaObject[] = [
   SpendSchema,
   RuleSchema,
   SignalSchema,
+  CrmOrderSchema,
+  AdjustmentSchema,
 ];
 
 const TAGS = [
@@ -70,6 +73,7 @@ const TAGS = [
   ["touches", "Clicks and impressions from ad platforms."],
   ["links", "Tracking links."],
   ["spend", "Ad spend: sent, imported, or pulled by spend sources."],
+  ["reconciliation", "CRM orders and adjustments of conversions (retractions, restatements)."],
   ["reports", "Conversions, attribution and tracking health."],
   ["destinations", "Forwarding to ad platforms and webhooks."],
   ["workspaces", "Workspaces, settings and conversion actions."],

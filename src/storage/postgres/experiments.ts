@@ -136,7 +136,7 @@ async function countsIn(
                 SUM(CASE WHEN c.currency IS NULL OR c.currency = $1 THEN COALESCE(c.value, 0) ELSE 0 END)::float8 AS v
          FROM events c JOIN experiment_exposures x
            ON x.workspace_id = c.workspace_id AND x.experiment = $4 AND x.person = c.person
-         WHERE c.workspace_id = $2 AND c.is_conversion AND c.test_event_code IS NULL
+         WHERE c.workspace_id = $2 AND c.is_conversion AND c.test_event_code IS NULL AND NOT c.retracted
            AND c.event_time >= $5 AND c.event_time < $6 AND c.event_name = $3 AND c.person IS NOT NULL${
              q.excludeFlagged ? " AND c.quality_flags = 0" : ""
            }

@@ -338,7 +338,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     await this.flushDeliveries();
     const r = await this.client.query<{ destination_id: string }>(
       `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
-       WHERE d.event_ref = $1 GROUP BY d.destination_id
+       WHERE d.event_ref = $1 AND d.kind = 'event' GROUP BY d.destination_id
        HAVING bool_or(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > $2))
           AND NOT bool_or(d.status = 'pending' AND d.lease_until <= $2)`,
       [eventRef, now],
@@ -544,7 +544,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async conversionsIn(workspaceId: string | null, from: number, to: number): Promise<StoredConversion[]> {
     const r = await this.client.query<ConversionRow>(
       `SELECT ${CONVERSION_COLUMNS} FROM events
-       WHERE is_conversion AND test_event_code IS NULL AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
+       WHERE is_conversion AND test_event_code IS NULL AND NOT retracted AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
        ORDER BY id FOR UPDATE`,
       [from, to, workspaceId],
     );

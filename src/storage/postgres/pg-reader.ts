@@ -123,12 +123,12 @@ export class PgReader {
     const sums = await creditTotals(this.pool, workspaceId, q);
     const un = await this.pool.query<{ conversions: number; value: number | null }>(
       `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = $2 THEN COALESCE(value, 0) ELSE 0 END) AS value
-       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed${eventSql}`,
+       FROM events WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND NOT attributed AND NOT retracted${eventSql}`,
       p.values,
     );
     const other = await this.pool.query<{ currency: string; conversions: number; value: number }>(
       `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2${eventSql}
+       WHERE workspace_id = $1 AND is_conversion AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> $2 AND NOT retracted${eventSql}
        GROUP BY currency`,
       p.values,
     );

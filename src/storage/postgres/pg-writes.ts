@@ -5,6 +5,7 @@
  * when it resolves); the high-rate writes go through the group committer instead.
  */
 import type pg from "pg";
+import type { AdjustmentPayload } from "../reconciliation-store.js";
 import type { CommitCore, WindowsByWorkspace } from "../../commit/tx.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import type { Identifier } from "../../domain/event.js";
@@ -216,7 +217,7 @@ export class PgWrites {
               ${EVENT_READ_COLUMNS.split(", ")
                 .map((col) => `e.${col}`)
                 .join(", ")}
-       FROM claimed c LEFT JOIN events e ON e.id = c.event_ref AND c.kind = 'event' ORDER BY c.next_attempt_at, c.id`,
+       FROM claimed c LEFT JOIN events e ON e.id = c.event_ref AND c.kind IN ('event', 'adjustment') ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs],
     );
     return r.rows.map((x): DeliveryJob => {
@@ -226,9 +227,24 @@ export class PgWrites {
         attempts: x.attempts,
         createdAt: x.delivery_created_at,
       };
-      return x.delivery_kind === "event"
-        ? { ...base, kind: "event", event: eventFromRow(x) }
-        : { ...base, kind: "signal", ref: x.delivery_ref, payload: JSON.parse(x.delivery_payload ?? "null") };
+      if (x.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(x) };
+      if (x.delivery_kind === "adjustment") {
+        // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
+        const payload = JSON.parse(x.delivery_payload ?? "null") as AdjustmentPayload;
+        return {
+          ...base,
+          kind: "adjustment",
+          ref: payload.id,
+          payload,
+          event: x.id ? eventFromRow(x) : null,
+        };
+      }
+      return {
+        ...base,
+        kind: "signal",
+        ref: x.delivery_ref,
+        payload: JSON.parse(x.delivery_payload ?? "null"),
+      };
     });
   }
 

@@ -58,6 +58,8 @@ import { PgMonitoringStore } from "./pg-monitoring.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { rowToWorkspace } from "./rows.js";
 import { PgSpendStore } from "./spend-store.js";
+import { PgReconciliationStore } from "./reconciliation-store.js";
+import type { AdjustmentRecord } from "../reconciliation-store.js";
 import { PgRulesStore } from "./rules-store.js";
 
 export interface PostgresStoreOptions extends ConnectionOptions {
@@ -80,6 +82,7 @@ export class PostgresStore implements Store {
   readonly monitoring: PgMonitoringStore;
   readonly spend: PgSpendStore;
   readonly rules: PgRulesStore;
+  readonly reconciliation: PgReconciliationStore;
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
@@ -93,9 +96,14 @@ export class PostgresStore implements Store {
     this.w = new PgWrites(this.pool, opts.core);
     this.spend = new PgSpendStore(this.pool, (f) => this.guard(f));
     this.rules = new PgRulesStore(this.pool, (f) => this.guard(f));
+    this.reconciliation = new PgReconciliationStore(this.pool, (f) => this.guard(f));
   }
 
   /** Every call goes through here: infrastructure failures become `storeUnavailable`. */
+  adjustmentsOf(workspaceId: string, conversionId: string): Promise<AdjustmentRecord[]> {
+    return this.reconciliation.adjustmentsOf(workspaceId, conversionId);
+  }
+
   private async guard<T>(f: () => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError("the store is closed");
     try {

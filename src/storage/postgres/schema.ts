@@ -25,6 +25,7 @@ JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platfor
   AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
   AND k.nulls = (c.campaign IS NULL)::int + 2 * (c.ad IS NULL)::int + 4 * (c.currency IS NULL)::int
 CROSS JOIN (VALUES (3600000::bigint), (86400000), (345600000), (1382400000)) AS s(span)
+WHERE NOT c.retracted
 GROUP BY 1, 2, 3, 4, 5, 6;
 `;
 
@@ -241,6 +242,41 @@ ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion AND person IS NOT NULL;
 CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
   WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
+    // CRM reconciliation: the business's orders (one row per order id), the adjustments of
+    // conversions (their history), and on events and credits what an adjustment changes: a
+    // `retracted` marker every report honours, and the value as tracked before the first
+    // adjustment (the reconciliation report compares it). The performance index leaves
+    // retracted credit out; conversions are found by order id, and the reconciliation reads a
+    // month of conversions from one covering index (events_reconcile).
+    version: 10,
+    sql: `
+CREATE TABLE crm_orders (
+  workspace_id TEXT NOT NULL, order_id TEXT NOT NULL, event_name TEXT NOT NULL, time BIGINT NOT NULL,
+  value DOUBLE PRECISION NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (workspace_id, order_id));
+CREATE INDEX crm_orders_time ON crm_orders (workspace_id, event_name, time, value, status);
+CREATE TABLE adjustments (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, conversion_id TEXT NOT NULL, type TEXT NOT NULL,
+  source TEXT NOT NULL, order_id TEXT, value DOUBLE PRECISION, currency TEXT, previous_value DOUBLE PRECISION, previous_currency TEXT,
+  adjusted_at BIGINT NOT NULL, created_at BIGINT NOT NULL);
+CREATE INDEX adjustments_conversion ON adjustments (workspace_id, conversion_id, created_at);
+ALTER TABLE events ADD COLUMN retracted BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE events ADD COLUMN adjusted_at BIGINT;
+ALTER TABLE events ADD COLUMN tracked_value DOUBLE PRECISION;
+ALTER TABLE credits ADD COLUMN retracted BOOLEAN NOT NULL DEFAULT false;
+DROP INDEX credits_performance;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency)
+  WHERE NOT retracted;
+DROP INDEX events_experiment;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion AND test_event_code IS NULL AND person IS NOT NULL AND NOT retracted;
+CREATE INDEX events_reconcile ON events (workspace_id, event_name, event_time, order_id, value, adjusted_at, tracked_value, id)
+  WHERE is_conversion AND test_event_code IS NULL;
+CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
+  WHERE is_conversion AND test_event_code IS NULL AND order_id IS NOT NULL;
 `,
   },
   {

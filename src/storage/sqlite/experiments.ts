@@ -106,7 +106,7 @@ export function experimentCounts(
          SELECT x.variant AS variant, x.person AS person, COUNT(*) AS n,
                 SUM(CASE WHEN c.currency IS NULL OR c.currency = ? THEN COALESCE(c.value, 0) ELSE 0 END) AS v
          FROM events AS c INDEXED BY events_experiment CROSS JOIN experiment_exposures AS x
-         WHERE c.workspace_id = ? AND c.is_conversion = 1 AND c.test_event_code IS NULL
+         WHERE c.workspace_id = ? AND c.is_conversion = 1 AND c.test_event_code IS NULL AND c.retracted = 0
            AND c.event_time >= ? AND c.event_time < ? AND c.event_name = ? AND c.person IS NOT NULL${
              q.excludeFlagged ? " AND c.quality_flags = 0" : ""
            }

@@ -11,6 +11,7 @@
  */
 import { rulesOps } from "./rules-writes.js";
 import { spendOps } from "./spend-writes.js";
+import { reconciliationOps } from "./reconciliation-writes.js";
 import type Database from "better-sqlite3";
 import type { CommitCore, CommitItem, WindowsByWorkspace } from "../../commit/tx.js";
 import type { TouchInput } from "../../domain/event.js";
@@ -101,6 +102,11 @@ export class SqliteGroupCommitter {
       rotateWorkspaceKey: w.rotateWorkspaceKey.bind(w),
       ...spendOps(this.db),
       ...rulesOps(this.db),
+      ...reconciliationOps(this.db, {
+        rollups: () => this.opRollups,
+        currencyOf: this.currencyOf,
+        credits: () => this.tx.creditRollup,
+      }),
     };
   }
 

@@ -18,6 +18,7 @@ JOIN credit_keys k ON k.workspace_id = c.workspace_id AND k.platform = c.platfor
   AND k.campaign = COALESCE(c.campaign, '') AND k.ad = COALESCE(c.ad, '') AND k.currency = COALESCE(c.currency, '')
   AND k.nulls = (c.campaign IS NULL) + 2 * (c.ad IS NULL) + 4 * (c.currency IS NULL)
 CROSS JOIN (SELECT 3600000 AS span UNION ALL SELECT 86400000 UNION ALL SELECT 345600000 UNION ALL SELECT 1382400000) AS s
+WHERE c.retracted = 0
 GROUP BY 1, 2, 3, 4, 5, 6;
 `;
 
@@ -235,6 +236,41 @@ ALTER TABLE events ADD COLUMN person TEXT;
 CREATE INDEX events_person ON events (workspace_id, person) WHERE is_conversion = 1 AND person IS NOT NULL;
 CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
   WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL;
+`,
+  },
+  {
+    // CRM reconciliation: the business's orders (one row per order id), the adjustments of
+    // conversions (their history), and on events and credits what an adjustment changes: a
+    // `retracted` marker every report honours, and the value as tracked before the first
+    // adjustment (the reconciliation report compares it). The performance index leaves
+    // retracted credit out; conversions are found by order id, and the reconciliation reads a
+    // month of conversions from one covering index (events_reconcile).
+    version: 10,
+    sql: `
+CREATE TABLE crm_orders (
+  workspace_id TEXT NOT NULL, order_id TEXT NOT NULL, event_name TEXT NOT NULL, time INTEGER NOT NULL,
+  value REAL NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, order_id)) WITHOUT ROWID;
+CREATE INDEX crm_orders_time ON crm_orders (workspace_id, event_name, time, value, status);
+CREATE TABLE adjustments (
+  id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, conversion_id TEXT NOT NULL, type TEXT NOT NULL,
+  source TEXT NOT NULL, order_id TEXT, value REAL, currency TEXT, previous_value REAL, previous_currency TEXT,
+  adjusted_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX adjustments_conversion ON adjustments (workspace_id, conversion_id, created_at);
+ALTER TABLE events ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN adjusted_at INTEGER;
+ALTER TABLE events ADD COLUMN tracked_value REAL;
+ALTER TABLE credits ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+DROP INDEX credits_performance;
+CREATE INDEX credits_performance ON credits (workspace_id, model, event_time, platform, campaign, ad, credit, value, currency)
+  WHERE retracted = 0;
+DROP INDEX events_experiment;
+CREATE INDEX events_experiment ON events (workspace_id, event_name, event_time, person, value, currency)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND person IS NOT NULL AND retracted = 0;
+CREATE INDEX events_reconcile ON events (workspace_id, event_name, event_time, order_id, value, adjusted_at, tracked_value, id)
+  WHERE is_conversion = 1 AND test_event_code IS NULL;
+CREATE INDEX events_order ON events (workspace_id, order_id, event_name)
+  WHERE is_conversion = 1 AND test_event_code IS NULL AND order_id IS NOT NULL;
 `,
   },
   {

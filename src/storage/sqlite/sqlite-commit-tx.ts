@@ -152,7 +152,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       ),
       redeliverTargets: p(
         `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.deleted = 0
-         WHERE d.event_ref = ? GROUP BY d.destination_id
+         WHERE d.event_ref = ? AND d.kind = 'event' GROUP BY d.destination_id
          HAVING max(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > ?)) = 1
             AND max(d.status = 'pending' AND d.lease_until <= ?) = 0`,
       ),
@@ -406,7 +406,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     const rows = this.db
       .prepare(
         `SELECT ${CONVERSION_COLUMNS} FROM events
-         WHERE is_conversion = 1 AND test_event_code IS NULL AND event_time >= ? AND event_time < ? ${workspaceId ? "AND workspace_id = ?" : ""}`,
+         WHERE is_conversion = 1 AND test_event_code IS NULL AND retracted = 0 AND event_time >= ? AND event_time < ? ${workspaceId ? "AND workspace_id = ?" : ""}`,
       )
       .all(...(workspaceId ? [from, to, workspaceId] : [from, to])) as ConversionRow[];
     return rows.map(storedConversionFromRow);

@@ -178,13 +178,13 @@ export class SqliteReader {
     const un = this.db
       .prepare(
         `SELECT COUNT(*) AS conversions, SUM(CASE WHEN currency IS NULL OR currency = ? THEN COALESCE(value, 0) ELSE 0 END) AS value
-         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0${eventSql}`,
+         FROM events WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND attributed = 0 AND retracted = 0${eventSql}`,
       )
       .get(q.currency, workspaceId, ...args) as { conversions: number; value: number | null };
     const other = this.db
       .prepare(
         `SELECT currency, COUNT(*) AS conversions, SUM(COALESCE(value, 0)) AS value FROM events
-         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ?${eventSql}
+         WHERE workspace_id = ? AND is_conversion = 1 AND test_event_code IS NULL AND currency IS NOT NULL AND currency <> ? AND retracted = 0${eventSql}
          GROUP BY currency`,
       )
       .all(workspaceId, q.currency, ...args) as { currency: string; conversions: number; value: number }[];

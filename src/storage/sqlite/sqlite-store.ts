@@ -44,6 +44,8 @@ import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
 import { SqliteSpendStore } from "./spend-store.js";
+import { SqliteReconciliationStore } from "./reconciliation-store.js";
+import type { AdjustmentRecord } from "../reconciliation-store.js";
 import { SqliteSpendReads } from "./spend-reads.js";
 import { SqliteRulesStore } from "./rules-store.js";
 import { SqliteRulesReads } from "./rules-reads.js";
@@ -83,6 +85,14 @@ export class SqliteStore implements Store {
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteRulesReads(r.db))),
   );
+  readonly reconciliation = new SqliteReconciliationStore(
+    (op, args, weight) => this.call(op, args, weight),
+    (fn) => this.read((r) => fn(r.db)),
+  );
+
+  adjustmentsOf(workspaceId: string, conversionId: string): Promise<AdjustmentRecord[]> {
+    return this.reconciliation.adjustmentsOf(workspaceId, conversionId);
+  }
 
   readonly monitoring: SqliteMonitoringStore;
 

@@ -5,6 +5,7 @@
  * the writer thread's group transaction (group-committer.ts), so it is durable when answered.
  */
 import type Database from "better-sqlite3";
+import type { AdjustmentPayload } from "../reconciliation-store.js";
 import { newId } from "../../domain/ids.js";
 import type { Identifier } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
@@ -176,7 +177,7 @@ export class SqliteWrites {
               )
                 .map((c) => `e.${c}`)
                 .join(", ")}
-       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref AND d.kind = 'event'
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref AND d.kind IN ('event', 'adjustment')
        WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
@@ -200,9 +201,24 @@ export class SqliteWrites {
         attempts: r.attempts,
         createdAt: r.delivery_created_at,
       };
-      return r.delivery_kind === "event"
-        ? { ...base, kind: "event", event: eventFromRow(r) }
-        : { ...base, kind: "signal", ref: r.delivery_ref, payload: JSON.parse(r.delivery_payload ?? "null") };
+      if (r.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(r) };
+      if (r.delivery_kind === "adjustment") {
+        // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
+        const payload = JSON.parse(r.delivery_payload ?? "null") as AdjustmentPayload;
+        return {
+          ...base,
+          kind: "adjustment",
+          ref: payload.id,
+          payload,
+          event: r.id ? eventFromRow(r) : null,
+        };
+      }
+      return {
+        ...base,
+        kind: "signal",
+        ref: r.delivery_ref,
+        payload: JSON.parse(r.delivery_payload ?? "null"),
+      };
     });
   }
 
