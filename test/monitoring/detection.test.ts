@@ -16,7 +16,7 @@ import { LinkResolver } from "../../src/pipeline/link-resolver.js";
 import { createCipher } from "../../src/security/cipher.js";
 import type { Store } from "../../src/storage/storage.js";
 import { postgresAvailable } from "../postgres/pg-test-db.js";
-import { pgBackend, sqliteBackend, workspace, type Backend } from "./backends.js";
+import { pgBackend, sqliteBackend, workspace, type Backend } from "../helpers/stores.js";
 
 const pgUp = await postgresAvailable("the PostgreSQL half of the detection tests");
 const actions = new Map(standardActions().map((a) => [a.name, a]));

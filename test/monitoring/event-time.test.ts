@@ -12,7 +12,7 @@ import { createIngestPipeline } from "../../src/pipeline/ingest-pipeline.js";
 import { LinkResolver } from "../../src/pipeline/link-resolver.js";
 import { createCipher } from "../../src/security/cipher.js";
 import { postgresAvailable } from "../postgres/pg-test-db.js";
-import { pgBackend, sqliteBackend, workspace, type Backend } from "./backends.js";
+import { pgBackend, sqliteBackend, workspace, type Backend } from "../helpers/stores.js";
 
 const pgUp = await postgresAvailable("the PostgreSQL half of the event-time tests");
 const backends: [string, () => Promise<Backend>, boolean][] = [

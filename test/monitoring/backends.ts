@@ -1,2 +1,0 @@
-/** Both stores for the monitoring tests (test/helpers/stores.ts). */
-export * from "../helpers/stores.js";
