@@ -33,6 +33,7 @@ export async function openStore(config: Config): Promise<Store> {
       // server's lock table (max_locks_per_transaction × max_connections).
       maxGroupWeight: Math.min(config.commitMaxBatch, PG_MAX_GROUP_EVENTS),
       core: commitCore,
+      retentionMonths: config.retentionMonths,
     });
   } else {
     store = new SqliteStore({

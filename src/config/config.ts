@@ -153,6 +153,13 @@ export const SETTINGS = {
     description: "How long the encrypted client IP is kept for forwarding (at most the dedup window).",
     parse: int(0, 365),
   },
+  retentionMonths: {
+    env: "TALLY_RETENTION_MONTHS",
+    default: 0,
+    description:
+      "PostgreSQL: whole months of events kept besides the current one; older monthly partitions are dropped hourly (0 = keep all).",
+    parse: int(0, 1200),
+  },
   rateLimitPerSecond: {
     env: "TALLY_RATE_LIMIT_PER_SECOND",
     default: 5000,

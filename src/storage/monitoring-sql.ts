@@ -79,7 +79,8 @@ export const SQL = {
       c.id AS c_id, c.type AS c_type, c.config_enc AS c_config, c.min_severity AS c_min, c.created_at AS c_created,
       a.id AS alert_id, a.workspace_id, a.kind, a.subject, a.status, a.severity, a.started_at, a.resolved_at,
       a.message, a.diagnosis, a.details
-    FROM alert_outbox o JOIN alert_channels c ON c.id = o.channel_id JOIN alerts a ON a.id = o.alert_id
+    FROM alert_outbox o JOIN alert_channels c ON c.id = o.channel_id AND c.workspace_id = o.workspace_id
+      JOIN alerts a ON a.id = o.alert_id AND a.workspace_id = o.workspace_id
     WHERE o.lease_owner = ? AND o.status = 'pending' AND o.lease_until > ?`,
   complete: `UPDATE alert_outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ?,
     lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?`,
@@ -92,7 +93,7 @@ export const SQL = {
   ledgerArrivals:
     "SELECT source, received_at, event_id, status FROM event_arrivals WHERE workspace_id = ? AND event_ref = ? ORDER BY received_at, id",
   ledgerDeliveries: `SELECT d.destination_id, t.type, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at
-    FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+    FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.workspace_id = d.workspace_id
     WHERE d.workspace_id = ? AND d.event_ref = ? ORDER BY d.created_at, d.id`,
 } as const;
 

@@ -225,7 +225,7 @@ export class PgMonitoringStore implements MonitoringStore {
         this.pool,
         `SELECT d.destination_id, SUM(CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END) AS sent,
            AVG((e.payload::jsonb #>> '{mq,score}')::float8) AS mq
-         FROM deliveries d JOIN events e ON e.id = d.event_ref
+         FROM deliveries d JOIN events e ON e.id = d.event_ref AND e.workspace_id = d.workspace_id
          WHERE d.workspace_id = ? AND d.created_at >= ? GROUP BY d.destination_id`,
         [workspaceId, since],
       );

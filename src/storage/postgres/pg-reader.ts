@@ -102,8 +102,8 @@ export class PgReader {
     if (rows.length === 0) return [];
     const credits = await this.pool.query<CreditDbRow>(
       `SELECT event_ref, platform, campaign, ad, touch_time, credit FROM credits
-       WHERE model = $1 AND event_ref = ANY($2::text[]) ORDER BY event_ref, ord`,
-      [q.model, rows.map((r) => r.id)],
+       WHERE workspace_id = $3 AND model = $1 AND event_ref = ANY($2::text[]) ORDER BY event_ref, ord`,
+      [q.model, rows.map((r) => r.id), workspaceId],
     );
     return joinCredits(rows, credits.rows);
   }
@@ -227,7 +227,7 @@ export class PgReader {
     }>(
       `SELECT d.id AS delivery_id, d.event_ref, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at, d.dedup_id,
               e.event_id, e.order_id
-       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_ref AND e.workspace_id = d.workspace_id
        WHERE d.workspace_id = $1 AND d.destination_id = $2 AND ($3::text IS NULL OR d.status = $3)
        ORDER BY d.created_at DESC, d.id DESC LIMIT $4`,
       [workspaceId, destinationId, status, limit],

@@ -46,6 +46,7 @@ import { findWorkspaceByKey as findKey, rotateWorkspaceKey as rotateKey } from "
 import { classify, StoreUnavailableError } from "./errors.js";
 import { GroupCommitter } from "./group-committer.js";
 import { migrate } from "./migrate.js";
+import { maintainEventPartitions, type PartitionUpkeep } from "./partitions.js";
 import { getKeyCheck, initKeyCheck, sealedSamples } from "./pg-key-check.js";
 import { qualityReadout } from "./quality-reads.js";
 import type { QualityQuery, QualityReadout } from "../quality-rows.js";
@@ -70,6 +71,8 @@ export interface PostgresStoreOptions extends ConnectionOptions {
   onIdleError?: (err: Error) => void;
   /** The commit core its group commits run (commit/index.ts; open-store.ts wires it). */
   core: CommitCore;
+  /** Months of events kept besides the current one (partitions.ts); 0 or absent keeps all. */
+  retentionMonths?: number;
 }
 
 export class PostgresStore implements Store {
@@ -79,6 +82,7 @@ export class PostgresStore implements Store {
   private readonly r: PgReader;
   private readonly w: PgWrites;
   private closed = false;
+  private readonly retentionMonths: number;
   readonly monitoring: PgMonitoringStore;
   readonly spend: PgSpendStore;
   readonly rules: PgRulesStore;
@@ -86,6 +90,7 @@ export class PostgresStore implements Store {
 
   constructor(opts: PostgresStoreOptions) {
     this.pool = createPool(opts, opts.onIdleError ?? (() => {}));
+    this.retentionMonths = opts.retentionMonths ?? 0;
     this.monitoring = new PgMonitoringStore(this.pool);
     this.committer = new GroupCommitter(this.pool, {
       dedupWindowMs: opts.dedupWindowMs,
@@ -114,7 +119,15 @@ export class PostgresStore implements Store {
   }
 
   init(): Promise<void> {
-    return this.guard(() => migrate(this.pool));
+    return this.guard(async () => {
+      await migrate(this.pool);
+      await maintainEventPartitions(this.pool, Date.now(), this.retentionMonths);
+    });
+  }
+
+  /** The monthly partitions of events made ahead, and retention applied (hourly, with the purge). */
+  maintainPartitions(now: number): Promise<PartitionUpkeep> {
+    return this.guard(() => maintainEventPartitions(this.pool, now, this.retentionMonths));
   }
 
   async close(): Promise<void> {
@@ -280,7 +293,10 @@ export class PostgresStore implements Store {
     return this.guard(() => this.r.listErasures(workspaceId, limit));
   }
   purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
-    return this.guard(() => this.w.purge(now, dedupBefore, ipBefore));
+    return this.guard(async () => {
+      await this.w.purge(now, dedupBefore, ipBefore);
+      await maintainEventPartitions(this.pool, now, this.retentionMonths);
+    });
   }
 
   createSession(s: Session): Promise<void> {

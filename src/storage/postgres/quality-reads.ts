@@ -22,7 +22,7 @@ export async function qualityReadout(
     pool.query<QualityReadout["conversions"][number]>(
       `SELECT c.platform, c.campaign, c.ad, e.quality_flags AS flags,
               (c.event_time - c.event_time % ${b})::float8 AS start, SUM(c.credit) AS n
-       FROM credits c JOIN events e ON e.id = c.event_ref
+       FROM credits c JOIN events e ON e.id = c.event_ref AND e.workspace_id = c.workspace_id
        WHERE c.workspace_id = $1 AND c.model = $2${range("c.event_time")}
        GROUP BY c.platform, c.campaign, c.ad, e.quality_flags, 5`,
       [workspaceId, q.model],

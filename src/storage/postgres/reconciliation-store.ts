@@ -151,7 +151,7 @@ class PgAdjustTx implements AdjustTx {
     now: number,
   ): Promise<{ id: string; type: string }[]> {
     const r = await this.c.query<{ id: string; type: string }>(
-      `SELECT t.id, t.type FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
+      `SELECT t.id, t.type FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.workspace_id = d.workspace_id AND NOT t.deleted
        WHERE d.event_ref = $1 AND d.kind = 'event' AND t.workspace_id = $2
          AND (d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > $3))
        GROUP BY t.id, t.type ORDER BY t.id`,

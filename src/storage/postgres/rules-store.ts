@@ -119,7 +119,7 @@ export class PgRulesStore implements RulesStore {
       inTransaction(this.pool, async (c) => {
         const fence = await c.query(
           `INSERT INTO rule_fires (rule_id, key, workspace_id, fired_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (rule_id, key) DO UPDATE SET fired_at = excluded.fired_at WHERE rule_fires.fired_at < $5
+           ON CONFLICT (rule_id, key, workspace_id) DO UPDATE SET fired_at = excluded.fired_at WHERE rule_fires.fired_at < $5
            RETURNING fired_at`,
           [s.ruleId, fireKey(s.platform, s.key), s.workspaceId, s.at, opts.cooldownSince],
         );

@@ -29,6 +29,79 @@ WHERE NOT c.retracted
 GROUP BY 1, 2, 3, 4, 5, 6;
 `;
 
+/**
+ * Tables that hold no workspace's rows, or are read before the workspace is known, and so keep
+ * keys without `workspace_id` (docs/scaling.md: Citus reference or coordinator-local tables).
+ * test/postgres/schema-keys.test.ts fails on any other table whose primary key or unique index
+ * lacks `workspace_id`.
+ */
+export const GLOBAL_TABLES: Record<string, string> = {
+  workspaces: "the workspaces themselves (the distribution key's own table; found by key hash)",
+  retired_keys: "old keys looked up by their value before the workspace is known",
+  sessions: "admin dashboard sessions, not a workspace's",
+  key_check: "one row: the sealed value that proves the encryption key",
+  live_spill: "transient live-feed messages, read by id from a NOTIFY within the hour",
+  schema_migrations: "the migration log",
+};
+
+/** Events live in one partition per month of `received_at` (UTC), plus a default partition. */
+export const EVENTS_PARTITION_FUNCTIONS = `
+-- The partition of events for the UTC month holding at_ms, created if missing; rows of that
+-- month the default partition caught meanwhile move into it. Returns its name when it made one.
+CREATE FUNCTION tally_event_partition(at_ms BIGINT) RETURNS TEXT LANGUAGE plpgsql AS $fn$
+DECLARE
+  m TIMESTAMP := date_trunc('month', to_timestamp(at_ms / 1000.0) AT TIME ZONE 'UTC');
+  lo BIGINT := (extract(epoch FROM m AT TIME ZONE 'UTC') * 1000)::bigint;
+  hi BIGINT := (extract(epoch FROM (m + interval '1 month') AT TIME ZONE 'UTC') * 1000)::bigint;
+  part TEXT := 'events_' || to_char(m, 'YYYYMM');
+  nsp OID := (SELECT relnamespace FROM pg_class WHERE oid = 'events'::regclass);
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_class WHERE relname = part AND relnamespace = nsp) THEN RETURN NULL; END IF;
+  -- Nodes creating the same month queue here; the later ones find it made.
+  PERFORM pg_advisory_xact_lock(7420553801318 + nsp::bigint);
+  IF EXISTS (SELECT 1 FROM pg_class WHERE relname = part AND relnamespace = nsp) THEN RETURN NULL; END IF;
+  EXECUTE format('CREATE TABLE %I.%I (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', nsp::regnamespace, part);
+  EXECUTE format('WITH moved AS (DELETE FROM events_default WHERE received_at >= %s AND received_at < %s RETURNING *)
+    INSERT INTO %I.%I SELECT * FROM moved', lo, hi, nsp::regnamespace, part);
+  EXECUTE format('ALTER TABLE events ATTACH PARTITION %I.%I FOR VALUES FROM (%s) TO (%s)', nsp::regnamespace, part, lo, hi);
+  RETURN part;
+END
+$fn$;
+-- The partitions of the month of now_ms and the next ahead_months months.
+CREATE FUNCTION tally_event_partitions_ahead(now_ms BIGINT, ahead_months INTEGER) RETURNS SETOF TEXT LANGUAGE plpgsql AS $fn$
+DECLARE
+  m TIMESTAMP := date_trunc('month', to_timestamp(now_ms / 1000.0) AT TIME ZONE 'UTC');
+  made TEXT;
+BEGIN
+  FOR k IN 0..ahead_months LOOP
+    made := tally_event_partition((extract(epoch FROM (m + k * interval '1 month') AT TIME ZONE 'UTC') * 1000)::bigint);
+    IF made IS NOT NULL THEN RETURN NEXT made; END IF;
+  END LOOP;
+END
+$fn$;
+-- Retention: drops every monthly partition wholly received before before_ms (and deletes such
+-- rows from the default partition). Returns the names dropped.
+CREATE FUNCTION tally_drop_event_partitions(before_ms BIGINT) RETURNS SETOF TEXT LANGUAGE plpgsql AS $fn$
+DECLARE
+  r RECORD;
+BEGIN
+  FOR r IN
+    SELECT c.oid::regclass AS rel, c.relname,
+      substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \\(''?(-?[0-9]+)''?\\)')::bigint AS hi
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'events'::regclass
+    ORDER BY c.relname
+  LOOP
+    IF r.hi IS NOT NULL AND r.hi <= before_ms THEN
+      EXECUTE format('DROP TABLE %s', r.rel);
+      RETURN NEXT r.relname::text;
+    END IF;
+  END LOOP;
+  DELETE FROM events_default WHERE received_at < before_ms;
+END
+$fn$;
+`;
+
 export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 1,
@@ -330,6 +403,71 @@ CREATE TABLE credit_rollup (
   PRIMARY KEY (workspace_id, model, span, start, key_id, flagged)) WITH (fillfactor = 70);
 ${CREDIT_ROLLUP_BACKFILL}
 DROP INDEX credits_performance;
+`,
+  },
+  {
+    // Citus-ready keys (issue 18, docs/scaling.md): every primary key carries workspace_id, the
+    // distribution column. It goes last, so every lookup by id alone keeps using the index.
+    version: 17,
+    sql: `
+DO $$
+DECLARE
+  t TEXT; cols TEXT; pk TEXT;
+BEGIN
+  FOR t, cols IN SELECT * FROM (VALUES
+    ('credits', 'event_ref, model, ord, workspace_id'), ('touches', 'id, workspace_id'), ('links', 'id, workspace_id'),
+    ('destinations', 'id, workspace_id'), ('deliveries', 'id, workspace_id'), ('event_arrivals', 'id, workspace_id'),
+    ('erasures', 'id, workspace_id'), ('rules', 'id, workspace_id'), ('rule_fires', 'rule_id, key, workspace_id'),
+    ('signals', 'id, workspace_id'), ('spend_sources', 'id, workspace_id'), ('adjustments', 'id, workspace_id'),
+    ('alerts', 'id, workspace_id'), ('alert_channels', 'id, workspace_id'), ('alert_outbox', 'id, workspace_id'),
+    ('credit_keys', 'id, workspace_id')) AS v(t, cols)
+  LOOP
+    SELECT conname INTO pk FROM pg_constraint WHERE conrelid = to_regclass(t) AND contype = 'p';
+    EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I, ADD PRIMARY KEY (%s)', t, pk, cols);
+  END LOOP;
+END $$;
+`,
+  },
+  {
+    // Events partitioned by month of received_at (UTC), declaratively, with a default partition
+    // for a month not made yet (the hourly maintenance moves its rows out): the table is moved
+    // into the partitioned one in place, its secondary indexes rebuilt on the partitioned table
+    // (whatever migrations made them). The primary key carries the partition key.
+    version: 18,
+    sql: `${EVENTS_PARTITION_FUNCTIONS}
+DO $$
+DECLARE
+  r RECORD; defs TEXT[] := '{}'; d TEXT; pk TEXT; lo BIGINT; hi BIGINT;
+BEGIN
+  FOR r IN SELECT i.indexrelid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE i.indrelid = 'events'::regclass AND NOT i.indisprimary ORDER BY c.relname
+  LOOP
+    defs := defs || regexp_replace(pg_get_indexdef(r.indexrelid), ' ON (ONLY )?(\\S+\\.)?events USING ', ' ON events USING ');
+    EXECUTE format('DROP INDEX %I', r.relname);
+  END LOOP;
+  SELECT conname INTO pk FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p';
+  EXECUTE format('ALTER TABLE events DROP CONSTRAINT %I', pk);
+  ALTER TABLE events RENAME TO events_unpartitioned;
+  CREATE TABLE events (LIKE events_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+    PARTITION BY RANGE (received_at);
+  ALTER TABLE events ADD PRIMARY KEY (id, workspace_id, received_at);
+  CREATE TABLE events_default PARTITION OF events DEFAULT;
+  SELECT min(received_at), max(received_at) INTO lo, hi FROM events_unpartitioned;
+  -- Partitions from the oldest month kept (ten years at most: older rows stay in the default
+  -- partition) to two months ahead.
+  lo := GREATEST(LEAST(lo, (extract(epoch FROM now()) * 1000)::bigint),
+    (extract(epoch FROM now() - interval '120 months') * 1000)::bigint);
+  hi := GREATEST(hi, (extract(epoch FROM now()) * 1000)::bigint);
+  WHILE lo < hi + 1 LOOP
+    PERFORM tally_event_partition(lo);
+    lo := (extract(epoch FROM (date_trunc('month', to_timestamp(lo / 1000.0) AT TIME ZONE 'UTC') + interval '1 month')
+      AT TIME ZONE 'UTC') * 1000)::bigint;
+  END LOOP;
+  PERFORM tally_event_partitions_ahead((extract(epoch FROM now()) * 1000)::bigint, 2);
+  INSERT INTO events SELECT * FROM events_unpartitioned;
+  DROP TABLE events_unpartitioned;
+  FOREACH d IN ARRAY defs LOOP EXECUTE d; END LOOP;
+END $$;
 `,
   },
 ];

@@ -1,0 +1,61 @@
+/**
+ * Upkeep of the monthly partitions of `events` (schema.ts version 18): the month now and the
+ * next two are made ahead, a month the default partition caught gets its own partition (its
+ * rows moved), and with a retention of N months every partition wholly received before the
+ * first day of the month N months back is dropped (docs/scaling.md says what goes and what
+ * stays). Runs at start and hourly with the purge, from any node (the functions queue on an
+ * advisory lock).
+ */
+import type pg from "pg";
+
+/** Months made ahead of the current one. */
+export const MONTHS_AHEAD = 2;
+
+export interface PartitionUpkeep {
+  /** Partitions made. */
+  created: string[];
+  /** Partitions dropped by retention. */
+  dropped: string[];
+}
+
+/** Start of the UTC month `months` before the month holding `now` (unix ms). */
+export function retentionCutoff(now: number, months: number): number {
+  const d = new Date(now);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - months, 1);
+}
+
+/**
+ * Makes the partitions ahead, gives months caught by the default partition their own, and,
+ * when `retentionMonths` > 0, drops whole months received before `retentionCutoff`.
+ */
+export async function maintainEventPartitions(
+  pool: pg.Pool | pg.ClientBase,
+  now: number,
+  retentionMonths: number,
+): Promise<PartitionUpkeep> {
+  const created: string[] = [];
+  const ahead = await pool.query<{ name: string }>(
+    "SELECT tally_event_partitions_ahead($1, $2) AS name",
+    [now, MONTHS_AHEAD],
+  );
+  created.push(...ahead.rows.map((r) => r.name));
+  // Months the default partition caught (a clock far off, or a month not yet made).
+  const caught = await pool.query<{ month: string }>(
+    `SELECT DISTINCT (extract(epoch FROM date_trunc('month', to_timestamp(received_at / 1000.0) AT TIME ZONE 'UTC')
+       AT TIME ZONE 'UTC') * 1000)::bigint AS month FROM events_default
+     WHERE $1::bigint = 0 OR received_at >= $1 ORDER BY 1 LIMIT 24`,
+    [retentionMonths > 0 ? retentionCutoff(now, retentionMonths) : 0],
+  );
+  for (const { month } of caught.rows) {
+    const r = await pool.query<{ name: string | null }>("SELECT tally_event_partition($1) AS name", [month]);
+    if (r.rows[0]?.name) created.push(r.rows[0].name);
+  }
+  let dropped: string[] = [];
+  if (retentionMonths > 0) {
+    const r = await pool.query<{ name: string }>("SELECT tally_drop_event_partitions($1) AS name", [
+      retentionCutoff(now, retentionMonths),
+    ]);
+    dropped = r.rows.map((x) => x.name);
+  }
+  return { created, dropped };
+}
