@@ -152,9 +152,49 @@ async function timeSql(url, workspaceId, from, to) {
   return { p50: median(times), p95: quantile(times, 0.95) };
 }
 
-async function timeGets(url, secret, path) {
+/**
+ * The database's share alone, without the node (which the shared box's load swamps): 100-row
+ * inserts into events in the shape of bulk-inserts.ts (one statement, unnest of arrays, each
+ * its own commit), then lookups of those rows by (workspace_id, id) as the commit path does.
+ */
+async function timeSqlIngest(url, workspaceId) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const inserts = [];
+  const ids = [];
+  const batches = QUICK ? 10 : 30;
+  for (let b = 0; b < batches; b++) {
+    const now = Date.now();
+    const rows = Array.from(
+      { length: 100 },
+      (_, i) => `evt_sql_${now}_${randomBytes(5).toString("hex")}_${i}`,
+    );
+    ids.push(...rows);
+    const t0 = process.hrtime.bigint();
+    await c.query(
+      `INSERT INTO events (id, workspace_id, event_name, is_conversion, event_time, received_at, event_id, value, currency, payload, source)
+       SELECT id, $2, 'Purchase', true, $3, $3, id, 12.5, 'USD', '{"c":{"value":12.5}}', 'server' FROM unnest($1::text[]) AS t(id)`,
+      [rows, workspaceId, now],
+    );
+    inserts.push(ms(t0));
+  }
+  const lookups = [];
+  for (let i = 0; i < (QUICK ? 100 : 300); i++) {
+    const id = ids[Math.floor(Math.random() * ids.length)];
+    const t0 = process.hrtime.bigint();
+    await c.query("SELECT id, value, payload FROM events WHERE workspace_id = $1 AND id = $2", [
+      workspaceId,
+      id,
+    ]);
+    lookups.push(ms(t0));
+  }
+  await c.end();
+  return { insert: median(inserts), lookup: median(lookups) };
+}
+
+async function timeGets(url, secret, path, calls = CALLS) {
   const times = [];
-  for (let i = 0; i < CALLS; i++) {
+  for (let i = 0; i < calls; i++) {
     const t0 = process.hrtime.bigint();
     const res = await fetch(url + path, { headers: { authorization: `Bearer ${secret}` } });
     await res.arrayBuffer();
@@ -197,6 +237,7 @@ async function main() {
     };
     const runs = { empty: { batch: [], single: [] }, big: { batch: [], single: [] } };
     const reads = { empty: {}, big: {} };
+    const sqlIngest = {};
     for (let r = 1; r <= ROUNDS; r++) {
       for (const k of ["empty", "big"]) {
         const { node, ws } = nodes[k];
@@ -215,12 +256,14 @@ async function main() {
           runs[k][kind].push({ ...w, events: w.rps * n });
         }
         for (const [name, path] of Object.entries(paths)) {
-          const t = await timeGets(node.url, ws.secret_key, path);
+          // The event-time view aggregates the month's conversions from the events: a few calls.
+          const t = await timeGets(node.url, ws.secret_key, path, name.startsWith("event-time") ? 5 : CALLS);
           (reads[k][name] ??= []).push(t);
         }
         (reads[k]["metrics SQL"] ??= []).push(await timeSql(schemaUrl(schemas[k]), ws.id, from, to));
+        (sqlIngest[k] ??= []).push(await timeSqlIngest(schemaUrl(schemas[k]), ws.id));
         console.log(
-          `   round ${r} ${k}: batches ${fmt.int(runs[k].batch.at(-1).events)} events/s, single ${fmt.int(runs[k].single.at(-1).events)} events/s, metrics day p50 ${fmt.ms(reads[k]["metrics day"].at(-1).p50)}`,
+          `   round ${r} ${k}: SQL 100-row insert ${fmt.ms(sqlIngest[k].at(-1).insert)}, lookup ${fmt.ms(sqlIngest[k].at(-1).lookup)}; batches ${fmt.int(runs[k].batch.at(-1).events)} events/s, single ${fmt.int(runs[k].single.at(-1).events)} events/s, metrics day p50 ${fmt.ms(reads[k]["metrics day"].at(-1).p50)}`,
         );
       }
     }
