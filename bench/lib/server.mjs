@@ -53,10 +53,16 @@ function stopper(child) {
  * The per-client limit (TALLY_RATE_LIMIT_PER_IP, 3000 requests a minute to /t/* and /c/* by
  * default) is off in every benchmark: the load generator is one client on loopback, so with
  * the limit on it would measure 429s. The per-key limit (TALLY_RATE_LIMIT_PER_SECOND) runs as
- * shipped: off (0). Said once per run with the values in force, so the figures are read for
+ * shipped: off (0). Either can be set for a run (`TALLY_RATE_LIMIT_PER_SECOND=5000 node
+ * bench/core.mjs`). Said once per run with the values in force, so the figures are read for
  * what they are.
  */
-export const BENCH_LIMITS = { TALLY_RATE_LIMIT_PER_SECOND: "0", TALLY_RATE_LIMIT_PER_IP: "0" };
+export const BENCH_LIMITS = {
+  TALLY_RATE_LIMIT_PER_SECOND: process.env.TALLY_RATE_LIMIT_PER_SECOND ?? "0",
+  TALLY_RATE_LIMIT_PER_IP: process.env.TALLY_RATE_LIMIT_PER_IP ?? "0",
+};
+/** `BENCH_TALLY_BIN=/elsewhere/bin/tally.js`: measure another build (e.g. a copy of the one before a change). */
+const TALLY_BIN = process.env.BENCH_TALLY_BIN ?? join(ROOT, "bin/tally.js");
 let limitsSaid = false;
 function sayLimits(env) {
   if (limitsSaid) return;
@@ -77,7 +83,7 @@ export async function startTally({ dataDir = null, env = {}, nodeArgs = [] } = {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tally-bench-"));
   const port = await freePort();
   sayLimits(env);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "bin/tally.js"), "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, TALLY_BIN, "serve"], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? "",
