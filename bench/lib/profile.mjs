@@ -77,7 +77,7 @@ const STEP_RULES = [
   ],
   ["message to the writer (parse there)", (f, file) => f === "runOp" && file.endsWith("group-committer.js")],
   [
-    "message to the writer (post, clone)",
+    "messages between the threads (post)",
     (f, file) => (f === "postMessage" && file === "") || (f === "call" && file.endsWith("sqlite-store.js")),
   ],
   [
