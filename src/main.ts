@@ -131,7 +131,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
     directory,
     store,
     adminTokenHash: secrets.admin.hash,
-    limiter: new RateLimiter(config.rateLimitPerSecond),
+    limiter: config.rateLimitPerSecond > 0 ? new RateLimiter(config.rateLimitPerSecond) : null,
   });
 
   const forwarding = createForwarding({

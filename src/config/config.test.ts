@@ -13,6 +13,13 @@ describe("loadConfig", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("has no per-key rate limit unless TALLY_RATE_LIMIT_PER_SECOND is set (0 = off)", () => {
+    expect(loadConfig({}).rateLimitPerSecond).toBe(0);
+    expect(loadConfig({ TALLY_RATE_LIMIT_PER_SECOND: "0" }).rateLimitPerSecond).toBe(0);
+    expect(loadConfig({ TALLY_RATE_LIMIT_PER_SECOND: "250" }).rateLimitPerSecond).toBe(250);
+    expect(() => loadConfig({ TALLY_RATE_LIMIT_PER_SECOND: "-1" })).toThrow("TALLY_RATE_LIMIT_PER_SECOND");
+  });
+
   it("reads variables and lets overrides win", () => {
     const c = loadConfig({ TALLY_PORT: "9000", TALLY_SQLITE_SYNCHRONOUS: "normal" }, { port: "9100" });
     expect(c.port).toBe(9100);

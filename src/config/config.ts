@@ -162,9 +162,10 @@ export const SETTINGS = {
   },
   rateLimitPerSecond: {
     env: "TALLY_RATE_LIMIT_PER_SECOND",
-    default: 5000,
-    description: "Requests per second per key (token bucket; bursts up to twice this).",
-    parse: int(1, 10_000_000),
+    default: 0,
+    description:
+      "Requests per second per key (token bucket; bursts up to twice this); 0: no per-key limit (the default).",
+    parse: int(0, 10_000_000),
   },
   requestTimeoutMs: {
     env: "TALLY_REQUEST_TIMEOUT_MS",

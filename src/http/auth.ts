@@ -34,7 +34,8 @@ export interface AuthDeps {
   directory: WorkspaceDirectory;
   store: Store;
   adminTokenHash: string;
-  limiter: RateLimiter;
+  /** The per-key limit; null: none (`TALLY_RATE_LIMIT_PER_SECOND=0`, the default). */
+  limiter: RateLimiter | null;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -163,7 +164,9 @@ export class Auth {
   }
 
   private limit(key: string): void {
-    const wait = this.deps.limiter.take(key);
+    const limiter = this.deps.limiter;
+    if (limiter === null) return;
+    const wait = limiter.take(key);
     if (wait > 0) throw rateLimited(wait);
   }
 

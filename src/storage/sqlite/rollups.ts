@@ -17,6 +17,8 @@ type Table = "rollups_minute" | "rollups_hour";
 
 export class SqliteRollupWriter {
   private readonly upserts = new Map<Table, Database.Statement>();
+  /** Prepared once, not once per group. */
+  private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {}
 
@@ -31,12 +33,18 @@ export class SqliteRollupWriter {
       ["series_hour", hours],
     ] as const) {
       if (rows.length === 0) continue;
-      const st = this.db.prepare(
+      const st = this.stmt(
         `INSERT INTO ${table} (workspace_id, start, key, count) VALUES (?, ?, ?, ?)
          ON CONFLICT (workspace_id, start, key) DO UPDATE SET count = count + excluded.count`,
       );
       for (const r of rows) st.run(r.workspaceId, r.start, r.key, r.count);
     }
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.stmts.get(sql);
+    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
+    return st;
   }
 
   private upsert(table: Table, d: RollupDelta): void {
@@ -51,16 +59,14 @@ export class SqliteRollupWriter {
     }
     st.run(d.workspaceId, d.minute, ...ROLLUP_COUNTERS.map((c) => d[c] ?? 0));
     if (!ROLLUP_HISTOGRAMS.some((h) => d[h])) return;
-    const row = this.db
-      .prepare(`SELECT ${ROLLUP_HISTOGRAMS.join(", ")} FROM ${table} WHERE workspace_id = ? AND start = ?`)
-      .get(d.workspaceId, d.minute) as Record<string, string | null> | undefined;
+    const row = this.stmt(
+      `SELECT ${ROLLUP_HISTOGRAMS.join(", ")} FROM ${table} WHERE workspace_id = ? AND start = ?`,
+    ).get(d.workspaceId, d.minute) as Record<string, string | null> | undefined;
     const merged = ROLLUP_HISTOGRAMS.map((h) =>
       JSON.stringify(mergeHistograms(row?.[h] ? (JSON.parse(row[h]) as number[]) : [], d[h] ?? [])),
     );
-    this.db
-      .prepare(
-        `UPDATE ${table} SET ${ROLLUP_HISTOGRAMS.map((h) => `${h} = ?`).join(", ")} WHERE workspace_id = ? AND start = ?`,
-      )
-      .run(...merged, d.workspaceId, d.minute);
+    this.stmt(
+      `UPDATE ${table} SET ${ROLLUP_HISTOGRAMS.map((h) => `${h} = ?`).join(", ")} WHERE workspace_id = ? AND start = ?`,
+    ).run(...merged, d.workspaceId, d.minute);
   }
 }

@@ -77,6 +77,9 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Operations called in this turn of the event loop, posted to the writer together. */
+  private outbox: { id: number; op: string; args: string; weight: number }[] = [];
+  private flushScheduled = false;
   readonly spend = new SqliteSpendStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
@@ -145,9 +148,33 @@ export class SqliteStore implements Store {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // Arguments travel as one JSON string: cheaper for this (the busy) thread than a
       // structured clone of nested events, and the writer thread has time to parse it.
-      worker.postMessage({ id, op, args: JSON.stringify(args), weight });
+      this.outbox.push({ id, op, args: JSON.stringify(args), weight });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // One message per turn of the event loop, not per request: a message costs this
+        // thread a fixed toll (serializing, waking the writer) beside its bytes. setImmediate
+        // runs after the poll phase, so every request parsed in this turn joins.
+        setImmediate(this.flush);
+      }
     });
   }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length === 0) return;
+    const worker = this.worker;
+    if (!worker) {
+      const err = new StoreError("the store's writer stopped");
+      for (const m of batch) {
+        this.pending.get(m.id)?.reject(err);
+        this.pending.delete(m.id);
+      }
+      return;
+    }
+    worker.postMessage(batch);
+  };
 
   private get r(): SqliteReader {
     if (!this.reader || this.closed) throw new StoreError("the store is not open");
@@ -175,6 +202,7 @@ export class SqliteStore implements Store {
           if (m.closed) resolve();
         });
         worker.on("exit", () => resolve());
+        this.flush(); // what was called before close() is written before the writer stops
         worker.postMessage({ op: "close" });
       });
       await worker.terminate();

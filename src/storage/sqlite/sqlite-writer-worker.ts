@@ -46,9 +46,10 @@ export function runWriterThread(core: CommitCore): void {
     }
   };
 
-  port.on("message", (m: OpMessage | { op: "close" }) => {
-    if (m.op === "close") closing = true;
-    else queue.push(m as OpMessage);
+  // The store posts the operations of one turn of its event loop as one list (`close` alone).
+  port.on("message", (m: OpMessage[] | { op: "close" }) => {
+    if (Array.isArray(m)) for (const op of m) queue.push(op);
+    else if (m.op === "close") closing = true;
     schedule();
   });
   port.postMessage({ ready: true });
