@@ -37,8 +37,8 @@ export interface LiveSocket {
 
 /** ws frames a message the way it frames its own sends (RFC 6455; a server never masks). */
 // ws's Sender is exported but missing from its type definitions.
-const frameOf = (ws as unknown as { Sender: { frame(data: Buffer, o: FrameOptions): Buffer[] } }).Sender
-  .frame;
+const frameOf = (ws as unknown as { Sender: { frame(this: void, data: Buffer, o: FrameOptions): Buffer[] } })
+  .Sender.frame;
 interface FrameOptions {
   fin: boolean;
   rsv1: boolean;
