@@ -25,6 +25,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { QUICK, printMachine } from "./lib/machine.mjs";
+import { cpuSecondsOf } from "./lib/proc.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, def) => {
@@ -237,6 +238,7 @@ async function drain(ids, rate) {
   const nodeArgs = (process.env.BENCH_DEST_NODE_ARGS ?? "").split(" ").filter(Boolean);
   server = await startServer({ TALLY_OUTBOX: "true" }, nodeArgs);
   const started = performance.now();
+  const cpu0 = cpuSecondsOf(server.child.pid);
   let draining = true;
   let ingested = 0;
   const ingester = (async () => {
@@ -251,12 +253,17 @@ async function drain(ids, rate) {
   })();
   await waitFor(() => ids.every((id) => received.has(id)), 600_000);
   const secs = (performance.now() - started) / 1000;
+  const cpu = cpuSecondsOf(server.child.pid) - cpu0;
   draining = false;
   await ingester;
   const sent = events - eventsBefore;
   const reqs = requests - requestsBefore;
   console.log(
     `  ${fmt(ids.length)} backlog events delivered in ${fmt(secs)} s: ${fmt(ids.length / secs)} events/s   (target ≥ 20,000 events/s)`,
+  );
+  // CPU per delivery swings much less with the neighbours' load than the rate does.
+  console.log(
+    `  server CPU meanwhile: ${fmt(cpu)} s (all threads), ${fmt((cpu * 1e6) / ids.length)} µs per backlog event`,
   );
   console.log(
     `  sent meanwhile: ${fmt(sent)} events in ${fmt(reqs)} requests (${fmt(sent / reqs)} events/request); ingested meanwhile ${fmt(ingested)} (${fmt(ingested / secs)} events/s)`,
