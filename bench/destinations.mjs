@@ -10,6 +10,12 @@
 //
 // Run: node scripts/build.mjs && node bench/destinations.mjs [--backlog 50000] [--latency 300] [--ingest-rate 1000]
 //   BENCH_QUICK=1 node bench/destinations.mjs   10 k backlog, 100 latency samples
+//   BENCH_DEST_STORE=postgres …   the same on PostgreSQL (TALLY_BENCH_DATABASE_URL, else
+//     TALLY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; a private schema
+//     is made and dropped)
+//   BENCH_DEST_SKIP_LATENCY=1 …   throughput only; BENCH_DEST_SKIP_INGEST=1 …   drained alone only
+//   BENCH_DEST_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   node flags of the
+//     draining server (a CPU profile of the drain, every thread)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -17,7 +23,9 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { QUICK, printMachine } from "./lib/machine.mjs";
+import { cpuSecondsOf } from "./lib/proc.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, def) => {
@@ -28,8 +36,31 @@ const BACKLOG = arg("backlog", QUICK ? 10_000 : 50_000);
 const LATENCY_EVENTS = arg("latency", QUICK ? 100 : 300);
 const INGEST_RATE = arg("ingest-rate", 1000);
 const ADMIN = "adm_bench_token_0123456789";
+const POSTGRES = process.env.BENCH_DEST_STORE === "postgres";
 
-printMachine("destinations: delivery latency and outbox throughput");
+printMachine(`destinations: delivery latency and outbox throughput (${POSTGRES ? "PostgreSQL" : "SQLite"})`);
+
+// ---- PostgreSQL: a private schema -----------------------------------------------------------
+
+let dbUrl = null;
+let dropSchema = async () => {};
+if (POSTGRES) {
+  const url =
+    process.env.TALLY_BENCH_DATABASE_URL ??
+    process.env.TALLY_TEST_DATABASE_URL ??
+    "postgres://postgres@127.0.0.1:5432/test";
+  const schema = `tally_bench_dest_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const u = new URL(url);
+  u.searchParams.set("options", `-c search_path=${schema}`);
+  dbUrl = u.toString();
+  dropSchema = async () => {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+  };
+}
 
 // ---- fake Meta -----------------------------------------------------------------------------
 
@@ -68,8 +99,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "tally-bench-dest-"));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 
-async function startServer(env) {
-  const child = spawn(process.execPath, [join(root, "bin/tally.js"), "serve"], {
+async function startServer(env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, "bin/tally.js"), "serve"], {
     env: {
       PATH: process.env.PATH ?? "",
       TALLY_ADMIN_TOKEN: ADMIN,
@@ -80,6 +111,7 @@ async function startServer(env) {
       // The fake platform listens on loopback over plain http.
       TALLY_ALLOW_PRIVATE_ENDPOINTS: "1",
       TALLY_RATE_LIMIT_PER_IP: "0", // the load generator is one loopback client
+      ...(dbUrl ? { TALLY_DATABASE_URL: dbUrl } : {}),
       ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
@@ -152,7 +184,8 @@ await call(ws.secret_key, "POST", "/v1/destinations", {
 
 const latencies = [];
 const sendToReceive = [];
-for (let i = 0; i < LATENCY_EVENTS; i++) {
+const latencyEvents = process.env.BENCH_DEST_SKIP_LATENCY === "1" ? 0 : LATENCY_EVENTS;
+for (let i = 0; i < latencyEvents; i++) {
   const ev = purchase();
   const sent = performance.now();
   await call(ws.secret_key, "POST", "/v1/events", { data: [ev] });
@@ -162,13 +195,15 @@ for (let i = 0; i < LATENCY_EVENTS; i++) {
   sendToReceive.push(received.get(ev.event_id) - sent);
   await new Promise((r) => setTimeout(r, 5));
 }
-console.log(`delivery latency, ${LATENCY_EVENTS} single events, healthy fake Meta:`);
-console.log(
-  `  ack → fake received:     p50 ${fmt(pct(latencies, 0.5))} ms   p99 ${fmt(pct(latencies, 0.99))} ms   (target p50 < 100 ms)`,
-);
-console.log(
-  `  request → fake received: p50 ${fmt(pct(sendToReceive, 0.5))} ms   p99 ${fmt(pct(sendToReceive, 0.99))} ms`,
-);
+if (latencyEvents > 0) {
+  console.log(`delivery latency, ${latencyEvents} single events, healthy fake Meta:`);
+  console.log(
+    `  ack → fake received:     p50 ${fmt(pct(latencies, 0.5))} ms   p99 ${fmt(pct(latencies, 0.99))} ms   (target p50 < 100 ms)`,
+  );
+  console.log(
+    `  request → fake received: p50 ${fmt(pct(sendToReceive, 0.5))} ms   p99 ${fmt(pct(sendToReceive, 0.99))} ms`,
+  );
+}
 
 // ---- 2. throughput -------------------------------------------------------------------------
 
@@ -200,8 +235,10 @@ async function buildBacklog(n) {
 async function drain(ids, rate) {
   const requestsBefore = requests;
   const eventsBefore = events;
-  server = await startServer({ TALLY_OUTBOX: "true" });
+  const nodeArgs = (process.env.BENCH_DEST_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  server = await startServer({ TALLY_OUTBOX: "true" }, nodeArgs);
   const started = performance.now();
+  const cpu0 = cpuSecondsOf(server.child.pid);
   let draining = true;
   let ingested = 0;
   const ingester = (async () => {
@@ -216,12 +253,17 @@ async function drain(ids, rate) {
   })();
   await waitFor(() => ids.every((id) => received.has(id)), 600_000);
   const secs = (performance.now() - started) / 1000;
+  const cpu = cpuSecondsOf(server.child.pid) - cpu0;
   draining = false;
   await ingester;
   const sent = events - eventsBefore;
   const reqs = requests - requestsBefore;
   console.log(
     `  ${fmt(ids.length)} backlog events delivered in ${fmt(secs)} s: ${fmt(ids.length / secs)} events/s   (target ≥ 20,000 events/s)`,
+  );
+  // CPU per delivery swings much less with the neighbours' load than the rate does.
+  console.log(
+    `  server CPU meanwhile: ${fmt(cpu)} s (all threads), ${fmt((cpu * 1e6) / ids.length)} µs per backlog event`,
   );
   console.log(
     `  sent meanwhile: ${fmt(sent)} events in ${fmt(reqs)} requests (${fmt(sent / reqs)} events/request); ingested meanwhile ${fmt(ingested)} (${fmt(ingested / secs)} events/s)`,
@@ -230,12 +272,15 @@ async function drain(ids, rate) {
 
 console.log(`\noutbox throughput to the fake Meta, drained alone:`);
 await drain(await buildBacklog(BACKLOG), 0);
-console.log(
-  `\noutbox throughput to the fake Meta while ingestion continues at ${fmt(INGEST_RATE)} events/s:`,
-);
-await drain(await buildBacklog(BACKLOG), INGEST_RATE);
+if (process.env.BENCH_DEST_SKIP_INGEST !== "1") {
+  console.log(
+    `\noutbox throughput to the fake Meta while ingestion continues at ${fmt(INGEST_RATE)} events/s:`,
+  );
+  await drain(await buildBacklog(BACKLOG), INGEST_RATE);
+}
 
 server.child.kill("SIGTERM");
 await server.exited;
 fake.close();
 rmSync(dataDir, { recursive: true, force: true });
+await dropSchema();

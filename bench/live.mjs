@@ -13,7 +13,12 @@
 //    the socket alone) from the message's `published_at`. Both stamps have millisecond
 //    resolution. The subscribers run in this process, beside the load generator: at 100
 //    subscribers they read 200,000 frames a second, and on a small machine part of what is
-//    measured is this process keeping up. Targets: p50 < 5 ms, p99 < 25 ms.
+//    measured is this process keeping up. Beside both, request → subscriber: from the moment
+//    this process started the POST carrying the event (its `event_id` names the send time),
+//    which adds the client's own queueing and the HTTP round trip up to the server's stamp.
+//    Targets (on request → subscriber): p50 < 5 ms, p99 < 25 ms. The live-feed connection
+//    caps (TALLY_LIVE_MAX_PER_CLIENT, _PER_WORKSPACE) are raised to the subscriber count: the
+//    subscribers all come from this one loopback address.
 // 2. GET /v1/metrics for 30 days by hour over 5 M events: rollup rows written straight into
 //    the SQLite file (720 hourly rows, 43,200 per-minute rows), then timed through the store
 //    (rollups_hour, and the same answer summed from rollups_minute) and over HTTP.
@@ -35,6 +40,7 @@ const SUBSCRIBERS = (process.env.BENCH_LIVE_SUBSCRIBERS ?? "1,10,100").split(","
 const CONVERSION = Buffer.from('{"type":"conversion"');
 const RECEIVED_AT = '"received_at":"';
 const PUBLISHED_AT = '"published_at":"';
+const EVENT_ID = '"event_id":"o-';
 
 printMachine("bench/live — live feed latency and metrics queries");
 await liveLatency();
@@ -49,6 +55,8 @@ async function liveLatency() {
     [
       "subscribers",
       "delivered",
+      "request→sub p50",
+      "p99",
       "accepted→sub p50",
       "p99",
       "max",
@@ -59,11 +67,17 @@ async function liveLatency() {
       "target",
     ],
   ];
-  const env = process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS
+  const sqliteEnv = process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS
     ? { TALLY_SQLITE_SYNCHRONOUS: process.env.BENCH_LIVE_SQLITE_SYNCHRONOUS }
     : {};
+  const nodeArgs = (process.env.BENCH_LIVE_NODE_ARGS ?? "").split(" ").filter(Boolean);
   for (const n of SUBSCRIBERS) {
-    const tally = await startTally({ env });
+    const env = {
+      ...sqliteEnv,
+      TALLY_LIVE_MAX_PER_CLIENT: String(Math.max(20, n)),
+      TALLY_LIVE_MAX_PER_WORKSPACE: String(Math.max(100, n)),
+    };
+    const tally = await startTally({ env, nodeArgs });
     try {
       const ws = await createWorkspace(tally.url, `Live ${n}`);
       const cpu0 = [cpuSecondsOf(tally.pid), process.cpuUsage()];
@@ -73,10 +87,12 @@ async function liveLatency() {
       const serverCpu = (cpuSecondsOf(tally.pid) - cpu0[0]) / secs;
       const used = process.cpuUsage(cpu0[1]);
       const benchCpu = (used.user + used.system) / 1e6 / secs;
-      const ok = r.p50 !== null && r.p50 < 5 && r.p99 < 25;
+      const ok = r.reqP50 !== null && r.reqP50 < 5 && r.reqP99 < 25;
       rows.push([
         n,
         `${fmt.int(r.delivered)} of ${fmt.int(r.expected)}`,
+        fmt.ms(r.reqP50),
+        fmt.ms(r.reqP99),
         fmt.ms(r.p50),
         fmt.ms(r.p99),
         fmt.ms(r.max),
@@ -98,6 +114,8 @@ async function oneRun(url, ws, n) {
   const wsUrl = `${url.replace(/^http/, "ws")}/v1/live?token=${ws.secret_key}`;
   const lat = [];
   const hub = [];
+  const fromRequest = [];
+  const sentAt = []; // seq → Date.now() when its POST started
   let delivered = 0;
   let measureFrom = Infinity;
   const sockets = await Promise.all(
@@ -121,6 +139,13 @@ async function oneRun(url, ws, n) {
             const p = Date.parse(data.toString("latin1", pt, pt + 24));
             lat.push(now - r);
             hub.push(now - p);
+            const et = data.indexOf(EVENT_ID, at);
+            if (et >= 0) {
+              const from = et + EVENT_ID.length;
+              const seq = Number(data.toString("latin1", from, data.indexOf(34, from)));
+              const s0 = sentAt[seq];
+              if (s0 !== undefined) fromRequest.push(now - s0);
+            }
           });
         }),
     ),
@@ -136,7 +161,9 @@ async function oneRun(url, ws, n) {
     const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * RATE));
     while (sent < due) {
       const data = [];
-      for (let k = 0; k < BATCH; k++, seq++)
+      const at = Date.now();
+      for (let k = 0; k < BATCH; k++, seq++) {
+        sentAt[seq] = at;
         data.push({
           event_name: "Purchase",
           event_time: Math.floor(Date.now() / 1000),
@@ -144,6 +171,7 @@ async function oneRun(url, ws, n) {
           user_data: { anonymous_id: `a-${seq % 5000}` },
           custom_data: { value: 10 + (seq % 90), currency: "USD" },
         });
+      }
       const p = post(url, ws.secret_key, "/v1/events", { data }).finally(() => inflight.delete(p));
       inflight.add(p);
       sent += BATCH;
@@ -164,6 +192,8 @@ async function oneRun(url, ws, n) {
     max: lat.length ? lat.reduce((a, b) => Math.max(a, b), -Infinity) : null,
     hubP50: quantile(hub, 0.5),
     hubP99: quantile(hub, 0.99),
+    reqP50: quantile(fromRequest, 0.5),
+    reqP99: quantile(fromRequest, 0.99),
   };
 }
 

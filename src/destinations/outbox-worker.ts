@@ -1,7 +1,8 @@
 /**
- * The delivery loop of ONE destination: claim due outbox rows under a lease, prepare each
- * event for the platform, send in batches of the platform's size with a timeout, classify the
- * answer per event, and mark the rows. One loop per destination, so a slow or failing
+ * The delivery loop of ONE destination: claim due outbox rows under a lease (several
+ * requests' worth in one statement), prepare each event for the platform, send in batches of
+ * the platform's size with a timeout (a few requests at once), classify the answer per event,
+ * and mark the rows (one statement per claim). One loop per destination, so a slow or failing
  * platform never delays another one nor ingestion (which only writes the rows).
  *
  * Delivery is at least once: a crash between send and mark leaves the rows leased; when the
@@ -47,8 +48,20 @@ export interface WorkerDeps {
 
 /** Rows claimed at once when the platform takes one event per request (webhooks). */
 const SINGLE_EVENT_CLAIM = 8;
-/** Requests of one claimed batch sent at the same time (webhooks, several test groups). */
+/** Requests of one claimed batch sent at the same time (webhooks, several test groups, a backlog). */
 const REQUEST_CONCURRENCY = 4;
+/**
+ * Most rows of one claim for platforms that take batches: up to REQUEST_CONCURRENCY full
+ * requests, so a backlog drains with one claim and one settlement (each a statement and, on
+ * SQLite, a share of a group commit) per several requests rather than per request.
+ */
+const MAX_CLAIM_ROWS = 5000;
+
+/** Rows claimed at once for a platform that takes `batchLimit` events per request. */
+export function claimSizeFor(batchLimit: number): number {
+  if (batchLimit === 1) return SINGLE_EVENT_CLAIM;
+  return Math.max(batchLimit, Math.min(MAX_CLAIM_ROWS, batchLimit * REQUEST_CONCURRENCY));
+}
 
 interface Entry {
   job: DeliveryJob;
@@ -81,8 +94,7 @@ export class OutboxWorker {
     this.d = destination;
     this.deps = deps;
     this.now = deps.now ?? Date.now;
-    this.claimSize =
-      destination.adapter.batchLimit === 1 ? SINGLE_EVENT_CLAIM : destination.adapter.batchLimit;
+    this.claimSize = claimSizeFor(destination.adapter.batchLimit);
     this.leaseMs = leaseMsFor(destination.config.timeout_ms);
   }
 

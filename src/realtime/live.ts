@@ -8,6 +8,9 @@
  *   other nodes ─bridge─▶ Bus (remote: true)  └──▶ TestEventRing        ▲
  *   store.metrics (every second, watched workspaces only) ─────────────┘
  *
+ * The hub writes each subscriber once per turn of the event loop (a whole ingested batch in
+ * one write of ready-made frames, see live-hub.ts).
+ *
  * The hub only consumes the Bus, so a LISTEN/NOTIFY bridge that re-publishes other nodes'
  * messages makes every node's subscribers see every conversion.
  *
@@ -182,6 +185,14 @@ export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed
           return socket.bufferedAmount;
         },
         send: (data) => socket.send(data, { binary: false }),
+        // Frames written straight to the TCP socket, the one ws writes its own frames to, in
+        // order: only while open (no close frame sent yet) and with no extension (ws would
+        // compress through a queue of its own).
+        sendFramed: (frames) => {
+          if (socket.readyState !== socket.OPEN || socket.extensions !== "" || tcp.destroyed) return false;
+          tcp.write(frames);
+          return true;
+        },
         close: (code, reason) => socket.close(code, reason),
         cork: () => tcp.cork(),
         uncork: () => tcp.uncork(),

@@ -34,7 +34,7 @@ export interface WriteHooks {
 
 export class SqliteWrites {
   private claimDue: Database.Statement | undefined;
-  private leaseDelivery: Database.Statement | undefined;
+  private leaseDeliveries: Database.Statement | undefined;
   private completeDelivery: Database.Statement | undefined;
   /** Byte patterns of the group's erasures, checked against the files after COMMIT. */
   private erasurePatterns: string[] = [];
@@ -171,7 +171,7 @@ export class SqliteWrites {
     // ORDER BY must follow the deliveries_due index (ties by rowid, which the index carries):
     // a tie-break on `id` made SQLite sort the whole backlog on every claim.
     const select = (this.claimDue ??= this.db.prepare(
-      `SELECT d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at,
+      `SELECT d.rowid AS delivery_rowid, d.id AS delivery_id, d.destination_id, d.attempts, d.created_at AS delivery_created_at,
               d.kind AS delivery_kind, d.event_ref AS delivery_ref, d.payload AS delivery_payload, ${EVENT_READ_COLUMNS.split(
                 ", ",
               )
@@ -182,6 +182,7 @@ export class SqliteWrites {
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
     const rows = select.all(destinationId, now, now, limit) as (EventRow & {
+      delivery_rowid: number;
       delivery_id: string;
       destination_id: string;
       attempts: number;
@@ -190,11 +191,13 @@ export class SqliteWrites {
       delivery_ref: string;
       delivery_payload: string | null;
     })[];
-    const lease = (this.leaseDelivery ??= this.db.prepare(
-      "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?",
+    if (rows.length === 0) return [];
+    // One statement leases the whole claim (by rowid, from a JSON array: one prepared statement).
+    const lease = (this.leaseDeliveries ??= this.db.prepare(
+      "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE rowid IN (SELECT value FROM json_each(?))",
     ));
+    lease.run(owner, now + leaseMs, JSON.stringify(rows.map((r) => r.delivery_rowid)));
     return rows.map((r): DeliveryJob => {
-      lease.run(owner, now + leaseMs, r.delivery_id);
       const base = {
         id: r.delivery_id,
         destinationId: r.destination_id,
@@ -223,25 +226,28 @@ export class SqliteWrites {
   }
 
   completeDeliveries(updates: DeliveryUpdate[], owner: string): void {
+    if (updates.length === 0) return;
+    // One statement settles the batch: its rows as a JSON array of arrays, joined by id.
     // `status = 'pending'`: a row changed meanwhile (its destination deleted, say) is not revived.
     const st = (this.completeDelivery ??= this.db.prepare(
-      `UPDATE deliveries SET status = ?, attempts = ?, last_status_code = ?, last_error = ?, next_attempt_at = ?,
-         delivered_at = ?, dedup_id = ?, lease_owner = NULL, lease_until = 0
-       WHERE id = ? AND status = 'pending' AND (lease_owner = ? OR lease_owner IS NULL)`,
+      `UPDATE deliveries SET status = u.value ->> 1, attempts = u.value ->> 2, last_status_code = u.value ->> 3,
+         last_error = u.value ->> 4, next_attempt_at = u.value ->> 5, delivered_at = u.value ->> 6,
+         dedup_id = u.value ->> 7, lease_owner = NULL, lease_until = 0
+       FROM json_each(?) AS u
+       WHERE deliveries.id = u.value ->> 0 AND deliveries.status = 'pending'
+         AND (deliveries.lease_owner = ? OR deliveries.lease_owner IS NULL)`,
     ));
-    for (const u of updates) {
-      st.run(
-        u.status,
-        u.attempts,
-        u.lastStatusCode,
-        u.lastError,
-        u.nextAttemptAt ?? 0,
-        u.deliveredAt,
-        u.dedupId,
-        u.id,
-        owner,
-      );
-    }
+    const rows = updates.map((u) => [
+      u.id,
+      u.status,
+      u.attempts,
+      u.lastStatusCode,
+      u.lastError,
+      u.nextAttemptAt ?? 0,
+      u.deliveredAt,
+      u.dedupId,
+    ]);
+    st.run(JSON.stringify(rows), owner);
   }
 
   replayDead(workspaceId: string, destinationId: string, now: number): number {
