@@ -13,7 +13,7 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus.js";
 import { ALERT_KINDS, type AlertKind } from "../domain/alert.js";
-import { DAY_MS, HOUR_MS } from "../domain/time.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 import type { Store } from "../storage/storage.js";
 import { AlertLifecycle } from "./alert-lifecycle.js";
 import {
@@ -66,8 +66,12 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   let loadedUntil = 0;
   let seasonHour = -1;
   let rulesAt = 0;
+  let rulesFingerprint = "";
   let destinationsAt = 0;
   let purgedAt = 0;
+  let prunedAt = 0;
+  /** Settings changed since the last judgement: judge again at once. */
+  let rulesChanged = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
 
@@ -80,7 +84,11 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       m[r.kind] = r.settings;
       byWs.set(r.workspaceId, m);
     }
-    settings = new Map([...byWs].map(([ws, s]) => [ws, settingsOf(s)]));
+    const next = new Map([...byWs].map(([ws, s]) => [ws, settingsOf(s)]));
+    const fingerprint = JSON.stringify([...byWs]);
+    if (fingerprint !== rulesFingerprint) rulesChanged = true;
+    rulesFingerprint = fingerprint;
+    settings = next;
     defaults = settingsOf({});
     rulesAt = t;
   }
@@ -131,20 +139,27 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const t = now();
     // The slot that holds t - 1 s is still filling up: the book judges up to its start.
     const end = slotOf(t - 1000);
-    const since = loadedUntil === 0 ? end - HORIZON_MS : loadedUntil - 2 * SLOT_MS;
-    book.load(await store.monitoring.seriesSince(since), since);
-    loadedUntil = end;
-    const hour = end - (end % HOUR_MS);
-    if (hour !== seasonHour) {
-      book.loadSeason(hour, await store.monitoring.seriesHours(seasonHours(hour)));
-      seasonHour = hour;
-    }
     if (t - rulesAt >= tickMs) await loadRules(t);
-
-    const workspaces = new Set([...book.workspaces(), ...lifecycle.workspaces()]);
-    for (const ws of workspaces) {
-      const conditions = detectSeries(book.view(ws, end), settingsFor(ws));
-      await lifecycle.reconcile(ws, conditions, SERIES_KINDS, t);
+    // The series are judged when a slot completes (the windows move): a tick between two
+    // (ticks are every 5 s, slots 10 s) would read nothing new and judge the same again.
+    if (end !== loadedUntil || rulesChanged) {
+      // The complete slots only; the last one judged is read again for a late commit.
+      const since = loadedUntil === 0 ? end - HORIZON_MS : Math.min(end, loadedUntil) - SLOT_MS;
+      book.load(await store.monitoring.seriesSince(since, end), since);
+      loadedUntil = end;
+      rulesChanged = false;
+      const hour = end - (end % HOUR_MS);
+      if (hour !== seasonHour) {
+        book.loadSeason(hour, await store.monitoring.seriesHours(seasonHours(hour)));
+        seasonHour = hour;
+      }
+      for (const ws of book.workspaces()) {
+        const conditions = detectSeries(book.view(ws, end), settingsFor(ws));
+        await lifecycle.reconcile(ws, conditions, SERIES_KINDS, t);
+      }
+      // Alerts of workspaces gone from the book (nothing left in their horizon) resolve.
+      for (const ws of [...lifecycle.workspaces()])
+        if (!book.has(ws)) await lifecycle.reconcile(ws, [], SERIES_KINDS, t);
     }
     if (t - destinationsAt >= destinationEveryMs) {
       destinationsAt = t;
@@ -152,7 +167,10 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       for (const ws of new Set([...byWs.keys(), ...lifecycle.workspaces()]))
         await lifecycle.reconcile(ws, byWs.get(ws) ?? [], DESTINATION_KINDS, t);
     }
-    book.prune(end - HORIZON_MS);
+    if (end - prunedAt >= MINUTE_MS) {
+      prunedAt = end;
+      book.prune(end - HORIZON_MS);
+    }
     if (t - purgedAt >= HOUR_MS) {
       purgedAt = t;
       await store.monitoring.purgeSeries(t - SLOT_RETENTION_MS, t - HOUR_RETENTION_MS);
