@@ -19,6 +19,18 @@ export interface Baseline {
 }
 
 /**
+ * The expected count of one window as a range: the baseline's mean rate, and — for a recent
+ * baseline — its linear trend carried to the window's middle (the rate of the baseline's later
+ * half, plus its change from the earlier half, scaled by the distance). A daily cycle moves the
+ * rate by a quarter in an hour at its quiet end, so a mean over the hour before lags the window;
+ * a drop is judged against the lower end, a spike against the upper one.
+ */
+export interface BaselineRange extends Baseline {
+  low: number;
+  high: number;
+}
+
+/**
  * One series' slots as running totals: the starts of the slots that have a count (ascending),
  * and beside each the total of every count up to and including it. The sum over any range is
  * then two binary searches and a subtraction, whatever its length, instead of a walk over its
@@ -278,6 +290,20 @@ export class SeriesView {
     if (baselineMs <= 0 || !this.hasRecent(windowMs, baselineMs)) return null;
     const to = this.end - windowMs;
     return { expected: (this.sum(key, to - baselineMs, to) * windowMs) / baselineMs, source: "recent" };
+  }
+
+  /** `baseline` with the range its recent trend allows (a seasonal baseline has none). */
+  baselineRange(key: string, windowMs: number, baselineMs: number): BaselineRange | null {
+    const base = this.baseline(key, windowMs, baselineMs);
+    if (!base) return null;
+    const half = Math.floor(baselineMs / 2 / SLOT_MS) * SLOT_MS;
+    if (base.source !== "recent" || half < SLOT_MS) return { ...base, low: base.expected, high: base.expected };
+    const to = this.end - windowMs;
+    const early = this.sum(key, to - 2 * half, to - half) / half;
+    const late = this.sum(key, to - half, to) / half;
+    // Rates per ms at the halves' middles; the window's middle is (half + W) / 2 after the later one.
+    const trend = Math.max(0, (late + ((late - early) * (half + windowMs)) / 2 / half) * windowMs);
+    return { ...base, low: Math.min(base.expected, trend), high: Math.max(base.expected, trend) };
   }
 
   /** The baseline period's total of `key` (recent period, or the season's mean hour). */

@@ -44,11 +44,16 @@ const SOURCE_KEYS: readonly string[] = SOURCES.map(sourceKey);
 interface Measured {
   key: string;
   observed: number;
+  /** The baseline's mean, and the range its recent trend allows (BaselineRange). */
   expected: number;
+  low: number;
+  high: number;
   source: string;
 }
 
 interface Judged extends Measured {
+  /** The expected count tested: the low end for a drop, the high end for a spike. */
+  tested: number;
   p: number;
 }
 
@@ -78,16 +83,20 @@ function measure(v: SeriesView, keys: readonly string[], s: RuleSettings, key: s
   const b = s.baseline_seconds * 1000;
   let observed = 0;
   let expected = 0;
+  let low = 0;
+  let high = 0;
   let source = "recent";
   for (const k of keys) {
-    const base = v.baseline(k, w, b);
+    const base = v.baselineRange(k, w, b);
     if (!base) return null;
     source = base.source;
     expected += base.expected;
+    low += base.low;
+    high += base.high;
     observed += v.window(k, w);
   }
   if (expected < s.min_count) return null;
-  return { key, observed, expected, source };
+  return { key, observed, expected, low, high, source };
 }
 
 /**
@@ -100,28 +109,33 @@ function measureAll(v: SeriesView, s: RuleSettings): { total: Measured | null; s
   const total = measure(v, SOURCE_KEYS, s, "total");
   const series: Measured[] = [];
   if (total === null) return { total, series };
-  for (const k of SOURCE_KEYS) {
+  // The workspace's shared trend (from all its traffic: less noisy than one series' own) widens
+  // each series' range too: a daily cycle moves every source and event name together.
+  const down = total.low / total.expected;
+  const up = total.high / total.expected;
+  const add = (k: string) => {
     const m = measure(v, [k], s, k);
-    if (m) series.push(m);
-  }
-  for (const k of v.keys("n:")) {
-    const m = measure(v, [k], s, k);
-    if (m) series.push(m);
-  }
+    if (!m) return;
+    m.low = Math.min(m.low, m.expected * down);
+    m.high = Math.max(m.high, m.expected * up);
+    series.push(m);
+  };
+  for (const k of SOURCE_KEYS) add(k);
+  for (const k of v.keys("n:")) add(k);
   return { total, series };
 }
 
 /** Below its floor and improbable at the per-test level: a drop. */
 function dropped(m: Measured | null, level: number): Judged | null {
-  if (m === null || m.observed > m.expected * DROP_RATIO) return null;
-  const p = lowerTail(m.observed, m.expected);
-  return p < level ? { ...m, p } : null;
+  if (m === null || m.observed > m.low * DROP_RATIO) return null;
+  const p = lowerTail(m.observed, m.low);
+  return p < level ? { ...m, tested: m.low, p } : null;
 }
 
 function spiked(m: Measured, level: number): Judged | null {
-  if (m.observed < m.expected * SPIKE_RATIO) return null;
-  const p = upperTail(m.observed, m.expected);
-  return p < level ? { ...m, p } : null;
+  if (m.observed < m.high * SPIKE_RATIO) return null;
+  const p = upperTail(m.observed, m.high);
+  return p < level ? { ...m, tested: m.high, p } : null;
 }
 
 /** The trailing number of slots over which the series' drop is most improbable. */
@@ -168,7 +182,7 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
     const j = dropped(m, level);
     if (!j) continue;
     const group = j.key.startsWith("s:") ? SOURCE_KEYS : names;
-    const n = changePoint(v, j.key, s, j.expected);
+    const n = changePoint(v, j.key, s, j.tested);
     const pacers = group.filter((p) => p !== j.key && keepsPace(v, p, s, n));
     if (pacers.length === 0) {
       together.push(j);
@@ -180,11 +194,12 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
       subject: `${dimension}:${value}`,
       severity: s.severity,
       diagnosis: "tracking_broken",
-      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} fell to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.expected)} expected, while ${pacers.map((p) => label(p).value).join(", ")} kept their pace: tracking for ${value} looks broken.`,
+      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} fell to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.tested)} expected, while ${pacers.map((p) => label(p).value).join(", ")} kept their pace: tracking for ${value} looks broken.`,
       details: {
         [dimension]: value,
         observed: j.observed,
-        expected: round(j.expected),
+        expected: round(j.tested),
+        baseline_mean: round(j.expected),
         p_value: j.p,
         p_level: level,
         baseline: j.source,
@@ -201,15 +216,16 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
       subject: "total",
       severity: s.severity,
       diagnosis: "traffic_dropped",
-      message: `Events fell to ${t.observed} in the last ${s.window_seconds} s against ${fmt(t.expected)} expected, on every source together: traffic itself dropped (or something in front of every integration is down).`,
+      message: `Events fell to ${t.observed} in the last ${s.window_seconds} s against ${fmt(t.tested)} expected, on every source together: traffic itself dropped (or something in front of every integration is down).`,
       details: {
         observed: t.observed,
-        expected: round(t.expected),
+        expected: round(t.tested),
+        baseline_mean: round(t.expected),
         p_value: t.p,
         p_level: level,
         baseline: t.source,
         window_seconds: s.window_seconds,
-        series: together.map((j) => ({ ...label(j.key), observed: j.observed, expected: round(j.expected) })),
+        series: together.map((j) => ({ ...label(j.key), observed: j.observed, expected: round(j.tested) })),
       },
     });
   }
@@ -230,11 +246,12 @@ export function volumeSpike(v: SeriesView, s: RuleSettings): Condition[] {
       subject: `${dimension}:${value}`,
       severity: s.severity,
       diagnosis: "traffic_spike",
-      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} rose to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.expected)} expected: a campaign, a bot, or a client sending everything twice.`,
+      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} rose to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.tested)} expected: a campaign, a bot, or a client sending everything twice.`,
       details: {
         [dimension]: value,
         observed: j.observed,
-        expected: round(j.expected),
+        expected: round(j.tested),
+        baseline_mean: round(j.expected),
         p_value: j.p,
         p_level: level,
         baseline: j.source,
