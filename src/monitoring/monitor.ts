@@ -1,8 +1,9 @@
 /**
- * The monitor: every tick (5 s) it reads the newest slots of `series_10s` (one query for every
- * workspace), runs the detectors over each workspace with its settings, and hands the
- * conditions to the alert lifecycle; every 30 s it also judges the destinations from their
- * deliveries. The same hour of past weeks is read from `series_hour` when the hour turns.
+ * The monitor: every tick (5 s), when a 10-second slot has completed since the last judgement
+ * (or the rules changed), it reads the new complete slots of `series_10s` and the last one
+ * again (one query for every workspace), runs the detectors over each workspace with its
+ * settings, and hands the conditions to the alert lifecycle; a tick between two slots has
+ * nothing new to judge. Every 30 s it also judges the destinations from their deliveries. The same hour of past weeks is read from `series_hour` when the hour turns.
  * Settings are re-read every tick (one small query), so a change applies within 5 s on every
  * node. The series older than the horizon are forgotten; the tables are purged once an hour.
  *
