@@ -1,8 +1,9 @@
 /**
- * The monitor: every tick (5 s) it reads the newest slots of `series_10s` (one query for every
- * workspace), runs the detectors over each workspace with its settings, and hands the
- * conditions to the alert lifecycle; every 30 s it also judges the destinations from their
- * deliveries. The same hour of past weeks is read from `series_hour` when the hour turns.
+ * The monitor: every tick (5 s), when a 10-second slot has completed since the last judgement
+ * (or the rules changed), it reads the new complete slots of `series_10s` and the last one
+ * again (one query for every workspace), runs the detectors over each workspace with its
+ * settings, and hands the conditions to the alert lifecycle; a tick between two slots has
+ * nothing new to judge. Every 30 s it also judges the destinations from their deliveries. The same hour of past weeks is read from `series_hour` when the hour turns.
  * Settings are re-read every tick (one small query), so a change applies within 5 s on every
  * node. The series older than the horizon are forgotten; the tables are purged once an hour.
  *
@@ -13,7 +14,7 @@
 import type { Logger } from "pino";
 import type { Bus } from "../bus.js";
 import { ALERT_KINDS, type AlertKind } from "../domain/alert.js";
-import { DAY_MS, HOUR_MS } from "../domain/time.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 import type { Store } from "../storage/storage.js";
 import { AlertLifecycle } from "./alert-lifecycle.js";
 import {
@@ -66,8 +67,12 @@ export function createMonitor(opts: MonitorOptions): Monitor {
   let loadedUntil = 0;
   let seasonHour = -1;
   let rulesAt = 0;
+  let rulesFingerprint = "";
   let destinationsAt = 0;
   let purgedAt = 0;
+  let prunedAt = 0;
+  /** Settings changed since the last judgement: judge again at once. */
+  let rulesChanged = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
 
@@ -80,7 +85,11 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       m[r.kind] = r.settings;
       byWs.set(r.workspaceId, m);
     }
-    settings = new Map([...byWs].map(([ws, s]) => [ws, settingsOf(s)]));
+    const next = new Map([...byWs].map(([ws, s]) => [ws, settingsOf(s)]));
+    const fingerprint = JSON.stringify([...byWs]);
+    if (fingerprint !== rulesFingerprint) rulesChanged = true;
+    rulesFingerprint = fingerprint;
+    settings = next;
     defaults = settingsOf({});
     rulesAt = t;
   }
@@ -131,20 +140,27 @@ export function createMonitor(opts: MonitorOptions): Monitor {
     const t = now();
     // The slot that holds t - 1 s is still filling up: the book judges up to its start.
     const end = slotOf(t - 1000);
-    const since = loadedUntil === 0 ? end - HORIZON_MS : loadedUntil - 2 * SLOT_MS;
-    book.load(await store.monitoring.seriesSince(since), since);
-    loadedUntil = end;
-    const hour = end - (end % HOUR_MS);
-    if (hour !== seasonHour) {
-      book.loadSeason(hour, await store.monitoring.seriesHours(seasonHours(hour)));
-      seasonHour = hour;
-    }
     if (t - rulesAt >= tickMs) await loadRules(t);
-
-    const workspaces = new Set([...book.workspaces(), ...lifecycle.workspaces()]);
-    for (const ws of workspaces) {
-      const conditions = detectSeries(book.view(ws, end), settingsFor(ws));
-      await lifecycle.reconcile(ws, conditions, SERIES_KINDS, t);
+    // The series are judged when a slot completes (the windows move): a tick between two
+    // (ticks are every 5 s, slots 10 s) would read nothing new and judge the same again.
+    if (end !== loadedUntil || rulesChanged) {
+      // The complete slots only; the last one judged is read again for a late commit.
+      const since = loadedUntil === 0 ? end - HORIZON_MS : Math.min(end, loadedUntil) - SLOT_MS;
+      book.load(await store.monitoring.seriesSince(since, end), since);
+      loadedUntil = end;
+      rulesChanged = false;
+      const hour = end - (end % HOUR_MS);
+      if (hour !== seasonHour) {
+        book.loadSeason(hour, await store.monitoring.seriesHours(seasonHours(hour)));
+        seasonHour = hour;
+      }
+      for (const ws of book.workspaces()) {
+        const conditions = detectSeries(book.view(ws, end), settingsFor(ws));
+        await lifecycle.reconcile(ws, conditions, SERIES_KINDS, t);
+      }
+      // Alerts of workspaces gone from the book (nothing left in their horizon) resolve.
+      for (const ws of [...lifecycle.workspaces()])
+        if (!book.has(ws)) await lifecycle.reconcile(ws, [], SERIES_KINDS, t);
     }
     if (t - destinationsAt >= destinationEveryMs) {
       destinationsAt = t;
@@ -152,7 +168,10 @@ export function createMonitor(opts: MonitorOptions): Monitor {
       for (const ws of new Set([...byWs.keys(), ...lifecycle.workspaces()]))
         await lifecycle.reconcile(ws, byWs.get(ws) ?? [], DESTINATION_KINDS, t);
     }
-    book.prune(end - HORIZON_MS);
+    if (end - prunedAt >= MINUTE_MS) {
+      prunedAt = end;
+      book.prune(end - HORIZON_MS);
+    }
     if (t - purgedAt >= HOUR_MS) {
       purgedAt = t;
       await store.monitoring.purgeSeries(t - SLOT_RETENTION_MS, t - HOUR_RETENTION_MS);

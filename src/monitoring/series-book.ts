@@ -1,10 +1,11 @@
 /**
  * The detectors' memory: each workspace's series in 10-second slots over the last hours (fed
- * from `series_10s`, re-read for the newest slots on every tick: counts are set, never added,
- * so reading a slot twice is harmless), and the same hour of past weeks (from `series_hour`).
+ * from `series_10s`, the last slot judged read again with each new one: counts are set, never
+ * added, so reading a slot twice is harmless; kept as running totals, so any window's sum is two
+ * lookups), and the same hour of past weeks (from `series_hour`).
  * Pure data structure, no I/O: the monitor feeds it.
  */
-import { HOUR_MS, DAY_MS, MINUTE_MS } from "../domain/time.js";
+import { HOUR_MS, DAY_MS } from "../domain/time.js";
 import type { SeriesRow } from "./rollups.js";
 import { SLOT_MS } from "./series.js";
 
@@ -17,27 +18,127 @@ export interface Baseline {
   source: "same_hour_of_week" | "recent";
 }
 
+/**
+ * The expected count of one window as a range: the baseline's mean rate, and — for a recent
+ * baseline — its linear trend carried to the window's middle (the rate of the baseline's later
+ * half, plus its change from the earlier half, scaled by the distance). A daily cycle moves the
+ * rate by a quarter in an hour at its quiet end, so a mean over the hour before lags the window;
+ * a drop is judged against the lower end, a spike against the upper one.
+ */
+export interface BaselineRange extends Baseline {
+  low: number;
+  high: number;
+}
+
+/**
+ * One series' slots as running totals: the starts of the slots that have a count (ascending),
+ * and beside each the total of every count up to and including it. The sum over any range is
+ * then two binary searches and a subtraction, whatever its length, instead of a walk over its
+ * slots: a tick reads each window and baseline at O(log n), and the book costs nothing for
+ * the slots that are empty. A slot re-read with the same count changes nothing; a changed count
+ * (a late commit: only the newest slots) moves the totals after it.
+ */
+class KeySeries {
+  /** Slot starts, ascending, from `head` on (before it: pruned, kept until compaction). */
+  starts: number[] = [];
+  /** cum[i] = the sum of the counts of every slot up to starts[i], since the book began. */
+  cum: number[] = [];
+  head = 0;
+  /** The total of everything pruned or compacted away before starts[head]. */
+  base = 0;
+
+  get empty(): boolean {
+    return this.head >= this.starts.length;
+  }
+
+  /** Index of the first slot at or after `t` (in [head, length]). */
+  private lowerBound(t: number): number {
+    let lo = this.head;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.starts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The sum of the counts of every slot before `t`. */
+  private before(t: number): number {
+    const i = this.lowerBound(t);
+    return i === this.head ? this.base : this.cum[i - 1]!;
+  }
+
+  sum(from: number, to: number): number {
+    if (to <= from || this.empty) return 0;
+    return this.before(to) - this.before(from);
+  }
+
+  count(start: number): number {
+    const i = this.lowerBound(start);
+    if (i >= this.starts.length || this.starts[i] !== start) return 0;
+    return this.cum[i]! - (i === this.head ? this.base : this.cum[i - 1]!);
+  }
+
+  /** Sets a slot's count; returns whether anything changed. */
+  set(start: number, count: number): boolean {
+    const n = this.starts.length;
+    const last = n > this.head ? this.starts[n - 1]! : -Infinity;
+    if (start > last) {
+      if (count === 0) return false;
+      this.starts.push(start);
+      this.cum.push((n > this.head ? this.cum[n - 1]! : this.base) + count);
+      return true;
+    }
+    const i = this.lowerBound(start);
+    if (i < n && this.starts[i] === start) {
+      const delta = count - this.count(start);
+      if (delta === 0) return false;
+      for (let j = i; j < n; j++) this.cum[j]! += delta;
+      return true;
+    }
+    // A slot older than the newest one that had no count yet (rare: a late commit).
+    if (count === 0) return false;
+    const prev = i === this.head ? this.base : this.cum[i - 1]!;
+    this.starts.splice(i, 0, start);
+    this.cum.splice(i, 0, prev + count);
+    for (let j = i + 1; j <= n; j++) this.cum[j]! += count;
+    return true;
+  }
+
+  /** Forgets the slots before `t`. */
+  prune(t: number): void {
+    const i = this.lowerBound(t);
+    if (i === this.head) return;
+    this.base = this.cum[i - 1]!;
+    this.head = i;
+    if (this.head > 256 && this.head * 2 > this.starts.length) {
+      this.starts = this.starts.slice(this.head);
+      this.cum = this.cum.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 class WorkspaceSeries {
-  /** key → slot start → count */
-  readonly slots = new Map<string, Map<number, number>>();
-  /** key → minute start → the sum of its slots: long sums read minutes, not slots. */
-  readonly minutes = new Map<string, Map<number, number>>();
+  readonly series = new Map<string, KeySeries>();
   /** The earliest slot with any data seen since the monitor started. */
   firstSlot = Infinity;
   /** The hour (start, ms) the seasonal rates are for, and the mean count per hour by key. */
   seasonHour = -1;
   seasonWeeks = 0;
   readonly season = new Map<string, number>();
+  /** keys(prefix) answers, until a key comes or goes. */
+  readonly prefixed = new Map<string, readonly string[]>();
 
   set(start: number, key: string, count: number): void {
-    let m = this.slots.get(key);
-    if (!m) this.slots.set(key, (m = new Map<number, number>()));
-    const before = m.get(start) ?? 0;
+    let m = this.series.get(key);
+    if (!m) {
+      if (count === 0) return;
+      this.series.set(key, (m = new KeySeries()));
+      this.prefixed.clear();
+    }
     m.set(start, count);
-    let mm = this.minutes.get(key);
-    if (!mm) this.minutes.set(key, (mm = new Map<number, number>()));
-    const minute = start - (start % MINUTE_MS);
-    mm.set(minute, (mm.get(minute) ?? 0) + count - before);
     if (count > 0 && start < this.firstSlot) this.firstSlot = start;
   }
 }
@@ -53,6 +154,10 @@ export class SeriesBook {
     return this.ws.keys();
   }
 
+  has(workspaceId: string): boolean {
+    return this.ws.has(workspaceId);
+  }
+
   private of(workspaceId: string): WorkspaceSeries {
     let w = this.ws.get(workspaceId);
     if (!w) this.ws.set(workspaceId, (w = new WorkspaceSeries()));
@@ -62,7 +167,15 @@ export class SeriesBook {
   /** Rows of `series_10s` read since `since` (counts as they stand now). */
   load(rows: readonly SeriesRow[], since: number): void {
     this.loadedFrom = Math.min(this.loadedFrom, since);
-    for (const r of rows) this.of(r.workspaceId).set(r.start, r.key, r.count);
+    let last: WorkspaceSeries | null = null;
+    let lastId = "";
+    for (const r of rows) {
+      if (last === null || r.workspaceId !== lastId) {
+        last = this.of(r.workspaceId);
+        lastId = r.workspaceId;
+      }
+      last.set(r.start, r.key, r.count);
+    }
   }
 
   /** Rows of `series_hour` for the hour starting at `hour`, from the same hour of past weeks. */
@@ -80,6 +193,7 @@ export class SeriesBook {
     for (const w of this.ws.values()) {
       w.seasonHour = hour;
       w.seasonWeeks = 0;
+      if (w.season.size > 0) w.prefixed.clear();
       w.season.clear();
     }
     for (const [id, m] of sums) {
@@ -87,27 +201,21 @@ export class SeriesBook {
       w.seasonHour = hour;
       w.seasonWeeks = weeks.get(id)?.size ?? 0;
       for (const [k, v] of m) w.season.set(k, v / w.seasonWeeks);
+      w.prefixed.clear();
     }
   }
 
   /** Forgets slots before `before`, and workspaces left with nothing. */
   prune(before: number): void {
     for (const [id, w] of this.ws) {
-      for (const [k, m] of w.slots) {
-        for (const s of m.keys()) {
-          if (s >= before) break; // insertion order is time order: the oldest come first
-          m.delete(s);
+      for (const [k, m] of w.series) {
+        m.prune(before);
+        if (m.empty) {
+          w.series.delete(k);
+          w.prefixed.clear();
         }
-        if (m.size === 0) w.slots.delete(k);
       }
-      for (const [k, m] of w.minutes) {
-        for (const s of m.keys()) {
-          if (s + MINUTE_MS > before) break;
-          m.delete(s);
-        }
-        if (m.size === 0) w.minutes.delete(k);
-      }
-      if (w.slots.size === 0 && w.seasonWeeks === 0) this.ws.delete(id);
+      if (w.series.size === 0 && w.seasonWeeks === 0) this.ws.delete(id);
     }
   }
 
@@ -129,31 +237,21 @@ export class SeriesView {
     private readonly loadedFrom: number,
   ) {}
 
-  /** Keys starting with `prefix` that have any slot. */
-  keys(prefix: string): string[] {
+  /** Keys starting with `prefix` that have any slot or a seasonal rate (cached: do not change it). */
+  keys(prefix: string): readonly string[] {
+    const cached = this.w.prefixed.get(prefix);
+    if (cached) return cached;
     const out: string[] = [];
-    for (const k of this.w.slots.keys()) if (k.startsWith(prefix)) out.push(k);
-    for (const k of this.w.season.keys()) if (k.startsWith(prefix) && !this.w.slots.has(k)) out.push(k);
+    for (const k of this.w.series.keys()) if (k.startsWith(prefix)) out.push(k);
+    for (const k of this.w.season.keys()) if (k.startsWith(prefix) && !this.w.series.has(k)) out.push(k);
+    this.w.prefixed.set(prefix, out);
     return out;
   }
 
-  /** Sum of a series over [from, to) (slot-aligned): whole minutes from the minute sums. */
+  /** Sum of a series over [from, to) (slot-aligned): two lookups in its running totals. */
   sum(key: string, from: number, to: number): number {
-    const m = this.w.slots.get(key);
-    if (!m) return 0;
-    const mm = this.w.minutes.get(key);
-    let n = 0;
-    let s = from - (from % SLOT_MS);
-    while (s < to) {
-      if (mm && s % MINUTE_MS === 0 && s + MINUTE_MS <= to) {
-        n += mm.get(s) ?? 0;
-        s += MINUTE_MS;
-      } else {
-        n += m.get(s) ?? 0;
-        s += SLOT_MS;
-      }
-    }
-    return n;
+    const m = this.w.series.get(key);
+    return m ? m.sum(from, to) : 0;
   }
 
   /** Sum over the window ending at `end`. */
@@ -165,10 +263,10 @@ export class SeriesView {
   slotsOf(key: string, windowMs: number): number[] {
     const n = Math.round(windowMs / SLOT_MS);
     const out = new Array<number>(n).fill(0);
-    const m = this.w.slots.get(key);
+    const m = this.w.series.get(key);
     if (!m) return out;
     const from = this.end - windowMs;
-    for (let i = 0; i < n; i++) out[i] = m.get(from + i * SLOT_MS) ?? 0;
+    for (let i = 0; i < n; i++) out[i] = m.count(from + i * SLOT_MS);
     return out;
   }
 
@@ -192,6 +290,20 @@ export class SeriesView {
     if (baselineMs <= 0 || !this.hasRecent(windowMs, baselineMs)) return null;
     const to = this.end - windowMs;
     return { expected: (this.sum(key, to - baselineMs, to) * windowMs) / baselineMs, source: "recent" };
+  }
+
+  /** `baseline` with the range its recent trend allows (a seasonal baseline has none). */
+  baselineRange(key: string, windowMs: number, baselineMs: number): BaselineRange | null {
+    const base = this.baseline(key, windowMs, baselineMs);
+    if (!base) return null;
+    const half = Math.floor(baselineMs / 2 / SLOT_MS) * SLOT_MS;
+    if (base.source !== "recent" || half < SLOT_MS) return { ...base, low: base.expected, high: base.expected };
+    const to = this.end - windowMs;
+    const early = this.sum(key, to - 2 * half, to - half) / half;
+    const late = this.sum(key, to - half, to) / half;
+    // Rates per ms at the halves' middles; the window's middle is (half + W) / 2 after the later one.
+    const trend = Math.max(0, (late + ((late - early) * (half + windowMs)) / 2 / half) * windowMs);
+    return { ...base, low: Math.min(base.expected, trend), high: Math.max(base.expected, trend) };
   }
 
   /** The baseline period's total of `key` (recent period, or the season's mean hour). */

@@ -51,7 +51,7 @@ export function eventTimeBucket(r: Row): { start: number; conversions: number; v
 }
 
 export const SQL = {
-  seriesSince: "SELECT workspace_id, start, key, count FROM series_10s WHERE start >= ?",
+  seriesSince: "SELECT workspace_id, start, key, count FROM series_10s WHERE start >= ? AND start < ?",
   purgeSlots: "DELETE FROM series_10s WHERE start < ?",
   purgeHours: "DELETE FROM series_hour WHERE start < ?",
   insertAlert: `INSERT INTO alerts (id, workspace_id, kind, subject, status, severity, started_at, resolved_at, message, diagnosis, details)

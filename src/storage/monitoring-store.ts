@@ -133,8 +133,11 @@ export interface DestinationExtras {
 }
 
 export interface MonitoringStore {
-  /** Rows of `series_10s` with start ≥ `since`, every workspace (the detectors' feed). */
-  seriesSince(since: number): Promise<SeriesRow[]>;
+  /**
+   * Rows of `series_10s` with start ≥ `since` (and < `until` when given: the complete slots
+   * only), every workspace (the detectors' feed).
+   */
+  seriesSince(since: number, until?: number): Promise<SeriesRow[]>;
   /** Rows of `series_hour` starting at one of `starts` (same hour of past weeks), every workspace. */
   seriesHours(starts: number[]): Promise<SeriesRow[]>;
   /** Deletes slot rows older than `slotsBefore` and hour rows older than `hoursBefore`. */

@@ -1,9 +1,9 @@
 /**
  * A steady synthetic week (Poisson traffic with a daily cycle, two sources, two event names,
  * stable fields and values) replayed through the detectors with their default settings, judged
- * every minute. The false alerts (conditions that start) are counted and printed per seed: a
- * Poisson tail below 0.001 tested on four series every minute for a week is 40 000 tests, so a
- * rare one can happen; the effect-size floors and minimum counts keep it at zero to two a week.
+ * every minute. The false alerts (conditions that start) are counted and printed per seed and
+ * in total. Set STEADY_SEEDS=1,2,… to replay other weeks (then nothing is asserted) and
+ * STEADY_DEBUG=1 to print each false alert's details.
  */
 import { describe, expect, it } from "vitest";
 import { DAY_MS, MINUTE_MS } from "../../domain/time.js";
@@ -76,6 +76,7 @@ function replayWeek(seed: number): { alerts: number; kinds: Record<string, numbe
       now.add(k);
       if (holding.has(k)) continue;
       alerts++;
+      if (process.env.STEADY_DEBUG) console.log(seed, new Date(end).toISOString(), c.kind, c.subject, JSON.stringify(c.details));
       kinds[c.kind] = (kinds[c.kind] ?? 0) + 1;
     }
     holding = now;
@@ -85,14 +86,20 @@ function replayWeek(seed: number): { alerts: number; kinds: Record<string, numbe
 }
 
 describe("a steady week through the detectors", () => {
-  // Three weeks of 10-second ticks: seconds of CPU on a quiet machine, much more on a busy one.
-  it("raises (almost) nothing", { timeout: 300_000 }, () => {
-    const seeds = [17, 18, 19];
+  // Eight seeded weeks of 10-second slots (STEADY_SEEDS=1,2,… for others): seconds of CPU each.
+  it("raises (almost) nothing", { timeout: 900_000 }, () => {
+    const seeds = process.env.STEADY_SEEDS
+      ? process.env.STEADY_SEEDS.split(",").map(Number)
+      : [17, 18, 19, 20, 21, 22, 23, 24];
     const results = seeds.map(replayWeek);
     for (const [i, r] of results.entries())
       console.log(
         `steady synthetic week (seed ${seeds[i]}), default settings: ${r.alerts} false alerts ${JSON.stringify(r.kinds)}`,
       );
-    for (const r of results) expect(r.alerts).toBeLessThanOrEqual(2);
+    const total = results.reduce((n, r) => n + r.alerts, 0);
+    console.log(`steady synthetic weeks: ${total} false alerts in ${seeds.length} weeks`);
+    // The volume tests' level is α = 0.001 per workspace per window (Šidák over series, tails
+    // and placements): about one false alert in ten weeks of a 1-event-a-second workspace.
+    if (!process.env.STEADY_SEEDS) expect(total).toBeLessThanOrEqual(1);
   });
 });

@@ -1,8 +1,17 @@
 /**
  * volume_drop / volume_spike: per source (`s:server`, …), per event name (`n:Purchase`, …) and
  * in total, the window's count against the baseline's expected count (same hour of past weeks,
- * else the recent period before the window). A drop fires when P(X ≤ observed) is below the
- * threshold with at least `min_count` expected; a spike when P(X ≥ observed) is.
+ * else the recent period before the window). Only series with at least `min_count` expected are
+ * judged; a drop fires when P(X ≤ observed) is below the per-test level, a spike when
+ * P(X ≥ observed) is (each also needs its effect-size floor, below).
+ *
+ * Multiple tests: `threshold` (α, default 0.001) is the family-wise level of one workspace's
+ * volume tests over one window's time — the chance that a steady workspace gets a false volume
+ * alert in any given W. In that time each of its m judged series (the total included) is tested
+ * in both directions (drop and spike are the two tails of one two-sided test) at W / 10 s window
+ * placements (the window moves one slot at a time), so each single tail is held to Šidák's level
+ * α* = 1 − (1 − α)^(1/(2 · m · W/10 s)) ≈ α / (2 · m · W/10 s) (perTestLevel). The family is the
+ * workspace, not the server: one shop's alerts must not get duller because others share the node.
  *
  * Diagnosis, over the whole window: for the dropped series, the stretch of the window where the
  * drop is most improbable (its change point) is found, and every other series of the same
@@ -22,25 +31,45 @@ import type { Condition } from "./condition.js";
 const PEER_MIN_EXPECTED = 5;
 const PEER_TAIL = 0.05;
 /**
- * A drop is also a fall to at most 35% of the expected count, a spike a rise to at least double:
- * on a steady week a Poisson tail alone, tested every few seconds on every series, would page
- * someone a few times a week (bench and steady-week test); a broken integration stops far below.
+ * Effect-size floors: a drop is also a fall to at most 35% of the expected count, a spike a rise
+ * to at least double. They keep a real but small shift (a slow afternoon, a baseline an hour
+ * behind a daily cycle) from paging anyone; a broken integration stops far below. They are
+ * checked before the tail, so a tick computes a Poisson CDF only for a series past its floor.
  */
 const DROP_RATIO = 0.35;
 const SPIKE_RATIO = 2;
 
-interface Judged {
+const SOURCE_KEYS: readonly string[] = SOURCES.map(sourceKey);
+
+interface Measured {
   key: string;
   observed: number;
+  /** The baseline's mean, and the range its recent trend allows (BaselineRange). */
   expected: number;
-  p: number;
+  low: number;
+  high: number;
   source: string;
 }
 
-function seriesKeys(v: SeriesView): { sources: string[]; names: string[] } {
-  const sources = SOURCES.map(sourceKey);
-  const names = v.keys("n:");
-  return { sources, names };
+interface Judged extends Measured {
+  /** The expected count tested: the low end for a drop, the high end for a spike. */
+  tested: number;
+  p: number;
+}
+
+/**
+ * Šidák's per-test level for a family-wise level `alpha` over `tests` tests:
+ * 1 − (1 − α)^(1/tests), computed without cancellation.
+ */
+export function sidak(alpha: number, tests: number): number {
+  if (tests <= 1) return alpha;
+  return -Math.expm1(Math.log1p(-alpha) / tests);
+}
+
+/** The level each single volume tail is held to: α over 2 tails × m series × W / 10 s placements. */
+export function perTestLevel(s: RuleSettings, judgedSeries: number): number {
+  const placements = Math.max(1, Math.round((s.window_seconds * 1000) / SLOT_MS));
+  return sidak(s.threshold, 2 * Math.max(1, judgedSeries) * placements);
 }
 
 const label = (key: string): { dimension: "source" | "event_name"; value: string } =>
@@ -48,23 +77,65 @@ const label = (key: string): { dimension: "source" | "event_name"; value: string
     ? { dimension: "source", value: key.slice(2) }
     : { dimension: "event_name", value: key.slice(2) };
 
-/** The sum of several series. */
-function judge(v: SeriesView, keys: string[], s: RuleSettings, tail: "low" | "high"): Judged | null {
+/** The observed and expected count of the sum of `keys` over the window; null when not judged. */
+function measure(v: SeriesView, keys: readonly string[], s: RuleSettings, key: string): Measured | null {
   const w = s.window_seconds * 1000;
   const b = s.baseline_seconds * 1000;
   let observed = 0;
   let expected = 0;
+  let low = 0;
+  let high = 0;
   let source = "recent";
   for (const k of keys) {
-    const base = v.baseline(k, w, b);
+    const base = v.baselineRange(k, w, b);
     if (!base) return null;
     source = base.source;
     expected += base.expected;
+    low += base.low;
+    high += base.high;
     observed += v.window(k, w);
   }
   if (expected < s.min_count) return null;
-  const p = tail === "low" ? lowerTail(observed, expected) : upperTail(observed, expected);
-  return { key: keys.length === 1 ? keys[0]! : "total", observed, expected, p, source };
+  return { key, observed, expected, low, high, source };
+}
+
+/**
+ * The series one volume kind judges in a workspace now: each source and event name, and the
+ * total, with at least `min_count` expected. Every accepted event counts in one source and one
+ * event name, so no single series can expect more than the total: when the total cannot reach
+ * `min_count` (a quiet workspace) nothing else is looked at.
+ */
+function measureAll(v: SeriesView, s: RuleSettings): { total: Measured | null; series: Measured[] } {
+  const total = measure(v, SOURCE_KEYS, s, "total");
+  const series: Measured[] = [];
+  if (total === null) return { total, series };
+  // The workspace's shared trend (from all its traffic: less noisy than one series' own) widens
+  // each series' range too: a daily cycle moves every source and event name together.
+  const down = total.low / total.expected;
+  const up = total.high / total.expected;
+  const add = (k: string) => {
+    const m = measure(v, [k], s, k);
+    if (!m) return;
+    m.low = Math.min(m.low, m.expected * down);
+    m.high = Math.max(m.high, m.expected * up);
+    series.push(m);
+  };
+  for (const k of SOURCE_KEYS) add(k);
+  for (const k of v.keys("n:")) add(k);
+  return { total, series };
+}
+
+/** Below its floor and improbable at the per-test level: a drop. */
+function dropped(m: Measured | null, level: number): Judged | null {
+  if (m === null || m.observed > m.low * DROP_RATIO) return null;
+  const p = lowerTail(m.observed, m.low);
+  return p < level ? { ...m, tested: m.low, p } : null;
+}
+
+function spiked(m: Measured, level: number): Judged | null {
+  if (m.observed < m.high * SPIKE_RATIO) return null;
+  const p = upperTail(m.observed, m.high);
+  return p < level ? { ...m, tested: m.high, p } : null;
 }
 
 /** The trailing number of slots over which the series' drop is most improbable. */
@@ -101,56 +172,60 @@ function keepsPace(v: SeriesView, peer: string, s: RuleSettings, nSlots: number)
 const fmt = (x: number) => (x >= 10 ? String(Math.round(x)) : x.toFixed(1));
 
 export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
-  const { sources, names } = seriesKeys(v);
-  const dropped = (j: Judged | null): j is Judged =>
-    j !== null && j.p < s.threshold && j.observed <= j.expected * DROP_RATIO;
+  const { total, series } = measureAll(v, s);
+  if (total === null) return [];
+  const level = perTestLevel(s, series.length + 1);
+  const names = v.keys("n:");
   const out: Condition[] = [];
   const together: Judged[] = [];
-  for (const group of [sources, names]) {
-    for (const key of group) {
-      const j = judge(v, [key], s, "low");
-      if (!dropped(j)) continue;
-      const n = changePoint(v, key, s, j.expected);
-      const pacers = group.filter((p) => p !== key && keepsPace(v, p, s, n));
-      if (pacers.length === 0) {
-        together.push(j);
-        continue;
-      }
-      const { dimension, value } = label(key);
-      out.push({
-        kind: "volume_drop",
-        subject: `${dimension}:${value}`,
-        severity: s.severity,
-        diagnosis: "tracking_broken",
-        message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} fell to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.expected)} expected, while ${pacers.map((p) => label(p).value).join(", ")} kept their pace: tracking for ${value} looks broken.`,
-        details: {
-          [dimension]: value,
-          observed: j.observed,
-          expected: round(j.expected),
-          p_value: j.p,
-          baseline: j.source,
-          window_seconds: s.window_seconds,
-          keeping_pace: pacers.map((p) => label(p).value),
-        },
-      });
+  for (const m of series) {
+    const j = dropped(m, level);
+    if (!j) continue;
+    const group = j.key.startsWith("s:") ? SOURCE_KEYS : names;
+    const n = changePoint(v, j.key, s, j.tested);
+    const pacers = group.filter((p) => p !== j.key && keepsPace(v, p, s, n));
+    if (pacers.length === 0) {
+      together.push(j);
+      continue;
     }
+    const { dimension, value } = label(j.key);
+    out.push({
+      kind: "volume_drop",
+      subject: `${dimension}:${value}`,
+      severity: s.severity,
+      diagnosis: "tracking_broken",
+      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} fell to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.tested)} expected, while ${pacers.map((p) => label(p).value).join(", ")} kept their pace: tracking for ${value} looks broken.`,
+      details: {
+        [dimension]: value,
+        observed: j.observed,
+        expected: round(j.tested),
+        baseline_mean: round(j.expected),
+        p_value: j.p,
+        p_level: level,
+        baseline: j.source,
+        window_seconds: s.window_seconds,
+        keeping_pace: pacers.map((p) => label(p).value),
+      },
+    });
   }
-  const total = judge(v, sources, s, "low");
-  if (dropped(total) || together.length > 0) {
-    const t = total ?? together[0]!;
+  const all = dropped(total, level);
+  if (all || together.length > 0) {
+    const t = all ?? together[0]!;
     out.push({
       kind: "volume_drop",
       subject: "total",
       severity: s.severity,
       diagnosis: "traffic_dropped",
-      message: `Events fell to ${t.observed} in the last ${s.window_seconds} s against ${fmt(t.expected)} expected, on every source together: traffic itself dropped (or something in front of every integration is down).`,
+      message: `Events fell to ${t.observed} in the last ${s.window_seconds} s against ${fmt(t.tested)} expected, on every source together: traffic itself dropped (or something in front of every integration is down).`,
       details: {
         observed: t.observed,
-        expected: round(t.expected),
+        expected: round(t.tested),
+        baseline_mean: round(t.expected),
         p_value: t.p,
+        p_level: level,
         baseline: t.source,
         window_seconds: s.window_seconds,
-        series: together.map((j) => ({ ...label(j.key), observed: j.observed, expected: round(j.expected) })),
+        series: together.map((j) => ({ ...label(j.key), observed: j.observed, expected: round(j.tested) })),
       },
     });
   }
@@ -158,23 +233,27 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
 }
 
 export function volumeSpike(v: SeriesView, s: RuleSettings): Condition[] {
-  const { sources, names } = seriesKeys(v);
+  const { total, series } = measureAll(v, s);
+  if (total === null) return [];
+  const level = perTestLevel(s, series.length + 1);
   const out: Condition[] = [];
-  for (const key of [...sources, ...names]) {
-    const j = judge(v, [key], s, "high");
-    if (!j || j.p >= s.threshold || j.observed < j.expected * SPIKE_RATIO) continue;
-    const { dimension, value } = label(key);
+  for (const m of series) {
+    const j = spiked(m, level);
+    if (!j) continue;
+    const { dimension, value } = label(j.key);
     out.push({
       kind: "volume_spike",
       subject: `${dimension}:${value}`,
       severity: s.severity,
       diagnosis: "traffic_spike",
-      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} rose to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.expected)} expected: a campaign, a bot, or a client sending everything twice.`,
+      message: `${dimension === "source" ? `Events from the ${value} source` : `${value} events`} rose to ${j.observed} in the last ${s.window_seconds} s against ${fmt(j.tested)} expected: a campaign, a bot, or a client sending everything twice.`,
       details: {
         [dimension]: value,
         observed: j.observed,
-        expected: round(j.expected),
+        expected: round(j.tested),
+        baseline_mean: round(j.expected),
         p_value: j.p,
+        p_level: level,
         baseline: j.source,
         window_seconds: s.window_seconds,
       },

@@ -56,8 +56,8 @@ export class PgMonitoringStore implements MonitoringStore {
     }
   }
 
-  seriesSince(since: number) {
-    return this.guard(async () => (await all(this.pool, SQL.seriesSince, [since])).map(seriesRow));
+  seriesSince(since: number, until = Number.MAX_SAFE_INTEGER) {
+    return this.guard(async () => (await all(this.pool, SQL.seriesSince, [since, until])).map(seriesRow));
   }
   seriesHours(starts: number[]) {
     return this.guard(async () =>

@@ -116,8 +116,8 @@ export class SqliteMonitoringWrites {
 class SqliteMonitoringReads {
   constructor(private readonly db: Database.Database) {}
 
-  seriesSince(since: number): SeriesRow[] {
-    return (this.db.prepare(SQL.seriesSince).all(since) as Row[]).map(seriesRow);
+  seriesSince(since: number, until = Number.MAX_SAFE_INTEGER): SeriesRow[] {
+    return (this.db.prepare(SQL.seriesSince).all(since, until) as Row[]).map(seriesRow);
   }
   seriesHours(starts: number[]): SeriesRow[] {
     if (starts.length === 0) return [];
@@ -232,8 +232,8 @@ export class SqliteMonitoringStore implements MonitoringStore {
     this.reads = null;
   }
 
-  seriesSince(since: number) {
-    return this.read((r) => r.seriesSince(since));
+  seriesSince(since: number, until?: number) {
+    return this.read((r) => r.seriesSince(since, until));
   }
   seriesHours(starts: number[]) {
     return this.read((r) => r.seriesHours(starts));
