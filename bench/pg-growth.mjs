@@ -312,6 +312,13 @@ async function main() {
     console.log(
       `30-day GET /v1/metrics at ${fmt.int(ROWS)}: p95 ${fmt.ms(mp95)} (day), ${fmt.ms(mh95)} (hour) (target < 50 ms): ${verdict(mp95 < 50 && mh95 < 50)}`,
     );
+    const sq = (k, f) => median(sqlIngest[k].map((x) => x[f]));
+    console.log(
+      `SQL alone, medians: 100-row insert ${fmt.ms(sq("empty", "insert"))} empty vs ${fmt.ms(sq("big", "insert"))} at ${fmt.int(ROWS)}; lookup by (workspace_id, id) ${fmt.ms(sq("empty", "lookup"))} vs ${fmt.ms(sq("big", "lookup"))}`,
+    );
+    console.log(
+      `30-day metrics SQL alone at ${fmt.int(ROWS)}: p50 ${fmt.ms(med.big.reads["metrics SQL"].p50)}, p95 ${fmt.ms(med.big.reads["metrics SQL"].p95)}`,
+    );
     console.log(
       `load average at the end: ${(await import("node:os"))
         .loadavg()
