@@ -58,6 +58,13 @@ export interface GroupCommitterOptions {
   maxGroupWeight: number;
   /** Runs of a group after a deadlock or serialization failure before giving up. */
   maxRetries?: number;
+  /**
+   * Groups in flight at once, each its own transaction on its own connection (default 3):
+   * while one waits for its COMMIT's WAL flush, the next is locking, reading and writing.
+   * They meet on the same locks as two nodes' groups do (taken in the same order), so
+   * running several changes nothing of what is decided.
+   */
+  maxConcurrentGroups?: number;
 }
 
 /**
@@ -83,6 +90,8 @@ function addressCounters(group: Queued[], events: CommitItem[]): [string, Counte
 export class GroupCommitter {
   private queue: Queued[] = [];
   private draining: Promise<void> | null = null;
+  private running = 0;
+  private idle: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -96,33 +105,58 @@ export class GroupCommitter {
     return new Promise<Result<O>>((resolve, reject) => {
       this.queue.push({ op, weight: Math.max(1, weight), resolve: resolve as (v: unknown) => void, reject });
       // setImmediate: every request parsed in this turn of the event loop joins the group.
-      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+      if (!this.scheduled && this.running < this.maxConcurrent) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startGroups();
+        });
+      }
+      this.draining ??= new Promise<void>((done) => (this.idle = done));
     });
+  }
+
+  private scheduled = false;
+
+  private get maxConcurrent(): number {
+    return Math.max(1, this.opts.maxConcurrentGroups ?? 3);
+  }
+
+  /** Starts groups from the queue while fewer than `maxConcurrentGroups` are in flight. */
+  private startGroups(): void {
+    while (this.queue.length > 0 && this.running < this.maxConcurrent) {
+      let weight = 0;
+      let n = 0;
+      while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight))
+        weight += this.queue[n++]!.weight;
+      const group = this.queue.slice(0, n);
+      this.queue = this.queue.slice(n);
+      this.running++;
+      void this.runWithRetry(group).finally(() => {
+        this.running--;
+        // What queued meanwhile goes next; this turn's new requests join it (setImmediate).
+        if (this.queue.length > 0) {
+          if (!this.scheduled) {
+            this.scheduled = true;
+            setImmediate(() => {
+              this.scheduled = false;
+              this.startGroups();
+            });
+          }
+        } else if (this.running === 0) {
+          const done = this.idle;
+          this.idle = null;
+          this.draining = null;
+          done?.();
+        }
+      });
+    }
   }
 
   /** Refuses new operations and waits for the queued ones to commit. */
   async close(): Promise<void> {
     this.closed = true;
     await this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        let weight = 0;
-        let n = 0;
-        while (
-          n < this.queue.length &&
-          (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight)
-        )
-          weight += this.queue[n++]!.weight;
-        const group = this.queue.slice(0, n);
-        this.queue = this.queue.slice(n);
-        await this.runWithRetry(group);
-      }
-    } finally {
-      this.draining = null;
-    }
   }
 
   private async runWithRetry(group: Queued[]): Promise<void> {

@@ -96,7 +96,9 @@ interface DedupRow {
 const k = (ws: string, x: string): string => `${ws}|${x}`;
 
 function identConflict(err: unknown): boolean {
-  return (err as { code?: string }).code === "22P02" && String((err as Error).message).includes(IDENT_CONFLICT);
+  return (
+    (err as { code?: string }).code === "22P02" && String((err as Error).message).includes(IDENT_CONFLICT)
+  );
 }
 
 export class PgCommitTx implements CommitTx, ReattributeTx {
@@ -109,6 +111,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private readonly lockedPersons = new Set<string>();
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
   private readonly fresh = new Set<string>();
+  /** Persons this transaction made: no other transaction knows their counters yet. */
+  private readonly created = new Set<string>();
   private undo: (() => void)[] = [];
   /** Routed workspaces (their destinations lock held shared) → their destinations. */
   private readonly routes = new Map<string, DestinationRoute[]>();
@@ -166,7 +170,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         }
       },
       (err: unknown) => {
-        this.failure ??= { err: identConflict(err) ? new RetryGroupError(IDENT_CONFLICT, { cause: err }) : err };
+        this.failure ??= {
+          err: identConflict(err) ? new RetryGroupError(IDENT_CONFLICT, { cause: err }) : err,
+        };
       },
     );
     this.inflight.push(p);
@@ -183,7 +189,10 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   /** A statement whose rows are needed now; a failure of something sent before it wins. */
-  private async read<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+  private async read<R extends pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     try {
       return await this.client.query<R>(sql, params);
     } catch (err) {
@@ -231,7 +240,6 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     await this.settle();
     return out;
   }
-
 
   /** Locks and reads the given dedup keys (sorted lock order; the read in a statement of its own). */
   async loadDedup(pairs: [string, string][]): Promise<void> {
@@ -302,6 +310,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       const [again] = await Promise.all([
         this.identsRead(ws, want),
         touches ? this.startTouches(ws, need, touches) : undefined,
+        this.startPersonCounters(ws, need),
       ]);
       rows = again.rows;
     }
@@ -311,6 +320,24 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       this.setIdent(k(ws, r.ident), r.person);
     }
     for (const i of want) if (!found.has(i)) this.remember(this.absent, k(ws, i));
+  }
+
+  /**
+   * Reads (after their locks) the `conversions_per_identity` counters of `persons`: the
+   * person's row lock serializes them between transactions, so no lock of their own; a
+   * counter not there yet is made by the upsert at flush.
+   */
+  private async startPersonCounters(ws: string, persons: string[]): Promise<void> {
+    const space: CounterSpace = "conversions_per_identity";
+    const r = await this.read<{ key: string; times: number[] }>(
+      "SELECT key, times FROM quality_counters WHERE workspace_id = $1 AND space = $2 AND key = ANY($3::text[])",
+      [ws, space, persons],
+    );
+    const found = new Map(r.rows.map((x) => [x.key, x.times.map(Number)]));
+    for (const p of persons) {
+      const id = `${ws}|${space}|${p}`;
+      if (!this.counters.has(id)) this.counters.set(id, found.get(p) ?? []);
+    }
   }
 
   /** Reads (after their locks) the touches of `persons` in [from, to]; complete lists are kept. */
@@ -413,6 +440,16 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   async qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): Promise<number[]> {
+    for (const h of hits) {
+      const id = `${workspaceId}|${h.space}|${h.key}`;
+      // A person made here has no counter anywhere yet (its id is new): nothing to read or lock.
+      if (
+        h.space === "conversions_per_identity" &&
+        !this.counters.has(id) &&
+        this.created.has(k(workspaceId, h.key))
+      )
+        this.counters.set(id, []);
+    }
     await this.loadCounters(hits.map((h) => [workspaceId, h.space, h.key]));
     return hits.map((h) => {
       const id = `${workspaceId}|${h.space}|${h.key}`;
@@ -556,6 +593,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       person = newId("p");
       this.remember(this.lockedPersons, k(workspaceId, person));
       this.remember(this.fresh, k(workspaceId, person));
+      this.remember(this.created, k(workspaceId, person));
       this.pendingPersons.push([workspaceId, person]);
     } else if (persons.size === 1) person = persons.values().next().value!;
     else person = await this.merge(workspaceId, [...persons]);
@@ -832,10 +870,14 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       const rows = [...this.dirtyCounters.entries()];
       this.dirtyCounters = new Map();
       const times = rows.map(([id]) => this.counters.get(id) ?? []);
+      // Rows locked (or made) by this transaction, or counters of its persons: an upsert makes
+      // those not there yet.
       this.send(
-        `UPDATE quality_counters c SET times = t.times::float8[], last_at = t.last_at
+        `INSERT INTO quality_counters AS c (workspace_id, space, key, times, last_at)
+         SELECT w, s, k, times::float8[], last_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS t(w, s, k, times, last_at)
-         WHERE c.workspace_id = t.w AND c.space = t.s AND c.key = t.k`,
+         ORDER BY w, s, k
+         ON CONFLICT (workspace_id, space, key) DO UPDATE SET times = excluded.times, last_at = excluded.last_at`,
         [
           rows.map((r) => r[1][0]),
           rows.map((r) => r[1][1]),
