@@ -117,6 +117,17 @@ export class GroupCommitter {
   }
 
   private scheduled = false;
+  private growing = false;
+
+  private growPool(): void {
+    if (this.growing || this.closed || this.pool.totalCount >= this.maxConcurrent + 1) return;
+    this.growing = true;
+    this.pool
+      .connect()
+      .then((c) => c.release())
+      .catch(() => undefined) // a group that needs it will say so
+      .finally(() => (this.growing = false));
+  }
 
   private get maxConcurrent(): number {
     return Math.max(1, this.opts.maxConcurrentGroups ?? 3);
@@ -125,6 +136,13 @@ export class GroupCommitter {
   /** Starts groups from the queue while fewer than `maxConcurrentGroups` are in flight. */
   private startGroups(): void {
     while (this.queue.length > 0 && this.running < this.maxConcurrent) {
+      // A second group only on a connection already open: opening one can take longer than
+      // the connect timeout on a loaded server, which would fail a whole group with a 503.
+      // The pool is grown in the background instead, and the next group finds it.
+      if (this.running > 0 && this.pool.idleCount === 0) {
+        this.growPool();
+        break;
+      }
       let weight = 0;
       let n = 0;
       while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight))
