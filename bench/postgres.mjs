@@ -5,14 +5,15 @@
 //   node scripts/build.mjs && node bench/postgres.mjs [--duration 8] [--connections 50] [--rounds 3]
 //     [--only ceiling,sqlite,pg,pg2,pinned] [--baseline-root DIR] [--profile DIR]
 //
-// Every scenario runs `--rounds` times (default 3, rounds interleaved across scenarios so load
-// drifting on a shared machine hits them alike) and the median is printed. Requests are single
+// Every scenario runs `--rounds` times (default 3) back to back and the median is printed; only
+// the servers of the scenario being measured are up. Requests are single
 // events (50 connections) and 100-event batches (half as many connections), fresh event ids
 // each, external ids repeating now and then so identity groups grow and persons are found.
 // `pinned`: on a 2-core machine `taskset` puts one node on CPU 0 and compares it with node A
 // on CPU 0 plus node B on CPU 1 (PostgreSQL and wrk stay unpinned, sharing both cores).
 // `--baseline-root` runs the PostgreSQL scenarios against another build of Tally too (a copy
-// of the previous commit, built), interleaved with this one: before/after in the same run.
+// of the previous commit, built), scenario by scenario just before this one: before/after in
+// the same run.
 // `--profile DIR` writes a CPU profile of each one-node PostgreSQL server (node --cpu-prof).
 // The database is TALLY_BENCH_DATABASE_URL, else TALLY_TEST_DATABASE_URL, else
 // postgres://postgres@127.0.0.1:5432/test; a private schema per server set is made and dropped.
@@ -141,21 +142,14 @@ async function withSchema(fn) {
   }
 }
 
-/** A server set: its name, its nodes' URLs, and the workspace key its load posts with. */
-const sets = [];
 const results = new Map(); // scenario name → rounds
 
-async function addSet(name, nodes, stop) {
-  const ws = await createWorkspace(nodes[0].url);
-  sets.push({ name, nodes, key: ws.secret_key, stop });
-}
-
-async function measure(set, batch) {
+async function measure(nodes, key, batch) {
   const conns = batch > 1 ? Math.max(2, CONNECTIONS / 2) : CONNECTIONS;
-  const per = Math.max(1, Math.round(conns / set.nodes.length));
-  const script = lua(set.key, batch);
+  const per = Math.max(1, Math.round(conns / nodes.length));
+  const script = lua(key, batch);
   const rs = await Promise.all(
-    set.nodes.map((n) => runWrk({ url: n.url, lua: script, connections: per, durationS: DURATION })),
+    nodes.map((n) => runWrk({ url: n.url, lua: script, connections: per, durationS: DURATION })),
   );
   const rps = rs.reduce((a, r) => a + (r.rps ?? 0), 0);
   return {
@@ -166,86 +160,62 @@ async function measure(set, batch) {
   };
 }
 
-printMachine("PostgreSQL ingest: one node, two nodes, pinned");
-const cleanups = [];
-try {
-  if (want("ceiling")) {
-    const c = await startCeiling();
-    cleanups.push(() => c.stop());
-    sets.push({ name: "ceiling: bare node:http", nodes: [c], key: "none", stop: null, single: true });
-  }
-  if (want("sqlite")) {
-    const n = await startNode(ROOT, {});
-    cleanups.push(() => n.stop());
-    await addSet("sqlite, 1 node", [n]);
-  }
-  const builds = [["", ROOT]];
-  if (BASELINE) builds.unshift(["baseline ", BASELINE]);
-  for (const [label, root] of builds) {
-    const schemaUrl = async () => {
-      let resolveUrl;
-      const urlP = new Promise((r) => (resolveUrl = r));
-      let release;
-      const done = new Promise((r) => (release = r));
-      const held = withSchema(async (url) => {
-        resolveUrl(url);
-        await done;
-      });
-      cleanups.push(async () => {
-        release();
-        await held;
-      });
-      return urlP;
-    };
-    if (want("pg")) {
-      const url = await schemaUrl();
-      const nodeArgs = PROFILE
-        ? ["--cpu-prof", `--cpu-prof-dir=${join(PROFILE, label ? "baseline" : "current")}`]
-        : [];
-      if (PROFILE) mkdirSync(join(PROFILE, label ? "baseline" : "current"), { recursive: true });
-      const n = await startNode(root, { TALLY_DATABASE_URL: url }, { nodeArgs });
-      cleanups.unshift(() => n.stop()); // servers stop before their schema is dropped
-      await addSet(`${label}postgres, 1 node`, [n]);
-    }
-    if (want("pg2")) {
-      const url = await schemaUrl();
-      const ns = await Promise.all([
-        startNode(root, { TALLY_DATABASE_URL: url }),
-        startNode(root, { TALLY_DATABASE_URL: url }),
-      ]);
-      cleanups.unshift(() => Promise.all(ns.map((n) => n.stop())));
-      await addSet(`${label}postgres, 2 nodes`, ns);
-    }
-    if (want("pinned") && taskset) {
-      const url1 = await schemaUrl();
-      const one = await startNode(root, { TALLY_DATABASE_URL: url1 }, { cpu: 0 });
-      cleanups.unshift(() => one.stop());
-      await addSet(`${label}postgres, 1 node on CPU 0`, [one]);
-      const url2 = await schemaUrl();
-      const two = await Promise.all([
-        startNode(root, { TALLY_DATABASE_URL: url2 }, { cpu: 0 }),
-        startNode(root, { TALLY_DATABASE_URL: url2 }, { cpu: 1 }),
-      ]);
-      cleanups.unshift(() => Promise.all(two.map((n) => n.stop())));
-      await addSet(`${label}postgres, 2 nodes on CPU 0 + CPU 1`, two);
-    }
-  }
-
-  for (let round = 1; round <= ROUNDS; round++) {
-    console.log(`   round ${round} of ${ROUNDS}`);
-    for (const set of sets)
-      for (const batch of set.single ? [1] : [1, 100]) {
-        const name = `${set.name} × ${batch}`;
-        const r = await measure(set, batch);
-        if (!results.has(name)) results.set(name, []);
-        results.get(name).push(r);
+/**
+ * Runs a set of servers (only this set is up while it is measured: idle nodes cost CPU too),
+ * `ROUNDS` rounds of each batch size back to back, then stops it.
+ */
+async function runSet(name, start, batches = [1, 100]) {
+  const nodes = await start();
+  try {
+    const key = nodes.ceiling ? "none" : (await createWorkspace(nodes[0].url)).secret_key;
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const batch of batches) {
+        const scenario = `${name} × ${batch}`;
+        const r = await measure(nodes, key, batch);
+        if (!results.has(scenario)) results.set(scenario, []);
+        results.get(scenario).push(r);
         console.log(
-          `     ${name}: ${Math.round(r.events)} events/s (${Math.round(r.rps)} req/s), p99 ${r.p99.toFixed(1)} ms${r.bad ? `, ${r.bad} non-2xx/errors` : ""}`,
+          `     ${scenario}, round ${round}: ${Math.round(r.events)} events/s (${Math.round(r.rps)} req/s), p99 ${r.p99.toFixed(1)} ms${r.bad ? `, ${r.bad} non-2xx/errors` : ""}`,
         );
       }
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
   }
-} finally {
-  for (const c of cleanups) await c();
+}
+
+printMachine("PostgreSQL ingest: one node, two nodes, pinned");
+if (want("ceiling"))
+  await runSet(
+    "ceiling: bare node:http",
+    async () => Object.assign([await startCeiling()], { ceiling: true }),
+    [1],
+  );
+if (want("sqlite")) await runSet("sqlite, 1 node", async () => [await startNode(ROOT, {})]);
+const builds = BASELINE
+  ? [
+      ["baseline ", BASELINE],
+      ["", ROOT],
+    ]
+  : [["", ROOT]];
+const kinds = [
+  ["pg", "postgres, 1 node", [null], true],
+  ["pg2", "postgres, 2 nodes", [null, null], false],
+  ["pinned", "postgres, 1 node on CPU 0", [0], false],
+  ["pinned", "postgres, 2 nodes on CPU 0 + CPU 1", [0, 1], false],
+];
+for (const [kind, name, cpus, profiled] of kinds) {
+  if (!want(kind) || (kind === "pinned" && !taskset)) continue;
+  // Baseline and this build one after the other, scenario by scenario: load drifting on a
+  // shared machine hits both alike.
+  for (const [label, root] of builds)
+    await withSchema((url) => {
+      const dir = join(PROFILE ?? "", label ? "baseline" : "current");
+      if (PROFILE && profiled) mkdirSync(dir, { recursive: true });
+      const nodeArgs = PROFILE && profiled ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+      return runSet(`${label}${name}`, () =>
+        Promise.all(cpus.map((cpu) => startNode(root, { TALLY_DATABASE_URL: url }, { cpu, nodeArgs }))),
+      );
+    });
 }
 
 const rows = [...results.entries()].map(([scenario, rs]) => ({
