@@ -1,76 +1,85 @@
-// Ingestion throughput on PostgreSQL vs the embedded SQLite store, and one node vs two nodes
-// on the same database, measured with wrk over loopback against the built server.
+// Ingestion throughput on PostgreSQL: one node, two nodes, and two nodes each pinned to its own
+// core, against the bare node:http ceiling and the embedded SQLite store in the same run.
 //
-//   node scripts/build.mjs && node bench/postgres.mjs [--duration 10] [--connections 16] [--only pg2]
+//   npm run bench -- postgres
+//   node scripts/build.mjs && node bench/postgres.mjs [--duration 8] [--connections 50] [--rounds 3]
+//     [--only ceiling,sqlite,pg,pg2,pinned] [--baseline-root DIR] [--profile DIR]
 //
-// Scenarios: single event per request and 100-event batches, on sqlite, pg (1 node) and pg2
-// (2 nodes, one wrk per node, figures summed). Prints req/s, events/s and wrk's p50/p99 per
-// scenario. The database is TALLY_BENCH_DATABASE_URL, else TALLY_TEST_DATABASE_URL, else
-// postgres://postgres@127.0.0.1:5432/test; a private schema is made and dropped.
+// Every scenario runs `--rounds` times (default 3) back to back and the median is printed; only
+// the servers of the scenario being measured are up. Requests are single
+// events (50 connections) and 100-event batches (half as many connections), fresh event ids
+// each, external ids repeating now and then so identity groups grow and persons are found.
+// `pinned`: on a 2-core machine `taskset` puts one node on CPU 0 and compares it with node A
+// on CPU 0 plus node B on CPU 1 (PostgreSQL and wrk stay unpinned, sharing both cores).
+// `--baseline-root` runs the PostgreSQL scenarios against another build of Tally too (a copy
+// of the previous commit, built), scenario by scenario just before this one: before/after in
+// the same run.
+// `--profile DIR` writes a CPU profile of each one-node PostgreSQL server (node --cpu-prof).
+// The database is TALLY_BENCH_DATABASE_URL, else TALLY_TEST_DATABASE_URL, else
+// postgres://postgres@127.0.0.1:5432/test; a private schema per server set is made and dropped.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { printMachine, QUICK } from "./lib/machine.mjs";
+import { printProfiles } from "./lib/profile.mjs";
+import { ADMIN_TOKEN, BENCH_LIMITS, ROOT, createWorkspace, freePort, startCeiling } from "./lib/server.mjs";
+import { runWrk } from "./lib/wrk.mjs";
+import { median } from "./lib/stats.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const DURATION = Number(opt("duration", "10"));
-const CONNECTIONS = Number(opt("connections", "16"));
+const DURATION = Number(opt("duration", QUICK ? "3" : "8"));
+const CONNECTIONS = Number(opt("connections", "50"));
+const ROUNDS = Number(opt("rounds", QUICK ? "1" : "3"));
 const ONLY = opt("only", null);
+const BASELINE = opt("baseline-root", null);
+const PROFILE = opt("profile", null);
 const DB_URL =
   process.env.TALLY_BENCH_DATABASE_URL ??
   process.env.TALLY_TEST_DATABASE_URL ??
   "postgres://postgres@127.0.0.1:5432/test";
-const ADMIN = "adm_bench_token_0123456789";
 const KEY = "5a".repeat(32);
+const want = (s) => ONLY === null || ONLY.split(",").includes(s);
 
+let taskset = false;
 try {
-  execFileSync("wrk", ["--version"], { stdio: "ignore" });
-} catch (err) {
-  // wrk --version exits 1 but prints; only a missing binary is fatal
-  if (err.code === "ENOENT") {
-    console.error("bench/postgres.mjs needs wrk (apt-get install wrk)");
-    process.exit(1);
-  }
+  execFileSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+  taskset = true;
+} catch {
+  // no taskset: the pinned scenarios are skipped
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startNode(env) {
+/** Starts `bin/tally.js serve` of `root`, on `cpu` (taskset) when given. */
+async function startNode(root, env, { cpu = null, nodeArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "tally-bench-"));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, "bin/tally.js"), "serve"], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      TALLY_ADMIN_TOKEN: ADMIN,
-      TALLY_ENCRYPTION_KEY: KEY,
-      TALLY_LOG_LEVEL: "warn",
-      TALLY_RATE_LIMIT_PER_SECOND: "10000000",
-      TALLY_RATE_LIMIT_PER_IP: "0", // the load generator is one loopback client
-      TALLY_OUTBOX: "false",
-      ...env,
-      TALLY_DATA_DIR: dataDir,
-      TALLY_PORT: String(port),
+  const cmd = [process.execPath, ...nodeArgs, join(root, "bin/tally.js"), "serve"];
+  const child = spawn(
+    cpu === null ? cmd[0] : "taskset",
+    cpu === null ? cmd.slice(1) : ["-c", String(cpu), ...cmd],
+    {
+      cwd: dataDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        TALLY_ADMIN_TOKEN: ADMIN_TOKEN,
+        TALLY_ENCRYPTION_KEY: KEY,
+        TALLY_LOG_LEVEL: "warn",
+        TALLY_OUTBOX: "false",
+        ...BENCH_LIMITS,
+        ...env,
+        TALLY_DATA_DIR: dataDir,
+        TALLY_PORT: String(port),
+        TALLY_HOST: "127.0.0.1",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
     },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  );
   let err = "";
   child.stderr.on("data", (d) => (err += d));
   const url = `http://127.0.0.1:${port}`;
@@ -81,7 +90,7 @@ async function startNode(env) {
     } catch {
       // starting
     }
-    if (i > 400) throw new Error("tally did not start");
+    if (i > 1200) throw new Error("tally did not start within 60 s");
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -95,30 +104,13 @@ async function startNode(env) {
   };
 }
 
-async function createWorkspace(url) {
-  const r = await fetch(`${url}/v1/workspaces`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "Bench" }),
-  });
-  if (r.status !== 201) throw new Error(`workspace: ${r.status} ${await r.text()}`);
-  return (await r.json()).secret_key;
-}
-
-function luaScript(secretKey, batch) {
-  // Every request carries fresh event ids; external ids repeat now and then, so identity
-  // groups grow and some conversions find earlier touches of the same person.
+function lua(secretKey, batch) {
   return `
 local counter = 0
 local tid = 0
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
 function init(args)
-  tid = tid or 0
-  math.randomseed(os.time() + (tid or 0) * 7919)
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+  tid = math.random(1, 1000000)
 end
 local headers = { ["Authorization"] = "Bearer ${secretKey}", ["Content-Type"] = "application/json" }
 local function event(n)
@@ -133,35 +125,6 @@ function request()
   return wrk.format("POST", "/v1/events", headers, '{"data":[' .. table.concat(parts, ",") .. ']}')
 end
 `;
-}
-
-function runWrk(url, script, connections) {
-  return new Promise((resolve, reject) => {
-    const p = spawn("wrk", ["-t1", `-c${connections}`, `-d${DURATION}s`, "--latency", "-s", script, url], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (out += d));
-    p.on("error", reject);
-    p.on("exit", () => resolve(parseWrk(out)));
-  });
-}
-
-function toMs(s) {
-  const m = /([\d.]+)(us|ms|s)/.exec(s);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-}
-
-function parseWrk(out) {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors:.*/.exec(out)?.[0] ?? "";
-  return { rps, p50, p99, non2xx, errors, raw: out };
 }
 
 async function withSchema(fn) {
@@ -179,66 +142,101 @@ async function withSchema(fn) {
   }
 }
 
-const rows = [];
-async function scenario(name, nodes, batch) {
-  const key = await createWorkspace(nodes[0].url);
-  const dir = mkdtempSync(join(tmpdir(), "tally-bench-lua-"));
-  const script = join(dir, "post.lua");
-  writeFileSync(script, luaScript(key, batch));
+const results = new Map(); // scenario name → rounds
+
+async function measure(nodes, key, batch) {
   const conns = batch > 1 ? Math.max(2, CONNECTIONS / 2) : CONNECTIONS;
   const per = Math.max(1, Math.round(conns / nodes.length));
-  const results = await Promise.all(nodes.map((n) => runWrk(n.url, script, per)));
-  rmSync(dir, { recursive: true, force: true });
-  const rps = results.reduce((a, r) => a + r.rps, 0);
-  const row = {
-    scenario: name,
-    batch,
-    connections: per * nodes.length,
-    "req/s": Math.round(rps),
-    "events/s": Math.round(rps * batch),
-    "p50 ms": Math.max(...results.map((r) => r.p50)).toFixed(1),
-    "p99 ms": Math.max(...results.map((r) => r.p99)).toFixed(1),
-    "non-2xx": results.reduce((a, r) => a + r.non2xx, 0),
-  };
-  rows.push(row);
-  console.error(
-    `${name} batch=${batch}: ${row["req/s"]} req/s, ${row["events/s"]} events/s, p50 ${row["p50 ms"]} ms, p99 ${row["p99 ms"]} ms${row["non-2xx"] ? `, ${row["non-2xx"]} non-2xx` : ""} ${results.map((r) => r.errors).join(" ")}`,
+  const script = lua(key, batch);
+  const rs = await Promise.all(
+    nodes.map((n) => runWrk({ url: n.url, lua: script, connections: per, durationS: DURATION })),
   );
+  const rps = rs.reduce((a, r) => a + (r.rps ?? 0), 0);
+  return {
+    rps,
+    events: rps * batch,
+    p99: Math.max(...rs.map((r) => r.p99 ?? NaN)),
+    bad: rs.reduce((a, r) => a + r.non2xx + r.socketErrors, 0),
+  };
 }
 
-const want = (s) => ONLY === null || ONLY.split(",").includes(s);
-
-if (want("sqlite")) {
-  const n = await startNode({});
+/**
+ * Runs a set of servers (only this set is up while it is measured: idle nodes cost CPU too),
+ * `ROUNDS` rounds of each batch size back to back, then stops it.
+ */
+async function runSet(name, start, batches = [1, 100]) {
+  const nodes = await start();
   try {
-    await scenario("sqlite, 1 node", [n], 1);
-    await scenario("sqlite, 1 node", [n], 100);
+    const key = nodes.ceiling ? "none" : (await createWorkspace(nodes[0].url)).secret_key;
+    for (let round = 1; round <= ROUNDS; round++)
+      for (const batch of batches) {
+        const scenario = `${name} × ${batch}`;
+        const r = await measure(nodes, key, batch);
+        if (!results.has(scenario)) results.set(scenario, []);
+        results.get(scenario).push(r);
+        console.log(
+          `     ${scenario}, round ${round}: ${Math.round(r.events)} events/s (${Math.round(r.rps)} req/s), p99 ${r.p99.toFixed(1)} ms${r.bad ? `, ${r.bad} non-2xx/errors` : ""}`,
+        );
+      }
   } finally {
-    await n.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
   }
 }
-if (want("pg") || want("pg2")) {
-  await withSchema(async (url) => {
-    const env = { TALLY_DATABASE_URL: url };
-    if (want("pg")) {
-      const n = await startNode(env);
-      try {
-        await scenario("postgres, 1 node", [n], 1);
-        await scenario("postgres, 1 node", [n], 100);
-      } finally {
-        await n.stop();
-      }
-    }
-    if (want("pg2")) {
-      const nodes = await Promise.all([startNode(env), startNode(env)]);
-      try {
-        await scenario("postgres, 2 nodes", nodes, 1);
-        await scenario("postgres, 2 nodes", nodes, 100);
-      } finally {
-        await Promise.all(nodes.map((n) => n.stop()));
-      }
-    }
-  });
+
+printMachine("PostgreSQL ingest: one node, two nodes, pinned");
+if (want("ceiling"))
+  await runSet(
+    "ceiling: bare node:http",
+    async () => Object.assign([await startCeiling()], { ceiling: true }),
+    [1],
+  );
+if (want("sqlite")) await runSet("sqlite, 1 node", async () => [await startNode(ROOT, {})]);
+const builds = BASELINE
+  ? [
+      ["baseline ", BASELINE],
+      ["", ROOT],
+    ]
+  : [["", ROOT]];
+const kinds = [
+  ["pg", "postgres, 1 node", [null], true],
+  ["pg2", "postgres, 2 nodes", [null, null], false],
+  ["pinned", "postgres, 1 node on CPU 0", [0], false],
+  ["pinned", "postgres, 2 nodes on CPU 0 + CPU 1", [0, 1], false],
+];
+for (const [kind, name, cpus, profiled] of kinds) {
+  if (!want(kind) || (kind === "pinned" && !taskset)) continue;
+  // Baseline and this build one after the other, scenario by scenario: load drifting on a
+  // shared machine hits both alike.
+  for (const [label, root] of builds)
+    await withSchema((url) => {
+      const dir = join(PROFILE ?? "", label ? "baseline" : "current");
+      if (PROFILE && profiled) mkdirSync(dir, { recursive: true });
+      const nodeArgs = PROFILE && profiled ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+      return runSet(`${label}${name}`, () =>
+        Promise.all(cpus.map((cpu) => startNode(root, { TALLY_DATABASE_URL: url }, { cpu, nodeArgs }))),
+      );
+    });
 }
 
+const rows = [...results.entries()].map(([scenario, rs]) => ({
+  scenario,
+  "events/s (median)": Math.round(median(rs.map((r) => r.events))),
+  "req/s": Math.round(median(rs.map((r) => r.rps))),
+  "p99 ms": median(rs.map((r) => r.p99)).toFixed(1),
+  rounds: rs.map((r) => Math.round(r.events)).join(" / "),
+  "non-2xx": rs.reduce((a, r) => a + r.bad, 0),
+}));
+console.log(
+  `\n   medians of ${ROUNDS} round(s) of ${DURATION} s, ${CONNECTIONS} connections (batches: ${Math.max(2, CONNECTIONS / 2)})`,
+);
 console.table(rows);
+const ev = (name) => rows.find((r) => r.scenario === name)?.["events/s (median)"];
+for (const [label] of BASELINE ? [["baseline "], [""]] : [[""]]) {
+  for (const batch of [1, 100]) {
+    const one = ev(`${label}postgres, 1 node on CPU 0 × ${batch}`);
+    const two = ev(`${label}postgres, 2 nodes on CPU 0 + CPU 1 × ${batch}`);
+    if (one && two)
+      console.log(`   ${label}pinned, × ${batch}: two nodes ${(two / one).toFixed(2)}× one node`);
+  }
+}
+if (PROFILE) printProfiles(join(PROFILE, "current"), 20);

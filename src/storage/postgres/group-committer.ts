@@ -22,6 +22,7 @@ import { classify, isRetryable, isUnavailable, StoreUnavailableError } from "./e
 import { PgCommitTx } from "./pg-commit-tx.js";
 import { writeRollups } from "./rollups.js";
 import type { CounterSpace } from "../../quality/counters.js";
+import { DAY_MS } from "../../domain/time.js";
 
 export type CommitOp =
   | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
@@ -57,6 +58,13 @@ export interface GroupCommitterOptions {
   maxGroupWeight: number;
   /** Runs of a group after a deadlock or serialization failure before giving up. */
   maxRetries?: number;
+  /**
+   * Groups in flight at once, each its own transaction on its own connection (default 3):
+   * while one waits for its COMMIT's WAL flush, the next is locking, reading and writing.
+   * They meet on the same locks as two nodes' groups do (taken in the same order), so
+   * running several changes nothing of what is decided.
+   */
+  maxConcurrentGroups?: number;
 }
 
 /**
@@ -82,6 +90,8 @@ function addressCounters(group: Queued[], events: CommitItem[]): [string, Counte
 export class GroupCommitter {
   private queue: Queued[] = [];
   private draining: Promise<void> | null = null;
+  private running = 0;
+  private idle: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -95,33 +105,76 @@ export class GroupCommitter {
     return new Promise<Result<O>>((resolve, reject) => {
       this.queue.push({ op, weight: Math.max(1, weight), resolve: resolve as (v: unknown) => void, reject });
       // setImmediate: every request parsed in this turn of the event loop joins the group.
-      this.draining ??= new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+      if (!this.scheduled && this.running < this.maxConcurrent) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startGroups();
+        });
+      }
+      this.draining ??= new Promise<void>((done) => (this.idle = done));
     });
+  }
+
+  private scheduled = false;
+  private growing = false;
+
+  private growPool(): void {
+    if (this.growing || this.closed || this.pool.totalCount >= this.maxConcurrent + 1) return;
+    this.growing = true;
+    this.pool
+      .connect()
+      .then((c) => c.release())
+      .catch(() => undefined) // a group that needs it will say so
+      .finally(() => (this.growing = false));
+  }
+
+  private get maxConcurrent(): number {
+    return Math.max(1, this.opts.maxConcurrentGroups ?? 3);
+  }
+
+  /** Starts groups from the queue while fewer than `maxConcurrentGroups` are in flight. */
+  private startGroups(): void {
+    while (this.queue.length > 0 && this.running < this.maxConcurrent) {
+      // A second group only on a connection already open: opening one can take longer than
+      // the connect timeout on a loaded server, which would fail a whole group with a 503.
+      // The pool is grown in the background instead, and the next group finds it.
+      if (this.running > 0 && this.pool.idleCount === 0) {
+        this.growPool();
+        break;
+      }
+      let weight = 0;
+      let n = 0;
+      while (n < this.queue.length && (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight))
+        weight += this.queue[n++]!.weight;
+      const group = this.queue.slice(0, n);
+      this.queue = this.queue.slice(n);
+      this.running++;
+      void this.runWithRetry(group).finally(() => {
+        this.running--;
+        // What queued meanwhile goes next; this turn's new requests join it (setImmediate).
+        if (this.queue.length > 0) {
+          if (!this.scheduled) {
+            this.scheduled = true;
+            setImmediate(() => {
+              this.scheduled = false;
+              this.startGroups();
+            });
+          }
+        } else if (this.running === 0) {
+          const done = this.idle;
+          this.idle = null;
+          this.draining = null;
+          done?.();
+        }
+      });
+    }
   }
 
   /** Refuses new operations and waits for the queued ones to commit. */
   async close(): Promise<void> {
     this.closed = true;
     await this.draining;
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        let weight = 0;
-        let n = 0;
-        while (
-          n < this.queue.length &&
-          (n === 0 || weight + this.queue[n]!.weight <= this.opts.maxGroupWeight)
-        )
-          weight += this.queue[n++]!.weight;
-        const group = this.queue.slice(0, n);
-        this.queue = this.queue.slice(n);
-        await this.runWithRetry(group);
-      }
-    } finally {
-      this.draining = null;
-    }
   }
 
   private async runWithRetry(group: Queued[]): Promise<void> {
@@ -154,16 +207,28 @@ export class GroupCommitter {
     }
   }
 
+  /**
+   * One group, one transaction on one connection in pipeline mode (pool.ts): BEGIN goes out
+   * with the group's locks and reads, and its writes, rollups and COMMIT go out together, so a
+   * group costs a few round trips whatever its size; the COMMIT is answered (durable:
+   * `synchronous_commit` stays on) before any operation resolves.
+   */
   private async runGroup(group: Queued[], isolated: boolean): Promise<Outcome[]> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
+      const tx = new PgCommitTx(client, this.opts.dedupWindowMs);
+      tx.send("BEGIN");
       try {
-        const out = await this.inTransaction(client, group, isolated);
-        await client.query("COMMIT");
+        const out = await this.inTransaction(tx, group, isolated);
+        let committed = false;
+        tx.send("COMMIT", undefined, (r) => (committed = r.command === "COMMIT"));
+        await tx.settle();
+        // A COMMIT of a transaction an error aborted answers ROLLBACK, not an error.
+        if (!committed) throw new Error("the group's transaction was rolled back at COMMIT");
         return out;
       } catch (err) {
+        await tx.settle().catch(() => undefined); // every statement answered before the ROLLBACK
         if (isUnavailable(err)) broken = err as Error;
         else await client.query("ROLLBACK").catch((e: Error) => (broken = e));
         throw err;
@@ -173,8 +238,7 @@ export class GroupCommitter {
     }
   }
 
-  private async inTransaction(client: pg.PoolClient, group: Queued[], isolated: boolean): Promise<Outcome[]> {
-    const tx = new PgCommitTx(client, this.opts.dedupWindowMs);
+  private async inTransaction(tx: PgCommitTx, group: Queued[], isolated: boolean): Promise<Outcome[]> {
     const events = group.flatMap((q) => (q.op.kind === "events" ? q.op.items : []));
     const currencies = await this.prefetch(tx, group, events);
     const total = new RollupAccumulator();
@@ -192,9 +256,9 @@ export class GroupCommitter {
         out.push({ ok: true, value: await this.runOp(tx, q.op, currencies) });
         continue;
       }
-      // One round trip per boundary: release the previous operation's savepoint and open the
-      // next one together (COMMIT releases the last).
-      if (savepoints) await client.query(opened ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "SAVEPOINT op");
+      // Sent with the operation's first statement: release the previous operation's
+      // savepoint and open the next one together (COMMIT releases the last).
+      if (savepoints) tx.send(opened ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "SAVEPOINT op");
       opened = true;
       try {
         const value = await this.runOp(tx, q.op, currencies);
@@ -204,24 +268,27 @@ export class GroupCommitter {
       } catch (err) {
         // The group cannot go on without its connection; contention reruns the whole group.
         if (!savepoints || isUnavailable(err) || isRetryable(err)) throw err;
-        await client.query("ROLLBACK TO SAVEPOINT op"); // the savepoint stays, empty
+        await tx.settle().catch(() => undefined);
+        tx.clearFailure();
+        tx.send("ROLLBACK TO SAVEPOINT op"); // the savepoint stays, empty
         tx.abortOp();
         out.push({ ok: false, error: err });
       }
     }
     if (!isolated) {
-      await tx.flush();
+      await tx.sendFlush();
       total.merge(tx.endOp());
     }
     await tx.writeCreditRollup();
-    await writeRollups(client, total.drain());
+    await writeRollups(tx.sink, total.drain());
     return out;
   }
 
   /**
    * Locks and reads, once for the whole group and in a stable order, the destinations its
    * conversions are routed to, the dedup keys and the identity groups its events will look
-   * up; returns the workspaces' currencies.
+   * up, and the touches its conversions can be attributed to; returns the workspaces'
+   * currencies. All of it in two round trips (PgCommitTx.prefetch).
    */
   private async prefetch(
     tx: PgCommitTx,
@@ -235,26 +302,32 @@ export class GroupCommitter {
       if (!l) idents.set(ws, (l = []));
       for (const i of list) l.push(`${i.kind}:${i.value}`);
     };
-    for (const { event: ev } of events) {
+    const touchSpans = new Map<string, [number, number]>();
+    for (const { event: ev, windows } of events) {
       for (const key of this.opts.core.dedupKeys(ev).lookup) keys.push([ev.workspaceId, key]);
-      if (ev.testEventCode === null) addIdents(ev.workspaceId, ev.identifiers);
+      if (ev.testEventCode !== null) continue;
+      addIdents(ev.workspaceId, ev.identifiers);
+      if (windows) {
+        const from = ev.eventTime - Math.max(windows.clickWindowDays, windows.viewWindowDays) * DAY_MS;
+        const span = touchSpans.get(ev.workspaceId);
+        if (!span) touchSpans.set(ev.workspaceId, [from, ev.eventTime]);
+        else touchSpans.set(ev.workspaceId, [Math.min(span[0], from), Math.max(span[1], ev.eventTime)]);
+      }
     }
     for (const q of group)
       if (q.op.kind === "touches") for (const t of q.op.touches) addIdents(q.op.workspaceId, t.identifiers);
     // Destinations locks first: a destination being created waits for this group, and this
     // group, holding nothing else yet, never waits behind it while holding what another needs.
-    const routed = [...new Set(events.filter((i) => i.windows).map((i) => i.event.workspaceId))].sort();
-    await tx.lockRoutes(routed);
-    await tx.loadDedup(keys);
-    for (const ws of [...idents.keys()].sort()) await tx.loadIdents(ws, idents.get(ws)!);
-    await tx.loadCounters(addressCounters(group, events));
+    const currencies = await tx.prefetch({
+      routed: events.filter((i) => i.windows).map((i) => i.event.workspaceId),
+      workspaces: events.map((i) => i.event.workspaceId),
+      dedup: keys,
+      idents,
+      counters: addressCounters(group, events),
+      touchSpans,
+    });
     tx.endOp();
-    // Read after the locks, in a statement of its own: its snapshot includes every
-    // destination committed before this group's turn.
-    return tx.readRoutes(
-      events.map((i) => i.event.workspaceId),
-      new Set(routed),
-    );
+    return currencies;
   }
 
   private async runOp(

@@ -77,12 +77,29 @@ import type { Quality } from "../../quality/flags.js";
 import { flagMask, shortAddressKey } from "../../quality/input.js";
 import { RetryGroupError } from "./errors.js";
 
+const EMPTY = { rows: [], rowCount: 0, command: "", oid: 0, fields: [] } as unknown as pg.QueryResult;
+/** What the identities insert's check says when another node added one of them meanwhile. */
+const IDENT_CONFLICT = "tally: identities added meanwhile, rows inserted:";
+/** Touches of one person the prefetch reads at most; a person with more is read per conversion. */
+const TOUCH_PREFETCH_CAP = 256;
+
+interface IdentRead {
+  want: string[];
+  rows: { ident: string; person: string }[];
+}
+
 interface DedupRow {
   eventRef: string;
   receivedAt: number;
 }
 
 const k = (ws: string, x: string): string => `${ws}|${x}`;
+
+function identConflict(err: unknown): boolean {
+  return (
+    (err as { code?: string }).code === "22P02" && String((err as Error).message).includes(IDENT_CONFLICT)
+  );
+}
 
 export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Dedup keys locked by this transaction → the live row (null: none). Only locked keys are here. */
@@ -94,6 +111,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private readonly lockedPersons = new Set<string>();
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
   private readonly fresh = new Set<string>();
+  /** Persons this transaction made: no other transaction knows their counters yet. */
+  private readonly created = new Set<string>();
   private undo: (() => void)[] = [];
   /** Routed workspaces (their destinations lock held shared) → their destinations. */
   private readonly routes = new Map<string, DestinationRoute[]>();
@@ -114,64 +133,186 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   private counters = new Map<string, number[]>();
   private dirtyCounters = new Map<string, [string, CounterSpace, string]>();
   private touchFlags: [string, number, number, string | null][] = [];
+  /**
+   * Statements sent and not yet answered (pipeline mode, pool.ts): writes nothing reads back
+   * go out without waiting, so a group's writes and its COMMIT share one round trip.
+   */
+  private inflight: Promise<void>[] = [];
+  /** The first statement of the transaction that failed (those after it fail as aborted). */
+  private failure: { err: unknown } | null = null;
+  /**
+   * Touches of persons locked by the group prefetch with time in [from, to] (workspace|person →
+   * most recent first), kept while complete: answers `touchesOf` without a round trip.
+   */
+  private touchCache = new Map<string, StoredTouch[]>();
+  private touchSpan = new Map<string, [number, number]>();
 
   constructor(
     private readonly client: pg.ClientBase,
     private readonly dedupWindowMs: number,
   ) {}
 
+  // ---- pipelining -------------------------------------------------------------------------
+
+  /**
+   * Sends a statement whose result nothing waits for, behind every statement sent before it
+   * on this connection; its failure surfaces at the next `settle` or `read`. `check` may
+   * throw on its result (it runs before anything later is answered, never after a COMMIT the
+   * caller sent after it: use SQL for what must stop a COMMIT).
+   */
+  send(sql: string, params?: unknown[], check?: (r: pg.QueryResult) => void): void {
+    const p = this.client.query(sql, params).then(
+      (r) => {
+        try {
+          check?.(r);
+        } catch (err) {
+          this.failure ??= { err };
+        }
+      },
+      (err: unknown) => {
+        this.failure ??= {
+          err: identConflict(err) ? new RetryGroupError(IDENT_CONFLICT, { cause: err }) : err,
+        };
+      },
+    );
+    this.inflight.push(p);
+  }
+
+  /** Waits for every statement sent; throws the first failure of the transaction. */
+  async settle(): Promise<void> {
+    if (this.inflight.length > 0) {
+      const all = this.inflight;
+      this.inflight = [];
+      await Promise.all(all);
+    }
+    if (this.failure) throw this.failure.err;
+  }
+
+  /** A statement whose rows are needed now; a failure of something sent before it wins. */
+  private async read<R extends pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.client.query<R>(sql, params);
+    } catch (err) {
+      await this.settle(); // throws the root cause when this read failed as "transaction aborted"
+      throw err;
+    }
+  }
+
+  /** A `query` that sends (for helpers that only write: rollups, experiments); answers no rows. */
+  readonly sink = {
+    query: (sql: string, params?: unknown[]): Promise<pg.QueryResult> => {
+      this.send(sql, params);
+      return Promise.resolve(EMPTY);
+    },
+  } as unknown as pg.ClientBase;
+
   // ---- group prefetch --------------------------------------------------------------------
 
-  /** Locks and reads the given dedup keys (sorted lock order, one statement each). */
+  /**
+   * Everything a group looks up, locked and read in two round trips (one more per round of
+   * identity groups that changed while being locked): destinations locks, dedup key locks,
+   * then — each in its own statement, so its snapshot follows the locks — the dedup rows,
+   * the identifiers' persons, the quality counters (made and locked), the currencies and
+   * routes; then the persons found are locked, re-read, and their recent touches read.
+   */
+  async prefetch(p: {
+    routed: string[];
+    workspaces: string[];
+    dedup: [string, string][];
+    idents: Map<string, string[]>;
+    counters: [string, CounterSpace, string][];
+    /** workspace → [from, to]: the touch times the group's conversions can reach. */
+    touchSpans: Map<string, [number, number]>;
+  }): Promise<Map<string, string>> {
+    const routed = [...new Set(p.routed)].sort();
+    this.lockRoutes(routed);
+    const dedup = this.startDedup(p.dedup);
+    const wss = [...p.idents.keys()].sort();
+    const idents = wss.map((ws) => this.startIdents(ws, p.idents.get(ws)!));
+    const counters = this.startCounters(p.counters);
+    const currencies = this.startRoutes(p.workspaces, new Set(routed));
+    // One Promise.all: a failure of one read never leaves another's rejection unhandled.
+    const [, found, , out] = await Promise.all([dedup, Promise.all(idents), counters, currencies]);
+    await Promise.all(wss.map((ws, i) => this.lockPersons(ws, found[i]!, p.touchSpans.get(ws) ?? null)));
+    await this.settle();
+    return out;
+  }
+
+  /** Locks and reads the given dedup keys (sorted lock order; the read in a statement of its own). */
   async loadDedup(pairs: [string, string][]): Promise<void> {
+    await this.startDedup(pairs);
+  }
+
+  private startDedup(pairs: [string, string][]): Promise<void> {
     const want = new Map<string, [string, string]>();
     for (const [ws, key] of pairs) if (!this.dedup.has(k(ws, key))) want.set(k(ws, key), [ws, key]);
-    if (want.size === 0) return;
-    await this.flushClaims(); // our own pending claims must be visible to the read
+    if (want.size === 0) return Promise.resolve();
+    this.flushClaims(); // our own pending claims must be visible to the read (sent before it)
     const full = [...want.keys()];
-    await this.client.query(
+    this.send(
       `SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS h FROM unnest($1::text[]) AS x ORDER BY 1) s`,
       [full],
     );
-    const rows = await this.client.query<{
-      workspace_id: string;
-      key: string;
-      event_ref: string;
-      received_at: number;
-    }>(
+    const rows = this.read<{ workspace_id: string; key: string; event_ref: string; received_at: number }>(
       `SELECT d.workspace_id, d.key, d.event_ref, d.received_at FROM dedup_keys d
        JOIN unnest($1::text[], $2::text[]) AS t(ws, key) ON d.workspace_id = t.ws AND d.key = t.key`,
       [[...want.values()].map((p) => p[0]), [...want.values()].map((p) => p[1])],
     );
-    for (const f of full) this.remember(this.dedup, f, null);
-    for (const r of rows.rows)
-      this.dedup.set(k(r.workspace_id, r.key), { eventRef: r.event_ref, receivedAt: r.received_at });
+    return rows.then((r) => {
+      for (const f of full) this.remember(this.dedup, f, null);
+      for (const x of r.rows)
+        this.dedup.set(k(x.workspace_id, x.key), { eventRef: x.event_ref, receivedAt: x.received_at });
+    });
   }
 
   /** Reads identifiers' persons and locks those persons (re-reading until stable). */
   async loadIdents(ws: string, idents: string[]): Promise<void> {
+    await this.lockPersons(ws, await this.startIdents(ws, idents), null);
+  }
+
+  private identsRead(ws: string, want: string[]): Promise<pg.QueryResult<{ ident: string; person: string }>> {
+    return this.read<{ ident: string; person: string }>(
+      "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
+      [ws, want],
+    );
+  }
+
+  private async startIdents(ws: string, idents: string[]): Promise<IdentRead> {
     const want = [...new Set(idents)].filter((i) => !this.idents.has(k(ws, i)) && !this.absent.has(k(ws, i)));
+    if (want.length === 0) return { want, rows: [] };
+    return { want, rows: (await this.identsRead(ws, want)).rows };
+  }
+
+  /**
+   * Locks the persons `read` found (in id order) and reads again, until no identifier moved
+   * to a person not locked yet; with `touches`, reads the locked persons' touches in that
+   * time span in the same round trip.
+   */
+  private async lockPersons(ws: string, read: IdentRead, touches: [number, number] | null): Promise<void> {
+    const { want } = read;
     if (want.length === 0) return;
-    const read = async () =>
-      (
-        await this.client.query<{ ident: string; person: string }>(
-          "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
-          [ws, want],
-        )
-      ).rows;
-    let rows = await read();
+    let rows = read.rows;
     for (let pass = 0; ; pass++) {
       const need = [...new Set(rows.map((r) => r.person))]
         .filter((p) => !this.lockedPersons.has(k(ws, p)))
         .sort();
       if (need.length === 0) break;
       if (pass > 20) throw new Error("identity groups kept changing while being locked");
-      await this.client.query(
-        "SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE",
+      this.send(
+        "SELECT count(*) FROM (SELECT id FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR UPDATE) s",
         [ws, need],
       );
       for (const p of need) this.remember(this.lockedPersons, k(ws, p));
-      rows = await read(); // a group merged away meanwhile shows its new person now
+      // A group merged away meanwhile shows its new person now.
+      const [again] = await Promise.all([
+        this.identsRead(ws, want),
+        touches ? this.startTouches(ws, need, touches) : undefined,
+        this.startPersonCounters(ws, need),
+      ]);
+      rows = again.rows;
     }
     const found = new Set<string>();
     for (const r of rows) {
@@ -182,24 +323,65 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   /**
+   * Reads (after their locks) the `conversions_per_identity` counters of `persons`: the
+   * person's row lock serializes them between transactions, so no lock of their own; a
+   * counter not there yet is made by the upsert at flush.
+   */
+  private async startPersonCounters(ws: string, persons: string[]): Promise<void> {
+    const space: CounterSpace = "conversions_per_identity";
+    const r = await this.read<{ key: string; times: number[] }>(
+      "SELECT key, times FROM quality_counters WHERE workspace_id = $1 AND space = $2 AND key = ANY($3::text[])",
+      [ws, space, persons],
+    );
+    const found = new Map(r.rows.map((x) => [x.key, x.times.map(Number)]));
+    for (const p of persons) {
+      const id = `${ws}|${space}|${p}`;
+      if (!this.counters.has(id)) this.counters.set(id, found.get(p) ?? []);
+    }
+  }
+
+  /** Reads (after their locks) the touches of `persons` in [from, to]; complete lists are kept. */
+  private async startTouches(ws: string, persons: string[], [from, to]: [number, number]): Promise<void> {
+    const r = await this.read<StoredTouch & { person: string }>(
+      `SELECT person, id, kind, time, seq, platform, campaign, ad FROM (
+         SELECT t.person, t.id, t.kind, t.time, t.seq, t.platform, t.campaign, t.ad,
+           row_number() OVER (PARTITION BY t.person ORDER BY t.time DESC, t.seq DESC) AS n
+         FROM touches t WHERE t.workspace_id = $1 AND t.person = ANY($2::text[]) AND t.time >= $3 AND t.time <= $4) s
+       WHERE n <= $5 ORDER BY person, time DESC, seq DESC`,
+      [ws, persons, from, to, TOUCH_PREFETCH_CAP],
+    );
+    const by = new Map<string, StoredTouch[]>(persons.map((p) => [p, []]));
+    for (const { person, ...t } of r.rows) by.get(person)?.push(t);
+    for (const [p, list] of by) {
+      if (list.length >= TOUCH_PREFETCH_CAP) continue; // maybe more: read per conversion
+      this.touchCache.set(k(ws, p), list);
+      this.touchSpan.set(k(ws, p), [from, to]);
+    }
+  }
+
+  /**
    * Takes the destinations locks of `workspaces` shared, in a stable order. The group takes
    * them before any other lock, so a creation waiting for one never sits between two groups'
    * locks; the destinations are then read by `readRoutes`, in a statement whose snapshot
    * follows the locks.
    */
-  async lockRoutes(workspaces: string[]): Promise<void> {
+  lockRoutes(workspaces: string[]): void {
     const want = [...new Set(workspaces)].filter((w) => !this.routes.has(w)).sort();
     if (want.length === 0) return;
-    await this.client.query(
+    this.send(
       `SELECT count(pg_advisory_xact_lock_shared(h)) FROM (SELECT DISTINCT ${destinationsLockKey("x")} AS h FROM unnest($1::text[]) AS x ORDER BY 1) s`,
       [want],
     );
   }
 
   /** Currencies of `workspaces`, and the destinations of those in `routed` (locked by the caller). */
-  async readRoutes(workspaces: string[], routed: ReadonlySet<string>): Promise<Map<string, string>> {
+  readRoutes(workspaces: string[], routed: ReadonlySet<string>): Promise<Map<string, string>> {
+    return this.startRoutes(workspaces, routed);
+  }
+
+  private async startRoutes(workspaces: string[], routed: ReadonlySet<string>): Promise<Map<string, string>> {
     if (workspaces.length === 0) return new Map();
-    const r = await this.client.query<{
+    const r = await this.read<{
       id: string;
       currency: string;
       routes: [string, string, string[] | null][] | null;
@@ -226,33 +408,48 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
    * for the other's transaction, so a flood split across nodes is counted as one.
    */
   async loadCounters(triples: [string, CounterSpace, string][]): Promise<void> {
+    await this.startCounters(triples);
+  }
+
+  private startCounters(triples: [string, CounterSpace, string][]): Promise<void> {
     const want = new Map<string, [string, CounterSpace, string]>();
     for (const t of triples) {
       const id = `${t[0]}|${t[1]}|${t[2]}`;
       if (!this.counters.has(id)) want.set(id, t);
     }
-    if (want.size === 0) return;
+    if (want.size === 0) return Promise.resolve();
     const rows = [...want.values()].sort((a, b) =>
       a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] !== b[1] ? (a[1] < b[1] ? -1 : 1) : a[2] < b[2] ? -1 : 1,
     );
     const cols = [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])];
-    await this.client.query(
+    this.send(
       `INSERT INTO quality_counters (workspace_id, space, key, times, last_at)
        SELECT w, s, k, '{}', 0 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(w, s, k) ORDER BY w, s, k
        ON CONFLICT DO NOTHING`,
       cols,
     );
-    const r = await this.client.query<{ workspace_id: string; space: string; key: string; times: number[] }>(
+    return this.read<{ workspace_id: string; space: string; key: string; times: number[] }>(
       `SELECT c.workspace_id, c.space, c.key, c.times FROM quality_counters c
        JOIN unnest($1::text[], $2::text[], $3::text[]) AS t(w, s, k) ON c.workspace_id = t.w AND c.space = t.s AND c.key = t.k
        ORDER BY c.workspace_id, c.space, c.key FOR UPDATE OF c`,
       cols,
-    );
-    for (const row of r.rows)
-      this.counters.set(`${row.workspace_id}|${row.space}|${row.key}`, row.times.map(Number));
+    ).then((r) => {
+      for (const row of r.rows)
+        this.counters.set(`${row.workspace_id}|${row.space}|${row.key}`, row.times.map(Number));
+    });
   }
 
   async qualityHit(workspaceId: string, hits: readonly CounterHit[], at: number): Promise<number[]> {
+    for (const h of hits) {
+      const id = `${workspaceId}|${h.space}|${h.key}`;
+      // A person made here has no counter anywhere yet (its id is new): nothing to read or lock.
+      if (
+        h.space === "conversions_per_identity" &&
+        !this.counters.has(id) &&
+        this.created.has(k(workspaceId, h.key))
+      )
+        this.counters.set(id, []);
+    }
     await this.loadCounters(hits.map((h) => [workspaceId, h.space, h.key]));
     return hits.map((h) => {
       const id = `${workspaceId}|${h.space}|${h.key}`;
@@ -272,7 +469,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async destinationRoutes(workspaceId: string): Promise<DestinationRoute[]> {
     if (!this.routes.has(workspaceId)) {
       // Not prefetched (the group prefetch covers every routed workspace): lock and read now.
-      await this.lockRoutes([workspaceId]);
+      this.lockRoutes([workspaceId]);
       await this.readRoutes([workspaceId], new Set([workspaceId]));
     }
     return this.routes.get(workspaceId) ?? [];
@@ -280,8 +477,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
 
   async storedCopy(workspaceId: string, eventRef: string): Promise<StoredCopy | null> {
     // The original may be a row this group has not written yet.
-    if (this.events.some((e) => e.event.id === eventRef)) await this.flush();
-    const r = await this.client.query<StoredCopyRow>(
+    if (this.events.some((e) => e.event.id === eventRef)) await this.sendFlush();
+    const r = await this.read<StoredCopyRow>(
       `SELECT ${STORED_COPY_COLUMNS} FROM events WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
       [workspaceId, eventRef],
     );
@@ -298,7 +495,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     // storedCopy wrote the event (and its credits) if this group had buffered it.
     // `old` reads the credits as they were (every part of the statement sees the same
     // snapshot): the rollup takes their value away and adds the new one.
-    const r = await this.client.query<
+    const r = await this.read<
       CreditRow & StoredCreditRow & { ord: number; old_value: number | null; old_currency: string | null }
     >(
       `WITH old AS (SELECT model, ord, value, currency FROM credits WHERE event_ref = $7),
@@ -336,7 +533,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
 
   async redeliver(workspaceId: string, eventRef: string, now: number): Promise<string[]> {
     await this.flushDeliveries();
-    const r = await this.client.query<{ destination_id: string }>(
+    const r = await this.read<{ destination_id: string }>(
       `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
        WHERE d.event_ref = $1 AND d.kind = 'event' GROUP BY d.destination_id
        HAVING bool_or(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > $2))
@@ -396,6 +593,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       person = newId("p");
       this.remember(this.lockedPersons, k(workspaceId, person));
       this.remember(this.fresh, k(workspaceId, person));
+      this.remember(this.created, k(workspaceId, person));
       this.pendingPersons.push([workspaceId, person]);
     } else if (persons.size === 1) person = persons.values().next().value!;
     else person = await this.merge(workspaceId, [...persons]);
@@ -407,10 +605,10 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   private async merge(ws: string, persons: string[]): Promise<string> {
-    await this.flushIdents(); // counted and relabelled below
+    this.flushIdents(); // counted and relabelled below
     const counts = new Map(
       (
-        await this.client.query<{ person: string; n: number }>(
+        await this.read<{ person: string; n: number }>(
           "SELECT person, count(*) AS n FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[]) GROUP BY person",
           [ws, persons],
         )
@@ -420,22 +618,22 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
     const winner = sized[0]!.p;
     const losers = sized.slice(1).map((s) => s.p);
-    await this.client.query(
-      "UPDATE identities SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])",
-      [ws, winner, losers],
-    );
-    await this.client.query(
-      "UPDATE touches SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])",
-      [ws, winner, losers],
-    );
-    await this.client.query("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [
+    this.send("UPDATE identities SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [
       ws,
+      winner,
       losers,
     ]);
+    this.send("UPDATE touches SET person = $2 WHERE workspace_id = $1 AND person = ANY($3::text[])", [
+      ws,
+      winner,
+      losers,
+    ]);
+    this.send("DELETE FROM persons WHERE workspace_id = $1 AND id = ANY($2::text[])", [ws, losers]);
+    for (const p of persons) this.dropTouches(ws, p); // the winner's touches now include the losers'
     const lost = new Set(losers);
     for (const [key, p] of this.idents)
       if (lost.has(p) && key.startsWith(`${ws}|`)) this.setIdent(key, winner);
-    for (const loser of losers) await relabelExperiments(this.client, ws, loser, winner);
+    for (const loser of losers) await relabelExperiments(this.sink, ws, loser, winner);
     for (const e of this.events)
       if (e.person !== null && e.event.workspaceId === ws && lost.has(e.person)) e.person = winner;
     if (!persons.every((p) => this.fresh.has(k(ws, p)))) this.forget(this.fresh, k(ws, winner));
@@ -450,7 +648,11 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     limit: number,
   ): Promise<StoredTouch[]> {
     if (this.fresh.has(k(workspaceId, person))) return []; // made in this transaction, no touch given yet
-    const r = await this.client.query<StoredTouch>(
+    const cached = this.touchCache.get(k(workspaceId, person));
+    const span = this.touchSpan.get(k(workspaceId, person));
+    if (cached && span && span[0] <= from && to <= span[1])
+      return cached.filter((t) => t.time >= from && t.time <= to).slice(0, limit);
+    const r = await this.read<StoredTouch>(
       `SELECT id, kind, time, seq, platform, campaign, ad FROM touches
        WHERE workspace_id = $1 AND person = $2 AND time >= $3 AND time <= $4 ORDER BY time DESC, seq DESC LIMIT $5`,
       [workspaceId, person, from, to, limit],
@@ -466,9 +668,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   ): Promise<TouchOutcome> {
     if (person !== null) this.forget(this.fresh, k(workspaceId, person));
     const id = newId("tch");
-    const ins = await this.client.query(
+    const ins = await this.read<{ seq: number }>(
       `INSERT INTO touches (id, workspace_id, kind, time, platform, campaign, ad, touch_id, click_id, person, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING seq`,
       [
         id,
         workspaceId,
@@ -483,16 +685,19 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         receivedAt,
       ],
     );
-    if (ins.rowCount === 1) return { status: "accepted", id };
+    if (ins.rowCount === 1) {
+      if (person !== null) this.cacheTouch(workspaceId, person, { ...touch, id, seq: ins.rows[0]!.seq });
+      return { status: "accepted", id };
+    }
     if (touch.touchId !== null) {
-      const r = await this.client.query<{ id: string }>(
+      const r = await this.read<{ id: string }>(
         "SELECT id FROM touches WHERE workspace_id = $1 AND touch_id = $2",
         [workspaceId, touch.touchId],
       );
       if (r.rows[0]) return { status: "duplicate", id: r.rows[0].id };
     }
     if (touch.clickId !== null) {
-      const r = await this.client.query<{ id: string; person: string | null }>(
+      const r = await this.read<{ id: string; person: string | null }>(
         "SELECT id, person FROM touches WHERE workspace_id = $1 AND click_id = $2",
         [workspaceId, touch.clickId],
       );
@@ -500,10 +705,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       if (row) {
         // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
         if (row.person === null && person !== null) {
-          await this.client.query("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [
-            person,
-            row.id,
-          ]);
+          this.send("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [person, row.id]);
+          this.dropTouches(workspaceId, person);
         }
         return { status: "duplicate", id: row.id };
       }
@@ -518,7 +721,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     person: string,
     at: number,
   ): Promise<void> {
-    await recordExposure(this.client, workspaceId, experiment, variant, person, at);
+    await recordExposure(this.sink, workspaceId, experiment, variant, person, at);
   }
 
   insertEvent(
@@ -542,7 +745,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   // ---- ReattributeTx (its own transaction: pg-writes.ts) -----------------------------------
 
   async conversionsIn(workspaceId: string | null, from: number, to: number): Promise<StoredConversion[]> {
-    const r = await this.client.query<ConversionRow>(
+    const r = await this.read<ConversionRow>(
       `SELECT ${CONVERSION_COLUMNS} FROM events
        WHERE is_conversion AND test_event_code IS NULL AND NOT retracted AND event_time >= $1 AND event_time < $2 AND ($3::text IS NULL OR workspace_id = $3)
        ORDER BY id FOR UPDATE`,
@@ -554,7 +757,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async personOf(workspaceId: string, identifiers: Identifier[]): Promise<string | null> {
     const idents = identifiers.map((i) => `${i.kind}:${i.value}`);
     if (idents.length === 0) return null;
-    const found = await this.client.query<{ ident: string; person: string }>(
+    const found = await this.read<{ ident: string; person: string }>(
       "SELECT ident, person FROM identities WHERE workspace_id = $1 AND ident = ANY($2::text[])",
       [workspaceId, idents],
     );
@@ -563,16 +766,17 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   }
 
   async replaceCredits(conversion: StoredConversion, credits: Credits): Promise<void> {
-    const gone = await this.client.query<StoredCreditRow>(
+    const gone = await this.read<StoredCreditRow>(
       `DELETE FROM credits WHERE event_ref = $1
        RETURNING workspace_id, model, event_time, platform, campaign, ad, credit, value, currency, flagged`,
       [conversion.id],
     );
     for (const r of gone.rows) this.creditOp.add(deltaOfRow(r, -1));
     const rows = creditInserts(conversion, credits);
+    await this.settle();
     await insertCredits(this.client, rows);
     this.creditOp.addAll(deltasOfInserts(rows, 1));
-    await this.client.query("UPDATE events SET attributed = $2 WHERE id = $1", [
+    await this.read("UPDATE events SET attributed = $2 WHERE id = $1", [
       conversion.id,
       credits.last_click.length > 0,
     ]);
@@ -582,13 +786,37 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
 
   /** Writes what the operation buffered; call before releasing its SAVEPOINT. */
   async flush(): Promise<void> {
-    await this.flushIdents();
-    await this.flushClaims();
+    await this.sendFlush();
+    await this.settle();
+  }
+
+  /**
+   * Sends what the operation buffered, without waiting for the answers (they come with the
+   * next read or `settle`). Resolves once every statement is sent, in order.
+   */
+  async sendFlush(): Promise<void> {
+    this.flushIdents();
+    this.flushClaims();
     await this.flushEvents();
     await this.flushCredits();
     await this.flushDeliveries();
     await this.flushArrivals();
-    await this.flushQuality();
+    this.flushQuality();
+  }
+
+  /** A touch this transaction stored for `person`: its cached list (if any) takes it in. */
+  private cacheTouch(ws: string, person: string, t: StoredTouch): void {
+    const list = this.touchCache.get(k(ws, person));
+    const span = this.touchSpan.get(k(ws, person));
+    if (!list || !span) return;
+    if (t.time < span[0] || t.time > span[1]) return;
+    const at = list.findIndex((x) => x.time < t.time || (x.time === t.time && x.seq < t.seq));
+    list.splice(at < 0 ? list.length : at, 0, t);
+  }
+
+  private dropTouches(ws: string, person: string): void {
+    this.touchCache.delete(k(ws, person));
+    this.touchSpan.delete(k(ws, person));
   }
 
   /** Moves the credit rollup by signed deltas (a change to credits made outside these methods). */
@@ -599,7 +827,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Before COMMIT: writes the credit rollup's rows of every operation released (and the current one). */
   async writeCreditRollup(): Promise<void> {
     this.creditGroup.merge(this.creditOp);
-    await writeCreditRollup(this.client, this.creditGroup.drain());
+    await writeCreditRollup(this.sink, this.creditGroup.drain());
   }
 
   /** The operation (or the group prefetch) was released: its journal is kept. Returns its rollups. */
@@ -628,17 +856,28 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     this.counters = new Map();
     this.dirtyCounters = new Map();
     this.touchFlags = [];
+    this.touchCache = new Map(); // touches it stored are gone again
+    this.touchSpan = new Map();
   }
 
-  private async flushQuality(): Promise<void> {
+  /** After the operation's failure was rolled back to its SAVEPOINT: the transaction goes on. */
+  clearFailure(): void {
+    this.failure = null;
+  }
+
+  private flushQuality(): void {
     if (this.dirtyCounters.size > 0) {
       const rows = [...this.dirtyCounters.entries()];
       this.dirtyCounters = new Map();
       const times = rows.map(([id]) => this.counters.get(id) ?? []);
-      await this.client.query(
-        `UPDATE quality_counters c SET times = t.times::float8[], last_at = t.last_at
+      // Rows locked (or made) by this transaction, or counters of its persons: an upsert makes
+      // those not there yet.
+      this.send(
+        `INSERT INTO quality_counters AS c (workspace_id, space, key, times, last_at)
+         SELECT w, s, k, times::float8[], last_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[]) AS t(w, s, k, times, last_at)
-         WHERE c.workspace_id = t.w AND c.space = t.s AND c.key = t.k`,
+         ORDER BY w, s, k
+         ON CONFLICT (workspace_id, space, key) DO UPDATE SET times = excluded.times, last_at = excluded.last_at`,
         [
           rows.map((r) => r[1][0]),
           rows.map((r) => r[1][1]),
@@ -651,7 +890,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     if (this.touchFlags.length > 0) {
       const rows = this.touchFlags;
       this.touchFlags = [];
-      await this.client.query(
+      this.send(
         `UPDATE touches c SET quality_score = t.score, quality_flags = t.flags, quality_key = t.qk
          FROM unnest($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, score, flags, qk) WHERE c.id = t.id`,
         [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
@@ -659,33 +898,35 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     }
   }
 
-  private async flushIdents(): Promise<void> {
+  private flushIdents(): void {
     if (this.pendingPersons.length > 0) {
       const ps = this.pendingPersons;
       this.pendingPersons = [];
-      await this.client.query(
-        "INSERT INTO persons (workspace_id, id) SELECT * FROM unnest($1::text[], $2::text[])",
-        [ps.map((p) => p[0]), ps.map((p) => p[1])],
-      );
+      this.send("INSERT INTO persons (workspace_id, id) SELECT * FROM unnest($1::text[], $2::text[])", [
+        ps.map((p) => p[0]),
+        ps.map((p) => p[1]),
+      ]);
     }
     if (this.pendingIdents.size === 0) return;
     const rows = [...this.pendingIdents.values()];
     this.pendingIdents = new Map();
-    const r = await this.client.query(
-      `INSERT INTO identities (workspace_id, ident, person) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-      [rows.map((x) => x[0]), rows.map((x) => x[1]), rows.map((x) => x[2])],
-    );
     // Another node added one of these identifiers after this transaction looked: what was
-    // decided from "unknown" may be wrong, so the group starts over and reads it.
-    if (r.rowCount !== rows.length)
-      throw new RetryGroupError("an identifier was added by another node meanwhile");
+    // decided from "unknown" may be wrong, so the group starts over and reads it. The check is
+    // the statement's own (a failed cast aborts the transaction), so a COMMIT sent behind it
+    // in the same round trip cannot commit the group.
+    this.send(
+      `WITH ins AS (INSERT INTO identities (workspace_id, ident, person)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING RETURNING 1)
+       SELECT (CASE WHEN count(*) = $4 THEN '1' ELSE '${IDENT_CONFLICT} ' || count(*) END)::int FROM ins`,
+      [rows.map((x) => x[0]), rows.map((x) => x[1]), rows.map((x) => x[2]), rows.length],
+    );
   }
 
-  private async flushClaims(): Promise<void> {
+  private flushClaims(): void {
     if (this.claims.size === 0) return;
     const rows = [...this.claims.values()];
     this.claims = new Map();
-    await this.client.query(
+    this.send(
       `INSERT INTO dedup_keys AS d (workspace_id, key, event_ref, received_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])
        ON CONFLICT (workspace_id, key) DO UPDATE SET event_ref = excluded.event_ref, received_at = excluded.received_at
@@ -705,7 +946,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     const evs = this.events;
     this.events = [];
     await insertEvents(
-      this.client,
+      this.sink,
       evs,
       new Set(this.credits.filter((c) => c.credits.last_click.length > 0).map((c) => c.ev.id)),
     );
@@ -715,19 +956,19 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     const list = this.credits;
     this.credits = [];
     const rows = list.flatMap((c) => c.rows);
-    await insertCredits(this.client, rows);
+    await insertCredits(this.sink, rows);
   }
 
   private async flushDeliveries(): Promise<void> {
     const rows = this.deliveries;
     this.deliveries = [];
-    await insertDeliveries(this.client, rows);
+    await insertDeliveries(this.sink, rows);
   }
 
   private async flushArrivals(): Promise<void> {
     const rows = this.arrivals;
     this.arrivals = [];
-    await insertArrivals(this.client, rows);
+    await insertArrivals(this.sink, rows);
   }
 
   // ---- journalled state -------------------------------------------------------------------

@@ -430,6 +430,7 @@ export class PgWrites {
       const tx = new PgCommitTx(c, 0);
       const n = await this.core.reattribute(tx, workspaceId, from, to, windows);
       await tx.writeCreditRollup();
+      await tx.settle(); // before COMMIT: a failed write must not turn it into a silent ROLLBACK
       return n;
     });
   }

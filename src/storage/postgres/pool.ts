@@ -73,6 +73,10 @@ export function createPool(o: ConnectionOptions, onIdleError: (err: Error) => vo
     ...clientConfig(o),
     max: poolMax ?? o.poolMax ?? 10,
     idleTimeoutMillis: 30_000,
+    // Pipeline mode: statements sent without waiting go out back to back, each with its own
+    // Sync (a failure aborts the transaction as usual), so the group commit sends a whole
+    // transaction's writes and its COMMIT in one round trip. A lone query behaves as before.
+    pipeline: true,
   };
   const pool = new pg.Pool(config);
   pool.on("error", onIdleError);
