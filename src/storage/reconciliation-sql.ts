@@ -51,7 +51,8 @@ export interface SumsRow {
 }
 
 /** The 15-minute slice of a ms time column (a floor, negative times too). */
-const slice = (col: string) => `((${col} - ((${col} % ${SLICE_MS}) + ${SLICE_MS}) % ${SLICE_MS}) / ${SLICE_MS})`;
+const slice = (col: string) =>
+  `((${col} - ((${col} % ${SLICE_MS}) + ${SLICE_MS}) % ${SLICE_MS}) / ${SLICE_MS})`;
 
 /** The value as tracked (before the first adjustment); a conversion without a value counts 0. */
 const TRACKED = (e: string) =>
