@@ -30,14 +30,15 @@ import {
   type ReconcileSums,
   type ReconciliationStore,
 } from "../reconciliation-store.js";
+import { adjustmentOfRow, type AdjustmentRow } from "../reconciliation-sums.js";
 import {
-  adjustmentOfRow,
-  Matcher,
   MATCH_MARGIN_MS,
-  type AdjustmentRow,
-  type ConversionTuple,
-  type OrderTuple,
-} from "../reconciliation-sums.js";
+  mergeSums,
+  pgConversionSumsSql,
+  pgOrderSumsSql,
+  PG_REPORT_SETTINGS,
+  type SumsRow,
+} from "../reconciliation-sql.js";
 import { inTransaction } from "./pg-writes.js";
 import { writeRollups } from "./rollups.js";
 
@@ -293,65 +294,31 @@ export class PgReconciliationStore implements ReconciliationStore {
     );
   }
 
+  /**
+   * The database joins and groups (reconciliation-sql.ts): two statements, each in its own
+   * read-only transaction with room to hash and sort a month in memory, run side by side;
+   * a few thousand group rows come back instead of 2 M rows to match here.
+   */
   reconcile(workspaceId: string, q: ReconcileQuery): Promise<ReconcileSums[]> {
-    const lo = q.from - MATCH_MARGIN_MS;
-    const hi = q.to + MATCH_MARGIN_MS;
-    const rows = async <T extends unknown[]>(text: string, values: unknown[]): Promise<T[]> =>
-      (await this.pool.query<T>({ text, values, rowMode: "array" })).rows;
+    const run = (text: string, values: unknown[]) =>
+      inTransaction(this.pool, async (c) => {
+        await c.query("SET TRANSACTION READ ONLY");
+        for (const setting of PG_REPORT_SETTINGS) await c.query(setting);
+        return (await c.query<SumsRow>({ text, values })).rows;
+      });
     return this.guard(async () => {
-      const m = new Matcher(q);
-      const [orders, convs] = await Promise.all([
-        rows<OrderTuple>(
-          `SELECT order_id, time::float8, value, status FROM crm_orders
-           WHERE workspace_id = $1 AND event_name = $2 AND time >= $3 AND time < $4`,
-          [workspaceId, q.eventName, lo, hi],
-        ),
-        rows<ConversionTuple>(
-          `SELECT e.id, e.order_id, e.event_time::float8, ${TRACKED} FROM events e
-           WHERE e.workspace_id = $1 AND e.is_conversion AND e.test_event_code IS NULL
-             AND e.event_time >= $2 AND e.event_time < $3 AND e.event_name = $4`,
-          [workspaceId, lo, hi, q.eventName],
-        ),
+      const [crm, tracked] = await Promise.all([
+        run(pgOrderSumsSql(q.byPlatform), [
+          workspaceId,
+          q.eventName,
+          q.from - MATCH_MARGIN_MS,
+          q.to + MATCH_MARGIN_MS,
+          q.from,
+          q.to,
+        ]),
+        run(pgConversionSumsSql(q.byPlatform), [workspaceId, q.eventName, q.from, q.to]),
       ]);
-      m.addOrders(orders);
-      m.addConversions(convs);
-      // The few matches further away than the margin: looked up by order id.
-      const orderIds = m.orderLookups();
-      if (orderIds.length > 0)
-        m.foundConversions(
-          await rows<ConversionTuple>(
-            `SELECT e.id, e.order_id, e.event_time::float8, ${TRACKED} FROM events e
-             WHERE e.workspace_id = $1 AND e.order_id = ANY($2::text[]) AND e.event_name = $3
-               AND e.is_conversion AND e.test_event_code IS NULL`,
-            [workspaceId, orderIds, q.eventName],
-          ),
-        );
-      const convOrderIds = m.conversionLookups();
-      if (convOrderIds.length > 0)
-        m.knownOrders(
-          (
-            await rows<[string]>(
-              "SELECT order_id FROM crm_orders WHERE workspace_id = $1 AND order_id = ANY($2::text[])",
-              [workspaceId, convOrderIds],
-            )
-          ).map((r) => r[0]),
-        );
-      if (!q.byPlatform) return m.sums(null);
-      const platform = new Map<string, string>(
-        await rows<[string, string]>(
-          `SELECT event_ref, platform FROM credits
-           WHERE workspace_id = $1 AND model = 'last_click' AND event_time >= $2 AND event_time < $3 AND ord = 0`,
-          [workspaceId, lo, hi],
-        ),
-      );
-      const rest = m.conversionIds().filter((id) => !platform.has(id));
-      if (rest.length > 0)
-        for (const [id, p] of await rows<[string, string]>(
-          "SELECT event_ref, platform FROM credits WHERE event_ref = ANY($1::text[]) AND model = 'last_click' AND ord = 0",
-          [rest],
-        ))
-          platform.set(id, p);
-      return m.sums((id) => platform.get(id) ?? null);
+      return mergeSums(crm, tracked, q.byPlatform);
     });
   }
 

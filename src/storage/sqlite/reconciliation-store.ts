@@ -1,8 +1,7 @@
 /**
  * `Store.reconciliation` of the embedded store: order rows and adjustments on the writer
- * thread (reconciliation-writes.ts), the report's sums on the read connection: the month's
- * orders and conversions (± the margin) read from two covering indexes, matched in memory
- * (reconciliation-sums.ts), the few further matches looked up by order id.
+ * thread (reconciliation-writes.ts), the report's sums on the read connection, matched and
+ * grouped by SQLite itself (reconciliation-sql.ts).
  */
 import type Database from "better-sqlite3";
 import {
@@ -16,14 +15,14 @@ import {
   type ReconcileSums,
   type ReconciliationStore,
 } from "../reconciliation-store.js";
+import { adjustmentOfRow, type AdjustmentRow } from "../reconciliation-sums.js";
 import {
-  adjustmentOfRow,
-  Matcher,
   MATCH_MARGIN_MS,
-  type AdjustmentRow,
-  type ConversionTuple,
-  type OrderTuple,
-} from "../reconciliation-sums.js";
+  mergeSums,
+  sqliteConversionSumsSql,
+  sqliteOrderSumsSql,
+  type SumsRow,
+} from "../reconciliation-sql.js";
 import type { WriterCall } from "./spend-store.js";
 
 type ReaderCall = <T>(fn: (db: Database.Database) => T) => Promise<T>;
@@ -38,81 +37,21 @@ const MATCH = `SELECT MIN(rowid) FROM events INDEXED BY events_order
   WHERE workspace_id = o.workspace_id AND order_id = o.order_id AND event_name = o.event_name
     AND is_conversion = 1 AND test_event_code IS NULL`;
 
-const IN_CHUNK = 500;
-
-function* chunks<T>(xs: T[]): Generator<T[]> {
-  for (let i = 0; i < xs.length; i += IN_CHUNK) yield xs.slice(i, i + IN_CHUNK);
-}
-
+/**
+ * The report's sums: two statements that match and group in SQLite (reconciliation-sql.ts),
+ * their few thousand group rows merged here.
+ */
 export function reconcileSqlite(
   db: Database.Database,
   workspaceId: string,
   q: ReconcileQuery,
 ): ReconcileSums[] {
-  const m = new Matcher(q);
-  const lo = q.from - MATCH_MARGIN_MS;
-  const hi = q.to + MATCH_MARGIN_MS;
-  m.addOrders(
-    db
-      .prepare(
-        `SELECT order_id, time, value, status FROM crm_orders INDEXED BY crm_orders_time
-         WHERE workspace_id = ? AND event_name = ? AND time >= ? AND time < ?`,
-      )
-      .raw()
-      .iterate(workspaceId, q.eventName, lo, hi) as Iterable<OrderTuple>,
-  );
-  m.addConversions(
-    db
-      .prepare(
-        `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_reconcile
-         WHERE e.workspace_id = ? AND e.is_conversion = 1 AND e.test_event_code IS NULL
-           AND e.event_name = ? AND e.event_time >= ? AND e.event_time < ?`,
-      )
-      .raw()
-      .iterate(workspaceId, q.eventName, lo, hi) as Iterable<ConversionTuple>,
-  );
-  // The few matches further away than the margin: looked up by order id.
-  for (const ids of chunks(m.orderLookups()))
-    m.foundConversions(
-      db
-        .prepare(
-          `SELECT e.id, e.order_id, e.event_time, ${TRACKED} FROM events e INDEXED BY events_order
-           WHERE e.workspace_id = ? AND e.order_id IN (${ids.map(() => "?").join(", ")}) AND e.event_name = ?
-             AND e.is_conversion = 1 AND e.test_event_code IS NULL`,
-        )
-        .raw()
-        .all(workspaceId, ...ids, q.eventName) as ConversionTuple[],
-    );
-  for (const ids of chunks(m.conversionLookups()))
-    m.knownOrders(
-      db
-        .prepare(
-          `SELECT order_id FROM crm_orders WHERE workspace_id = ? AND order_id IN (${ids.map(() => "?").join(", ")})`,
-        )
-        .pluck()
-        .all(workspaceId, ...ids) as string[],
-    );
-  if (!q.byPlatform) return m.sums(null);
-  const platform = new Map<string, string>();
-  for (const [id, p] of db
-    .prepare(
-      `SELECT event_ref, platform FROM credits INDEXED BY credits_report
-       WHERE workspace_id = ? AND model = 'last_click' AND event_time >= ? AND event_time < ? AND ord = 0`,
-    )
-    .raw()
-    .iterate(workspaceId, lo, hi) as Iterable<[string, string]>)
-    platform.set(id, p);
-  const rest = m.conversionIds().filter((id) => !platform.has(id));
-  for (const ids of chunks(rest))
-    for (const [id, p] of db
-      .prepare(
-        `SELECT event_ref, platform FROM credits WHERE event_ref IN (${ids.map(() => "?").join(", ")})
-           AND model = 'last_click' AND ord = 0`,
-      )
-      .raw()
-      .all(...ids) as [string, string][])
-      platform.set(id, p);
-  return m.sums((id) => platform.get(id) ?? null);
+  const p = { ws: workspaceId, ev: q.eventName, from: q.from, to: q.to };
+  const crm = db
+    .prepare(sqliteOrderSumsSql(q.byPlatform))
+    .all({ ...p, lo: q.from - MATCH_MARGIN_MS, hi: q.to + MATCH_MARGIN_MS }) as SumsRow[];
+  const tracked = db.prepare(sqliteConversionSumsSql(q.byPlatform)).all(p) as SumsRow[];
+  return mergeSums(crm, tracked, q.byPlatform);
 }
 
 export function drillSqlite(db: Database.Database, workspaceId: string, q: DrillQuery): DrillRow[] {

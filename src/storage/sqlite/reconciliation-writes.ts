@@ -186,6 +186,46 @@ const UPSERT = `INSERT INTO crm_orders (workspace_id, order_id, event_name, time
   ON CONFLICT (workspace_id, order_id) DO UPDATE SET event_name = excluded.event_name, time = excluded.time,
   value = excluded.value, currency = excluded.currency, status = excluded.status, updated_at = excluded.updated_at`;
 
+const IN_CHUNK = 500;
+
+/** The lookup of `n` order ids, prepared once per size (a batch has one or two sizes). */
+const LOOKUPS = new WeakMap<Database.Database, Map<number, Stmt>>();
+function lookupOf(db: Database.Database, n: number): Stmt {
+  let byN = LOOKUPS.get(db);
+  if (!byN) LOOKUPS.set(db, (byN = new Map<number, Stmt>()));
+  let s = byN.get(n);
+  if (!s)
+    byN.set(
+      n,
+      (s = db
+        .prepare(
+          `SELECT DISTINCT order_id FROM events INDEXED BY events_order
+           WHERE workspace_id = ? AND order_id IN (${Array.from({ length: n }, () => "?").join(", ")})
+             AND is_conversion = 1 AND test_event_code IS NULL`,
+        )
+        .pluck()),
+    );
+  return s;
+}
+
+/** "workspace\0order id" of the rows whose order id some conversion has. */
+function ordersWithConversions(db: Database.Database, rows: CrmOrderRecord[]): Set<string> {
+  const byWs = new Map<string, string[]>();
+  for (const o of rows) {
+    let ids = byWs.get(o.workspaceId);
+    if (!ids) byWs.set(o.workspaceId, (ids = []));
+    ids.push(o.orderId);
+  }
+  const out = new Set<string>();
+  for (const [ws, ids] of byWs)
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const chunk = ids.slice(i, i + IN_CHUNK);
+      const found = lookupOf(db, chunk.length).all(ws, ...chunk) as string[];
+      for (const id of found) out.add(`${ws}\u0000${id}`);
+    }
+  return out;
+}
+
 /** The writer operations of reconciliation, by name, for the worker's table. */
 export function reconciliationOps(
   db: Database.Database,
@@ -198,9 +238,22 @@ export function reconciliationOps(
     "recon.upsertOrders": async (rows: CrmOrderRecord[], now: number): Promise<(AdjustOutcome | null)[]> => {
       upsert ??= db.prepare(UPSERT);
       tx ??= new SqliteAdjustTx(db, () => ctx.credits());
+      // The rows in key order (stable: of one order id the last still wins), so a batch walks
+      // the primary key's pages in order instead of jumping across a tree of a million orders.
+      const sorted = rows
+        .map((o, i) => ({ o, i }))
+        .sort((a, b) => (a.o.orderId < b.o.orderId ? -1 : a.o.orderId > b.o.orderId ? 1 : a.i - b.i));
+      for (const { o } of sorted)
+        upsert.run(o.workspaceId, o.orderId, o.eventName, o.time, o.value, o.currency, o.status, now);
+      // Adjustments only for the order ids some conversion has (one query per batch, not one
+      // per row: most CRM rows change nothing); in the rows' order, as before.
+      const tracked = ordersWithConversions(db, rows);
       const out: (AdjustOutcome | null)[] = [];
       for (const o of rows) {
-        upsert.run(o.workspaceId, o.orderId, o.eventName, o.time, o.value, o.currency, o.status, now);
+        if (!tracked.has(`${o.workspaceId}\u0000${o.orderId}`)) {
+          out.push(null);
+          continue;
+        }
         const r = await applyAdjustment(tx, requestOfOrder(o, now), now, adjustCtx());
         out.push(r.status === "applied" ? r : null);
       }
