@@ -99,10 +99,10 @@ describe("a steady week through the detectors", () => {
       );
     const total = results.reduce((n, r) => n + r.alerts, 0);
     console.log(`steady synthetic weeks: ${total} false alerts in ${seeds.length} weeks`);
-    // A volume change short of gross (a fall to ≤ 10%, a rise to ≥ 10×) is held to the level of
+    // A volume change short of gross (a fall to ≤ 10%, a rise to ≥ 5×) is held to the level of
     // one day of the workspace's tests (α = 0.001 a day, Šidák over series, tails and 10-s
-    // placements): a false alert about once in three years. Seeds 1–40 give 0 (was 3 of 40
-    // weeks with one, at the per-window level alone).
+    // placements) against the baseline trend's own uncertainty (negative binomial): a false
+    // alert about once in three years. Seeds 1–40 give 0 (was 3 of 40 weeks with one).
     if (!process.env.STEADY_SEEDS) expect(total).toBe(0);
   });
 });
