@@ -150,6 +150,27 @@ describe.each(backends)("volume detection on %s", (_name, make, up) => {
     expect(counts[0]!.reduce((a, x) => a + x, 0)).toBe(120);
   });
 
+  it.skipIf(!up)("a sixfold spike of one source fires at once", async () => {
+    const ws = await workspace(b.store, "Shop 3");
+    await fastRules(b.store, ws);
+    const h = harness(b.store);
+    await h.monitor.tick();
+    await h.run(ws, 80, ["server", "browser"]);
+    expect(h.alerts.filter((a) => a.workspaceId === ws.id)).toEqual([]);
+    const changedAt = h.now();
+    // Six server events a second instead of one: gross (≥ 5×), held to the per-window level. The
+    // Purchase series rises only 3.5× (70 against 20): not gross, so it must clear the day's
+    // level against the 60-s baseline's uncertain trend, which 20 s of it does not.
+    await h.run(ws, 20, ["server", "server", "server", "server", "server", "server", "browser"]);
+    const fired = h.alerts.filter((a) => a.workspaceId === ws.id && a.alert.status === "firing");
+    expect(fired.map((a) => [a.rule, a.alert.details.source ?? a.alert.details.event_name])).toEqual([
+      ["volume_spike", "server"],
+    ]);
+    const delay = fired[0]!.at - changedAt;
+    console.log(`spike detection delay (simulated clock, ${WINDOW} s window, 5 s ticks): ${delay / 1000} s`);
+    expect(delay).toBeLessThanOrEqual((WINDOW + 5) * 1000);
+  });
+
   it.skipIf(!up)("every source stopping is traffic_dropped, never first tracking_broken", async () => {
     const ws = await workspace(b.store, "Shop 2");
     await fastRules(b.store, ws);

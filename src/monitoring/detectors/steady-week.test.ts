@@ -76,7 +76,8 @@ function replayWeek(seed: number): { alerts: number; kinds: Record<string, numbe
       now.add(k);
       if (holding.has(k)) continue;
       alerts++;
-      if (process.env.STEADY_DEBUG) console.log(seed, new Date(end).toISOString(), c.kind, c.subject, JSON.stringify(c.details));
+      if (process.env.STEADY_DEBUG)
+        console.log(seed, new Date(end).toISOString(), c.kind, c.subject, JSON.stringify(c.details));
       kinds[c.kind] = (kinds[c.kind] ?? 0) + 1;
     }
     holding = now;
@@ -87,7 +88,7 @@ function replayWeek(seed: number): { alerts: number; kinds: Record<string, numbe
 
 describe("a steady week through the detectors", () => {
   // Eight seeded weeks of 10-second slots (STEADY_SEEDS=1,2,… for others): seconds of CPU each.
-  it("raises (almost) nothing", { timeout: 900_000 }, () => {
+  it("raises nothing", { timeout: 900_000 }, () => {
     const seeds = process.env.STEADY_SEEDS
       ? process.env.STEADY_SEEDS.split(",").map(Number)
       : [17, 18, 19, 20, 21, 22, 23, 24];
@@ -98,8 +99,10 @@ describe("a steady week through the detectors", () => {
       );
     const total = results.reduce((n, r) => n + r.alerts, 0);
     console.log(`steady synthetic weeks: ${total} false alerts in ${seeds.length} weeks`);
-    // The volume tests' level is α = 0.001 per workspace per window (Šidák over series, tails
-    // and placements): about one false alert in ten weeks of a 1-event-a-second workspace.
-    if (!process.env.STEADY_SEEDS) expect(total).toBeLessThanOrEqual(1);
+    // A volume change short of gross (a fall to ≤ 10%, a rise to ≥ 5×) is held to the level of
+    // one day of the workspace's tests (α = 0.001 a day, Šidák over series, tails and 10-s
+    // placements) against the baseline trend's own uncertainty (negative binomial): a false
+    // alert about once in three years. Seeds 1–40 give 0 (was 3 of 40 weeks with one).
+    if (!process.env.STEADY_SEEDS) expect(total).toBe(0);
   });
 });

@@ -13,6 +13,17 @@
  * α* = 1 − (1 − α)^(1/(2 · m · W/10 s)) ≈ α / (2 · m · W/10 s) (perTestLevel). The family is the
  * workspace, not the server: one shop's alerts must not get duller because others share the node.
  *
+ * Evidence scales with the effect (perTestLevels): that per-window level α* is enough only for a
+ * gross change — a fall to at most 10% of the low end (a full stop) or a rise to at least 5×
+ * the high end — whose evidence is bounded (a full stop of λ expected is P = e^−λ at best) and
+ * whose cause is rarely chance. A smaller change, past its effect-size floor but not gross, must
+ * clear the level of one DAY of the workspace's tests: α_day* = 1 − (1 − α)^(1/(2 · m · 8640)),
+ * and its tail is taken against the recent baseline's own uncertainty (negative binomial with
+ * the trend estimate's variance, trendVariance), so that a steady workspace expects a false
+ * alert of that kind about once in 1/α days (≈ 3 years at the default), not once per 1/α
+ * windows. A real change of that size at counts worth watching clears it at once (a fall from
+ * 100 to 30 has P ≈ 10⁻¹²); a z ≈ 4 excursion, or a baseline a little behind a daily cycle, does not.
+ *
  * Diagnosis, over the whole window: for the dropped series, the stretch of the window where the
  * drop is most improbable (its change point) is found, and every other series of the same
  * dimension is judged over that same stretch. When one of them keeps its pace there (at least
@@ -23,7 +34,7 @@
  */
 import { nameKey, SLOT_MS, sourceKey, SOURCES } from "../series.js";
 import type { RuleSettings } from "../alert-settings.js";
-import { lowerTail, upperTail } from "../poisson.js";
+import { lowerTail, lowerTailMixed, upperTail, upperTailMixed } from "../poisson.js";
 import type { SeriesView } from "../series-book.js";
 import type { Condition } from "./condition.js";
 
@@ -38,6 +49,11 @@ const PEER_TAIL = 0.05;
  */
 const DROP_RATIO = 0.35;
 const SPIKE_RATIO = 2;
+/** A gross change (a fall to at most 10%, a rise to at least 5×) needs only the per-window level. */
+const GROSS_DROP_RATIO = 0.1;
+const GROSS_SPIKE_RATIO = 5;
+/** A smaller change must clear the level of one day's tests (in 10-s placements). */
+const DAY_PLACEMENTS = (24 * 3600 * 1000) / SLOT_MS;
 
 const SOURCE_KEYS: readonly string[] = SOURCES.map(sourceKey);
 
@@ -55,6 +71,8 @@ interface Judged extends Measured {
   /** The expected count tested: the low end for a drop, the high end for a spike. */
   tested: number;
   p: number;
+  /** The level it was held to (gross or day, by the change's size). */
+  level: number;
 }
 
 /**
@@ -71,6 +89,46 @@ export function perTestLevel(s: RuleSettings, judgedSeries: number): number {
   const placements = Math.max(1, Math.round((s.window_seconds * 1000) / SLOT_MS));
   return sidak(s.threshold, 2 * Math.max(1, judgedSeries) * placements);
 }
+
+/**
+ * Both levels a volume tail is held to: `gross` (perTestLevel: the family of one window's time)
+ * for a fall to ≤ 10% or a rise to ≥ 10×, `day` (the family of one day's 10-s placements) for a
+ * smaller change. `day` is never above `gross`.
+ */
+export interface Levels {
+  gross: number;
+  day: number;
+  /**
+   * The relative variance of a recent baseline's estimate of the window's count (its trend
+   * carried from two halves of B), per expected event: Var(λ̂) ≈ f · λ (trendVariance).
+   */
+  trendVariance: number;
+}
+
+export function perTestLevels(s: RuleSettings, judgedSeries: number): Levels {
+  const gross = perTestLevel(s, judgedSeries);
+  const day = sidak(s.threshold, 2 * Math.max(1, judgedSeries) * DAY_PLACEMENTS);
+  return { gross, day: Math.min(gross, day), trendVariance: trendVariance(s) };
+}
+
+/**
+ * f with Var(λ̂) ≈ f · λ for a recent baseline's trend estimate (SeriesView.baselineRange):
+ * λ̂ = W · (late + c · (late − early)), late and early the rates of B's two halves h (Poisson
+ * counts), c = (h + W) / 2h → f = (W / h) · ((1 + c)² + c²). Without halves, the mean's: W / B.
+ */
+export function trendVariance(s: RuleSettings): number {
+  const w = s.window_seconds * 1000;
+  const b = s.baseline_seconds * 1000;
+  if (b <= 0) return 0;
+  const half = Math.floor(b / 2 / SLOT_MS) * SLOT_MS;
+  if (half < SLOT_MS) return w / b;
+  const c = (half + w) / 2 / half;
+  return (w / half) * ((1 + c) ** 2 + c ** 2);
+}
+
+/** The gamma shape of the tested mean's uncertainty (∞: a seasonal baseline, taken as exact). */
+const shapeOf = (m: Measured, tested: number, levels: Levels): number =>
+  m.source === "recent" && levels.trendVariance > 0 ? tested / levels.trendVariance : Infinity;
 
 const label = (key: string): { dimension: "source" | "event_name"; value: string } =>
   key.startsWith("s:")
@@ -125,17 +183,25 @@ function measureAll(v: SeriesView, s: RuleSettings): { total: Measured | null; s
   return { total, series };
 }
 
-/** Below its floor and improbable at the per-test level: a drop. */
-function dropped(m: Measured | null, level: number): Judged | null {
+/** Below its floor and improbable at the level its size asks for: a drop. */
+function dropped(m: Measured | null, levels: Levels): Judged | null {
   if (m === null || m.observed > m.low * DROP_RATIO) return null;
-  const p = lowerTail(m.observed, m.low);
-  return p < level ? { ...m, tested: m.low, p } : null;
+  const gross = m.observed <= m.low * GROSS_DROP_RATIO;
+  const level = gross ? levels.gross : levels.day;
+  const p = gross
+    ? lowerTail(m.observed, m.low)
+    : lowerTailMixed(m.observed, m.low, shapeOf(m, m.low, levels));
+  return p < level ? { ...m, tested: m.low, p, level } : null;
 }
 
-function spiked(m: Measured, level: number): Judged | null {
+function spiked(m: Measured, levels: Levels): Judged | null {
   if (m.observed < m.high * SPIKE_RATIO) return null;
-  const p = upperTail(m.observed, m.high);
-  return p < level ? { ...m, tested: m.high, p } : null;
+  const gross = m.observed >= m.high * GROSS_SPIKE_RATIO;
+  const level = gross ? levels.gross : levels.day;
+  const p = gross
+    ? upperTail(m.observed, m.high)
+    : upperTailMixed(m.observed, m.high, shapeOf(m, m.high, levels));
+  return p < level ? { ...m, tested: m.high, p, level } : null;
 }
 
 /** The trailing number of slots over which the series' drop is most improbable. */
@@ -174,12 +240,12 @@ const fmt = (x: number) => (x >= 10 ? String(Math.round(x)) : x.toFixed(1));
 export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
   const { total, series } = measureAll(v, s);
   if (total === null) return [];
-  const level = perTestLevel(s, series.length + 1);
+  const levels = perTestLevels(s, series.length + 1);
   const names = v.keys("n:");
   const out: Condition[] = [];
   const together: Judged[] = [];
   for (const m of series) {
-    const j = dropped(m, level);
+    const j = dropped(m, levels);
     if (!j) continue;
     const group = j.key.startsWith("s:") ? SOURCE_KEYS : names;
     const n = changePoint(v, j.key, s, j.tested);
@@ -201,14 +267,14 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
         expected: round(j.tested),
         baseline_mean: round(j.expected),
         p_value: j.p,
-        p_level: level,
+        p_level: j.level,
         baseline: j.source,
         window_seconds: s.window_seconds,
         keeping_pace: pacers.map((p) => label(p).value),
       },
     });
   }
-  const all = dropped(total, level);
+  const all = dropped(total, levels);
   if (all || together.length > 0) {
     const t = all ?? together[0]!;
     out.push({
@@ -222,7 +288,7 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
         expected: round(t.tested),
         baseline_mean: round(t.expected),
         p_value: t.p,
-        p_level: level,
+        p_level: t.level,
         baseline: t.source,
         window_seconds: s.window_seconds,
         series: together.map((j) => ({ ...label(j.key), observed: j.observed, expected: round(j.tested) })),
@@ -235,10 +301,10 @@ export function volumeDrop(v: SeriesView, s: RuleSettings): Condition[] {
 export function volumeSpike(v: SeriesView, s: RuleSettings): Condition[] {
   const { total, series } = measureAll(v, s);
   if (total === null) return [];
-  const level = perTestLevel(s, series.length + 1);
+  const levels = perTestLevels(s, series.length + 1);
   const out: Condition[] = [];
   for (const m of series) {
-    const j = spiked(m, level);
+    const j = spiked(m, levels);
     if (!j) continue;
     const { dimension, value } = label(j.key);
     out.push({
@@ -253,7 +319,7 @@ export function volumeSpike(v: SeriesView, s: RuleSettings): Condition[] {
         expected: round(j.tested),
         baseline_mean: round(j.expected),
         p_value: j.p,
-        p_level: level,
+        p_level: j.level,
         baseline: j.source,
         window_seconds: s.window_seconds,
       },
