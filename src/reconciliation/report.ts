@@ -4,7 +4,12 @@
  * midnight), or the sums are per last-click platform; totals are the rows' sums. Pure.
  */
 import { dateOf } from "../spend/days.js";
-import { SLICE_MS, type ReconcileSums } from "../storage/reconciliation-store.js";
+import {
+  SLICE_MS,
+  zeroReconcileTotals,
+  type ReconcileSums,
+  type ReconcileTotals,
+} from "../storage/reconciliation-store.js";
 
 export const RECONCILIATION_GROUPS = ["day", "month", "platform"] as const;
 export type ReconciliationGroup = (typeof RECONCILIATION_GROUPS)[number];
@@ -30,7 +35,7 @@ export interface ReconciliationReport extends ReconciliationFigures {
 
 const money = (n: number) => Math.round(n * 100) / 100;
 
-function figures(s: Omit<ReconcileSums, "slice" | "platform">): ReconciliationFigures {
+function figures(s: ReconcileTotals): ReconciliationFigures {
   return {
     crm: { orders: s.crmOrders, value: money(s.crmValue) },
     tracked: { conversions: s.trackedConversions, value: money(s.trackedValue) },
@@ -47,29 +52,13 @@ function figures(s: Omit<ReconcileSums, "slice" | "platform">): ReconciliationFi
   };
 }
 
-type Totals = Omit<ReconcileSums, "slice" | "platform">;
+type Totals = ReconcileTotals;
 
 function add(into: Totals, s: Totals): void {
   for (const k of Object.keys(into) as (keyof Totals)[]) into[k] += s[k];
 }
 
-const zero = (): Totals => ({
-  crmOrders: 0,
-  crmValue: 0,
-  matchedOrders: 0,
-  matchedCrmValue: 0,
-  matchedTrackedValue: 0,
-  missingOrders: 0,
-  missingValue: 0,
-  mismatchOrders: 0,
-  mismatchDifference: 0,
-  refundedOrders: 0,
-  refundedValue: 0,
-  trackedConversions: 0,
-  trackedValue: 0,
-  unconfirmedConversions: 0,
-  unconfirmedValue: 0,
-});
+const zero = zeroReconcileTotals;
 
 /**
  * @example

@@ -19,7 +19,7 @@
  * const tracked = db.prepare(sqliteConversionSumsSql(false)).all({ ws, ev: "Purchase", from, to });
  * mergeSums(crm, tracked, false); // ReconcileSums[], one per 15-minute slice
  */
-import { SLICE_MS, type ReconcileSums } from "./reconciliation-store.js";
+import { SLICE_MS, zeroReconcileTotals, type ReconcileSums } from "./reconciliation-store.js";
 
 /** How far around [from, to) conversions are read at once to meet their order. */
 export const MATCH_MARGIN_MS = 7 * 86_400_000;
@@ -194,21 +194,7 @@ export function mergeSums(crm: SumsRow[], tracked: SumsRow[], byPlatform: boolea
         (r = {
           slice: byPlatform ? null : (k as number),
           platform: byPlatform ? (k as string) : null,
-          crmOrders: 0,
-          crmValue: 0,
-          matchedOrders: 0,
-          matchedCrmValue: 0,
-          matchedTrackedValue: 0,
-          missingOrders: 0,
-          missingValue: 0,
-          mismatchOrders: 0,
-          mismatchDifference: 0,
-          refundedOrders: 0,
-          refundedValue: 0,
-          trackedConversions: 0,
-          trackedValue: 0,
-          unconfirmedConversions: 0,
-          unconfirmedValue: 0,
+          ...zeroReconcileTotals(),
         }),
       );
     return r;

@@ -113,6 +113,28 @@ export interface ReconcileSums {
 
 export const SLICE_MS = 15 * 60_000;
 
+/** The figures of a group, without its key. */
+export type ReconcileTotals = Omit<ReconcileSums, "slice" | "platform">;
+
+/** Every figure at zero: where a group's sums start. */
+export const zeroReconcileTotals = (): ReconcileTotals => ({
+  crmOrders: 0,
+  crmValue: 0,
+  matchedOrders: 0,
+  matchedCrmValue: 0,
+  matchedTrackedValue: 0,
+  missingOrders: 0,
+  missingValue: 0,
+  mismatchOrders: 0,
+  mismatchDifference: 0,
+  refundedOrders: 0,
+  refundedValue: 0,
+  trackedConversions: 0,
+  trackedValue: 0,
+  unconfirmedConversions: 0,
+  unconfirmedValue: 0,
+});
+
 export interface DrillQuery {
   from: number;
   to: number;
