@@ -18,7 +18,7 @@ const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 2000);
 const BATCH = 20;
 const SECONDS = QUICK ? 3 : 5;
 const SUBSCRIBERS = (process.env.BENCH_FANOUT_SUBSCRIBERS ?? "1,10,100").split(",").map(Number);
-const { LiveHub } = await import(join(ROOT, "dist/src/realtime/live-hub.js"));
+const { LiveHub, liveSocketOf } = await import(join(ROOT, "dist/src/realtime/live-hub.js"));
 
 printMachine("bench/live-fanout — the live hub's fan-out, CPU per delivered message");
 
@@ -66,20 +66,7 @@ async function run(n) {
   const hub = new LiveHub({ maxBufferedBytes: 1 << 20 });
   wss.on("connection", (socket) => {
     const tcp = socket._socket;
-    const remove = hub.add("ws_bench", {
-      get bufferedAmount() {
-        return socket.bufferedAmount;
-      },
-      send: (data) => socket.send(data, { binary: false }),
-      sendFramed: (frames) => {
-        if (socket.readyState !== socket.OPEN || socket.extensions !== "" || tcp.destroyed) return false;
-        tcp.write(frames);
-        return true;
-      },
-      close: (code, reason) => socket.close(code, reason),
-      cork: () => tcp.cork(),
-      uncork: () => tcp.uncork(),
-    });
+    const remove = hub.add("ws_bench", liveSocketOf(socket, tcp));
     socket.on("close", remove);
   });
   const child = spawn(process.execPath, ["-e", CHILD, `ws://127.0.0.1:${wss.address().port}`, String(n)], {

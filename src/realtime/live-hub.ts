@@ -16,6 +16,7 @@
  * fan-out at 100 subscribers was a write of two chunks per message per subscriber). Other
  * sockets get each message at once through `send`, corked for the turn.
  */
+import type { Socket } from "node:net";
 import * as ws from "ws";
 import type { WireMessage } from "./messages.js";
 
@@ -33,6 +34,28 @@ export interface LiveSocket {
   /** Holds writes until `uncork` (optional: batching only). */
   cork?(): void;
   uncork?(): void;
+}
+
+/**
+ * A `ws` socket as the hub's `LiveSocket`. Ready-made frames go straight to the TCP socket ws
+ * writes its own frames to, in order: only while open (no close frame sent yet) and with no
+ * extension (ws would compress through a queue of its own).
+ */
+export function liveSocketOf(socket: ws.WebSocket, tcp: Socket): LiveSocket {
+  return {
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    send: (data) => socket.send(data, { binary: false }),
+    sendFramed: (frames) => {
+      if (socket.readyState !== socket.OPEN || socket.extensions !== "" || tcp.destroyed) return false;
+      tcp.write(frames);
+      return true;
+    },
+    close: (code, reason) => socket.close(code, reason),
+    cork: () => tcp.cork(),
+    uncork: () => tcp.uncork(),
+  };
 }
 
 /** ws frames a message the way it frames its own sends (RFC 6455; a server never masks). */

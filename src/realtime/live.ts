@@ -29,7 +29,7 @@ import { emptyRow } from "../monitoring/buckets.js";
 import { metricsJson } from "../monitoring/metrics-json.js";
 import type { Store } from "../storage/storage.js";
 import { LiveConnections } from "./live-connections.js";
-import { ALL_WORKSPACES, LiveHub, type LiveScope, type LiveSocket } from "./live-hub.js";
+import { ALL_WORKSPACES, LiveHub, liveSocketOf, type LiveScope } from "./live-hub.js";
 import {
   alertData,
   conversionData,
@@ -180,23 +180,7 @@ export function createLive(deps: LiveFeedDeps, opts: LiveOptions = {}): LiveFeed
 
     connect(socket, grant, tcp) {
       const scope = grant.scope;
-      const adapter: LiveSocket = {
-        get bufferedAmount() {
-          return socket.bufferedAmount;
-        },
-        send: (data) => socket.send(data, { binary: false }),
-        // Frames written straight to the TCP socket, the one ws writes its own frames to, in
-        // order: only while open (no close frame sent yet) and with no extension (ws would
-        // compress through a queue of its own).
-        sendFramed: (frames) => {
-          if (socket.readyState !== socket.OPEN || socket.extensions !== "" || tcp.destroyed) return false;
-          tcp.write(frames);
-          return true;
-        },
-        close: (code, reason) => socket.close(code, reason),
-        cork: () => tcp.cork(),
-        uncork: () => tcp.uncork(),
-      };
+      const adapter = liveSocketOf(socket, tcp);
       const remove = hub.add(scope, adapter);
       const forget = connections.add({
         principal: grant.principal,
