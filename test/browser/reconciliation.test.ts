@@ -2,43 +2,27 @@
 // CRM orders and tracked purchases meet in the monthly table, the match-rate chart is drawn, and
 // a month's drill-down lists the missing order and the unconfirmed conversion by id and value,
 // with no personal data on screen.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../../src/main.js";
-import { ADMIN_TOKEN, createWorkspace, nowSeconds, startInProcess } from "../helpers/server.js";
+import type { Page } from "playwright-core";
+import { artifacts, hasChromium, openDashboard, type Dashboard } from "../helpers/dashboard-browser.js";
+import { ADMIN_TOKEN, nowSeconds } from "../helpers/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log("skipping reconciliation view browser tests: /usr/bin/chromium is missing");
-const artifacts = join(repoRoot(), "test-artifacts");
 
 describe.skipIf(!hasChromium)("Reconciliation view in Chromium", () => {
-  let t: Awaited<ReturnType<typeof startInProcess>>;
-  let ws: Awaited<ReturnType<typeof createWorkspace>>;
-  let browser: Browser;
+  let d: Dashboard;
+  let t: Dashboard["t"];
+  let ws: Dashboard["ws"];
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(repoRoot(), "scripts/build.mjs"), "--if-needed"], {
-      stdio: "inherit",
-    });
-    mkdirSync(artifacts, { recursive: true });
-    t = await startInProcess();
-    ws = await createWorkspace(t.url, ADMIN_TOKEN, "Recon Shop");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
+    d = await openDashboard("Recon Shop");
+    ({ t, ws, page, pageErrors } = d);
   });
   afterAll(async () => {
-    await browser?.close();
-    await t?.cleanup();
+    await d?.close();
   });
 
   it("shows the month, the match rate, and the missing and unconfirmed orders", async () => {
