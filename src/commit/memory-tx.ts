@@ -12,6 +12,7 @@
 import { routeFromRow, type DestinationRoute } from "../domain/destination-route.js";
 import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../domain/event.js";
 import { newId } from "../domain/ids.js";
+import { planLinks, rankedIdents } from "../domain/identity-limits.js";
 import { MemoryQualityCounters } from "../quality/memory-counters.js";
 import type { CounterHit } from "../quality/counters.js";
 import type { Quality } from "../quality/flags.js";
@@ -113,19 +114,27 @@ export class MemoryTx implements CommitTx, ReattributeTx {
   /** Union by size: the larger group keeps its person id (ties: the smaller id), the others follow. */
   linkIdentifiers(workspaceId: string, identifiers: Identifier[]): string | null {
     if (identifiers.length === 0) return null;
-    const persons = new Set<string>();
-    const missing: string[] = [];
-    for (const i of identifiers) {
-      const p = this.identities.get(k(workspaceId, `${i.kind}:${i.value}`));
-      if (p) persons.add(p);
-      else missing.push(`${i.kind}:${i.value}`);
-    }
+    const mine = (p: string) =>
+      [...this.identities]
+        .filter(([key, x]) => x === p && key.startsWith(`${workspaceId}|`))
+        .map(([key]) => key);
+    const seen = rankedIdents(identifiers).map(({ kind, ident }) => ({
+      kind,
+      ident,
+      person: this.identities.get(k(workspaceId, ident)) ?? null,
+    }));
+    const plan = planLinks(seen, (p) => {
+      const keys = mine(p);
+      const externals = keys
+        .map((key) => key.slice(workspaceId.length + 1))
+        .filter((ident) => ident.startsWith("external_id:"));
+      return { n: keys.length, externals };
+    });
     let person: string;
-    if (persons.size === 0) person = newId("p");
-    else if (persons.size === 1) person = [...persons][0]!;
+    if (plan.persons.length === 0) person = newId("p");
+    else if (plan.persons.length === 1) person = plan.persons[0]!;
     else {
-      const size = (p: string) => [...this.identities.values()].filter((x) => x === p).length;
-      const sized = [...persons].map((p) => ({ p, n: size(p) }));
+      const sized = plan.persons.map((p) => ({ p, n: mine(p).length }));
       sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
       person = sized[0]!.p;
       const losers = new Set(sized.slice(1).map((s) => s.p));
@@ -135,7 +144,7 @@ export class MemoryTx implements CommitTx, ReattributeTx {
         if (t.workspaceId === workspaceId && t.person !== null && losers.has(t.person)) t.person = person;
       this.relabelExperiments(workspaceId, losers, person);
     }
-    for (const ident of missing) this.identities.set(k(workspaceId, ident), person);
+    for (const ident of plan.add) this.identities.set(k(workspaceId, ident), person);
     return person;
   }
 

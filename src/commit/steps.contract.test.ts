@@ -23,6 +23,7 @@ import { SqliteCommitTx } from "../storage/sqlite/sqlite-commit-tx.js";
 import { SqliteWrites } from "../storage/sqlite/sqlite-writes.js";
 import { commitCore } from "./index.js";
 import { MemoryTx } from "./memory-tx.js";
+import { MAX_IDENTIFIERS_PER_PERSON } from "../domain/identity-limits.js";
 import { commitEvents } from "./commit-events.js";
 import { attribute } from "./steps/attribute.js";
 import { dedup } from "./steps/dedup.js";
@@ -413,6 +414,71 @@ describe.each([
           expect(await h.tx.linkIdentifiers(h.ws, a)).toBe(p);
           expect(await h.tx.linkIdentifiers(h.ws, b)).toBe(p);
         }));
+
+      describe("limits", () => {
+        const ids = (...pairs: [Identifier["kind"], string][]): Identifier[] =>
+          pairs.map(([kind, value]) => ({ kind, value }));
+
+        it("two persons with different external ids are never merged; the event goes with its external id", () =>
+          inTx(async (h) => {
+            const p1 = await h.tx.linkIdentifiers(
+              h.ws,
+              ids(["external_id", "u1"], ["anonymous_id", "shared"]),
+            );
+            const p2 = await h.tx.linkIdentifiers(
+              h.ws,
+              ids(["anonymous_id", "shared"], ["external_id", "u2"]),
+            );
+            expect(p2).not.toBe(p1);
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "shared"]))).toBe(p1);
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u2"]))).toBe(p2);
+            // Two known persons, each with its own external id: still two.
+            const p3 = await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u1"], ["external_id", "u2"]));
+            expect(p3).toBe(p1);
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u2"]))).toBe(p2);
+          }));
+
+        it("a person without an external id takes one, and then no other", () =>
+          inTx(async (h) => {
+            const p = await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "d1"]));
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "d1"], ["external_id", "v1"]))).toBe(
+              p,
+            );
+            const other = await h.tx.linkIdentifiers(
+              h.ws,
+              ids(["anonymous_id", "d1"], ["external_id", "v2"]),
+            );
+            expect(other).not.toBe(p);
+            expect(
+              await h.tx.linkIdentifiers(h.ws, ids(["email", "f".repeat(64)], ["anonymous_id", "d1"])),
+            ).toBe(p);
+          }));
+
+        it(`a person holds at most ${MAX_IDENTIFIERS_PER_PERSON} identifiers: no merge or addition passes it`, () =>
+          inTx(async (h) => {
+            const full = await h.tx.linkIdentifiers(
+              h.ws,
+              Array.from({ length: MAX_IDENTIFIERS_PER_PERSON }, (_, i) => ({
+                kind: "anonymous_id" as const,
+                value: `full-${i}`,
+              })),
+            );
+            await h.flush();
+            // A new identifier is not added to the full person; seen alone, it starts its own.
+            expect(
+              await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "full-0"], ["anonymous_id", "extra"])),
+            ).toBe(full);
+            const extra = await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "extra"]));
+            expect(extra).not.toBe(full);
+            // Nor does it merge with another person: the event stays with its strongest identifier.
+            const small = await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)]));
+            expect(
+              await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)], ["anonymous_id", "full-1"])),
+            ).toBe(small);
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "full-1"]))).toBe(full);
+            expect(await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)]))).toBe(small);
+          }));
+      });
 
       it.each<[string, string | null, number]>([
         ["a PageView's click is recorded and counted", null, 1],

@@ -71,6 +71,28 @@ describe("cross-device", () => {
     expect((await touchesOf(ws, id)).map((t) => t.campaign)).toEqual(["phone"]);
   });
 
+  it("a shared device: a purchase by another signed-in customer is not credited with the first one's click", async () => {
+    await importTouches(ws, "clicks", [
+      {
+        time: T - 2 * DAY,
+        platform: "google",
+        campaign: "laptop",
+        gclid: "GCLID-LAPTOP",
+        anonymous_id: "family-laptop",
+      },
+    ]);
+    await ws.api("POST", "/v1/events", {
+      data: [event("PageView", T - DAY, { anonymous_id: "family-laptop", external_id: "parent-1" })],
+    });
+    const other = await convert(
+      ws,
+      event("Purchase", T, { anonymous_id: "family-laptop", external_id: "teen-2" }),
+    );
+    expect(await touchesOf(ws, other)).toEqual([]);
+    const same = await convert(ws, event("Purchase", T, { external_id: "parent-1" }));
+    expect((await touchesOf(ws, same)).map((t) => t.campaign)).toEqual(["laptop"]);
+  });
+
   it("a device never linked to the clicker stays unattributed", async () => {
     const id = await convert(ws, event("Purchase", T, { anonymous_id: "c9-stranger" }));
     expect(await touchesOf(ws, id)).toEqual([]);

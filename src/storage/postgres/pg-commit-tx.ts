@@ -43,6 +43,7 @@ import type {
 import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
 import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
+import { planLinks, rankedIdents, type IdentSeen, type PersonFacts } from "../../domain/identity-limits.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import { creditInserts, type CreditInsert } from "../conversion-rows.js";
 import {
@@ -109,6 +110,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Identifiers seen absent; trusted only until an insert says otherwise. */
   private readonly absent = new Set<string>();
   private readonly lockedPersons = new Set<string>();
+  /** workspace|person → what the identity limits need of it, for persons locked or made here. */
+  private readonly facts = new Map<string, PersonFacts>();
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
   private readonly fresh = new Set<string>();
   /** Persons this transaction made: no other transaction knows their counters yet. */
@@ -311,6 +314,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         this.identsRead(ws, want),
         touches ? this.startTouches(ws, need, touches) : undefined,
         this.startPersonCounters(ws, need),
+        this.startFacts(ws, need),
       ]);
       rows = again.rows;
     }
@@ -329,8 +333,12 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
    */
   private async startPersonCounters(ws: string, persons: string[]): Promise<void> {
     const space: CounterSpace = "conversions_per_identity";
+    // One index probe per person on the whole key. `key = ANY(…)` reads the same rows, but on a
+    // table not yet analyzed (a new node's first minutes) the planner applied it as a filter
+    // over every counter of the workspace: 50–80 ms per read at 50k persons.
     const r = await this.read<{ key: string; times: number[] }>(
-      "SELECT key, times FROM quality_counters WHERE workspace_id = $1 AND space = $2 AND key = ANY($3::text[])",
+      `SELECT c.key, c.times FROM unnest($3::text[]) AS t(k) CROSS JOIN LATERAL (
+         SELECT key, times FROM quality_counters WHERE workspace_id = $1 AND space = $2 AND key = t.k OFFSET 0) c`,
       [ws, space, persons],
     );
     const found = new Map(r.rows.map((x) => [x.key, x.times.map(Number)]));
@@ -579,42 +587,60 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
    */
   async linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Promise<string | null> {
     if (identifiers.length === 0) return null;
-    const idents = [...new Set(identifiers.map((i) => `${i.kind}:${i.value}`))];
-    await this.loadIdents(workspaceId, idents);
-    const persons = new Set<string>();
-    const missing: string[] = [];
-    for (const i of idents) {
-      const p = this.idents.get(k(workspaceId, i));
-      if (p) persons.add(p);
-      else missing.push(i);
-    }
+    const ranked = rankedIdents(identifiers);
+    await this.loadIdents(
+      workspaceId,
+      ranked.map((r) => r.ident),
+    );
+    const seen: IdentSeen[] = ranked.map(({ kind, ident }) => ({
+      kind,
+      ident,
+      person: this.idents.get(k(workspaceId, ident)) ?? null,
+    }));
+    const factsOf = (p: string) => this.facts.get(k(workspaceId, p)) ?? { n: 0, externals: [] };
+    const plan = planLinks(seen, factsOf);
     let person: string;
-    if (persons.size === 0) {
+    if (plan.persons.length === 0) {
       person = newId("p");
       this.remember(this.lockedPersons, k(workspaceId, person));
       this.remember(this.fresh, k(workspaceId, person));
       this.remember(this.created, k(workspaceId, person));
       this.pendingPersons.push([workspaceId, person]);
-    } else if (persons.size === 1) person = persons.values().next().value!;
-    else person = await this.merge(workspaceId, [...persons]);
-    for (const i of missing) {
+    } else if (plan.persons.length === 1) person = plan.persons[0]!;
+    else person = await this.merge(workspaceId, plan.persons, factsOf);
+    for (const i of plan.add) {
       this.setIdent(k(workspaceId, i), person);
       this.pendingIdents.set(k(workspaceId, i), [workspaceId, i, person]);
+    }
+    if (plan.persons.length !== 1 || plan.add.length > 0) {
+      const all = [...plan.persons.map(factsOf), { n: plan.add.length, externals: plan.add }];
+      this.setFacts(k(workspaceId, person), {
+        n: all.reduce((a, f) => a + f.n, 0),
+        externals: [...new Set(all.flatMap((f) => f.externals))].filter((i) => i.startsWith("external_id:")),
+      });
     }
     return person;
   }
 
-  private async merge(ws: string, persons: string[]): Promise<string> {
-    this.flushIdents(); // counted and relabelled below
-    const counts = new Map(
-      (
-        await this.read<{ person: string; n: number }>(
-          "SELECT person, count(*) AS n FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[]) GROUP BY person",
-          [ws, persons],
-        )
-      ).rows.map((r) => [r.person, r.n]),
+  /**
+   * Reads (after their locks) what the identity limits need of `persons`: the lock keeps
+   * other transactions from changing it; this one's own changes are kept in `facts`.
+   */
+  private async startFacts(ws: string, persons: string[]): Promise<void> {
+    const r = await this.read<{ person: string; n: number; externals: string[] }>(
+      `SELECT person, count(*)::int AS n,
+              coalesce(array_agg(ident) FILTER (WHERE ident LIKE 'external_id:%'), '{}') AS externals
+       FROM identities WHERE workspace_id = $1 AND person = ANY($2::text[]) GROUP BY person`,
+      [ws, persons],
     );
-    const sized = persons.map((p) => ({ p, n: counts.get(p) ?? 0 }));
+    const found = new Map(r.rows.map((x) => [x.person, { n: x.n, externals: x.externals }]));
+    for (const p of persons)
+      if (!this.facts.has(k(ws, p))) this.setFacts(k(ws, p), found.get(p) ?? { n: 0, externals: [] });
+  }
+
+  private async merge(ws: string, persons: string[], factsOf: (p: string) => PersonFacts): Promise<string> {
+    this.flushIdents(); // relabelled below
+    const sized = persons.map((p) => ({ p, n: factsOf(p).n }));
     sized.sort((a, b) => b.n - a.n || (a.p < b.p ? -1 : 1));
     const winner = sized[0]!.p;
     const losers = sized.slice(1).map((s) => s.p);
@@ -995,6 +1021,12 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     const before = this.dedup.get(key);
     this.dedup.set(key, row);
     this.undo.push(() => (had ? this.dedup.set(key, before ?? null) : this.dedup.delete(key)));
+  }
+
+  private setFacts(key: string, facts: PersonFacts): void {
+    const before = this.facts.get(key);
+    this.facts.set(key, facts);
+    this.undo.push(() => (before === undefined ? this.facts.delete(key) : this.facts.set(key, before)));
   }
 
   private setIdent(key: string, person: string): void {

@@ -24,6 +24,13 @@ import type { ModelName } from "../../attribution/index.js";
 import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
 import type { EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
+import {
+  MAX_IDENTIFIERS_PER_PERSON,
+  planLinks,
+  rankedIdents,
+  type IdentSeen,
+  type PersonFacts,
+} from "../../domain/identity-limits.js";
 import { creditInserts } from "../conversion-rows.js";
 import {
   CreditRollupAccumulator,
@@ -63,6 +70,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     | "identOf"
     | "insertIdent"
     | "personSize"
+    | "personCount"
+    | "personExternals"
     | "relabelIdent"
     | "relabelTouches"
     | "touchesOf"
@@ -120,6 +129,14 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       identOf: p("SELECT person FROM identities WHERE workspace_id = ? AND ident = ?"),
       insertIdent: p("INSERT OR IGNORE INTO identities (workspace_id, ident, person) VALUES (?, ?, ?)"),
       personSize: p("SELECT count(*) AS n FROM identities WHERE workspace_id = ? AND person = ?"),
+      // Bounded reads for the identity limits: the count stops past the limit, and the
+      // person's external ids are a range of identities_person (ident follows the index's columns).
+      personCount: p(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM identities WHERE workspace_id = ? AND person = ? LIMIT ?)",
+      ),
+      personExternals: p(
+        "SELECT ident FROM identities WHERE workspace_id = ? AND person = ? AND ident >= 'external_id:' AND ident < 'external_id;' LIMIT 64",
+      ),
       relabelIdent: p("UPDATE identities SET person = ? WHERE workspace_id = ? AND person = ?"),
       relabelTouches: p("UPDATE touches SET person = ? WHERE workspace_id = ? AND person = ?"),
       touchesOf: p(
@@ -215,24 +232,25 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
     for (const key of keys) this.s.claimDedup.run(workspaceId, key, eventRef, receivedAt, since);
   }
 
-  /** Union-find with relabelling: the larger group keeps its person id, the smaller is relabelled. */
+  /**
+   * Union-find with relabelling, within the identity limits (domain/identity-limits.ts): the
+   * larger group keeps its person id, the smaller is relabelled.
+   */
   linkIdentifiers(workspaceId: string, identifiers: Identifier[]): string | null {
     if (identifiers.length === 0) return null;
-    const persons = new Set<string>();
-    const missing: string[] = [];
-    for (const id of identifiers) {
-      const ident = `${id.kind}:${id.value}`;
-      const row = this.s.identOf.get(workspaceId, ident) as { person: string } | undefined;
-      if (row) persons.add(row.person);
-      else missing.push(ident);
-    }
+    const seen: IdentSeen[] = rankedIdents(identifiers).map(({ kind, ident }) => ({
+      kind,
+      ident,
+      person: (this.s.identOf.get(workspaceId, ident) as { person: string } | undefined)?.person ?? null,
+    }));
+    const plan = planLinks(seen, (p) => this.personFacts(workspaceId, p));
     let person: string;
-    if (persons.size === 0) {
+    if (plan.persons.length === 0) {
       person = newId("p");
       this.freshPersons.add(person);
-    } else if (persons.size === 1) person = persons.values().next().value!;
+    } else if (plan.persons.length === 1) person = plan.persons[0]!;
     else {
-      const sized = [...persons].map((p) => ({
+      const sized = plan.persons.map((p) => ({
         p,
         n: (this.s.personSize.get(workspaceId, p) as { n: number }).n,
       }));
@@ -245,8 +263,18 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
         this.experiments.relabel(workspaceId, p, person);
       }
     }
-    for (const ident of missing) this.s.insertIdent.run(workspaceId, ident, person);
+    for (const ident of plan.add) this.s.insertIdent.run(workspaceId, ident, person);
     return person;
+  }
+
+  private personFacts(workspaceId: string, person: string): PersonFacts {
+    const { n } = this.s.personCount.get(workspaceId, person, MAX_IDENTIFIERS_PER_PERSON + 1) as {
+      n: number;
+    };
+    const externals = (this.s.personExternals.all(workspaceId, person) as { ident: string }[]).map(
+      (r) => r.ident,
+    );
+    return { n, externals };
   }
 
   touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): StoredTouch[] {
