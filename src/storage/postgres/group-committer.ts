@@ -18,7 +18,10 @@ import type pg from "pg";
 import type { CommitCore, CommitItem, TouchOutcome } from "../../commit/tx.js";
 import type { CommitOutcome, TouchInput } from "../../domain/event.js";
 import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
-import { classify, isRetryable, isUnavailable, StoreUnavailableError } from "./errors.js";
+import { classify, isRetryable, isUnavailable, RetryGroupError, StoreUnavailableError } from "./errors.js";
+
+/** How often one operation starts over because another node added its identifiers meanwhile. */
+const MAX_OP_CLASHES = 8;
 import { PgCommitTx } from "./pg-commit-tx.js";
 import { writeRollups } from "./rollups.js";
 import type { CounterSpace } from "../../quality/counters.js";
@@ -189,6 +192,12 @@ export class GroupCommitter {
         results.forEach((r, i) => (r.ok ? group[i]!.resolve(r.value) : group[i]!.reject(r.error)));
         return;
       } catch (err) {
+        if (err instanceof RetryGroupError && !isolated && attempt < maxRetries) {
+          // Another node added identifiers this group took for new. Run it again an operation
+          // per SAVEPOINT, so a further clash reruns only the operation it concerns.
+          isolated = true;
+          continue;
+        }
         if (isRetryable(err) && attempt < maxRetries) {
           // The other node's transaction is finishing; a short random pause lets it.
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
@@ -260,19 +269,30 @@ export class GroupCommitter {
       // savepoint and open the next one together (COMMIT releases the last).
       if (savepoints) tx.send(opened ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "SAVEPOINT op");
       opened = true;
-      try {
-        const value = await this.runOp(tx, q.op, currencies);
-        await tx.flush();
-        total.merge(tx.endOp());
-        out.push({ ok: true, value });
-      } catch (err) {
-        // The group cannot go on without its connection; contention reruns the whole group.
-        if (!savepoints || isUnavailable(err) || isRetryable(err)) throw err;
-        await tx.settle().catch(() => undefined);
-        tx.clearFailure();
-        tx.send("ROLLBACK TO SAVEPOINT op"); // the savepoint stays, empty
-        tx.abortOp();
-        out.push({ ok: false, error: err });
+      for (let clash = 0; ; clash++) {
+        try {
+          const value = await this.runOp(tx, q.op, currencies);
+          await tx.flush();
+          total.merge(tx.endOp());
+          out.push({ ok: true, value });
+          break;
+        } catch (err) {
+          // Identifiers another node added meanwhile (committed: the insert waited for it):
+          // this operation alone starts over from its savepoint and reads them.
+          const again = savepoints && err instanceof RetryGroupError && clash < MAX_OP_CLASHES;
+          // The group cannot go on without its connection; other contention reruns the whole group.
+          if (!again && (!savepoints || isUnavailable(err) || isRetryable(err))) throw err;
+          await tx.settle().catch(() => undefined);
+          tx.clearFailure();
+          tx.send("ROLLBACK TO SAVEPOINT op"); // the savepoint stays, empty
+          tx.abortOp();
+          if (again) {
+            tx.forgetAbsent();
+            continue;
+          }
+          out.push({ ok: false, error: err });
+          break;
+        }
       }
     }
     if (!isolated) {

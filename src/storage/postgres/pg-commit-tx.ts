@@ -886,6 +886,11 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     this.touchSpan = new Map();
   }
 
+  /** Identifiers read as absent are read again (another node added some of them). */
+  forgetAbsent(): void {
+    this.absent.clear();
+  }
+
   /** After the operation's failure was rolled back to its SAVEPOINT: the transaction goes on. */
   clearFailure(): void {
     this.failure = null;
