@@ -61,6 +61,8 @@ export const BENCH_LIMITS = {
   TALLY_RATE_LIMIT_PER_SECOND: process.env.TALLY_RATE_LIMIT_PER_SECOND ?? "0",
   TALLY_RATE_LIMIT_PER_IP: process.env.TALLY_RATE_LIMIT_PER_IP ?? "0",
 };
+/** `BENCH_NODE_ARGS="--max-semi-space-size=32"`: node options for the measured server (an A/B of a V8 setting). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 /** `BENCH_TALLY_BIN=/elsewhere/bin/tally.js`: measure another build (e.g. a copy of the one before a change). */
 const TALLY_BIN = process.env.BENCH_TALLY_BIN ?? join(ROOT, "bin/tally.js");
 let limitsSaid = false;
@@ -80,6 +82,7 @@ function sayLimits(env) {
  * temporary one is made and removed by stop(). `nodeArgs` go to node (e.g. --cpu-prof).
  */
 export async function startTally({ dataDir = null, env = {}, nodeArgs = [] } = {}) {
+  nodeArgs = [...NODE_ARGS, ...nodeArgs];
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tally-bench-"));
   const port = await freePort();
   sayLimits(env);

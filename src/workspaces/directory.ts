@@ -13,13 +13,14 @@
  * grace period is cached only until its grace ends. So a change made on another node is seen
  * here within `ttlMs`, which is what the key rotation waits for (see `key-rotation.ts`).
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
+import { sha256Hex } from "@tally/protocol";
 import { LRUCache } from "lru-cache";
 import type { ConversionAction, Workspace } from "../domain/workspace.js";
 import type { Store, WorkspaceKeyKind } from "../storage/storage.js";
 
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return sha256Hex(key);
 }
 
 export function constantTimeEqualHex(a: string, b: string): boolean {

@@ -38,17 +38,14 @@ export function normalizePhone(raw: string, defaultCountry?: string): string | n
   const s = cleanInput(raw, MAX_PHONE_LENGTH);
   if (s === null || !/\d/u.test(s)) return null;
   const country = countryCode(defaultCountry);
-  const digits = s.replace(/\D/gu, "");
   const asTyped = parse(s, country);
   // Typed with its `+`, only the length can rule it out (a valid number is a possible one, and
   // there is no "missing +" reading to prefer): skip the costly validity check.
   if (s.startsWith("+")) return asTyped?.isPossible() === true ? asTyped.number : null;
   if (asTyped?.isValid() === true) return asTyped.number;
   // "Missing +": the digits may already start with a country code.
-  if (!s.startsWith("+")) {
-    const international = parse(`+${digits}`, undefined);
-    if (international?.isValid() === true) return international.number;
-  }
+  const international = parse(`+${s.replace(/\D/gu, "")}`, undefined);
+  if (international?.isValid() === true) return international.number;
   return asTyped?.isPossible() === true ? asTyped.number : null;
 }
 
