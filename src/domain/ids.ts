@@ -1,4 +1,5 @@
-import { randomBytes, randomFillSync } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { randomByte } from "./random-pool.js";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lowercase
 
@@ -16,19 +17,6 @@ export function newId(prefix: string, now = Date.now()): string {
   let rand = "";
   for (let i = 0; i < 16; i++) rand += ALPHABET[randomByte() & 31];
   return `${prefix}_${time}${rand}`;
-}
-
-// Random bytes drawn from a pool refilled 4 KiB at a time: one call into the CSPRNG per 256
-// ids instead of one per id, on the ingest path.
-const pool = Buffer.alloc(4096);
-let poolAt = pool.length;
-
-function randomByte(): number {
-  if (poolAt >= pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  return pool[poolAt++]!;
 }
 
 /** A random secret with a prefix, e.g. `sk_…` (32 bytes of entropy, base64url). */

@@ -3,7 +3,8 @@
  * kept for forwarding, destination secrets. The key lives apart from the rows (environment or
  * a 0600 file in the data folder), so a copied database leaks neither.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey } from "node:crypto";
+import { pooledRandomBytes } from "../domain/random-pool.js";
 
 export interface Cipher {
   encrypt(plain: string): string;
@@ -18,7 +19,8 @@ export function createCipher(keyHex: string): Cipher {
   const key = createSecretKey(raw);
   return {
     encrypt(plain: string): string {
-      const iv = randomBytes(12);
+      // A fresh random 96-bit nonce per message, from the pooled CSPRNG bytes.
+      const iv = pooledRandomBytes(12);
       const c = createCipheriv("aes-256-gcm", key, iv);
       const body = Buffer.concat([c.update(plain, "utf8"), c.final()]);
       return `v1.${Buffer.concat([iv, c.getAuthTag(), body]).toString("base64url")}`;
