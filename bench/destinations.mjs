@@ -23,9 +23,9 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { QUICK, printMachine } from "./lib/machine.mjs";
 import { cpuSecondsOf } from "./lib/proc.mjs";
+import { adminClient, schemaUrl } from "./lib/pg.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, def) => {
@@ -45,17 +45,11 @@ printMachine(`destinations: delivery latency and outbox throughput (${POSTGRES ?
 let dbUrl = null;
 let dropSchema = async () => {};
 if (POSTGRES) {
-  const url =
-    process.env.TALLY_BENCH_DATABASE_URL ??
-    process.env.TALLY_TEST_DATABASE_URL ??
-    "postgres://postgres@127.0.0.1:5432/test";
+  const admin = await adminClient();
+  if (!admin) process.exit(0);
   const schema = `tally_bench_dest_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
-  const u = new URL(url);
-  u.searchParams.set("options", `-c search_path=${schema}`);
-  dbUrl = u.toString();
+  dbUrl = schemaUrl(schema);
   dropSchema = async () => {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();

@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { ROOT } from "./lib/server.mjs";
 import { fmt, median, table, verdict } from "./lib/stats.mjs";
+import { BENCH_DB_URL } from "./lib/pg.mjs";
 
 const dist = (p) => import(join(ROOT, "dist/src", p));
 const sqliteMigrate = (await dist("storage/sqlite/migrate.js")).migrate;
@@ -32,10 +33,6 @@ const RUNS = 5;
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
 const WS = "ws_bench";
-const DB_URL =
-  process.env.TALLY_BENCH_DATABASE_URL ??
-  process.env.TALLY_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 
 printMachine("experiments: the report over exposed identities and conversions");
 console.log(
@@ -112,11 +109,11 @@ rmSync(dir, { recursive: true, force: true });
 let pgBase = null;
 let pgReport = null;
 const schema = `bench_exp_${process.pid}`;
-const admin = new pg.Client({ connectionString: DB_URL });
+const admin = new pg.Client({ connectionString: BENCH_DB_URL });
 try {
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
-  const pool = new pg.Pool({ connectionString: DB_URL, max: 2, options: `-c search_path=${schema}` });
+  const pool = new pg.Pool({ connectionString: BENCH_DB_URL, max: 2, options: `-c search_path=${schema}` });
   try {
     await pgMigrate(pool);
     t = performance.now();

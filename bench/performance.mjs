@@ -19,9 +19,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { fmt, median, quantile, table, verdict } from "./lib/stats.mjs";
+import { withBenchSchema } from "./lib/pg.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { SqliteStore } = await import(join(ROOT, "dist/src/storage/sqlite/sqlite-store.js"));
@@ -46,10 +46,6 @@ const SPEND_ROWS = opt("spend", QUICK ? 10_000 : 100_000);
 const RUNS = opt("runs", QUICK ? 5 : 15);
 const TARGET_MS = 100;
 const DAY = 86_400_000;
-const DB_URL =
-  process.env.TALLY_BENCH_DATABASE_URL ??
-  process.env.TALLY_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 
 const PLATFORMS = ["google", "meta", "tiktok", "linkedin"];
 const CAMPAIGNS = 100;
@@ -308,69 +304,50 @@ printMachine(
 
 // ---- PostgreSQL ----
 {
-  const admin = new pg.Client({ connectionString: DB_URL, connectionTimeoutMillis: 2000 });
-  let up = true;
-  try {
-    await admin.connect();
-  } catch (err) {
-    up = false;
-    console.log(
-      `\nPostgreSQL: skipped (${DB_URL.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")} unreachable: ${err.message})`,
-    );
-  }
-  if (up) {
-    const schema = `tally_bench_${randomBytes(4).toString("hex")}`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    try {
-      const u = new URL(DB_URL);
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      const store = new PostgresStore({
-        url: u.toString(),
-        dedupWindowMs: 7 * DAY,
-        maxGroupWeight: 500,
-        core: commitCore,
-      });
-      await store.init();
-      const ws = await store.createWorkspace(WS, keys(), standardActions());
-      const t0 = performance.now();
-      await admin.query(`SET search_path = ${schema}`);
-      for (const chunk of credits(ws.id)) {
-        const cols = Array.from({ length: 11 }, (_, i) => chunk.map((c) => c[i]));
-        await admin.query(
-          `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
-           SELECT e, $1, m, t, o, p, c, a, tt, cr, v, cu FROM unnest($2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::float8[], $11::float8[], $12::text[])
-           AS x(e, m, t, o, p, c, a, tt, cr, v, cu)`,
-          [ws.id, ...cols],
-        );
-      }
-      const rows = spendRows(ws.id);
-      for (let i = 0; i < rows.length; i += 5000) {
-        const chunk = rows.slice(i, i + 5000);
-        const cols = Array.from({ length: 16 }, (_, k) => chunk.map((r) => r[k]));
-        await admin.query(
-          `INSERT INTO spend SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[])`,
-          cols,
-        );
-      }
-      const r0 = performance.now();
-      await admin.query(PG_BACKFILL);
-      rollupMs = performance.now() - r0;
+  await withBenchSchema("tally_bench", async (url, schema, admin) => {
+    const store = new PostgresStore({
+      url,
+      dedupWindowMs: 7 * DAY,
+      maxGroupWeight: 500,
+      core: commitCore,
+    });
+    await store.init();
+    const ws = await store.createWorkspace(WS, keys(), standardActions());
+    const t0 = performance.now();
+    await admin.query(`SET search_path = ${schema}`);
+    for (const chunk of credits(ws.id)) {
+      const cols = Array.from({ length: 11 }, (_, i) => chunk.map((c) => c[i]));
       await admin.query(
-        "CREATE INDEX bench_credits_covering ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency)",
+        `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
+         SELECT e, $1, m, t, o, p, c, a, tt, cr, v, cu FROM unnest($2::text[], $3::text[], $4::bigint[], $5::int[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::float8[], $11::float8[], $12::text[])
+         AS x(e, m, t, o, p, c, a, tt, cr, v, cu)`,
+        [ws.id, ...cols],
       );
-      await admin.query("VACUUM ANALYZE credits");
-      await admin.query("VACUUM ANALYZE credit_rollup");
-      await admin.query("VACUUM ANALYZE spend");
-      const loadMs = performance.now() - t0;
-      print(
-        "PostgreSQL",
-        await measure(store, ws, (id, from, to) => admin.query(RAW_SUMS, [id, from, to])),
-        loadMs,
-      );
-      await store.close();
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
     }
-  }
+    const rows = spendRows(ws.id);
+    for (let i = 0; i < rows.length; i += 5000) {
+      const chunk = rows.slice(i, i + 5000);
+      const cols = Array.from({ length: 16 }, (_, k) => chunk.map((r) => r[k]));
+      await admin.query(
+        `INSERT INTO spend SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::bigint[], $14::bigint[], $15::text[], $16::bigint[])`,
+        cols,
+      );
+    }
+    const r0 = performance.now();
+    await admin.query(PG_BACKFILL);
+    rollupMs = performance.now() - r0;
+    await admin.query(
+      "CREATE INDEX bench_credits_covering ON credits (workspace_id, model, event_time) INCLUDE (platform, campaign, ad, credit, value, currency)",
+    );
+    await admin.query("VACUUM ANALYZE credits");
+    await admin.query("VACUUM ANALYZE credit_rollup");
+    await admin.query("VACUUM ANALYZE spend");
+    const loadMs = performance.now() - t0;
+    print(
+      "PostgreSQL",
+      await measure(store, ws, (id, from, to) => admin.query(RAW_SUMS, [id, from, to])),
+      loadMs,
+    );
+    await store.close();
+  });
 }

@@ -18,6 +18,7 @@ import { QUICK, printMachine } from "./lib/machine.mjs";
 import { createWorkspace, startTally } from "./lib/server.mjs";
 import { fmt, median, medianRun, quantile, table, verdict } from "./lib/stats.mjs";
 import { runWrk, uniqueRequestsLua } from "./lib/wrk.mjs";
+import { BENCH_DB_URL, schemaUrl } from "./lib/pg.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -30,17 +31,7 @@ const DURATION = Number(opt("duration", QUICK ? "5" : "10"));
 const CALLS = QUICK ? 30 : 50;
 const MONTHS = 12;
 const DAY = 86_400_000;
-const DB_URL =
-  process.env.TALLY_BENCH_DATABASE_URL ??
-  process.env.TALLY_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 const KEY = "5a".repeat(32);
-
-function schemaUrl(schema) {
-  const u = new URL(DB_URL);
-  u.searchParams.set("options", `-c search_path=${schema}`);
-  return u.toString();
-}
 
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
@@ -206,7 +197,7 @@ async function timeGets(url, secret, path, calls = CALLS) {
 
 async function main() {
   printMachine(`pg-growth: ingest and 30-day metrics at ${fmt.int(ROWS)} events vs an empty table`);
-  const admin = new pg.Client({ connectionString: DB_URL });
+  const admin = new pg.Client({ connectionString: BENCH_DB_URL });
   await admin.connect();
   const schemas = {
     empty: `tally_growth_e_${randomBytes(4).toString("hex")}`,

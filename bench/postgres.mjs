@@ -21,13 +21,12 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { printProfiles } from "./lib/profile.mjs";
 import { ADMIN_TOKEN, BENCH_LIMITS, ROOT, createWorkspace, freePort, startCeiling } from "./lib/server.mjs";
 import { runWrk } from "./lib/wrk.mjs";
 import { median } from "./lib/stats.mjs";
+import { withBenchSchema } from "./lib/pg.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -40,10 +39,6 @@ const ROUNDS = Number(opt("rounds", QUICK ? "1" : "3"));
 const ONLY = opt("only", null);
 const BASELINE = opt("baseline-root", null);
 const PROFILE = opt("profile", null);
-const DB_URL =
-  process.env.TALLY_BENCH_DATABASE_URL ??
-  process.env.TALLY_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 const KEY = "5a".repeat(32);
 const want = (s) => ONLY === null || ONLY.split(",").includes(s);
 
@@ -127,21 +122,6 @@ end
 `;
 }
 
-async function withSchema(fn) {
-  const schema = `tally_bench_${randomBytes(5).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const u = new URL(DB_URL);
-  u.searchParams.set("options", `-c search_path=${schema}`);
-  try {
-    return await fn(u.toString());
-  } finally {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  }
-}
-
 const results = new Map(); // scenario name → rounds
 
 async function measure(nodes, key, batch) {
@@ -208,7 +188,7 @@ for (const [kind, name, cpus, profiled] of kinds) {
   // Baseline and this build one after the other, scenario by scenario: load drifting on a
   // shared machine hits both alike.
   for (const [label, root] of builds)
-    await withSchema((url) => {
+    await withBenchSchema("tally_bench", (url) => {
       const dir = join(PROFILE ?? "", label ? "baseline" : "current");
       if (PROFILE && profiled) mkdirSync(dir, { recursive: true });
       const nodeArgs = PROFILE && profiled ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];

@@ -4,7 +4,7 @@
 // same-run baselines: the attribution report over the same conversions (the report's share of
 // scanning them), and `tally import spend` of a CSV of as many rows.
 //
-//   node scripts/build.mjs && node bench/reconciliation.mjs [--orders 1000000] [--import 1000000] [--runs 3]
+//   node scripts/build.mjs && node bench/reconciliation.mjs [--orders 1000000] [--import 1000000] [--runs 3] [--postgres 0]
 //
 // Report data is written straight into the store's tables (the ingest path has its own
 // benchmarks): 1 M Purchase conversions over 30 days with order ids, half of them with a
@@ -19,10 +19,10 @@ import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { createWorkspace, startTally } from "./lib/server.mjs";
 import { fmt, median, table, verdict } from "./lib/stats.mjs";
+import { withBenchSchema } from "./lib/pg.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { SqliteStore } = await import(join(ROOT, "dist/src/storage/sqlite/sqlite-store.js"));
@@ -40,13 +40,10 @@ const opt = (name, def) => {
 const N = opt("orders", QUICK ? 100_000 : 1_000_000);
 const IMPORT = opt("import", QUICK ? 100_000 : 1_000_000);
 const RUNS = opt("runs", QUICK ? 2 : 3);
+const POSTGRES = opt("postgres", 1) !== 0;
 const TARGET_MS = 10_000;
 const TARGET_RATE = 50_000;
 const DAY = 86_400_000;
-const DB_URL =
-  process.env.TALLY_BENCH_DATABASE_URL ??
-  process.env.TALLY_TEST_DATABASE_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
 const TO = Date.UTC(2026, 3, 1);
 const FROM = Date.UTC(2026, 2, 1);
 const PLATFORMS = ["google", "meta", "tiktok", "linkedin"];
@@ -97,8 +94,10 @@ async function measure(store, ws) {
   const out = [];
   for (const groupBy of ["month", "day", "platform"]) {
     const times = [];
+    const stalls = [];
     let report = null;
     for (let i = 0; i < RUNS; i++) {
+      const loop = stallMeter();
       const t0 = performance.now();
       const sums = await store.reconciliation.reconcile(ws.id, {
         from: FROM,
@@ -113,15 +112,18 @@ async function measure(store, ws) {
         currency: "USD",
       });
       times.push(performance.now() - t0);
+      stalls.push(await loop.stop());
     }
     out.push({
       what: `reconciliation group_by=${groupBy}`,
       p50: median(times),
-      note: `${fmt.int(report.crm.orders)} orders, match rate ${report.match_rate}`,
+      note: `${fmt.int(report.crm.orders)} orders, match rate ${report.match_rate}; event loop's longest stall ${fmt.ms(median(stalls))}`,
     });
   }
   const base = [];
+  const baseStalls = [];
   for (let i = 0; i < RUNS; i++) {
+    const loop = stallMeter();
     const t0 = performance.now();
     await store.attributionReport(ws.id, {
       from: FROM,
@@ -131,9 +133,36 @@ async function measure(store, ws) {
       currency: "USD",
     });
     base.push(performance.now() - t0);
+    baseStalls.push(await loop.stop());
   }
-  out.push({ what: "baseline: attribution report by platform", p50: median(base), note: "" });
+  out.push({
+    what: "baseline: attribution report by platform",
+    p50: median(base),
+    note: `event loop's longest stall ${fmt.ms(median(baseStalls))}`,
+  });
   return out;
+}
+
+/**
+ * The longest the calling thread's event loop could not turn, from start() to stop(): what
+ * every request in flight on a server would wait. A 1 ms interval notes each gap between its
+ * runs; a report that holds the thread shows as one gap of its length.
+ */
+function stallMeter() {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 1);
+  return {
+    async stop() {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a gap still open is noted
+      clearInterval(timer);
+      return max;
+    },
+  };
 }
 
 function print(label, results, loadMs) {
@@ -202,54 +231,35 @@ printMachine(
 }
 
 // ---- PostgreSQL ----
-{
-  const admin = new pg.Client({ connectionString: DB_URL, connectionTimeoutMillis: 2000 });
-  let up = true;
-  try {
-    await admin.connect();
-  } catch (err) {
-    up = false;
-    console.log(
-      `\nPostgreSQL: skipped (${DB_URL.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")} unreachable: ${err.message})`,
-    );
-  }
-  if (up) {
-    const schema = `tally_bench_${randomBytes(4).toString("hex")}`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    try {
-      const u = new URL(DB_URL);
-      u.searchParams.set("options", `-c search_path=${schema}`);
-      const store = new PostgresStore({ url: u.toString(), dedupWindowMs: 7 * DAY, maxGroupWeight: 500 });
-      await store.init();
-      const ws = await store.createWorkspace(WS, keys(), standardActions());
-      const t0 = performance.now();
-      await admin.query(`SET search_path = ${schema}`);
-      for (const c of data()) {
-        const col = (rows, i) => rows.map((r) => r[i]);
-        await admin.query(
-          `INSERT INTO events (id, workspace_id, event_name, is_conversion, event_time, received_at, order_id, value, currency, attributed, payload)
-           SELECT id, $1, 'Purchase', true, t, t, o, v, 'USD', false, '{}' FROM unnest($2::text[], $3::int8[], $4::text[], $5::float8[]) AS x(id, t, o, v)`,
-          [ws.id, col(c.events, 0), col(c.events, 1), col(c.events, 2), col(c.events, 3)],
-        );
-        await admin.query(
-          `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
-           SELECT id, $1, 'last_click', t, 0, p, 'c', NULL, t - 3600000, 1, 0, 'USD' FROM unnest($2::text[], $3::int8[], $4::text[]) AS x(id, t, p)`,
-          [ws.id, col(c.credits, 0), col(c.credits, 1), col(c.credits, 2)],
-        );
-        await admin.query(
-          `INSERT INTO crm_orders (workspace_id, order_id, event_name, time, value, currency, status, updated_at)
-           SELECT $1, o, 'Purchase', t, v, 'USD', s, $6 FROM unnest($2::text[], $3::int8[], $4::float8[], $5::text[]) AS x(o, t, v, s)`,
-          [ws.id, col(c.orders, 0), col(c.orders, 1), col(c.orders, 2), col(c.orders, 3), TO],
-        );
-      }
-      for (const t of ["events", "credits", "crm_orders"]) await admin.query(`VACUUM ANALYZE ${t}`);
-      print("PostgreSQL", await measure(store, ws), performance.now() - t0);
-      await store.close();
-    } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
+if (POSTGRES) {
+  await withBenchSchema("tally_bench", async (url, schema, admin) => {
+    const store = new PostgresStore({ url, dedupWindowMs: 7 * DAY, maxGroupWeight: 500 });
+    await store.init();
+    const ws = await store.createWorkspace(WS, keys(), standardActions());
+    const t0 = performance.now();
+    await admin.query(`SET search_path = ${schema}`);
+    for (const c of data()) {
+      const col = (rows, i) => rows.map((r) => r[i]);
+      await admin.query(
+        `INSERT INTO events (id, workspace_id, event_name, is_conversion, event_time, received_at, order_id, value, currency, attributed, payload)
+         SELECT id, $1, 'Purchase', true, t, t, o, v, 'USD', false, '{}' FROM unnest($2::text[], $3::int8[], $4::text[], $5::float8[]) AS x(id, t, o, v)`,
+        [ws.id, col(c.events, 0), col(c.events, 1), col(c.events, 2), col(c.events, 3)],
+      );
+      await admin.query(
+        `INSERT INTO credits (event_ref, workspace_id, model, event_time, ord, platform, campaign, ad, touch_time, credit, value, currency)
+         SELECT id, $1, 'last_click', t, 0, p, 'c', NULL, t - 3600000, 1, 0, 'USD' FROM unnest($2::text[], $3::int8[], $4::text[]) AS x(id, t, p)`,
+        [ws.id, col(c.credits, 0), col(c.credits, 1), col(c.credits, 2)],
+      );
+      await admin.query(
+        `INSERT INTO crm_orders (workspace_id, order_id, event_name, time, value, currency, status, updated_at)
+         SELECT $1, o, 'Purchase', t, v, 'USD', s, $6 FROM unnest($2::text[], $3::int8[], $4::float8[], $5::text[]) AS x(o, t, v, s)`,
+        [ws.id, col(c.orders, 0), col(c.orders, 1), col(c.orders, 2), col(c.orders, 3), TO],
+      );
     }
-  }
+    for (const t of ["events", "credits", "crm_orders"]) await admin.query(`VACUUM ANALYZE ${t}`);
+    print("PostgreSQL", await measure(store, ws), performance.now() - t0);
+    await store.close();
+  });
 }
 
 // ---- CSV import into a running server (embedded store) ----

@@ -3,7 +3,8 @@
  * and of adjustments to conversions (retractions and restatements, from CRM rows or
  * `POST /v1/adjustments`), and the sums the reconciliation report reads. Both backends
  * implement it (`sqlite/reconciliation-*.ts`, `postgres/reconciliation-store.ts`) and expose it
- * as `Store.reconciliation`; `storage/reconciliation-store.contract.test.ts` runs against both.
+ * as `Store.reconciliation`; `test/reconciliation/reconciliation-api.test.ts` runs the API on
+ * both and `storage/reconciliation-sql.test.ts` checks both reports' SQL against a reference.
  *
  * @example
  * const out = await store.reconciliation.upsertOrders([{ workspaceId, orderId: "A-1",

@@ -1,8 +1,9 @@
 /**
  * `Store.reconciliation` of the embedded store: order rows and adjustments on the writer
- * thread (reconciliation-writes.ts), the report's sums on the read connection, matched and
- * grouped by SQLite itself (reconciliation-sql.ts).
+ * thread (reconciliation-writes.ts), the report's sums and drill-down on the report thread
+ * (report-thread.ts), matched and grouped by SQLite itself (reconciliation-sql.ts).
  */
+import type { ReportCall } from "./report-queries.js";
 import type Database from "better-sqlite3";
 import {
   type AdjustmentRecord,
@@ -81,6 +82,7 @@ export class SqliteReconciliationStore implements ReconciliationStore {
   constructor(
     private readonly call: WriterCall,
     private readonly read: ReaderCall,
+    private readonly report: ReportCall,
   ) {}
 
   upsertOrders(rows: CrmOrderRecord[], now: number): Promise<(AdjustOutcome | null)[]> {
@@ -90,10 +92,10 @@ export class SqliteReconciliationStore implements ReconciliationStore {
     return this.call("recon.adjust", [requests, now], Math.max(1, requests.length));
   }
   reconcile(workspaceId: string, q: ReconcileQuery): Promise<ReconcileSums[]> {
-    return this.read((db) => reconcileSqlite(db, workspaceId, q));
+    return this.report("reconcile", [workspaceId, q]);
   }
   drill(workspaceId: string, q: DrillQuery): Promise<DrillRow[]> {
-    return this.read((db) => drillSqlite(db, workspaceId, q));
+    return this.report("drill", [workspaceId, q]);
   }
   adjustmentsOf(workspaceId: string, conversionId: string): Promise<AdjustmentRecord[]> {
     return this.read((db) =>

@@ -1,4 +1,5 @@
 /** `Store.spend` of the embedded store: writes on the writer thread, reads on the read connection. */
+import type { ReportCall } from "./report-queries.js";
 import type {
   CreditQuery,
   CreditTotal,
@@ -18,6 +19,7 @@ export class SqliteSpendStore implements SpendStore {
   constructor(
     private readonly call: WriterCall,
     private readonly read: ReaderCall,
+    private readonly report: ReportCall,
   ) {}
 
   upsert(rows: SpendRecord[], now: number): Promise<void> {
@@ -27,7 +29,7 @@ export class SqliteSpendStore implements SpendStore {
     return this.read((r) => r.totals(workspaceId, q));
   }
   creditTotals(workspaceId: string, q: CreditQuery): Promise<CreditTotal[]> {
-    return this.read((r) => r.creditTotals(workspaceId, q));
+    return this.report("creditTotals", [workspaceId, q]);
   }
   createSource(s: SpendSourceRecord): Promise<SpendSourceRecord> {
     return this.call("spend.createSource", [s]);

@@ -1,8 +1,10 @@
 /**
- * `MonitoringStore` on SQLite: reads on a read-only connection of the calling thread, writes
+ * `MonitoringStore` on SQLite: reads on a read-only connection of the calling thread (the
+ * event-time aggregate, which reads every conversion of the range, on the report thread), writes
  * as operations of the writer thread (`SqliteMonitoringWrites`, run inside its group
  * transaction, so an alert and its outbox rows commit together). SQL: storage/monitoring-sql.ts.
  */
+import type { ReportCall } from "./report-queries.js";
 import Database from "better-sqlite3";
 import { newId } from "../../domain/ids.js";
 import type {
@@ -113,7 +115,7 @@ export class SqliteMonitoringWrites {
 }
 
 /** The reading half, on its own read-only connection. */
-class SqliteMonitoringReads {
+export class SqliteMonitoringReads {
   constructor(private readonly db: Database.Database) {}
 
   seriesSince(since: number, until = Number.MAX_SAFE_INTEGER): SeriesRow[] {
@@ -212,6 +214,7 @@ export class SqliteMonitoringStore implements MonitoringStore {
   constructor(
     private readonly path: string,
     private readonly call: Call,
+    private readonly report: ReportCall,
   ) {}
 
   private read<T>(fn: (r: SqliteMonitoringReads) => T): Promise<T> {
@@ -290,6 +293,6 @@ export class SqliteMonitoringStore implements MonitoringStore {
     return this.read((r) => r.workspaceSeries(workspaceId, keys, from, to, table));
   }
   conversionsByEventTime(workspaceId: string, currency: string, from: number, to: number, bucketMs: number) {
-    return this.read((r) => r.conversionsByEventTime(workspaceId, currency, from, to, bucketMs));
+    return this.report("conversionsByEventTime", [workspaceId, currency, from, to, bucketMs]);
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The embedded store: SQLite in WAL mode. Writes go to a worker thread that owns the write
  * connection and group-commits (see sqlite-writer-worker.ts); reads use a second connection
- * on the calling thread, which WAL lets run beside the writer.
+ * on the calling thread, which WAL lets run beside the writer, and the long reports a third,
+ * on a report thread (report-thread.ts), so that they never stall the event loop.
  */
-import { qualityReadout } from "./quality-reads.js";
 import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import Database from "better-sqlite3";
 import { Worker } from "node:worker_threads";
@@ -42,6 +42,7 @@ import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply } from "./group-committer.js";
 import { SqliteReader } from "./sqlite-reader.js";
+import { ReportThread } from "./report-thread.js";
 import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
 import { SqliteSpendStore } from "./spend-store.js";
 import { SqliteReconciliationStore } from "./reconciliation-store.js";
@@ -49,7 +50,7 @@ import type { AdjustmentRecord } from "../reconciliation-store.js";
 import { SqliteSpendReads } from "./spend-reads.js";
 import { SqliteRulesStore } from "./rules-store.js";
 import { SqliteRulesReads } from "./rules-reads.js";
-import { experimentCounts, listExperiments } from "./experiments.js";
+import { listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
 
 export interface SqliteStoreOptions {
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
   readonly spend = new SqliteSpendStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
+    (name, args) => this.reports.run(name, args),
   );
   readonly rules = new SqliteRulesStore(
     (op, args, weight) => this.call(op, args, weight),
@@ -91,6 +93,7 @@ export class SqliteStore implements Store {
   readonly reconciliation = new SqliteReconciliationStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(r.db)),
+    (name, args) => this.reports.run(name, args),
   );
 
   adjustmentsOf(workspaceId: string, conversionId: string): Promise<AdjustmentRecord[]> {
@@ -98,10 +101,15 @@ export class SqliteStore implements Store {
   }
 
   readonly monitoring: SqliteMonitoringStore;
+  /** The long reports, on a thread of their own (report-thread.ts). */
+  private readonly reports: ReportThread;
 
   constructor(private readonly opts: SqliteStoreOptions) {
-    this.monitoring = new SqliteMonitoringStore(opts.path, (method, args) =>
-      this.call("monitoring", [method, args]),
+    this.reports = new ReportThread(opts.path);
+    this.monitoring = new SqliteMonitoringStore(
+      opts.path,
+      (method, args) => this.call("monitoring", [method, args]),
+      (name, args) => this.reports.run(name, args),
     );
   }
 
@@ -210,6 +218,7 @@ export class SqliteStore implements Store {
     this.reader?.close();
     this.reader = null;
     this.monitoring.close();
+    await this.reports.close();
   }
 
   ping(): Promise<void> {
@@ -283,10 +292,10 @@ export class SqliteStore implements Store {
     return this.read((r) => r.listConversions(workspaceId, q));
   }
   attributionReport(workspaceId: string, q: ReportQuery): Promise<ReportResult> {
-    return this.read((r) => r.attributionReport(workspaceId, q));
+    return this.reports.run("attribution", [workspaceId, q]);
   }
   qualityReadout(workspaceId: string, q: QualityQuery): Promise<QualityReadout> {
-    return this.read((r) => qualityReadout(r.db, workspaceId, q));
+    return this.reports.run("quality", [workspaceId, q]);
   }
   metrics(workspaceId: string, from: number, to: number, bucket: Bucket): Promise<MetricsRow[]> {
     return this.read((r) => r.metrics(workspaceId, from, to, bucket));
@@ -295,7 +304,7 @@ export class SqliteStore implements Store {
     return this.read((r) => listExperiments(r.db, workspaceId));
   }
   experimentCounts(workspaceId: string, q: ExperimentQuery): Promise<ExperimentCounts | null> {
-    return this.read((r) => experimentCounts(r.db, workspaceId, q));
+    return this.reports.run("experimentCounts", [workspaceId, q]);
   }
   async reattribute(
     workspaceId: string | null,

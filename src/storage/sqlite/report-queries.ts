@@ -1,0 +1,75 @@
+/**
+ * The reports that read many rows (seconds at a million conversions), by name: what the
+ * report thread (report-worker.ts) runs on its own read-only connection so that the event
+ * loop keeps answering ingest while a dashboard asks for a month. Each entry is a plain
+ * function of the thread's readers and structured-cloneable arguments; small reads (a
+ * workspace, a page of conversions, the rollup metrics) stay on the calling thread's reader.
+ */
+import type Database from "better-sqlite3";
+import { qualityReadout } from "./quality-reads.js";
+import { experimentCounts } from "./experiments.js";
+import { drillSqlite, reconcileSqlite } from "./reconciliation-store.js";
+import { SqliteReader } from "./sqlite-reader.js";
+import { SqliteSpendReads } from "./spend-reads.js";
+import { SqliteMonitoringReads } from "./sqlite-monitoring.js";
+import type { ReportQuery } from "../storage.js";
+import type { QualityQuery } from "../quality-rows.js";
+import type { ExperimentQuery } from "../../experiments/types.js";
+import type { DrillQuery, ReconcileQuery } from "../reconciliation-store.js";
+import type { CreditQuery } from "../spend-store.js";
+
+/** The readers of one connection, built once per thread (each caches its statements). */
+export interface ReportContext {
+  db: Database.Database;
+  reader: SqliteReader;
+  spend: SqliteSpendReads;
+  monitoring: SqliteMonitoringReads;
+}
+
+export function reportContext(db: Database.Database): ReportContext {
+  return {
+    db,
+    reader: new SqliteReader(db),
+    spend: new SqliteSpendReads(db),
+    monitoring: new SqliteMonitoringReads(db),
+  };
+}
+
+export const REPORTS = {
+  attribution: (c: ReportContext, workspaceId: string, q: ReportQuery) =>
+    c.reader.attributionReport(workspaceId, q),
+  quality: (c: ReportContext, workspaceId: string, q: QualityQuery) => qualityReadout(c.db, workspaceId, q),
+  experimentCounts: (c: ReportContext, workspaceId: string, q: ExperimentQuery) =>
+    experimentCounts(c.db, workspaceId, q),
+  reconcile: (c: ReportContext, workspaceId: string, q: ReconcileQuery) =>
+    reconcileSqlite(c.db, workspaceId, q),
+  drill: (c: ReportContext, workspaceId: string, q: DrillQuery) => drillSqlite(c.db, workspaceId, q),
+  creditTotals: (c: ReportContext, workspaceId: string, q: CreditQuery) =>
+    c.spend.creditTotals(workspaceId, q),
+  conversionsByEventTime: (
+    c: ReportContext,
+    workspaceId: string,
+    currency: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ) => c.monitoring.conversionsByEventTime(workspaceId, currency, from, to, bucketMs),
+};
+
+export type ReportName = keyof typeof REPORTS;
+type Tail<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
+export type ReportArgs<K extends ReportName> = Tail<Parameters<(typeof REPORTS)[K]>>;
+export type ReportResultOf<K extends ReportName> = ReturnType<(typeof REPORTS)[K]>;
+
+/** How a store asks the report thread for one (ReportThread.run). */
+export type ReportCall = <K extends ReportName>(name: K, args: ReportArgs<K>) => Promise<ReportResultOf<K>>;
+
+/** Runs a report by name on a context: the thread's dispatch, and a direct call for tests. */
+export function runReport<K extends ReportName>(
+  c: ReportContext,
+  name: K,
+  args: ReportArgs<K>,
+): ReportResultOf<K> {
+  const fn = REPORTS[name] as (c: ReportContext, ...a: unknown[]) => ReportResultOf<K>;
+  return fn(c, ...args);
+}
