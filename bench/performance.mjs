@@ -4,7 +4,7 @@
 // from the credits, as both reports did before the credit rollup (with the covering index
 // they had then, made here for it).
 //
-//   node scripts/build.mjs && node bench/performance.mjs [--conversions 1000000] [--spend 100000] [--runs 15]
+//   node scripts/build.mjs && node bench/performance.mjs [--conversions 1000000] [--spend 100000] [--runs 15] [--postgres 0]
 //
 // Data is written straight into the store's tables (the ingest path has its own benchmarks):
 // credits under two models (last_click, linear) for 1 M conversions spread over 30 days,
@@ -44,6 +44,7 @@ const opt = (name, def) => {
 const CONVERSIONS = opt("conversions", QUICK ? 100_000 : 1_000_000);
 const SPEND_ROWS = opt("spend", QUICK ? 10_000 : 100_000);
 const RUNS = opt("runs", QUICK ? 5 : 15);
+const POSTGRES = opt("postgres", 1) !== 0;
 const TARGET_MS = 100;
 const DAY = 86_400_000;
 
@@ -303,7 +304,7 @@ printMachine(
 }
 
 // ---- PostgreSQL ----
-{
+if (POSTGRES) {
   await withBenchSchema("tally_bench", async (url, schema, admin) => {
     const store = new PostgresStore({
       url,

@@ -84,7 +84,6 @@ export class SqliteStore implements Store {
   readonly spend = new SqliteSpendStore(
     (op, args, weight) => this.call(op, args, weight),
     (fn) => this.read((r) => fn(new SqliteSpendReads(r.db))),
-    (name, args) => this.reports.run(name, args),
   );
   readonly rules = new SqliteRulesStore(
     (op, args, weight) => this.call(op, args, weight),
