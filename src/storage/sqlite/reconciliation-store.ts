@@ -3,7 +3,7 @@
  * thread (reconciliation-writes.ts), the report's sums and drill-down on the report thread
  * (report-thread.ts), matched and grouped by SQLite itself (reconciliation-sql.ts).
  */
-import type { ReportCall } from "./report-queries.js";
+import type { ReportCall } from "./report-names.js";
 import type Database from "better-sqlite3";
 import {
   type AdjustmentRecord,

@@ -18,6 +18,7 @@ import type { ReportQuery } from "../storage.js";
 import type { QualityQuery } from "../quality-rows.js";
 import type { ExperimentQuery } from "../../experiments/types.js";
 import type { DrillQuery, ReconcileQuery } from "../reconciliation-store.js";
+import type { ReportArgs, ReportName, ReportResultOf } from "./report-names.js";
 
 /** The readers of one connection, built once per thread (each caches its statements). */
 export interface ReportContext {
@@ -34,7 +35,10 @@ export function reportContext(db: Database.Database): ReportContext {
   };
 }
 
-export const REPORTS = {
+/** Each report of `ReportSignatures`, with the thread's readers first. */
+export const REPORTS: {
+  [K in ReportName]: (c: ReportContext, ...args: ReportArgs<K>) => ReportResultOf<K>;
+} = {
   attribution: (c: ReportContext, workspaceId: string, q: ReportQuery) =>
     c.reader.attributionReport(workspaceId, q),
   quality: (c: ReportContext, workspaceId: string, q: QualityQuery) => qualityReadout(c.db, workspaceId, q),
@@ -52,14 +56,6 @@ export const REPORTS = {
     bucketMs: number,
   ) => c.monitoring.conversionsByEventTime(workspaceId, currency, from, to, bucketMs),
 };
-
-export type ReportName = keyof typeof REPORTS;
-type Tail<T extends unknown[]> = T extends [unknown, ...infer R] ? R : never;
-export type ReportArgs<K extends ReportName> = Tail<Parameters<(typeof REPORTS)[K]>>;
-export type ReportResultOf<K extends ReportName> = ReturnType<(typeof REPORTS)[K]>;
-
-/** How a store asks the report thread for one (ReportThread.run). */
-export type ReportCall = <K extends ReportName>(name: K, args: ReportArgs<K>) => Promise<ReportResultOf<K>>;
 
 /** Runs a report by name on a context: the thread's dispatch, and a direct call for tests. */
 export function runReport<K extends ReportName>(

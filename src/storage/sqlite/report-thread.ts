@@ -11,7 +11,7 @@
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../storage.js";
 import { workerScriptUrl } from "./worker-script.js";
-import type { ReportArgs, ReportName, ReportResultOf } from "./report-queries.js";
+import type { ReportArgs, ReportName, ReportResultOf } from "./report-names.js";
 import type { ReportReply, ReportRequest } from "./report-worker.js";
 
 const ENTRY = new URL(`./report-worker.${import.meta.url.endsWith(".ts") ? "ts" : "js"}`, import.meta.url);

@@ -5,7 +5,8 @@
  */
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
-import { reportContext, runReport, type ReportName } from "./report-queries.js";
+import { reportContext, runReport } from "./report-queries.js";
+import type { ReportName } from "./report-names.js";
 
 export interface ReportRequest {
   id: number;

@@ -4,7 +4,7 @@
  * as operations of the writer thread (`SqliteMonitoringWrites`, run inside its group
  * transaction, so an alert and its outbox rows commit together). SQL: storage/monitoring-sql.ts.
  */
-import type { ReportCall } from "./report-queries.js";
+import type { ReportCall } from "./report-names.js";
 import Database from "better-sqlite3";
 import { newId } from "../../domain/ids.js";
 import type {
