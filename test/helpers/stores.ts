@@ -12,13 +12,16 @@ import { createTestSchema } from "../postgres/pg-test-db.js";
 
 export interface Backend {
   store: Store;
+  /** The SQLite file (SQLite only), for a test that opens it beside the store. */
+  path?: string;
   cleanup(): Promise<void>;
 }
 
 export async function sqliteBackend(): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), "tally-monitoring-"));
+  const dir = mkdtempSync(join(tmpdir(), "tally-store-"));
+  const path = join(dir, "tally.db");
   const store = new SqliteStore({
-    path: join(dir, "tally.db"),
+    path,
     synchronous: "normal",
     dedupWindowMs: 7 * DAY_MS,
     maxGroupWeight: 5000,
@@ -27,6 +30,7 @@ export async function sqliteBackend(): Promise<Backend> {
   await store.init();
   return {
     store,
+    path,
     async cleanup() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

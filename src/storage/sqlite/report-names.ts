@@ -4,7 +4,7 @@
  * in a circle.
  */
 import type { ExperimentCounts, ExperimentQuery } from "../../experiments/types.js";
-import type { EventTimeBucket } from "../monitoring-store.js";
+import type { EventTimeBucket, MonitoringStore } from "../monitoring-store.js";
 import type { QualityQuery, QualityReadout } from "../quality-rows.js";
 import type { DrillQuery, DrillRow, ReconcileQuery, ReconcileSums } from "../reconciliation-store.js";
 import type { ReportQuery, ReportResult } from "../storage.js";
@@ -15,13 +15,7 @@ export interface ReportSignatures {
   experimentCounts(workspaceId: string, q: ExperimentQuery): ExperimentCounts | null;
   reconcile(workspaceId: string, q: ReconcileQuery): ReconcileSums[];
   drill(workspaceId: string, q: DrillQuery): DrillRow[];
-  conversionsByEventTime(
-    workspaceId: string,
-    currency: string,
-    from: number,
-    to: number,
-    bucketMs: number,
-  ): EventTimeBucket[];
+  conversionsByEventTime(...a: Parameters<MonitoringStore["conversionsByEventTime"]>): EventTimeBucket[];
 }
 
 export type ReportName = keyof ReportSignatures;

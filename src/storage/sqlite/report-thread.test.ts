@@ -4,40 +4,28 @@
  * reads), give exactly what the same SQL gives on the calling thread, and fail or stop with
  * the store's error.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DAY_MS } from "../../domain/time.js";
 import { standardActions } from "../../domain/workspace.js";
-import { SQLITE_WRITER_ENTRY } from "../../open-store.js";
-import { StoreError } from "../storage.js";
+import { StoreError, type Store } from "../storage.js";
+import { sqliteBackend, type Backend } from "../../../test/helpers/stores.js";
 import { reconcileSqlite } from "./reconciliation-store.js";
 import { ReportThread } from "./report-thread.js";
-import { SqliteStore } from "./sqlite-store.js";
 
 const ROWS = 100_000;
 const FROM = Date.UTC(2026, 2, 1);
 const TO = Date.UTC(2026, 3, 1);
 const SPAN = TO - FROM;
 
-let dir: string;
+let backend: Backend;
 let path: string;
-let store: SqliteStore;
+let store: Store;
 let ws: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-report-thread-"));
-  path = join(dir, "tally.db");
-  store = new SqliteStore({
-    path,
-    synchronous: "normal",
-    dedupWindowMs: 7 * DAY_MS,
-    maxGroupWeight: 5000,
-    writer: SQLITE_WRITER_ENTRY,
-  });
-  await store.init();
+  backend = await sqliteBackend();
+  store = backend.store;
+  path = backend.path!;
   ws = (
     await store.createWorkspace(
       { name: "Shop", currency: "USD", timezone: "UTC" },
@@ -64,8 +52,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await backend.cleanup();
 });
 
 const q = { from: FROM, to: TO, eventName: "Purchase", byPlatform: false };
