@@ -203,6 +203,7 @@ export async function startTally(config: Config, opts: StartOptions = {}): Promi
       maxFutureMinutes: config.maxFutureMinutes,
       ipRetentionDays: config.ipRetentionDays,
     },
+    onLinksRefused: (n) => prom.identityLinksRefused.inc(n),
   });
 
   const touches = createTouchPipeline({

@@ -40,11 +40,13 @@ export async function commitEvents(
       outcomes.push(seen.outcome);
       continue;
     }
-    const person = await identify(tx, item, ctx);
+    const { person, refused } = await identify(tx, item, ctx);
     await assign(tx, item, person);
     const credits = await attribute(tx, item, person);
     await quality(tx, item, person, credits);
-    outcomes.push(await persist(tx, item, credits, person, ctx));
+    const outcome = await persist(tx, item, credits, person, ctx);
+    if (refused > 0) outcome.linksRefused = refused;
+    outcomes.push(outcome);
   }
   return outcomes;
 }

@@ -18,6 +18,7 @@ import type { CounterHit } from "../quality/counters.js";
 import type { Quality } from "../quality/flags.js";
 import { emptyCredits, isAttributed } from "./credits.js";
 import type {
+  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
@@ -112,8 +113,8 @@ export class MemoryTx implements CommitTx, ReattributeTx {
   }
 
   /** Union by size: the larger group keeps its person id (ties: the smaller id), the others follow. */
-  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): string | null {
-    if (identifiers.length === 0) return null;
+  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Linked {
+    if (identifiers.length === 0) return { person: null, refused: 0 };
     const mine = (p: string) =>
       [...this.identities]
         .filter(([key, x]) => x === p && key.startsWith(`${workspaceId}|`))
@@ -145,7 +146,7 @@ export class MemoryTx implements CommitTx, ReattributeTx {
       this.relabelExperiments(workspaceId, losers, person);
     }
     for (const ident of plan.add) this.identities.set(k(workspaceId, ident), person);
-    return person;
+    return { person, refused: plan.refused };
   }
 
   touchesOf(workspaceId: string, person: string, from: number, to: number, limit: number): StoredTouch[] {

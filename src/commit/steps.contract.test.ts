@@ -55,6 +55,10 @@ interface Harness {
   close(): Promise<void>;
 }
 
+/** The person linking gives (the contract tests of the limits also read what was refused). */
+const link = async (h: Harness, ids: Identifier[]): Promise<string | null> =>
+  (await h.tx.linkIdentifiers(h.ws, ids)).person;
+
 interface Backend {
   open(): Promise<Harness>;
   cleanup(): Promise<void>;
@@ -382,8 +386,8 @@ describe.each([
         ["only new identifiers", { ids: [["anonymous_id", "zz"]] }, "new"],
       ])("%s → %s person", (_name, ev, expected) =>
         inTx(async (h, ctx) => {
-          const known = await h.tx.linkIdentifiers(h.ws, [{ kind: "anonymous_id", value: "a1" }]);
-          const person = await identify(h.tx, item(event(h.ws, ev)), ctx);
+          const known = await link(h, [{ kind: "anonymous_id", value: "a1" }]);
+          const { person } = await identify(h.tx, item(event(h.ws, ev)), ctx);
           if (expected === "none") expect(person).toBeNull();
           else if (expected === "known") expect(person).toBe(known);
           else {
@@ -397,9 +401,9 @@ describe.each([
         inTx(async (h, ctx) => {
           const a = [{ kind: "anonymous_id", value: "a" }] as Identifier[];
           const b = [{ kind: "external_id", value: "b" }] as Identifier[];
-          await h.tx.linkIdentifiers(h.ws, a);
-          await h.tx.linkIdentifiers(h.ws, b);
-          const p = await identify(
+          await link(h, a);
+          await link(h, b);
+          const { person: p } = await identify(
             h.tx,
             item(
               event(h.ws, {
@@ -411,8 +415,8 @@ describe.each([
             ),
             ctx,
           );
-          expect(await h.tx.linkIdentifiers(h.ws, a)).toBe(p);
-          expect(await h.tx.linkIdentifiers(h.ws, b)).toBe(p);
+          expect(await link(h, a)).toBe(p);
+          expect(await link(h, b)).toBe(p);
         }));
 
       describe("limits", () => {
@@ -421,43 +425,30 @@ describe.each([
 
         it("two persons with different external ids are never merged; the event goes with its external id", () =>
           inTx(async (h) => {
-            const p1 = await h.tx.linkIdentifiers(
-              h.ws,
-              ids(["external_id", "u1"], ["anonymous_id", "shared"]),
-            );
-            const p2 = await h.tx.linkIdentifiers(
-              h.ws,
-              ids(["anonymous_id", "shared"], ["external_id", "u2"]),
-            );
+            const p1 = await link(h, ids(["external_id", "u1"], ["anonymous_id", "shared"]));
+            const p2 = await link(h, ids(["anonymous_id", "shared"], ["external_id", "u2"]));
             expect(p2).not.toBe(p1);
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "shared"]))).toBe(p1);
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u2"]))).toBe(p2);
+            expect(await link(h, ids(["anonymous_id", "shared"]))).toBe(p1);
+            expect(await link(h, ids(["external_id", "u2"]))).toBe(p2);
             // Two known persons, each with its own external id: still two.
-            const p3 = await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u1"], ["external_id", "u2"]));
+            const p3 = await link(h, ids(["external_id", "u1"], ["external_id", "u2"]));
             expect(p3).toBe(p1);
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["external_id", "u2"]))).toBe(p2);
+            expect(await link(h, ids(["external_id", "u2"]))).toBe(p2);
           }));
 
         it("a person without an external id takes one, and then no other", () =>
           inTx(async (h) => {
-            const p = await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "d1"]));
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "d1"], ["external_id", "v1"]))).toBe(
-              p,
-            );
-            const other = await h.tx.linkIdentifiers(
-              h.ws,
-              ids(["anonymous_id", "d1"], ["external_id", "v2"]),
-            );
+            const p = await link(h, ids(["anonymous_id", "d1"]));
+            expect(await link(h, ids(["anonymous_id", "d1"], ["external_id", "v1"]))).toBe(p);
+            const other = await link(h, ids(["anonymous_id", "d1"], ["external_id", "v2"]));
             expect(other).not.toBe(p);
-            expect(
-              await h.tx.linkIdentifiers(h.ws, ids(["email", "f".repeat(64)], ["anonymous_id", "d1"])),
-            ).toBe(p);
+            expect(await link(h, ids(["email", "f".repeat(64)], ["anonymous_id", "d1"]))).toBe(p);
           }));
 
         it(`a person holds at most ${MAX_IDENTIFIERS_PER_PERSON} identifiers: no merge or addition passes it`, () =>
           inTx(async (h) => {
-            const full = await h.tx.linkIdentifiers(
-              h.ws,
+            const full = await link(
+              h,
               Array.from({ length: MAX_IDENTIFIERS_PER_PERSON }, (_, i) => ({
                 kind: "anonymous_id" as const,
                 value: `full-${i}`,
@@ -465,18 +456,29 @@ describe.each([
             );
             await h.flush();
             // A new identifier is not added to the full person; seen alone, it starts its own.
-            expect(
-              await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "full-0"], ["anonymous_id", "extra"])),
-            ).toBe(full);
-            const extra = await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "extra"]));
+            expect(await link(h, ids(["anonymous_id", "full-0"], ["anonymous_id", "extra"]))).toBe(full);
+            const extra = await link(h, ids(["anonymous_id", "extra"]));
             expect(extra).not.toBe(full);
             // Nor does it merge with another person: the event stays with its strongest identifier.
-            const small = await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)]));
+            const small = await link(h, ids(["email", "e".repeat(64)]));
+            expect(await link(h, ids(["email", "e".repeat(64)], ["anonymous_id", "full-1"]))).toBe(small);
+            expect(await link(h, ids(["anonymous_id", "full-1"]))).toBe(full);
+            expect(await link(h, ids(["email", "e".repeat(64)]))).toBe(small);
+          }));
+
+        it("says how many identifiers the limits kept apart, and none when all could link", () =>
+          inTx(async (h) => {
+            const refused = async (...pairs: [Identifier["kind"], string][]) =>
+              (await h.tx.linkIdentifiers(h.ws, ids(...pairs))).refused;
+            expect(await refused(["external_id", "r1"], ["anonymous_id", "r-shared"])).toBe(0);
+            expect(await refused(["external_id", "r1"], ["anonymous_id", "r-shared"])).toBe(0);
+            // A second external id: the shared device stays with the first customer.
+            expect(await refused(["external_id", "r2"], ["anonymous_id", "r-shared"])).toBe(1);
+            // Both external ids at once: the weaker one is kept apart, and the device with the first.
             expect(
-              await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)], ["anonymous_id", "full-1"])),
-            ).toBe(small);
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["anonymous_id", "full-1"]))).toBe(full);
-            expect(await h.tx.linkIdentifiers(h.ws, ids(["email", "e".repeat(64)]))).toBe(small);
+              await refused(["external_id", "r1"], ["external_id", "r2"], ["anonymous_id", "r-shared"]),
+            ).toBe(1);
+            expect(await refused()).toBe(0);
           }));
       });
 
@@ -547,7 +549,7 @@ describe.each([
         inTx(async (h, ctx) => {
           await commitTouches(h.tx, h.ws, touches, NOW, ctx);
           const it = item(event(h.ws, ev));
-          const person = await identify(h.tx, it, ctx);
+          const { person } = await identify(h.tx, it, ctx);
           const credits = await attribute(h.tx, it, person);
           expect(credits === null ? null : credits.last_click.map((c) => c.platform)).toEqual(expected);
         }),

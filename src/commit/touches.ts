@@ -44,7 +44,7 @@ export async function commitTouches(
 ): Promise<TouchOutcome[]> {
   const out: TouchOutcome[] = [];
   for (const touch of touches) {
-    const person = await tx.linkIdentifiers(workspaceId, touch.identifiers);
+    const { person } = await tx.linkIdentifiers(workspaceId, touch.identifiers);
     out.push(await recordTouch(tx, workspaceId, touch, person, receivedAt, ctx.rollups));
   }
   return out;

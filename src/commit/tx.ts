@@ -23,6 +23,12 @@ import type { Quality } from "../quality/flags.js";
 export type MaybePromise<T> = T | Promise<T>;
 
 /** One event of an ingest batch, with what the commit needs beyond the event itself. */
+/** What linking an event's identifiers gave: its person, and the identifiers refused a link. */
+export interface Linked {
+  person: string | null;
+  refused: number;
+}
+
 export interface CommitItem {
   event: NormalizedEvent;
   /**
@@ -87,8 +93,11 @@ export interface CommitTx {
     receivedAt: number,
     since: number,
   ): MaybePromise<void>;
-  /** Links the identifiers (transitively) and returns the person they belong to (null for none). */
-  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): MaybePromise<string | null>;
+  /**
+   * Links the identifiers (transitively) within the merge limits (domain/identity-limits.ts):
+   * the person they belong to (null for none) and how many of them the limits kept apart.
+   */
+  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): MaybePromise<Linked>;
   /** The person's touches with time in [from, to], most recent first, at most `limit`. */
   touchesOf(
     workspaceId: string,

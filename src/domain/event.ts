@@ -143,4 +143,6 @@ export interface CommitOutcome {
   superseded?: SupersededEvent;
   /** Accepted conversions (and PageViews that recorded a click): the quality decision. */
   quality?: Quality;
+  /** How many of the event's identifiers the identity merge limits kept apart (when any). */
+  linksRefused?: number;
 }

@@ -48,6 +48,8 @@ export interface LinkPlan {
   persons: string[];
   /** New identifiers to record for that person. */
   add: string[];
+  /** The event's identifiers the limits kept apart (not linked, or not recorded). */
+  refused: number;
 }
 
 /** The stored form of identifiers, deduplicated, strongest first. */
@@ -78,9 +80,10 @@ function soleKnownPerson(seen: IdentSeen[]): string | null {
 export function planLinks(seen: IdentSeen[], facts: (person: string) => PersonFacts): LinkPlan {
   // The hot path of a returning visitor: nothing new, one person.
   const sole = soleKnownPerson(seen);
-  if (sole !== null) return { persons: [sole], add: [] };
+  if (sole !== null) return { persons: [sole], add: [], refused: 0 };
   const persons: string[] = [];
   const add: string[] = [];
+  let refused = 0;
   let n = 0;
   const externals = new Set<string>();
   /** Joining a group holding `other` external ids would put two different ones in one person. */
@@ -91,17 +94,23 @@ export function planLinks(seen: IdentSeen[], facts: (person: string) => PersonFa
     if (s.person !== null) {
       if (persons.includes(s.person)) continue;
       const f = facts(s.person);
-      if (!first && (n + f.n > MAX_IDENTIFIERS_PER_PERSON || conflicts(f.externals))) continue;
+      if (!first && (n + f.n > MAX_IDENTIFIERS_PER_PERSON || conflicts(f.externals))) {
+        refused++;
+        continue;
+      }
       persons.push(s.person);
       n += f.n;
       for (const e of f.externals) externals.add(e);
     } else {
       const external = s.kind === EXTERNAL ? [s.ident] : [];
-      if (!first && (n + 1 > MAX_IDENTIFIERS_PER_PERSON || conflicts(external))) continue;
+      if (!first && (n + 1 > MAX_IDENTIFIERS_PER_PERSON || conflicts(external))) {
+        refused++;
+        continue;
+      }
       add.push(s.ident);
       n += 1;
       for (const e of external) externals.add(e);
     }
   }
-  return { persons, add };
+  return { persons, add, refused };
 }

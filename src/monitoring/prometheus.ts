@@ -8,6 +8,7 @@ export interface PromMetrics {
   ingestSeconds: Histogram<"route">;
   liveSubscribers: Gauge;
   deliveries: Counter<"type" | "status">;
+  identityLinksRefused: Counter;
 }
 
 export function createPromMetrics(): PromMetrics {
@@ -43,6 +44,11 @@ export function createPromMetrics(): PromMetrics {
       name: "tally_deliveries_total",
       help: "Destination delivery outcomes.",
       labelNames: ["type", "status"],
+      registers: [registry],
+    }),
+    identityLinksRefused: new Counter({
+      name: "tally_identity_links_refused_total",
+      help: "Identifiers of accepted events that the identity merge limits kept apart (a second external_id, a person at 500 identifiers).",
       registers: [registry],
     }),
   };

@@ -39,6 +39,8 @@ export interface IngestDeps {
   quality?: QualityEdge;
   limits: { maxEventAgeDays: number; maxFutureMinutes: number; ipRetentionDays: number };
   now?: () => number;
+  /** Told how many identifiers of a request's accepted events the identity merge limits kept apart. */
+  onLinksRefused?: (n: number) => void;
 }
 
 export interface IngestRequest {
@@ -154,11 +156,13 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
 
     let accepted = 0;
     let duplicates = 0;
+    let linksRefused = 0;
     outcomes.forEach((o, k) => {
       const i = itemIndex[k]!;
       const ev = items[k]!.event;
       if (o.status === "accepted") accepted++;
       else duplicates++;
+      linksRefused += o.linksRefused ?? 0;
       results[i] = {
         index: i,
         status: o.status,
@@ -173,6 +177,7 @@ export function createIngestPipeline(deps: IngestDeps): IngestPipeline {
         );
     });
 
+    if (linksRefused > 0) deps.onLinksRefused?.(linksRefused);
     setImmediate(() => publish(items, outcomes, testMessages));
     return {
       received: req.events.length,

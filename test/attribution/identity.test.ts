@@ -21,6 +21,15 @@ afterAll(async () => {
   await tally?.cleanup();
 });
 
+/** `tally_identity_links_refused_total` from `/metrics`. */
+async function linksRefused(): Promise<number> {
+  const res = await fetch(`${tally.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const line = (await res.text())
+    .split("\n")
+    .find((l) => l.startsWith("tally_identity_links_refused_total "));
+  return Number(line?.split(" ")[1]);
+}
+
 const event = (name: string, time: number, user: Record<string, string>) => ({
   event_name: name,
   event_time: time,
@@ -84,11 +93,14 @@ describe("cross-device", () => {
     await ws.api("POST", "/v1/events", {
       data: [event("PageView", T - DAY, { anonymous_id: "family-laptop", external_id: "parent-1" })],
     });
+    const refusedBefore = await linksRefused();
     const other = await convert(
       ws,
       event("Purchase", T, { anonymous_id: "family-laptop", external_id: "teen-2" }),
     );
     expect(await touchesOf(ws, other)).toEqual([]);
+    // The laptop kept apart from the second customer, and counted where operators look.
+    expect((await linksRefused()) - refusedBefore).toBe(1);
     const same = await convert(ws, event("Purchase", T, { external_id: "parent-1" }));
     expect((await touchesOf(ws, same)).map((t) => t.campaign)).toEqual(["laptop"]);
   });

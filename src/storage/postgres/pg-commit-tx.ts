@@ -31,6 +31,7 @@ import { recordExposure, relabelExperiments } from "./experiments.js";
 import type pg from "pg";
 import type { ModelName } from "../../attribution/index.js";
 import type {
+  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
@@ -585,8 +586,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
    * New identifiers (and new persons) are written at the end of the operation in one
    * statement; if another node added one of them meanwhile, the whole group runs again.
    */
-  async linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Promise<string | null> {
-    if (identifiers.length === 0) return null;
+  async linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Promise<Linked> {
+    if (identifiers.length === 0) return { person: null, refused: 0 };
     const ranked = rankedIdents(identifiers);
     await this.loadIdents(
       workspaceId,
@@ -619,7 +620,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         externals: [...new Set(all.flatMap((f) => f.externals))].filter((i) => i.startsWith("external_id:")),
       });
     }
-    return person;
+    return { person, refused: plan.refused };
   }
 
   /**

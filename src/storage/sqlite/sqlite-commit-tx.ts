@@ -11,6 +11,7 @@ import type { Quality } from "../../quality/flags.js";
 import { flagMask, shortAddressKey } from "../../quality/input.js";
 import type Database from "better-sqlite3";
 import type {
+  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
@@ -236,8 +237,8 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
    * Union-find with relabelling, within the identity limits (domain/identity-limits.ts): the
    * larger group keeps its person id, the smaller is relabelled.
    */
-  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): string | null {
-    if (identifiers.length === 0) return null;
+  linkIdentifiers(workspaceId: string, identifiers: Identifier[]): Linked {
+    if (identifiers.length === 0) return { person: null, refused: 0 };
     const seen: IdentSeen[] = rankedIdents(identifiers).map(({ kind, ident }) => ({
       kind,
       ident,
@@ -264,7 +265,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       }
     }
     for (const ident of plan.add) this.s.insertIdent.run(workspaceId, ident, person);
-    return person;
+    return { person, refused: plan.refused };
   }
 
   private personFacts(workspaceId: string, person: string): PersonFacts {
