@@ -18,10 +18,10 @@ import type { CounterHit } from "../quality/counters.js";
 import type { Quality } from "../quality/flags.js";
 import { emptyCredits, isAttributed } from "./credits.js";
 import type {
-  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
+  Linked,
   ReattributeTx,
   StoredConversion,
   StoredCopy,

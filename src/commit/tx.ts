@@ -22,13 +22,13 @@ import type { Quality } from "../quality/flags.js";
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** One event of an ingest batch, with what the commit needs beyond the event itself. */
 /** What linking an event's identifiers gave: its person, and the identifiers refused a link. */
 export interface Linked {
   person: string | null;
   refused: number;
 }
 
+/** One event of an ingest batch, with what the commit needs beyond the event itself. */
 export interface CommitItem {
   event: NormalizedEvent;
   /**

@@ -1,8 +1,9 @@
 /**
- * identify: links the event's identifiers into one person (union by size, in the tx) and
- * records the touch the event brings (a PageView with a click id), so a conversion later in
- * the same batch already sees it. Identifiers the merge limits kept apart are counted. A new click is judged there (quality/), and the PageView
- * carries its decision. Test events never touch the identity graph.
+ * identify: links the event's identifiers into one person (union by size, in the tx, within
+ * the merge limits, which say how many they kept apart) and records the touch the event
+ * brings (a PageView with a click id), so a conversion later in the same batch already sees
+ * it. A new click is judged there (quality/), and the PageView carries its decision. Test
+ * events never touch the identity graph.
  */
 import { recordTouch } from "../touches.js";
 import type { CommitContext, CommitItem, CommitTx, Linked } from "../tx.js";
@@ -11,9 +12,8 @@ export async function identify(tx: CommitTx, item: CommitItem, ctx: CommitContex
   const ev = item.event;
   if (ev.testEventCode !== null) return { person: null, refused: 0 };
   const linked = await tx.linkIdentifiers(ev.workspaceId, ev.identifiers);
-  const { person } = linked;
   if (ev.touch) {
-    const touch = await recordTouch(tx, ev.workspaceId, ev.touch, person, ev.receivedAt, ctx.rollups);
+    const touch = await recordTouch(tx, ev.workspaceId, ev.touch, linked.person, ev.receivedAt, ctx.rollups);
     // The PageView stores and answers the decision of the click it recorded.
     if (touch.quality) ev.quality = touch.quality;
   }

@@ -31,10 +31,10 @@ import { recordExposure, relabelExperiments } from "./experiments.js";
 import type pg from "pg";
 import type { ModelName } from "../../attribution/index.js";
 import type {
-  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
+  Linked,
   ReattributeTx,
   StoredConversion,
   StoredCopy,

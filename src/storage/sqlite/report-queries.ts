@@ -14,10 +14,6 @@ import { experimentCounts } from "./experiments.js";
 import { drillSqlite, reconcileSqlite } from "./reconciliation-store.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { SqliteMonitoringReads } from "./sqlite-monitoring.js";
-import type { ReportQuery } from "../storage.js";
-import type { QualityQuery } from "../quality-rows.js";
-import type { ExperimentQuery } from "../../experiments/types.js";
-import type { DrillQuery, ReconcileQuery } from "../reconciliation-store.js";
 import type { ReportArgs, ReportName, ReportResultOf } from "./report-names.js";
 
 /** The readers of one connection, built once per thread (each caches its statements). */
@@ -39,22 +35,12 @@ export function reportContext(db: Database.Database): ReportContext {
 export const REPORTS: {
   [K in ReportName]: (c: ReportContext, ...args: ReportArgs<K>) => ReportResultOf<K>;
 } = {
-  attribution: (c: ReportContext, workspaceId: string, q: ReportQuery) =>
-    c.reader.attributionReport(workspaceId, q),
-  quality: (c: ReportContext, workspaceId: string, q: QualityQuery) => qualityReadout(c.db, workspaceId, q),
-  experimentCounts: (c: ReportContext, workspaceId: string, q: ExperimentQuery) =>
-    experimentCounts(c.db, workspaceId, q),
-  reconcile: (c: ReportContext, workspaceId: string, q: ReconcileQuery) =>
-    reconcileSqlite(c.db, workspaceId, q),
-  drill: (c: ReportContext, workspaceId: string, q: DrillQuery) => drillSqlite(c.db, workspaceId, q),
-  conversionsByEventTime: (
-    c: ReportContext,
-    workspaceId: string,
-    currency: string,
-    from: number,
-    to: number,
-    bucketMs: number,
-  ) => c.monitoring.conversionsByEventTime(workspaceId, currency, from, to, bucketMs),
+  attribution: (c, workspaceId, q) => c.reader.attributionReport(workspaceId, q),
+  quality: (c, workspaceId, q) => qualityReadout(c.db, workspaceId, q),
+  experimentCounts: (c, workspaceId, q) => experimentCounts(c.db, workspaceId, q),
+  reconcile: (c, workspaceId, q) => reconcileSqlite(c.db, workspaceId, q),
+  drill: (c, workspaceId, q) => drillSqlite(c.db, workspaceId, q),
+  conversionsByEventTime: (c, ...args) => c.monitoring.conversionsByEventTime(...args),
 };
 
 /** Runs a report by name on a context: the thread's dispatch, and a direct call for tests. */

@@ -4,6 +4,7 @@
  * reads), give exactly what the same SQL gives on the calling thread, and fail or stop with
  * the store's error.
  */
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { standardActions } from "../../domain/workspace.js";
@@ -112,6 +113,21 @@ describe("report thread", () => {
       await expect(thread.run("nope" as never, [] as never)).rejects.toBeInstanceOf(StoreError);
       const sums = await thread.run("reconcile", [ws, q]);
       expect(sums.length).toBeGreaterThan(0);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("tries a thread that failed to start again on the next report", async () => {
+    const later = join(dirname(path), "later.db");
+    const thread = new ReportThread(later);
+    try {
+      // No file yet: the thread cannot open its connection.
+      await expect(thread.run("reconcile", [ws, q])).rejects.toBeInstanceOf(StoreError);
+      const db = new Database(path, { readonly: true });
+      db.exec(`VACUUM INTO '${later}'`);
+      db.close();
+      expect((await thread.run("reconcile", [ws, q])).length).toBeGreaterThan(0);
     } finally {
       await thread.close();
     }

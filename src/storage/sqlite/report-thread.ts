@@ -26,8 +26,6 @@ export class ReportThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  /** Whether reports were in flight when the thread was last failed or closed. */
-  private busy = false;
 
   constructor(private readonly path: string) {}
 
@@ -44,8 +42,12 @@ export class ReportThread {
     });
   }
 
+  /** The running thread, started if need be; a start that fails is tried again by the next report. */
   private started(): Promise<Worker> {
-    this.worker ??= this.start();
+    this.worker ??= this.start().catch((err: unknown) => {
+      this.worker = null;
+      throw err;
+    });
     return this.worker;
   }
 
@@ -76,7 +78,6 @@ export class ReportThread {
 
   private failAll(err: Error): void {
     this.worker = null; // the next report starts a new thread
-    this.busy = this.pending.size > 0;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
   }
@@ -88,11 +89,12 @@ export class ReportThread {
     if (!starting) return;
     const worker = await starting.catch(() => null);
     if (!worker) return;
+    const busy = this.pending.size > 0;
     this.failAll(new StoreError("the store is closed"));
     // Idle, it closes its connection and exits; in the middle of a report (whose caller has just
     // been answered with the error above) it is stopped where it is.
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    if (this.busy) void worker.terminate();
+    if (busy) void worker.terminate();
     else worker.postMessage({ close: true });
     const timer = setTimeout(() => void worker.terminate(), 1000);
     await exited;

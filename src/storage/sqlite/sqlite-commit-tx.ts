@@ -11,10 +11,10 @@ import type { Quality } from "../../quality/flags.js";
 import { flagMask, shortAddressKey } from "../../quality/input.js";
 import type Database from "better-sqlite3";
 import type {
-  Linked,
   ArrivalRow,
   CommitTx,
   Credits,
+  Linked,
   ReattributeTx,
   StoredConversion,
   StoredCopy,
