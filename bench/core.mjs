@@ -36,12 +36,19 @@ const BATCH_CONNECTIONS = 16;
 const PROFILE = process.env.BENCH_PROFILE === "1";
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : null;
 
+// Area codes in service across the US (the events' phone numbers, see EVENT_LUA).
+const AREA_CODES = [212, 213, 305, 310, 312, 404, 415, 469, 503, 512, 617, 646, 702, 718, 737, 773, 786, 813, 818, 917, 949, 972];
+
 // One realistic server-side Purchase: email and phone to normalize and hash, an order id for
 // dedup, an anonymous id for identity. `id` is a Lua string unique to the request.
 const EVENT_LUA = `
--- A valid US number per event, so people do not merge through one shared phone.
+-- A valid US number per event (an area code in service, an exchange 200-999), so people do
+-- not merge through one shared phone. Area codes drawn from 200-999 were not valid numbers 41 %
+-- of the time, and libphonenumber then tries the 25 countries of +1 one by one: twice the cost
+-- of a real customer's number.
+local AREA = {${AREA_CODES.join(", ")}}
 function phone()
-  return string.format("+1 (%d) %d-%04d", 200 + math.random(0, 799), 200 + math.random(0, 799), math.random(0, 9999))
+  return string.format("+1 (%d) %d-%04d", AREA[math.random(1, #AREA)], 200 + math.random(0, 799), math.random(0, 9999))
 end
 local UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 function event(id)
@@ -267,7 +274,7 @@ async function main() {
       const run = `p${Date.now().toString(36)}`;
       const make = () => {
         const id = `${run}-${n++}`;
-        const phone = `+1 (${200 + Math.floor(Math.random() * 800)}) ${200 + Math.floor(Math.random() * 800)}-${String(Math.floor(Math.random() * 10_000)).padStart(4, "0")}`;
+        const phone = `+1 (${AREA_CODES[Math.floor(Math.random() * AREA_CODES.length)]}) ${200 + Math.floor(Math.random() * 800)}-${String(Math.floor(Math.random() * 10_000)).padStart(4, "0")}`;
         const event = {
           event_name: "Purchase",
           event_time: Math.floor(Date.now() / 1000),
