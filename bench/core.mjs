@@ -37,7 +37,10 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(",") : null;
 
 // Area codes in service across the US (the events' phone numbers, see EVENT_LUA).
-const AREA_CODES = [212, 213, 305, 310, 312, 404, 415, 469, 503, 512, 617, 646, 702, 718, 737, 773, 786, 813, 818, 917, 949, 972];
+const AREA_CODES = [
+  212, 213, 305, 310, 312, 404, 415, 469, 503, 512, 617, 646, 702, 718, 737, 773, 786, 813, 818, 917, 949,
+  972,
+];
 
 // One realistic server-side Purchase: email and phone to normalize and hash, an order id for
 // dedup, an anonymous id for identity. `id` is a Lua string unique to the request.
