@@ -8,6 +8,7 @@ export const ALERT_KINDS = [
   "tracking_silent",
   "error_rate",
   "dedup_rate",
+  "identity_conflicts",
   "destination_failing",
   "destination_slow",
 ] as const;

@@ -7,7 +7,7 @@
  * `traffic_dropped` one with every series that fell: the picture is the diagnosis.
  */
 import type { AlertRecord, SeriesRow } from "../storage/monitoring-store.js";
-import { fieldKey, nameKey, SLOT_MS, sourceKey, totalKey } from "./series.js";
+import { fieldKey, IDENTITY_CONFLICTS_KEY, nameKey, SLOT_MS, sourceKey, totalKey } from "./series.js";
 
 export interface ChartSeries {
   key: string;
@@ -88,6 +88,11 @@ export function chartSeriesOf(kind: string, details: Record<string, unknown>): C
       return [
         { key: totalKey("accepted"), label: "accepted", fired: false },
         { key: totalKey("duplicates"), label: "duplicates", fired: true },
+      ];
+    case "identity_conflicts":
+      return [
+        { key: totalKey("accepted"), label: "accepted", fired: false },
+        { key: IDENTITY_CONFLICTS_KEY, label: "with a conflicting identifier", fired: true },
       ];
     default:
       return [];

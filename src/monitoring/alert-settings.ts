@@ -31,6 +31,11 @@ export const THRESHOLDS: Record<AlertKind, { meaning: string; min: number; max: 
   tracking_silent: { meaning: "events a minute over the baseline before silence counts", min: 0.1, max: 1e6 },
   error_rate: { meaning: "rejected / received", min: 0.01, max: 1 },
   dedup_rate: { meaning: "duplicates / (accepted + duplicates)", min: 0.01, max: 1 },
+  identity_conflicts: {
+    meaning: "events with an identifier the merge limits kept apart / accepted events",
+    min: 0.001,
+    max: 1,
+  },
   destination_failing: { meaning: "acceptance rate under which it fires", min: 0.01, max: 1 },
   destination_slow: { meaning: "p95 delivery latency in ms over which it fires", min: 100, max: 86_400_000 },
 };
@@ -51,6 +56,7 @@ export const DEFAULT_SETTINGS: Record<AlertKind, RuleSettings> = {
   tracking_silent: d(300, 1800, 10, 1, "critical"),
   error_rate: d(60, 0, 0.2, 20, "warning"),
   dedup_rate: d(60, 0, 0.5, 20, "warning"),
+  identity_conflicts: d(600, 0, 0.05, 20, "warning"),
   destination_failing: d(600, 0, 0.9, 10, "critical"),
   destination_slow: d(600, 0, 60_000, 10, "warning"),
 };

@@ -5,7 +5,9 @@
  * - `t:received`, `t:accepted`, `t:rejected`, `t:duplicates`: every event, by arrival;
  * - `n:<event name>`: accepted events of that name; `s:<source>`: accepted events by source;
  * - `f:<event name>:<field>`: accepted events of that name carrying the field (schema drift);
- * - `v:<event name>:<bucket>`: their values on a log scale, ten buckets a decade (value anomaly).
+ * - `v:<event name>:<bucket>`: their values on a log scale, ten buckets a decade (value anomaly);
+ * - `t:identity_conflicts`: accepted events an identifier of which the merge limits kept apart
+ *   from its person (domain/identity-limits.ts: a second external id, or past 500 identifiers).
  *
  * The keys are made here once; the commit writes them, the detectors read them.
  */
@@ -22,6 +24,8 @@ export const SOURCES: readonly EventSource[] = ["server", "browser", "pixel"];
 
 export const totalKey = (counter: "received" | "accepted" | "rejected" | "duplicates"): string =>
   `t:${counter}`;
+/** Accepted events some identifier of which the merge limits kept apart (identity_conflicts). */
+export const IDENTITY_CONFLICTS_KEY = "t:identity_conflicts";
 export const nameKey = (eventName: string): string => `n:${eventName}`;
 export const sourceKey = (source: string): string => `s:${source}`;
 export const fieldKey = (eventName: string, field: string): string => `f:${eventName}:${field}`;

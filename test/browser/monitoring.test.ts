@@ -243,6 +243,46 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     expect(await page.locator(".alert-item[data-status='firing']").count()).toBe(0);
   }, 180_000);
 
+  it("shows an identity_conflicts alert, set in the rules table, when one email is sent for many customers", async () => {
+    const rule = page.locator('.alert-rules tr[data-kind="identity_conflicts"]');
+    await rule.getByLabel("Identity conflicts window seconds").fill("10");
+    await rule.getByLabel("Identity conflicts min count").fill("5");
+    await rule.getByRole("button", { name: "Save Identity conflicts" }).click();
+    await expect
+      .poll(async () => {
+        const r = await ws.api("GET", "/v1/alert-rules");
+        return (r.body.data as { kind: string }[]).find((x) => x.kind === "identity_conflicts");
+      })
+      .toMatchObject({ window_seconds: 10, min_count: 5 });
+    // Each batch: customers of their own, and the same agency email sent for each of them (the
+    // placeholder bug): after its first customer, the email is kept apart from every other one.
+    const started = Date.now();
+    const firing = page.locator('.alert-item[data-kind="identity_conflicts"][data-status="firing"]');
+    let n = 0;
+    while (!(await firing.count()) && Date.now() - started < 60_000) {
+      const data = Array.from({ length: 5 }, () => {
+        n++;
+        return purchase(40, { user_data: { email: "orders@agency.example", external_id: `crm-${n}` } });
+      });
+      expect((await ws.api("POST", "/v1/events", { data })).body.accepted).toBe(5);
+      await page.waitForTimeout(500);
+    }
+    await firing.waitFor({ timeout: 5_000 });
+    console.log(
+      `identity_conflicts alert shown firing ${(Date.now() - started) / 1000} s after the first (${n} sent)`,
+    );
+    const words = (await firing.locator(".alert-diagnosis").textContent()) ?? "";
+    expect(words).toContain("Tracking looks broken");
+    expect(words).toContain("placeholder");
+    const chart = firing.locator("figure.alert-chart");
+    await chart.waitFor();
+    expect(await chart.getAttribute("data-series")).toBe("t:accepted t:identity_conflicts");
+    expect(await chart.locator(".legend-fired").textContent()).toMatch(
+      /with a conflicting identifier \(fired\) · [1-9]/,
+    );
+    await shot("alert-identity-conflicts");
+  }, 120_000);
+
   it("words a tracking_broken alert plainly and draws the source that stopped beside the one that kept its pace", async () => {
     // Traffic from both sources for the series; then the alert the detector would raise when
     // the server source stops (the detector itself is tested in test/monitoring/detection).

@@ -47,7 +47,12 @@ function harness(store: Store) {
     destinationEveryMs: 1e12,
   });
   let n = 0;
-  const send = (ws: Workspace, source: EventSource, eventName = "Purchase") =>
+  const send = (
+    ws: Workspace,
+    source: EventSource,
+    eventName = "Purchase",
+    user: Record<string, string> | null = null,
+  ) =>
     pipeline.ingest({
       workspace: ws,
       actions,
@@ -61,6 +66,7 @@ function harness(store: Store) {
           event_time: Math.floor(clock / 1000),
           event_id: `e-${++n}`,
           custom_data: { value: 20 + (n % 7), currency: "USD" },
+          ...(user ? { user_data: user } : {}),
         },
       ],
     });
@@ -72,7 +78,17 @@ function harness(store: Store) {
       if (clock % 5000 === 0) await monitor.tick();
     }
   }
-  return { alerts, run, monitor, now, store };
+  /** Like `run`, each second one event of a new customer and, with `shared`, one more that sends
+   * `shared` as its email beside an external id of its own. */
+  async function runCustomers(ws: Workspace, seconds: number, shared: string | null): Promise<void> {
+    for (let i = 0; i < seconds; i++) {
+      await send(ws, "server", "Purchase", { email: `c${n}@shop.example`, external_id: `crm-${n}` });
+      if (shared) await send(ws, "server", "Purchase", { email: shared, external_id: `crm-${n}` });
+      clock += 1000;
+      if (clock % 5000 === 0) await monitor.tick();
+    }
+  }
+  return { alerts, run, runCustomers, monitor, now, store };
 }
 
 async function fastRules(store: Store, ws: Workspace) {
@@ -181,4 +197,58 @@ describe.each(backends)("volume detection on %s", (_name, make, up) => {
     const fired = h.alerts.filter((a) => a.workspaceId === ws.id && a.alert.status === "firing");
     expect(fired.map((a) => [a.rule, a.alert.diagnosis])).toEqual([["volume_drop", "traffic_dropped"]]);
   });
+
+  it.skipIf(!up)(
+    "one email sent for many customers is identity_conflicts: fired once, charted, resolved",
+    async () => {
+      const ws = await workspace(b.store, "Shop 4");
+      await b.store.monitoring.putAlertRule({
+        workspaceId: ws.id,
+        kind: "identity_conflicts",
+        settings: { window_seconds: WINDOW, min_count: 5 },
+        updatedAt: 0,
+      });
+      const h = harness(b.store);
+      await h.monitor.tick();
+      const mine = (status: string) =>
+        h.alerts.filter((a) => a.workspaceId === ws.id && a.alert.status === status);
+      await h.runCustomers(ws, 30, null);
+      expect(mine("firing")).toEqual([]);
+      const changedAt = h.now();
+      // The first event with the shared email links it to its customer; each later one names
+      // another customer (another external id), so the merge limits keep the email apart.
+      await h.runCustomers(ws, 20, "orders@agency.example");
+      const fired = mine("firing");
+      expect(fired.map((a) => [a.rule, a.alert.diagnosis])).toEqual([
+        ["identity_conflicts", "tracking_broken"],
+      ]);
+      expect(fired[0]!.at - changedAt).toBeLessThanOrEqual((WINDOW + 5) * 1000);
+      expect(fired[0]!.alert.details.conflicts).toBeGreaterThanOrEqual(5);
+      await h.runCustomers(ws, 30, null);
+      expect(mine("resolved").map((a) => a.alert.id)).toEqual([fired[0]!.alert.id]);
+
+      const [stored] = await b.store.monitoring.listAlerts(ws.id, {
+        status: null,
+        from: null,
+        to: null,
+        limit: 10,
+      });
+      const plan = planAlertChart(stored!, h.now());
+      expect(plan.series.map((x) => [x.key, x.fired])).toEqual([
+        ["t:accepted", false],
+        ["t:identity_conflicts", true],
+      ]);
+      const rows = await b.store.monitoring.workspaceSeries(
+        ws.id,
+        plan.series.map((x) => x.key),
+        plan.from,
+        plan.to,
+        plan.table,
+      );
+      const { counts } = chartOf(plan, rows);
+      // 80 customers and 20 events with the shared email, of which all but the first conflicted.
+      expect(counts[0]!.reduce((a, x) => a + x, 0)).toBe(100);
+      expect(counts[1]!.reduce((a, x) => a + x, 0)).toBe(19);
+    },
+  );
 });

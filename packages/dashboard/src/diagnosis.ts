@@ -12,6 +12,7 @@ export const KIND_LABEL: Record<string, string> = {
   tracking_silent: "Tracking silent",
   error_rate: "Error rate",
   dedup_rate: "Duplicate rate",
+  identity_conflicts: "Identity conflicts",
   destination_failing: "Destination failing",
   destination_slow: "Destination slow",
 };
@@ -46,6 +47,8 @@ export function diagnosisText(a: Alert): string {
     case "tracking_broken":
       if (a.kind === "error_rate")
         return "Events are arriving but being refused: an integration sends what Tally cannot accept (a required field missing, a wrong type or time). This is a tracking failure, not a drop in sales — the Test events view shows each refusal with its field.";
+      if (a.kind === "identity_conflicts")
+        return "Events carry an email, phone or device id already linked to a customer with another external id: Tally keeps them apart rather than merge two customers. A few are shared devices; many mean an integration sends a placeholder (test@example.com, a fixed id) or a device id that is not per device — check the code that fills user_data.";
       if (a.kind === "tracking_silent")
         return "Nothing arrives at all after steady traffic: the tag or the server integration stopped sending (a deploy, a revoked key, a consent banner blocking it) — or the site itself is down. Send a test event to see which.";
       if (a.kind === "schema_drift")

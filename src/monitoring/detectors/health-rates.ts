@@ -4,11 +4,15 @@
  * - `error_rate`: rejected / received over the window ≥ threshold, with at least `min_count` received;
  * - `dedup_rate`: duplicates / (accepted + duplicates) ≥ threshold, with at least `min_count` of them;
  * - `tracking_silent`: nothing received over the window after at least `threshold` events a
- *   minute over the baseline before it — a broken tag or integration, not a bad sales day.
+ *   minute over the baseline before it — a broken tag or integration, not a bad sales day;
+ * - `identity_conflicts`: accepted events an identifier of which the merge limits kept apart,
+ *   over accepted events, ≥ threshold with at least `min_count` accepted — one email, phone or
+ *   anonymous id sent for people with different external ids (a placeholder such as
+ *   `test@example.com`, a device id that is not per device), which would otherwise merge them.
  */
 import type { RuleSettings } from "../alert-settings.js";
 import type { SeriesView } from "../series-book.js";
-import { totalKey } from "../series.js";
+import { IDENTITY_CONFLICTS_KEY, totalKey } from "../series.js";
 import type { Condition } from "./condition.js";
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
@@ -63,6 +67,23 @@ export function trackingSilent(v: SeriesView, s: RuleSettings): Condition[] {
       diagnosis: "tracking_broken",
       message: `No events for ${s.window_seconds} s after ${Math.round(perMinute)} a minute on average: the tag or an integration may be broken.`,
       details: { per_minute_before: perMinute, window_seconds: s.window_seconds },
+    },
+  ];
+}
+
+export function identityConflicts(v: SeriesView, s: RuleSettings): Condition[] {
+  const w = s.window_seconds * 1000;
+  const conflicts = v.window(IDENTITY_CONFLICTS_KEY, w);
+  const accepted = v.window(totalKey("accepted"), w);
+  if (accepted < s.min_count || conflicts / accepted < s.threshold) return [];
+  return [
+    {
+      kind: "identity_conflicts",
+      subject: "total",
+      severity: s.severity,
+      diagnosis: "tracking_broken",
+      message: `${pct(conflicts / accepted)} of events in the last ${s.window_seconds} s (${conflicts} of ${accepted}) carried an identifier already linked to another customer: an integration may send one email, phone or device id for many people.`,
+      details: { conflicts, accepted, rate: conflicts / accepted, window_seconds: s.window_seconds },
     },
   ];
 }

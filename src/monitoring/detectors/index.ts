@@ -8,7 +8,7 @@ import type { RuleSettings } from "../alert-settings.js";
 import type { SeriesView } from "../series-book.js";
 import type { Condition } from "./condition.js";
 import { destinationFailing, destinationSlow, type DestinationWindow } from "./destinations.js";
-import { dedupRate, errorRate, trackingSilent } from "./health-rates.js";
+import { dedupRate, errorRate, identityConflicts, trackingSilent } from "./health-rates.js";
 import { schemaDrift } from "./schema-drift.js";
 import { valueAnomaly } from "./value-anomaly.js";
 import { volumeDrop, volumeSpike } from "./volume.js";
@@ -23,6 +23,7 @@ const SERIES_DETECTORS: [AlertKind, (v: SeriesView, s: RuleSettings) => Conditio
   ["tracking_silent", trackingSilent],
   ["error_rate", errorRate],
   ["dedup_rate", dedupRate],
+  ["identity_conflicts", identityConflicts],
 ];
 
 /** Kinds judged from the series (the others: from the destinations' deliveries). */
