@@ -311,7 +311,7 @@ export function creditSumsSql(
             SUM(s.credit) AS "conversions", SUM(s.value) AS "value"
           FROM (SELECT key_id, SUM(credit) AS credit, SUM(value) AS value
                 FROM (${parts.join("\n UNION ALL ")}) AS u GROUP BY key_id) AS s
-          JOIN credit_keys k ON k.id = s.key_id
+          JOIN credit_keys k ON k.id = s.key_id AND k.workspace_id = ${bind(workspaceId)}
           GROUP BY ${group.join(", ")}, ${currency}`;
 }
 

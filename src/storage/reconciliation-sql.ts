@@ -65,11 +65,11 @@ const TRACKED = (e: string) =>
   `COALESCE(CASE WHEN ${e}.adjusted_at IS NULL THEN ${e}.value ELSE ${e}.tracked_value END, 0)`;
 
 /** The group key: the slice of `time`, or the last-click platform of conversion `cid`. */
-function groupKey(byPlatform: boolean, from: string, time: string, cid: string) {
+function groupKey(byPlatform: boolean, from: string, time: string, cid: string, ws: string) {
   return byPlatform
     ? {
         key: `COALESCE(p.platform, 'unattributed')`,
-        from: `${from} LEFT JOIN credits p ON p.event_ref = ${cid} AND p.model = 'last_click' AND p.ord = 0`,
+        from: `${from} LEFT JOIN credits p ON p.workspace_id = ${ws} AND p.event_ref = ${cid} AND p.model = 'last_click' AND p.ord = 0`,
       }
     : { key: slice(time), from };
 }
@@ -98,7 +98,7 @@ const CONVERSION_FIGURES = `count(*) AS tracked_conversions, sum(x.tracked) AS t
  * without one there are looked up by order id. One sort of 2 M short rows, no index built.
  */
 export function sqliteOrderSumsSql(byPlatform: boolean): string {
-  const g = groupKey(byPlatform, "m", "m.time", "m.cid");
+  const g = groupKey(byPlatform, "m", "m.time", "m.cid", "@ws");
   return `SELECT ${g.key} AS key, ${ORDER_FIGURES("0.01")} FROM (
     SELECT j.time AS time, j.value AS value, j.refunded AS refunded, COALESCE(j.id, f.id) AS cid,
       CASE WHEN j.id IS NOT NULL THEN j.tracked WHEN f.id IS NOT NULL THEN ${TRACKED("f")} END AS tracked
@@ -127,7 +127,7 @@ export function sqliteOrderSumsSql(byPlatform: boolean): string {
 
 /** SQLite, tracked side. Parameters: { ws, ev, from, to }. */
 export function sqliteConversionSumsSql(byPlatform: boolean): string {
-  const g = groupKey(byPlatform, "x", "x.time", "x.id");
+  const g = groupKey(byPlatform, "x", "x.time", "x.id", "@ws");
   return `SELECT ${g.key} AS key, ${CONVERSION_FIGURES} FROM (
     SELECT e.id AS id, e.event_time AS time, ${TRACKED("e")} AS tracked, c.order_id IS NULL AS unconfirmed
     FROM events e INDEXED BY events_reconcile
@@ -144,7 +144,7 @@ export function sqliteConversionSumsSql(byPlatform: boolean): string {
  * from being copied into each use of its column).
  */
 export function pgOrderSumsSql(byPlatform: boolean): string {
-  const g = groupKey(byPlatform, "m", "m.time", "m.cid");
+  const g = groupKey(byPlatform, "m", "m.time", "m.cid", "$1");
   return `WITH w AS MATERIALIZED (
     SELECT DISTINCT ON (e.order_id COLLATE "C") e.order_id, e.id, ${TRACKED("e")} AS tracked
     FROM events e
@@ -155,7 +155,7 @@ export function pgOrderSumsSql(byPlatform: boolean): string {
   SELECT ${g.key} AS key, ${ORDER_FIGURES("0.01::float8")} FROM (
     SELECT j.time, j.value, j.refunded, COALESCE(j.wid, j.fid) AS cid,
       CASE WHEN j.wid IS NOT NULL THEN j.wtracked
-        WHEN j.fid IS NOT NULL THEN (SELECT ${TRACKED("e")} FROM events e WHERE e.id = j.fid) END AS tracked
+        WHEN j.fid IS NOT NULL THEN (SELECT ${TRACKED("e")} FROM events e WHERE e.workspace_id = $1 AND e.id = j.fid) END AS tracked
     FROM (
       SELECT o.time, o.value, o.status <> 'completed' AS refunded, w.id AS wid, w.tracked AS wtracked,
         CASE WHEN w.id IS NULL THEN (SELECT e.id FROM events e
@@ -170,7 +170,7 @@ export function pgOrderSumsSql(byPlatform: boolean): string {
 
 /** PostgreSQL, tracked side: the orders joined by order id (an anti-join, hashed or merged). */
 export function pgConversionSumsSql(byPlatform: boolean): string {
-  const g = groupKey(byPlatform, "x", "x.time", "x.id");
+  const g = groupKey(byPlatform, "x", "x.time", "x.id", "$1");
   return `WITH x AS (
     SELECT e.id, e.event_time AS time, ${TRACKED("e")} AS tracked, c.order_id IS NULL AS unconfirmed
     FROM events e LEFT JOIN crm_orders c ON c.workspace_id = $1 AND c.order_id = e.order_id

@@ -507,12 +507,12 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     const r = await this.read<
       CreditRow & StoredCreditRow & { ord: number; old_value: number | null; old_currency: string | null }
     >(
-      `WITH old AS (SELECT model, ord, value, currency FROM credits WHERE event_ref = $7),
+      `WITH old AS (SELECT model, ord, value, currency FROM credits WHERE workspace_id = $8 AND event_ref = $7),
        e AS (
          UPDATE events SET value = $1, currency = $2, payload = $3, ip_enc = $4, order_id = COALESCE(order_id, $5),
-           superseded_at = $6 WHERE id = $7 RETURNING id)
+           superseded_at = $6 WHERE workspace_id = $8 AND id = $7 RETURNING id, workspace_id)
        UPDATE credits c SET value = $1, currency = $2 FROM e, old o
-       WHERE c.event_ref = e.id AND o.model = c.model AND o.ord = c.ord
+       WHERE c.workspace_id = e.workspace_id AND c.event_ref = e.id AND o.model = c.model AND o.ord = c.ord
        RETURNING c.workspace_id, c.model, c.ord, c.event_time, c.platform, c.campaign, c.ad, c.touch_time AS time,
          c.credit, c.value, c.currency, c.flagged, o.value AS old_value, o.currency AS old_currency`,
       [
@@ -523,6 +523,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         copy.orderId,
         supersededAt,
         eventRef,
+        copy.workspaceId,
       ],
     );
     const out: Credits = { last_click: [], first_click: [], linear: [], time_decay: [], position_based: [] };
@@ -543,11 +544,12 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async redeliver(workspaceId: string, eventRef: string, now: number): Promise<string[]> {
     await this.flushDeliveries();
     const r = await this.read<{ destination_id: string }>(
-      `SELECT d.destination_id FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND NOT t.deleted
-       WHERE d.event_ref = $1 AND d.kind = 'event' GROUP BY d.destination_id
+      `SELECT d.destination_id FROM deliveries d
+         JOIN destinations t ON t.id = d.destination_id AND t.workspace_id = d.workspace_id AND NOT t.deleted
+       WHERE d.workspace_id = $3 AND d.event_ref = $1 AND d.kind = 'event' GROUP BY d.destination_id
        HAVING bool_or(d.status = 'delivered' OR (d.status = 'pending' AND d.lease_until > $2))
           AND NOT bool_or(d.status = 'pending' AND d.lease_until <= $2)`,
-      [eventRef, now],
+      [eventRef, now, workspaceId],
     );
     const ids = r.rows.map((x) => x.destination_id);
     this.insertDeliveries(workspaceId, eventRef, ids, now);
@@ -732,7 +734,11 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       if (row) {
         // A click recorded by /c/{id} before the landing page knew the visitor: adopt it.
         if (row.person === null && person !== null) {
-          this.send("UPDATE touches SET person = $1 WHERE id = $2 AND person IS NULL", [person, row.id]);
+          this.send("UPDATE touches SET person = $1 WHERE workspace_id = $3 AND id = $2 AND person IS NULL", [
+            person,
+            row.id,
+            workspaceId,
+          ]);
           this.dropTouches(workspaceId, person);
         }
         return { status: "duplicate", id: row.id };
@@ -794,18 +800,19 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
 
   async replaceCredits(conversion: StoredConversion, credits: Credits): Promise<void> {
     const gone = await this.read<StoredCreditRow>(
-      `DELETE FROM credits WHERE event_ref = $1
+      `DELETE FROM credits WHERE workspace_id = $2 AND event_ref = $1
        RETURNING workspace_id, model, event_time, platform, campaign, ad, credit, value, currency, flagged`,
-      [conversion.id],
+      [conversion.id, conversion.workspaceId],
     );
     for (const r of gone.rows) this.creditOp.add(deltaOfRow(r, -1));
     const rows = creditInserts(conversion, credits);
     await this.settle();
     await insertCredits(this.client, rows);
     this.creditOp.addAll(deltasOfInserts(rows, 1));
-    await this.read("UPDATE events SET attributed = $2 WHERE id = $1", [
+    await this.read("UPDATE events SET attributed = $2 WHERE workspace_id = $3 AND id = $1", [
       conversion.id,
       credits.last_click.length > 0,
+      conversion.workspaceId,
     ]);
   }
 

@@ -211,13 +211,15 @@ export class PgWrites {
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.id = due.id
-         RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
+         RETURNING d.id, d.workspace_id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
               c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload,
               ${EVENT_READ_COLUMNS.split(", ")
                 .map((col) => `e.${col}`)
                 .join(", ")}
-       FROM claimed c LEFT JOIN events e ON e.id = c.event_ref AND c.kind IN ('event', 'adjustment') ORDER BY c.next_attempt_at, c.id`,
+       FROM claimed c LEFT JOIN events e
+         ON e.workspace_id = c.workspace_id AND e.id = c.event_ref AND c.kind IN ('event', 'adjustment')
+       ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs],
     );
     return r.rows.map((x): DeliveryJob => {
