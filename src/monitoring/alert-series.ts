@@ -6,7 +6,7 @@
  * A `tracking_broken` drop is drawn with the peers that kept their pace, and a
  * `traffic_dropped` one with every series that fell: the picture is the diagnosis.
  */
-import type { AlertRecord, SeriesRow } from "../storage/monitoring-store.js";
+import type { AlertRecord, MonitoringStore, SeriesRow } from "../storage/monitoring-store.js";
 import { fieldKey, IDENTITY_CONFLICTS_KEY, nameKey, SLOT_MS, sourceKey, totalKey } from "./series.js";
 
 export interface ChartSeries {
@@ -137,4 +137,21 @@ export function chartOf(
     counts[i]![k]! += r.count;
   }
   return { starts, counts };
+}
+
+/** An alert's chart at `now` (GET /v1/alerts/{id}/series): its plan, and the counts read for it. */
+export async function readAlertChart(
+  monitoring: Pick<MonitoringStore, "workspaceSeries">,
+  alert: AlertRecord,
+  now: number,
+): Promise<{ plan: AlertChartPlan; starts: number[]; counts: number[][] }> {
+  const plan = planAlertChart(alert, now);
+  const rows = await monitoring.workspaceSeries(
+    alert.workspaceId,
+    plan.series.map((x) => x.key),
+    plan.from,
+    plan.to,
+    plan.table,
+  );
+  return { plan, ...chartOf(plan, rows) };
 }

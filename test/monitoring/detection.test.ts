@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type AlertMessage } from "../../src/bus.js";
 import type { EventSource } from "../../src/domain/event.js";
 import { standardActions, type Workspace } from "../../src/domain/workspace.js";
-import { chartOf, planAlertChart } from "../../src/monitoring/alert-series.js";
+import { readAlertChart } from "../../src/monitoring/alert-series.js";
 import { createMonitor } from "../../src/monitoring/monitor.js";
 import { LatencyRecorder } from "../../src/monitoring/latency-recorder.js";
 import { createIngestPipeline } from "../../src/pipeline/ingest-pipeline.js";
@@ -146,19 +146,11 @@ describe.each(backends)("volume detection on %s", (_name, make, up) => {
 
     // Its chart (GET /v1/alerts/{id}/series): the server series falls to nothing for the 20 s
     // it stopped while the browser series (the peer that kept its pace) never does.
-    const plan = planAlertChart(stored[0]!, h.now());
+    const { plan, starts, counts } = await readAlertChart(b.store.monitoring, stored[0]!, h.now());
     expect(plan.series.map((x) => [x.key, x.fired])).toEqual([
       ["s:server", true],
       ["s:browser", false],
     ]);
-    const rows = await b.store.monitoring.workspaceSeries(
-      ws.id,
-      plan.series.map((x) => x.key),
-      plan.from,
-      plan.to,
-      plan.table,
-    );
-    const { starts, counts } = chartOf(plan, rows);
     const stopped = starts.flatMap((t, i) => (t >= changedAt && t < changedAt + 20_000 ? [i] : []));
     expect(stopped.length).toBeGreaterThan(0);
     expect(stopped.map((i) => counts[0]![i])).toEqual(stopped.map(() => 0));
@@ -233,19 +225,11 @@ describe.each(backends)("volume detection on %s", (_name, make, up) => {
         to: null,
         limit: 10,
       });
-      const plan = planAlertChart(stored!, h.now());
+      const { plan, counts } = await readAlertChart(b.store.monitoring, stored!, h.now());
       expect(plan.series.map((x) => [x.key, x.fired])).toEqual([
         ["t:accepted", false],
         ["t:identity_conflicts", true],
       ]);
-      const rows = await b.store.monitoring.workspaceSeries(
-        ws.id,
-        plan.series.map((x) => x.key),
-        plan.from,
-        plan.to,
-        plan.table,
-      );
-      const { counts } = chartOf(plan, rows);
       // 80 customers and 20 events with the shared email, of which all but the first conflicted.
       expect(counts[0]!.reduce((a, x) => a + x, 0)).toBe(100);
       expect(counts[1]!.reduce((a, x) => a + x, 0)).toBe(19);

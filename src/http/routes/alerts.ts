@@ -8,7 +8,7 @@ import type { FastifyInstance } from "fastify";
 import { ALERT_KINDS, isAlertKind } from "../../domain/alert.js";
 import { HttpError } from "../../domain/errors.js";
 import { alertJson } from "../../monitoring/alert-json.js";
-import { chartOf, planAlertChart } from "../../monitoring/alert-series.js";
+import { readAlertChart } from "../../monitoring/alert-series.js";
 import { applySettings, settingsOf, THRESHOLDS } from "../../monitoring/alert-settings.js";
 import type { AlertStatus } from "../../storage/monitoring-store.js";
 import type { AppDeps } from "../deps.js";
@@ -56,15 +56,7 @@ export function alertRoutes(app: FastifyInstance, deps: AppDeps): void {
     const id = req.params.id;
     const alert = ALERT_ID.test(id) ? await deps.store.monitoring.getAlert(ws.id, id) : null;
     if (!alert) throw new HttpError("not_found", "No alert with this id in this workspace.");
-    const plan = planAlertChart(alert, Date.now());
-    const rows = await deps.store.monitoring.workspaceSeries(
-      ws.id,
-      plan.series.map((x) => x.key),
-      plan.from,
-      plan.to,
-      plan.table,
-    );
-    const { starts, counts } = chartOf(plan, rows);
+    const { plan, starts, counts } = await readAlertChart(deps.store.monitoring, alert, Date.now());
     return {
       alert_id: alert.id,
       step_seconds: plan.stepMs / 1000,
