@@ -22,6 +22,13 @@ import { classify, isRetryable, isUnavailable, RetryGroupError, StoreUnavailable
 
 /** How often one operation starts over because another node added its identifiers meanwhile. */
 const MAX_OP_CLASHES = 8;
+/**
+ * Runs of a group after a deadlock or serialization failure before its requests get a 503.
+ * Persons found merged while being locked are locked after the others, out of id order, so
+ * groups merging the same people at once can meet in a circle now and then: PostgreSQL breaks
+ * it, and the group that lost runs again after its pause (4.3 s of pauses at most, half on average).
+ */
+const MAX_GROUP_RETRIES = 10;
 import { PgCommitTx } from "./pg-commit-tx.js";
 import { writeRollups } from "./rollups.js";
 import type { CounterSpace } from "../../quality/counters.js";
@@ -59,7 +66,7 @@ export interface GroupCommitterOptions {
   core: CommitCore;
   /** Most events (or touches) one transaction takes; bounds the advisory locks it holds. */
   maxGroupWeight: number;
-  /** Runs of a group after a deadlock or serialization failure before giving up. */
+  /** Runs of a group after a deadlock or serialization failure before giving up (default 10). */
   maxRetries?: number;
   /**
    * Groups in flight at once, each its own transaction on its own connection (default 3):
@@ -181,7 +188,7 @@ export class GroupCommitter {
   }
 
   private async runWithRetry(group: Queued[]): Promise<void> {
-    const maxRetries = this.opts.maxRetries ?? 5;
+    const maxRetries = this.opts.maxRetries ?? MAX_GROUP_RETRIES;
     // Optimistic first: every operation's rows buffered and written once for the whole group.
     // Should that fail for one operation's sake, the group runs again one SAVEPOINT per
     // operation, so only the culprit fails.
@@ -199,8 +206,9 @@ export class GroupCommitter {
           continue;
         }
         if (isRetryable(err) && attempt < maxRetries) {
-          // The other node's transaction is finishing; a short random pause lets it.
-          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+          // The other transaction is finishing; a random pause, doubling each time (full
+          // jitter), lets it, and keeps two groups that keep meeting from meeting again.
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(1000, 10 * 2 ** attempt)));
           continue;
         }
         if (!isolated && !isUnavailable(err) && !isRetryable(err)) {

@@ -947,7 +947,12 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       ]);
     }
     if (this.pendingIdents.size === 0) return;
-    const rows = [...this.pendingIdents.values()];
+    // In one global order (workspace, then identifier): two transactions adding some of the
+    // same new identifiers then wait for each other in turn on the primary key, never in a
+    // circle (which PostgreSQL answers with a deadlock and the whole group runs again).
+    const rows = [...this.pendingIdents.values()].sort((x, y) =>
+      x[0] !== y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0,
+    );
     this.pendingIdents = new Map();
     // Another node added one of these identifiers after this transaction looked: what was
     // decided from "unknown" may be wrong, so the group starts over and reads it. The check is
