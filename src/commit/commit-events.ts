@@ -20,7 +20,6 @@
  * - everything in one transaction, so a crash leaves either all of an event or none of it.
  */
 import type { CommitOutcome } from "../domain/event.js";
-import { IDENTITY_CONFLICTS_KEY } from "../monitoring/series.js";
 import { assign } from "./steps/assign.js";
 import { attribute } from "./steps/attribute.js";
 import { dedup } from "./steps/dedup.js";
@@ -46,13 +45,7 @@ export async function commitEvents(
     const credits = await attribute(tx, item, person);
     await quality(tx, item, person, credits);
     const outcome = await persist(tx, item, credits, person, ctx);
-    if (refused > 0) {
-      outcome.linksRefused = refused;
-      const ev = item.event;
-      // The identity_conflicts alert's series (a test event is not counted, as in persist).
-      if (ev.testEventCode === null)
-        ctx.rollups.count(ev.workspaceId, ev.receivedAt, [IDENTITY_CONFLICTS_KEY]);
-    }
+    if (refused > 0) outcome.linksRefused = refused;
     outcomes.push(outcome);
   }
   return outcomes;

@@ -19,6 +19,10 @@ import type { CommitCore, CommitItem, TouchOutcome } from "../../commit/tx.js";
 import type { CommitOutcome, TouchInput } from "../../domain/event.js";
 import { RollupAccumulator, type RollupDelta } from "../../monitoring/rollups.js";
 import { classify, isRetryable, isUnavailable, RetryGroupError, StoreUnavailableError } from "./errors.js";
+import { PgCommitTx } from "./pg-commit-tx.js";
+import { writeRollups } from "./rollups.js";
+import type { CounterSpace } from "../../quality/counters.js";
+import { DAY_MS } from "../../domain/time.js";
 
 /** How often one operation starts over because another node added its identifiers meanwhile. */
 const MAX_OP_CLASHES = 8;
@@ -29,10 +33,6 @@ const MAX_OP_CLASHES = 8;
  * it, and the group that lost runs again after its pause (4.3 s of pauses at most, half on average).
  */
 const MAX_GROUP_RETRIES = 10;
-import { PgCommitTx } from "./pg-commit-tx.js";
-import { writeRollups } from "./rollups.js";
-import type { CounterSpace } from "../../quality/counters.js";
-import { DAY_MS } from "../../domain/time.js";
 
 export type CommitOp =
   | { kind: "events"; items: CommitItem[]; rollups: RollupDelta[] }
