@@ -54,11 +54,20 @@ export function createChannelWorker(deps: ChannelWorkerDeps) {
     }
     const t = now();
     if (outcome.kind === "done")
-      return { id: job.id, status: "delivered", attempts, lastError: null, nextAttemptAt: t, deliveredAt: t };
+      return {
+        id: job.id,
+        workspaceId: job.alert.workspaceId,
+        status: "delivered",
+        attempts,
+        lastError: null,
+        nextAttemptAt: t,
+        deliveredAt: t,
+      };
     if (outcome.kind === "failed" || attempts >= maxAttempts) {
       deps.logger.warn({ channel: job.channel.id, alert: job.alert.id }, "an alert notification is dead");
       return {
         id: job.id,
+        workspaceId: job.alert.workspaceId,
         status: "dead",
         attempts,
         lastError: outcome.error,
@@ -69,6 +78,7 @@ export function createChannelWorker(deps: ChannelWorkerDeps) {
     const retryAfter = outcome.kind === "retry" ? outcome.retryAfterMs : undefined;
     return {
       id: job.id,
+      workspaceId: job.alert.workspaceId,
       status: "pending",
       attempts,
       lastError: outcome.error,

@@ -141,6 +141,7 @@ export class OutboxWorker {
       let jobs: DeliveryJob[];
       try {
         jobs = await this.deps.store.claimDeliveries(
+          this.d.record.workspaceId,
           this.id,
           this.claimSize,
           this.now(),
@@ -254,7 +255,7 @@ export class OutboxWorker {
       r.entries.forEach((e, i) => updates.push(this.update(e.job, e.dedupId, outcomes[i]!)));
     });
 
-    await this.deps.store.completeDeliveries(updates, this.deps.owner);
+    await this.deps.store.completeDeliveries(record.workspaceId, updates, this.deps.owner);
     this.afterComplete(updates);
   }
 

@@ -68,7 +68,12 @@ export interface AdjustTx {
     now: number,
   ): MaybePromise<{ id: string; type: string }[]>;
   /** Its event deliveries still waiting (not leased): a retracted conversion is not sent. */
-  skipWaitingDeliveries(conversionId: string, now: number, reason: string): MaybePromise<void>;
+  skipWaitingDeliveries(
+    workspaceId: string,
+    conversionId: string,
+    now: number,
+    reason: string,
+  ): MaybePromise<void>;
   insertAdjustmentDeliveries(
     workspaceId: string,
     conversionId: string,
@@ -186,7 +191,7 @@ export async function applyAdjustment(
   };
   await tx.insertAdjustment(adjustment);
   if (req.type === "retract")
-    await tx.skipWaitingDeliveries(c.id, now, "the conversion was retracted before it was sent");
+    await tx.skipWaitingDeliveries(ws, c.id, now, "the conversion was retracted before it was sent");
   const targets = await tx.receivedBy(ws, c.id, now);
   const rows: AdjustmentDelivery[] = targets.map((t) =>
     ADJUSTABLE_TYPES.has(t.type)

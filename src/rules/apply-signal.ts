@@ -96,7 +96,7 @@ export class SignalApplier {
       if (due.length === 0) return;
       for (const s of due) {
         const { applied, retryAt } = await this.applyOne(s, s.attempts);
-        await this.d.store.rules.setApplied(s.id, applied, retryAt);
+        await this.d.store.rules.setApplied(s.workspaceId, s.id, applied, retryAt);
         // A retry due before the next poll: look again then rather than a whole poll later.
         if (retryAt !== null) setTimeout(() => this.kick(), Math.max(0, retryAt - this.now())).unref();
         this.d.bus.publish({

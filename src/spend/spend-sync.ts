@@ -126,7 +126,7 @@ export function createSpendSync(deps: SpendSyncDeps): SpendSync {
         lastSyncAt: t,
         nextSyncAt: t + interval,
       };
-      await store.spend.recordSync(source.id, {
+      await store.spend.recordSync(source.workspaceId, source.id, {
         lastSyncAt: t,
         lastError: null,
         lastRows: records.length,
@@ -138,7 +138,7 @@ export function createSpendSync(deps: SpendSyncDeps): SpendSync {
     const error = result.ok ? "the workspace is gone" : result.error;
     const wait = !result.ok && result.retryAfterMs !== undefined ? result.retryAfterMs : 0;
     const next = t + Math.max(interval, wait);
-    await store.spend.recordSync(source.id, {
+    await store.spend.recordSync(source.workspaceId, source.id, {
       lastSyncAt: t,
       lastError: error,
       lastRows: null,

@@ -57,7 +57,8 @@ export const SQL = {
   insertAlert: `INSERT INTO alerts (id, workspace_id, kind, subject, status, severity, started_at, resolved_at, message, diagnosis, details)
     VALUES (?, ?, ?, ?, 'firing', ?, ?, NULL, ?, ?, ?) ON CONFLICT DO NOTHING`,
   firingOf: "SELECT * FROM alerts WHERE workspace_id = ? AND kind = ? AND subject = ? AND status = 'firing'",
-  resolve: "UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE id = ? AND status = 'firing'",
+  resolve:
+    "UPDATE alerts SET status = 'resolved', resolved_at = ? WHERE workspace_id = ? AND id = ? AND status = 'firing'",
   firing: "SELECT * FROM alerts WHERE status = 'firing'",
   alertById: "SELECT * FROM alerts WHERE workspace_id = ? AND id = ?",
   channelsFor: "SELECT id, min_severity FROM alert_channels WHERE workspace_id = ? AND deleted_at IS NULL",
@@ -72,8 +73,8 @@ export const SQL = {
   insertChannel: `INSERT INTO alert_channels (id, workspace_id, type, config_enc, min_severity, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
   deleteChannel:
     "UPDATE alert_channels SET deleted_at = ? WHERE workspace_id = ? AND id = ? AND deleted_at IS NULL",
-  dropPending: "DELETE FROM alert_outbox WHERE channel_id = ? AND status = 'pending'",
-  due: `SELECT id FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
+  dropPending: "DELETE FROM alert_outbox WHERE workspace_id = ? AND channel_id = ? AND status = 'pending'",
+  due: `SELECT workspace_id, id FROM alert_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
     ORDER BY next_attempt_at, id LIMIT ?`,
   claimJobs: `SELECT o.id AS job_id, o.body, o.attempts AS job_attempts, o.created_at AS job_created,
       c.id AS c_id, c.type AS c_type, c.config_enc AS c_config, c.min_severity AS c_min, c.created_at AS c_created,
@@ -83,13 +84,13 @@ export const SQL = {
       JOIN alerts a ON a.id = o.alert_id AND a.workspace_id = o.workspace_id
     WHERE o.lease_owner = ? AND o.status = 'pending' AND o.lease_until > ?`,
   complete: `UPDATE alert_outbox SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, delivered_at = ?,
-    lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?`,
+    lease_owner = NULL, lease_until = 0 WHERE workspace_id = ? AND id = ? AND lease_owner = ?`,
   channelLog: `SELECT id, alert_id, body, status, attempts, last_error, created_at, delivered_at FROM alert_outbox
     WHERE workspace_id = ? AND channel_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
   ledgerEvent: `SELECT id, event_name, event_time, received_at, event_id, order_id, value, currency, test_event_code,
     source, superseded_at, payload, quality_score, quality_flags FROM events WHERE workspace_id = ? AND id = ?`,
   ledgerCredits:
-    "SELECT model, ord, platform, campaign, ad, touch_time, credit FROM credits WHERE event_ref = ? ORDER BY model, ord",
+    "SELECT model, ord, platform, campaign, ad, touch_time, credit FROM credits WHERE workspace_id = ? AND event_ref = ? ORDER BY model, ord",
   ledgerArrivals:
     "SELECT source, received_at, event_id, status FROM event_arrivals WHERE workspace_id = ? AND event_ref = ? ORDER BY received_at, id",
   ledgerDeliveries: `SELECT d.destination_id, t.type, d.status, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at

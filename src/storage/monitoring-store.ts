@@ -72,6 +72,7 @@ export interface ChannelDeliveryJob {
 
 export interface ChannelDeliveryUpdate {
   id: string;
+  workspaceId: string;
   status: "pending" | "delivered" | "dead";
   attempts: number;
   lastError: string | null;

@@ -124,7 +124,7 @@ describe.each([
       const s = signal(ws.id, r.id, NOW);
       const payload = JSON.stringify({ id: s.id, key: "Brand" });
       await store.rules.recordSignal(s, { cooldownSince: NOW - 1, destinationIds: [d.id], payload });
-      const jobs = await store.claimDeliveries(d.id, 10, NOW + 1, 60_000, "W");
+      const jobs = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 1, 60_000, "W");
       expect(jobs).toEqual([
         expect.objectContaining({
           kind: "signal",
@@ -134,6 +134,7 @@ describe.each([
         }),
       ]);
       await store.completeDeliveries(
+        d.workspaceId,
         [
           {
             id: jobs[0]!.id,
@@ -148,7 +149,7 @@ describe.each([
         ],
         "W",
       );
-      expect(await store.claimDeliveries(d.id, 10, NOW + 3, 60_000, "W")).toEqual([]);
+      expect(await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 3, 60_000, "W")).toEqual([]);
     });
 
     it("claims a pending apply once, keeps it pending until settled; the day's budget base is kept", async () => {
@@ -161,10 +162,20 @@ describe.each([
         store.rules.claimApplies(NOW + 1, 60_000, 10),
       ]);
       expect([...a, ...b2].map((x) => [x.id, x.attempts])).toEqual([[s.id, 1]]);
-      await store.rules.setApplied(s.id, { status: "pending", status_code: 503, error: "down" }, NOW + 10);
+      await store.rules.setApplied(
+        s.workspaceId,
+        s.id,
+        { status: "pending", status_code: 503, error: "down" },
+        NOW + 10,
+      );
       expect(await store.rules.claimApplies(NOW + 5, 60_000, 10)).toEqual([]);
       expect((await store.rules.claimApplies(NOW + 10, 60_000, 10)).map((x) => x.attempts)).toEqual([2]);
-      await store.rules.setApplied(s.id, { status: "applied", status_code: 200, error: null, to: 80 }, null);
+      await store.rules.setApplied(
+        s.workspaceId,
+        s.id,
+        { status: "applied", status_code: 200, error: null, to: 80 },
+        null,
+      );
       expect(await store.rules.claimApplies(NOW + 1e9, 60_000, 10)).toEqual([]);
       expect((await store.rules.listSignals(ws.id, null, null, 1))[0]!.applied).toMatchObject({
         status: "applied",

@@ -97,7 +97,12 @@ export interface RulesStore {
   listFires(workspaceId: string): Promise<RuleFire[]>;
 
   /** Records what applying did; `retryAt` keeps it pending until then (null: settled). */
-  setApplied(signalId: string, applied: AppliedRecord, retryAt: number | null): Promise<void>;
+  setApplied(
+    workspaceId: string,
+    signalId: string,
+    applied: AppliedRecord,
+    retryAt: number | null,
+  ): Promise<void>;
   /** Claims pending applies due at `now` under a lease: of several nodes, one applies each. */
   claimApplies(now: number, leaseMs: number, limit: number): Promise<(SignalRecord & { attempts: number })[]>;
 

@@ -199,7 +199,7 @@ describe.each([
       const claimed = await store.spend.claimDueSources(NOW, MINUTE_MS);
       expect(claimed.map((s) => s.id)).toContain(src.id);
       expect((await store.spend.claimDueSources(NOW, MINUTE_MS)).map((s) => s.id)).not.toContain(src.id);
-      await store.spend.recordSync(src.id, {
+      await store.spend.recordSync(src.workspaceId, src.id, {
         lastSyncAt: NOW,
         lastError: "(#190) Invalid OAuth access token",
         lastRows: null,

@@ -144,5 +144,5 @@ export interface SpendStore {
    * `now + leaseMs`: of several nodes, one syncs each.
    */
   claimDueSources(now: number, leaseMs: number): Promise<SpendSourceRecord[]>;
-  recordSync(id: string, r: SyncResult): Promise<void>;
+  recordSync(workspaceId: string, id: string, r: SyncResult): Promise<void>;
 }

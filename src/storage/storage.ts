@@ -362,15 +362,21 @@ export interface Store {
   setDestinationRoute(workspaceId: string, id: string, routeEvents: string[] | null): Promise<void>;
   /** Later copies of an event (duplicates), oldest first. */
   listArrivals(workspaceId: string, eventRef: string): Promise<ArrivalRow[]>;
-  /** Claims up to `limit` due deliveries of one destination under a lease owned by `owner`. */
+  /**
+   * Claims up to `limit` due deliveries of one destination under a lease owned by `owner`.
+   * `workspaceId` is the destination's: PostgreSQL names it in every statement (one shard under
+   * Citus); SQLite does not need it.
+   */
   claimDeliveries(
+    workspaceId: string,
     destinationId: string,
     limit: number,
     now: number,
     leaseMs: number,
     owner: string,
   ): Promise<DeliveryJob[]>;
-  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void>;
+  /** Settles deliveries of one workspace claimed by `owner`. */
+  completeDeliveries(workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void>;
   listDeliveries(
     workspaceId: string,
     destinationId: string,

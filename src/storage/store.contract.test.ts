@@ -773,12 +773,12 @@ describe.each([
 
         const t = NOW + 1000;
         const [a, b] = await Promise.all([
-          store.claimDeliveries(d.id, 2, t, 60_000, "A"),
-          store.claimDeliveries(d.id, 2, t, 60_000, "B"),
+          store.claimDeliveries(d.workspaceId, d.id, 2, t, 60_000, "A"),
+          store.claimDeliveries(d.workspaceId, d.id, 2, t, 60_000, "B"),
         ]);
         expect(a.length + b.length).toBe(3); // never the same delivery twice
         expect(new Set([...a, ...b].map((j) => j.id)).size).toBe(3);
-        expect(await store.claimDeliveries(d.id, 10, t + 1, 60_000, "C")).toEqual([]);
+        expect(await store.claimDeliveries(d.workspaceId, d.id, 10, t + 1, 60_000, "C")).toEqual([]);
         const job = [...a, ...b].find((j) => eventOf(j).id === evs[0]!.id)!;
         expect(eventOf(job)).toMatchObject({
           eventId: "dl-1",
@@ -789,7 +789,7 @@ describe.each([
         });
 
         // the holders crash; after the lease C takes them all
-        const reclaimed = await store.claimDeliveries(d.id, 10, t + 60_000, 60_000, "C");
+        const reclaimed = await store.claimDeliveries(d.workspaceId, d.id, 10, t + 60_000, 60_000, "C");
         expect(reclaimed).toHaveLength(3);
         const settle = (j: { id: string }, status: "delivered" | "dead") => ({
           id: j.id,
@@ -801,9 +801,10 @@ describe.each([
           deliveredAt: status === "delivered" ? t + 61_000 : null,
           dedupId: "dl-x",
         });
-        await store.completeDeliveries([settle(job, "delivered")], "A"); // stale holder: ignored
+        await store.completeDeliveries(ws.id, [settle(job, "delivered")], "A"); // stale holder: ignored
         expect(await store.listDeliveries(ws.id, d.id, "delivered", 10)).toEqual([]);
         await store.completeDeliveries(
+          ws.id,
           reclaimed.map((j, i) => settle(j, i === 0 ? "delivered" : "dead")),
           "C",
         );
@@ -819,7 +820,7 @@ describe.each([
         expect(await store.listDeliveries(ws.id, d.id, null, 10)).toHaveLength(3);
 
         expect(await store.replayDead(ws.id, d.id, t + 62_000)).toBe(2);
-        const again = await store.claimDeliveries(d.id, 10, t + 62_000, 60_000, "D");
+        const again = await store.claimDeliveries(d.workspaceId, d.id, 10, t + 62_000, 60_000, "D");
         expect(again.map((j) => j.attempts)).toEqual([0, 0]);
         const stats = await store.deliveryStats(ws.id, 0);
         expect(stats.find((s) => s.status === "delivered")).toMatchObject({
@@ -1100,10 +1101,11 @@ describe.each([
           createdAt: NOW,
         });
         await commit(item(event(ws.id, { eventId: "order-3", value: 1 }), "browser"));
-        const [job] = await store.claimDeliveries(d.id, 10, NOW + 10, 60_000, "W");
+        const [job] = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 10, 60_000, "W");
         await commit(item(event(ws.id, { eventId: "order-3", value: 42, orderId: "1003" }), "server"));
         // in flight while superseded: sent again after, once more
         await store.completeDeliveries(
+          ws.id,
           [
             {
               id: job!.id,
@@ -1118,7 +1120,7 @@ describe.each([
           ],
           "W",
         );
-        const again = await store.claimDeliveries(d.id, 10, NOW + 30, 60_000, "W");
+        const again = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 30, 60_000, "W");
         expect(
           again.map((j) => [eventOf(j).id, eventOf(j).value, eventOf(j).eventId, eventOf(j).orderId]),
         ).toEqual([[eventOf(job!).id, 42, "order-3", "1003"]]);
@@ -1140,8 +1142,9 @@ describe.each([
         const waiting = await mk("waiting");
         const browser = event(ws.id, { eventId: "order-4", value: 1, user: { anonymous_id: "b4" } });
         await commit(item(browser, "browser"));
-        const [job] = await store.claimDeliveries(sent.id, 10, NOW + 1, 60_000, "W");
+        const [job] = await store.claimDeliveries(sent.workspaceId, sent.id, 10, NOW + 1, 60_000, "W");
         await store.completeDeliveries(
+          ws.id,
           [
             {
               id: job!.id,
@@ -1174,7 +1177,7 @@ describe.each([
         ]);
         expect(await store.listDeliveries(ws.id, waiting.id, null, 10)).toHaveLength(1);
         for (const d of [sent, waiting]) {
-          const [j] = await store.claimDeliveries(d.id, 10, NOW + 4, 60_000, "W");
+          const [j] = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 4, 60_000, "W");
           expect(eventOf(j!)).toMatchObject({ id: browser.id, eventId: "order-4", value: 99.99 });
           expect(eventOf(j!).user).toEqual({ external_id: "x4" });
         }
@@ -1329,8 +1332,9 @@ describe.each([
             })
           ).find((c) => c.id === purchase.id)!.touches;
         expect((await credited()).map((t) => t.platform).sort()).toEqual(["google", "news"]);
-        const jobs = await store.claimDeliveries(failing.id, 10, NOW + 1, 60_000, "A");
+        const jobs = await store.claimDeliveries(failing.workspaceId, failing.id, 10, NOW + 1, 60_000, "A");
         await store.completeDeliveries(
+          ws.id,
           jobs.map((j) => ({
             id: j.id,
             status: "failed" as const,
@@ -1348,10 +1352,9 @@ describe.each([
         expect(await store.erase(ws.id, [{ kind: "external_id", value: "er-ext-7c1d" }])).toBe(3);
 
         const events = new Map(
-          (await store.claimDeliveries(waiting.id, 10, NOW + 1, 60_000, "B")).map((j) => [
-            eventOf(j).id,
-            eventOf(j),
-          ]),
+          (await store.claimDeliveries(waiting.workspaceId, waiting.id, 10, NOW + 1, 60_000, "B")).map(
+            (j) => [eventOf(j).id, eventOf(j)],
+          ),
         );
         expect(events.get(landing.id)).toMatchObject({
           eventName: "Lead",

@@ -237,7 +237,7 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
     );
     const claims = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        (i % 2 ? a : b).claimDeliveries(d.id, 10, NOW + 1, 60_000, `w${i}`),
+        (i % 2 ? a : b).claimDeliveries(d.workspaceId, d.id, 10, NOW + 1, 60_000, `w${i}`),
       ),
     );
     const ids = claims.flat().map((j) => j.id);

@@ -34,10 +34,10 @@ export async function maintainEventPartitions(
   retentionMonths: number,
 ): Promise<PartitionUpkeep> {
   const created: string[] = [];
-  const ahead = await pool.query<{ name: string }>(
-    "SELECT tally_event_partitions_ahead($1, $2) AS name",
-    [now, MONTHS_AHEAD],
-  );
+  const ahead = await pool.query<{ name: string }>("SELECT tally_event_partitions_ahead($1, $2) AS name", [
+    now,
+    MONTHS_AHEAD,
+  ]);
   created.push(...ahead.rows.map((r) => r.name));
   // Months the default partition caught (a clock far off, or a month not yet made).
   const caught = await pool.query<{ month: string }>(

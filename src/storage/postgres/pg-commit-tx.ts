@@ -136,7 +136,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** workspace|space|key → the times of a quality counter whose row this transaction locked. */
   private counters = new Map<string, number[]>();
   private dirtyCounters = new Map<string, [string, CounterSpace, string]>();
-  private touchFlags: [string, number, number, string | null][] = [];
+  private touchFlags: [string, string, number, number, string | null][] = [];
   /**
    * Statements sent and not yet answered (pipeline mode, pool.ts): writes nothing reads back
    * go out without waiting, so a group's writes and its COMMIT share one round trip.
@@ -469,8 +469,14 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     });
   }
 
-  flagTouch(_workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
-    this.touchFlags.push([touchRef, quality.score, flagMask(quality.flags), shortAddressKey(addressKey)]);
+  flagTouch(workspaceId: string, touchRef: string, quality: Quality, addressKey: string | null): void {
+    this.touchFlags.push([
+      workspaceId,
+      touchRef,
+      quality.score,
+      flagMask(quality.flags),
+      shortAddressKey(addressKey),
+    ]);
   }
 
   // ---- CommitTx ---------------------------------------------------------------------------
@@ -931,8 +937,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       this.touchFlags = [];
       this.send(
         `UPDATE touches c SET quality_score = t.score, quality_flags = t.flags, quality_key = t.qk
-         FROM unnest($1::text[], $2::int2[], $3::int2[], $4::text[]) AS t(id, score, flags, qk) WHERE c.id = t.id`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+         FROM unnest($1::text[], $2::text[], $3::int2[], $4::int2[], $5::text[]) AS t(ws, id, score, flags, qk)
+         WHERE c.workspace_id = t.ws AND c.id = t.id`,
+        [0, 1, 2, 3, 4].map((k) => rows.map((r) => r[k])),
       );
     }
   }

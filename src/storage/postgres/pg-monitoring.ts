@@ -94,7 +94,7 @@ export class PgMonitoringStore implements MonitoringStore {
       inTransaction(this.pool, async (c) => {
         const row = (await all(c, `${SQL.firingOf} FOR UPDATE`, [workspaceId, kind, subject]))[0];
         if (!row) return null;
-        await all(c, SQL.resolve, [at, row.id]);
+        await all(c, SQL.resolve, [at, workspaceId, row.id]);
         const a: AlertRecord = { ...alertRow(row), status: "resolved", resolvedAt: at };
         await this.enqueue(c, a, "resolved", at);
         return a;
@@ -167,7 +167,7 @@ export class PgMonitoringStore implements MonitoringStore {
       inTransaction(this.pool, async (c) => {
         const r = await c.query(numbered(SQL.deleteChannel), [now, workspaceId, id]);
         if (r.rowCount === 0) return false;
-        await all(c, SQL.dropPending, [id]);
+        await all(c, SQL.dropPending, [workspaceId, id]);
         return true;
       }),
     );
@@ -176,11 +176,12 @@ export class PgMonitoringStore implements MonitoringStore {
   claimChannelDeliveries(limit: number, now: number, leaseMs: number, owner: string) {
     return this.guard(() =>
       inTransaction(this.pool, async (c): Promise<ChannelDeliveryJob[]> => {
-        const ids = await all(c, `${SQL.due} FOR UPDATE SKIP LOCKED`, [now, now, limit]);
-        if (ids.length === 0) return [];
+        const due = await all(c, `${SQL.due} FOR UPDATE SKIP LOCKED`, [now, now, limit]);
+        if (due.length === 0) return [];
         await c.query(
-          "UPDATE alert_outbox SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3::text[])",
-          [owner, now + leaseMs, ids.map((r) => r.id)],
+          `UPDATE alert_outbox o SET lease_owner = $1, lease_until = $2
+           FROM unnest($3::text[], $4::text[]) AS d(ws, id) WHERE o.workspace_id = d.ws AND o.id = d.id`,
+          [owner, now + leaseMs, due.map((r) => r.workspace_id), due.map((r) => r.id)],
         );
         return (await all(c, SQL.claimJobs, [owner, now])).map(jobOf);
       }),
@@ -195,6 +196,7 @@ export class PgMonitoringStore implements MonitoringStore {
           u.lastError,
           u.nextAttemptAt,
           u.deliveredAt,
+          u.workspaceId,
           u.id,
           owner,
         ]);
@@ -211,7 +213,7 @@ export class PgMonitoringStore implements MonitoringStore {
       const ev = (await all(this.pool, SQL.ledgerEvent, [workspaceId, id]))[0];
       if (!ev) return null;
       const [credits, arrivals, deliveries] = await Promise.all([
-        all(this.pool, SQL.ledgerCredits, [id]),
+        all(this.pool, SQL.ledgerCredits, [workspaceId, id]),
         all(this.pool, SQL.ledgerArrivals, [workspaceId, id]),
         all(this.pool, SQL.ledgerDeliveries, [workspaceId, id]),
       ]);

@@ -175,8 +175,8 @@ export class PgWrites {
         [workspaceId, id],
       );
       await c.query(
-        "UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE destination_id = $1 AND status = 'pending'",
-        [id],
+        "UPDATE deliveries SET status = 'failed', last_error = 'destination deleted' WHERE workspace_id = $1 AND destination_id = $2 AND status = 'pending'",
+        [workspaceId, id],
       );
       return r.rowCount === 1;
     });
@@ -188,6 +188,7 @@ export class PgWrites {
    * passes (a worker that crashed) the row is due again.
    */
   async claimDeliveries(
+    workspaceId: string,
     destinationId: string,
     limit: number,
     now: number,
@@ -207,10 +208,11 @@ export class PgWrites {
     >(
       `WITH due AS (
          SELECT id FROM deliveries
-         WHERE destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND lease_until <= $2
+         WHERE workspace_id = $6 AND destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+           AND lease_until <= $2
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
        claimed AS (
-         UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.id = due.id
+         UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.workspace_id = $6 AND d.id = due.id
          RETURNING d.id, d.workspace_id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
               c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload,
@@ -220,7 +222,7 @@ export class PgWrites {
        FROM claimed c LEFT JOIN events e
          ON e.workspace_id = c.workspace_id AND e.id = c.event_ref AND c.kind IN ('event', 'adjustment')
        ORDER BY c.next_attempt_at, c.id`,
-      [destinationId, now, limit, owner, now + leaseMs],
+      [destinationId, now, limit, owner, now + leaseMs, workspaceId],
     );
     return r.rows.map((x): DeliveryJob => {
       const base = {
@@ -250,7 +252,7 @@ export class PgWrites {
     });
   }
 
-  async completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
+  async completeDeliveries(workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {
     if (updates.length === 0) return;
     const col = <T>(f: (u: DeliveryUpdate) => T): T[] => updates.map(f);
     // Only the lease holder (or nobody, after a replay) may settle a delivery.
@@ -259,7 +261,7 @@ export class PgWrites {
          next_attempt_at = u.next, delivered_at = u.delivered, dedup_id = u.dedup, lease_owner = NULL, lease_until = 0
        FROM unnest($1::text[], $2::text[], $3::int4[], $4::int4[], $5::text[], $6::int8[], $7::int8[], $8::text[])
          AS u(id, status, attempts, code, err, next, delivered, dedup)
-       WHERE d.id = u.id AND d.status = 'pending' AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
+       WHERE d.workspace_id = $10 AND d.id = u.id AND d.status = 'pending' AND (d.lease_owner = $9 OR d.lease_owner IS NULL)`,
       [
         col((u) => u.id),
         col((u) => u.status),
@@ -270,6 +272,7 @@ export class PgWrites {
         col((u) => u.deliveredAt),
         col((u) => u.dedupId),
         owner,
+        workspaceId,
       ],
     );
   }
@@ -337,8 +340,9 @@ export class PgWrites {
         const scrubbed = erasure.scrubPayload(row.payload);
         if (!scrubbed) continue;
         await c.query(
-          "UPDATE events SET payload = $1, ip_enc = CASE WHEN $2 THEN NULL ELSE ip_enc END, quality_key = NULL WHERE id = $3",
-          [scrubbed.payload, scrubbed.hit, row.id],
+          `UPDATE events SET payload = $1, ip_enc = CASE WHEN $2 THEN NULL ELSE ip_enc END, quality_key = NULL
+           WHERE workspace_id = $4 AND id = $3`,
+          [scrubbed.payload, scrubbed.hit, row.id, workspaceId],
         );
         if (scrubbed.hit) own.set(row.id, scrubbed.userValues);
       }
@@ -370,7 +374,11 @@ export class PgWrites {
           ? erasure.redactOwnError(d.last_error, userValues)
           : erasure.redactText(d.last_error);
         if (text !== d.last_error)
-          await c.query("UPDATE deliveries SET last_error = $1 WHERE id = $2", [text, d.id]);
+          await c.query("UPDATE deliveries SET last_error = $1 WHERE workspace_id = $2 AND id = $3", [
+            text,
+            workspaceId,
+            d.id,
+          ]);
       }
       // live-feed messages parked for other nodes (test events show what was received)
       await c.query(`DELETE FROM live_spill WHERE ${mentions("payload", "$1")}`, [erasure.needles()]);

@@ -260,16 +260,17 @@ export class PostgresStore implements Store {
     return this.guard(() => this.r.listArrivals(workspaceId, eventRef));
   }
   claimDeliveries(
+    workspaceId: string,
     destinationId: string,
     limit: number,
     now: number,
     leaseMs: number,
     owner: string,
   ): Promise<DeliveryJob[]> {
-    return this.guard(() => this.w.claimDeliveries(destinationId, limit, now, leaseMs, owner));
+    return this.guard(() => this.w.claimDeliveries(workspaceId, destinationId, limit, now, leaseMs, owner));
   }
-  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
-    return this.guard(() => this.w.completeDeliveries(updates, owner));
+  completeDeliveries(workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {
+    return this.guard(() => this.w.completeDeliveries(workspaceId, updates, owner));
   }
   listDeliveries(
     workspaceId: string,

@@ -94,14 +94,14 @@ class PgAdjustTx implements AdjustTx {
     return r.rows[0] ? stateOf(r.rows[0]) : null;
   }
 
-  async setConversionValue(_ws: string, c: ConversionState, next: NewValue, now: number): Promise<void> {
+  async setConversionValue(ws: string, c: ConversionState, next: NewValue, now: number): Promise<void> {
     // The credit rollup follows, in this transaction: the old value out (unless already
     // retracted), the new in (unless retracted now).
     const rows = (
       await this.c.query<StoredCreditRow>(
         `SELECT workspace_id, model, event_time, platform, campaign, ad, credit, value, currency, flagged
-         FROM credits WHERE event_ref = $1`,
-        [c.id],
+         FROM credits WHERE workspace_id = $1 AND event_ref = $2`,
+        [ws, c.id],
       )
     ).rows;
     const deltas = new CreditRollupAccumulator();
@@ -112,15 +112,13 @@ class PgAdjustTx implements AdjustTx {
     await writeCreditRollup(this.c, deltas.drain());
     await this.c.query(
       `UPDATE events SET tracked_value = CASE WHEN adjusted_at IS NULL THEN value ELSE tracked_value END,
-         value = $1, currency = $2, retracted = $3, adjusted_at = $4 WHERE id = $5`,
-      [next.value, next.currency, next.retracted, now, c.id],
+         value = $1, currency = $2, retracted = $3, adjusted_at = $4 WHERE workspace_id = $6 AND id = $5`,
+      [next.value, next.currency, next.retracted, now, c.id, ws],
     );
-    await this.c.query("UPDATE credits SET value = $1, currency = $2, retracted = $3 WHERE event_ref = $4", [
-      next.value,
-      next.currency,
-      next.retracted,
-      c.id,
-    ]);
+    await this.c.query(
+      "UPDATE credits SET value = $1, currency = $2, retracted = $3 WHERE workspace_id = $5 AND event_ref = $4",
+      [next.value, next.currency, next.retracted, c.id, ws],
+    );
     // The batch's cached state follows, so a second row of the same order sees the change.
     for (const [k, v] of this.known) if (v?.id === c.id) this.known.set(k, { ...v, ...next });
   }
@@ -161,11 +159,11 @@ class PgAdjustTx implements AdjustTx {
     return r.rows;
   }
 
-  async skipWaitingDeliveries(conversionId: string, now: number, reason: string): Promise<void> {
+  async skipWaitingDeliveries(workspaceId: string, conversionId: string, now: number, reason: string) {
     await this.c.query(
       `UPDATE deliveries SET status = 'skipped', last_error = $1, next_attempt_at = $2
-       WHERE event_ref = $3 AND kind = 'event' AND status = 'pending' AND lease_until <= $2`,
-      [reason, now, conversionId],
+       WHERE workspace_id = $4 AND event_ref = $3 AND kind = 'event' AND status = 'pending' AND lease_until <= $2`,
+      [reason, now, conversionId, workspaceId],
     );
   }
 

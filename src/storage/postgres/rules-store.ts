@@ -108,7 +108,7 @@ export class PgRulesStore implements RulesStore {
           [workspaceId, id],
         );
         if (!r.rowCount) return false;
-        await c.query("DELETE FROM rule_fires WHERE rule_id = $1", [id]);
+        await c.query("DELETE FROM rule_fires WHERE workspace_id = $1 AND rule_id = $2", [workspaceId, id]);
         return true;
       }),
     );
@@ -183,11 +183,17 @@ export class PgRulesStore implements RulesStore {
     });
   }
 
-  setApplied(signalId: string, applied: AppliedRecord, retryAt: number | null): Promise<void> {
+  setApplied(
+    workspaceId: string,
+    signalId: string,
+    applied: AppliedRecord,
+    retryAt: number | null,
+  ): Promise<void> {
     return this.guard(async () => {
       await this.pool.query(
-        "UPDATE signals SET applied = $1, apply_pending = $2, apply_next_at = $3, apply_lease_until = 0 WHERE id = $4",
-        [JSON.stringify(applied), retryAt !== null, retryAt ?? 0, signalId],
+        `UPDATE signals SET applied = $1, apply_pending = $2, apply_next_at = $3, apply_lease_until = 0
+         WHERE workspace_id = $5 AND id = $4`,
+        [JSON.stringify(applied), retryAt !== null, retryAt ?? 0, signalId, workspaceId],
       );
     });
   }
@@ -200,10 +206,10 @@ export class PgRulesStore implements RulesStore {
     return this.guard(async () => {
       const r = await this.pool.query<SignalRow & { apply_attempts: number }>(
         `WITH due AS (
-           SELECT id FROM signals WHERE apply_pending AND apply_next_at <= $1 AND apply_lease_until <= $1
+           SELECT workspace_id, id FROM signals WHERE apply_pending AND apply_next_at <= $1 AND apply_lease_until <= $1
            ORDER BY apply_next_at LIMIT $2 FOR UPDATE SKIP LOCKED)
          UPDATE signals s SET apply_lease_until = $3, apply_attempts = s.apply_attempts + 1 FROM due
-         WHERE s.id = due.id RETURNING s.data, s.applied, s.apply_attempts`,
+         WHERE s.workspace_id = due.workspace_id AND s.id = due.id RETURNING s.data, s.applied, s.apply_attempts`,
         [now, limit, now + leaseMs],
       );
       return r.rows.map((x) => ({ ...toSignal(x), attempts: x.apply_attempts }));

@@ -171,12 +171,12 @@ export class PgSpendStore implements SpendStore {
     });
   }
 
-  recordSync(id: string, s: SyncResult): Promise<void> {
+  recordSync(workspaceId: string, id: string, s: SyncResult): Promise<void> {
     return this.guard(async () => {
       await this.pool.query(
         `UPDATE spend_sources SET last_sync_at = $2, last_error = $3, last_rows = COALESCE($4, last_rows),
-           next_sync_at = $5 WHERE id = $1`,
-        [id, s.lastSyncAt, s.lastError, s.lastRows, s.nextSyncAt],
+           next_sync_at = $5 WHERE workspace_id = $6 AND id = $1`,
+        [id, s.lastSyncAt, s.lastError, s.lastRows, s.nextSyncAt, workspaceId],
       );
     });
   }

@@ -145,7 +145,7 @@ export class SqliteAdjustTx implements AdjustTx {
     return this.s.receivedBy!.all(conversionId, workspaceId, now) as { id: string; type: string }[];
   }
 
-  skipWaitingDeliveries(conversionId: string, now: number, reason: string): void {
+  skipWaitingDeliveries(_workspaceId: string, conversionId: string, now: number, reason: string): void {
     this.s.skipWaiting!.run(reason, now, conversionId, now);
   }
 

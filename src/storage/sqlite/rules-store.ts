@@ -52,7 +52,12 @@ export class SqliteRulesStore implements RulesStore {
   listFires(workspaceId: string): Promise<RuleFire[]> {
     return this.read((r) => r.listFires(workspaceId));
   }
-  setApplied(signalId: string, applied: AppliedRecord, retryAt: number | null): Promise<void> {
+  setApplied(
+    _workspaceId: string,
+    signalId: string,
+    applied: AppliedRecord,
+    retryAt: number | null,
+  ): Promise<void> {
     return this.call("rules.setApplied", [signalId, applied, retryAt]);
   }
   claimApplies(

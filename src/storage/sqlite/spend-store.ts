@@ -46,7 +46,7 @@ export class SqliteSpendStore implements SpendStore {
   claimDueSources(now: number, leaseMs: number): Promise<SpendSourceRecord[]> {
     return this.call("spend.claimDueSources", [now, leaseMs]);
   }
-  recordSync(id: string, r: SyncResult): Promise<void> {
+  recordSync(_workspaceId: string, id: string, r: SyncResult): Promise<void> {
     return this.call("spend.recordSync", [id, r]);
   }
 }

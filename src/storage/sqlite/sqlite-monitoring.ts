@@ -65,7 +65,7 @@ export class SqliteMonitoringWrites {
   resolveAlert(workspaceId: string, kind: string, subject: string, at: number): AlertRecord | null {
     const row = this.db.prepare(SQL.firingOf).get(workspaceId, kind, subject) as Row | undefined;
     if (!row) return null;
-    this.db.prepare(SQL.resolve).run(at, row.id);
+    this.db.prepare(SQL.resolve).run(at, workspaceId, row.id);
     const a: AlertRecord = { ...alertRow(row), status: "resolved", resolvedAt: at };
     this.enqueue(a, "resolved", at);
     return a;
@@ -95,22 +95,24 @@ export class SqliteMonitoringWrites {
   deleteAlertChannel(workspaceId: string, id: string, now: number): boolean {
     const r = this.db.prepare(SQL.deleteChannel).run(now, workspaceId, id);
     if (r.changes === 0) return false;
-    this.db.prepare(SQL.dropPending).run(id);
+    this.db.prepare(SQL.dropPending).run(workspaceId, id);
     return true;
   }
 
   claimChannelDeliveries(limit: number, now: number, leaseMs: number, owner: string): ChannelDeliveryJob[] {
-    const ids = (this.db.prepare(SQL.due).all(now, now, limit) as { id: string }[]).map((r) => r.id);
-    if (ids.length === 0) return [];
-    const lease = this.db.prepare("UPDATE alert_outbox SET lease_owner = ?, lease_until = ? WHERE id = ?");
-    for (const id of ids) lease.run(owner, now + leaseMs, id);
+    const due = this.db.prepare(SQL.due).all(now, now, limit) as { workspace_id: string; id: string }[];
+    if (due.length === 0) return [];
+    const lease = this.db.prepare(
+      "UPDATE alert_outbox SET lease_owner = ?, lease_until = ? WHERE workspace_id = ? AND id = ?",
+    );
+    for (const d of due) lease.run(owner, now + leaseMs, d.workspace_id, d.id);
     return (this.db.prepare(SQL.claimJobs).all(owner, now) as Row[]).map(jobOf);
   }
 
   completeChannelDeliveries(updates: ChannelDeliveryUpdate[], owner: string): void {
     const st = this.db.prepare(SQL.complete);
     for (const u of updates)
-      st.run(u.status, u.attempts, u.lastError, u.nextAttemptAt, u.deliveredAt, u.id, owner);
+      st.run(u.status, u.attempts, u.lastError, u.nextAttemptAt, u.deliveredAt, u.workspaceId, u.id, owner);
   }
 }
 
@@ -157,7 +159,7 @@ export class SqliteMonitoringReads {
     if (!ev) return null;
     return ledgerOf(
       ev,
-      this.db.prepare(SQL.ledgerCredits).all(id) as Row[],
+      this.db.prepare(SQL.ledgerCredits).all(workspaceId, id) as Row[],
       this.db.prepare(SQL.ledgerArrivals).all(workspaceId, id) as Row[],
       this.db.prepare(SQL.ledgerDeliveries).all(workspaceId, id) as Row[],
     );

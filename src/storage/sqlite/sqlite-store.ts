@@ -346,6 +346,7 @@ export class SqliteStore implements Store {
     return this.read((r) => r.listArrivals(workspaceId, eventRef));
   }
   claimDeliveries(
+    _workspaceId: string,
     destinationId: string,
     limit: number,
     now: number,
@@ -354,7 +355,7 @@ export class SqliteStore implements Store {
   ): Promise<DeliveryJob[]> {
     return this.call("claimDeliveries", [destinationId, limit, now, leaseMs, owner]);
   }
-  completeDeliveries(updates: DeliveryUpdate[], owner: string): Promise<void> {
+  completeDeliveries(_workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {
     return this.call("completeDeliveries", [updates, owner], updates.length);
   }
   listDeliveries(
