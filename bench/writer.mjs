@@ -1,7 +1,8 @@
 // The SQLite writer's cost per event, in-process and without HTTP: the group committer the
 // writer thread runs (storage/sqlite/group-committer.ts) given groups shaped like the core
-// benchmark's (50 requests of 1 event; 16 requests of 100 events), each group one transaction
-// and one fsync (synchronous=FULL). CPU time (user + system) and wall time per event, median
+// benchmark's (50 requests of 1 event; 16 requests of 100 events; and 20 requests of 1 event
+// from 200 returning customers known by an anonymous id, whose identity is found and whose
+// touches are read), each group one transaction and one fsync (synchronous=FULL). CPU time (user + system) and wall time per event, median
 // over rounds. On a shared machine CPU time per event is the steadier figure.
 //
 //   node bench/writer.mjs                                    this build
@@ -32,14 +33,15 @@ async function main() {
   const shapes = [
     ["50 requests × 1 event", 50, 1],
     ["16 requests × 100 events", 16, 100],
+    ["20 requests × 1 event, returning customers", 20, 1, 200],
   ];
   const rows = [["group", ...impls.flatMap((i) => [`${i.name}: CPU/event`, "wall/event"])]];
-  for (const [label, requests, per] of shapes) {
+  for (const [label, requests, per, returning] of shapes) {
     const got = impls.map(() => ({ cpu: [], wall: [] }));
     for (let round = 0; round < ROUNDS; round++)
       for (let k = 0; k < impls.length; k++) {
         const i = (k + round) % impls.length; // alternate who goes first
-        const r = await impls[i].group(requests, per);
+        const r = await impls[i].group(requests, per, returning);
         if (round >= 2) {
           got[i].cpu.push(r.cpu);
           got[i].wall.push(r.wall);

@@ -19,7 +19,11 @@ async function load(root) {
   return { SqliteGroupCommitter, commitCore, settings: DEFAULT_QUALITY_SETTINGS, newId };
 }
 
-function purchase(ws, impl, run, n) {
+/**
+ * The Purchase of customer `n`; with `returning`, of one of that many returning customers known
+ * by their anonymous id alone (the identity is found, and their touches are read for attribution).
+ */
+function purchase(ws, impl, run, n, returning = 0) {
   const id = `${run}-${n}`;
   const now = Date.now();
   const em = h(`shopper.${id}@example.com`);
@@ -51,12 +55,14 @@ function purchase(ws, impl, run, n) {
           "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0",
         fbp: "fb.1.1764426811.123456",
       },
-      identifiers: [
-        { kind: "email", value: em },
-        { kind: "phone", value: ph },
-        { kind: "external_id", value: `crm-${id}` },
-        { kind: "anonymous_id", value: `a-${id}` },
-      ],
+      identifiers: returning
+        ? [{ kind: "anonymous_id", value: `a-${run}-r${n % returning}` }]
+        : [
+            { kind: "email", value: em },
+            { kind: "phone", value: ph },
+            { kind: "external_id", value: `crm-${id}` },
+            { kind: "anonymous_id", value: `a-${id}` },
+          ],
       customData: {},
       consent: null,
       testEventCode: null,
@@ -99,10 +105,11 @@ export async function openWriter(name, root) {
     name,
     dir,
     committer: c,
-    async group(requests, perRequest) {
+    /** One group of `requests` × `perRequest` events; `returning`: of that many returning customers. */
+    async group(requests, perRequest, returning = 0) {
       const group = [];
       for (let r = 0; r < requests; r++) {
-        const items = Array.from({ length: perRequest }, () => purchase(wsId, impl, run, n++));
+        const items = Array.from({ length: perRequest }, () => purchase(wsId, impl, run, n++, returning));
         const deltas = [
           { workspaceId: wsId, minute: Date.now() - (Date.now() % 60_000), received: perRequest },
         ];

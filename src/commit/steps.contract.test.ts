@@ -554,6 +554,26 @@ describe.each([
           expect(credits === null ? null : credits.last_click.map((c) => c.platform)).toEqual(expected);
         }),
       );
+
+      it("reads a person's latest touches up to the limit it is given, newest first", () =>
+        inTx(async (h, ctx) => {
+          const days = [5, 1, 4, 2, 3];
+          await commitTouches(
+            h.tx,
+            h.ws,
+            days.map((d) => click({ anon: "v", daysAgo: d, campaign: `d${d}` })),
+            NOW,
+            ctx,
+          );
+          const { person } = await identify(h.tx, item(event(h.ws, { ids: [["anonymous_id", "v"]] })), ctx);
+          const latest = async (limit: number) =>
+            (await h.tx.touchesOf(h.ws, person!, NOW - 30 * DAY_MS, NOW, limit)).map((t) => t.campaign);
+          expect(await latest(3)).toEqual(["d1", "d2", "d3"]);
+          expect(await latest(2)).toEqual(["d1", "d2"]);
+          expect(await latest(3)).toEqual(["d1", "d2", "d3"]);
+          expect(await latest(100)).toEqual(["d1", "d2", "d3", "d4", "d5"]);
+        }),
+      );
     });
 
     describe("persist", () => {
