@@ -1,6 +1,6 @@
 // The PostgreSQL scaffold every benchmark shares: which database (TALLY_BENCH_DATABASE_URL,
 // else TALLY_TEST_DATABASE_URL, else the local test database), a private schema made for the
-// run and dropped after it, and one printed line instead of a failure when the database does
+// run and dropped after it (kept with BENCH_KEEP_SCHEMA=1), and one printed line instead of a failure when the database does
 // not answer (as the tests skip).
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -46,7 +46,9 @@ export async function withBenchSchema(prefix, fn, label) {
     try {
       return await fn(schemaUrl(schema), schema, admin);
     } finally {
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      // BENCH_KEEP_SCHEMA=1 keeps it for a look afterwards (EXPLAIN, pg_stat_statements).
+      if (process.env.BENCH_KEEP_SCHEMA === "1") console.log(`   (schema ${schema} kept)`);
+      else await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     }
   } finally {
     await admin.end();
