@@ -360,6 +360,19 @@ describe.each([
           ]);
         }),
       );
+
+      it.each([
+        ["made from its received_at, as normalize makes it", 0],
+        ["made 40 days before it was received", 40 * DAY_MS],
+      ])("the stored copy is found and superseded when its id is %s", (_name, offset) =>
+        inTx(async (h, ctx) => {
+          const a = { ...event(h.ws, { eventId: "s2", value: 1 }), id: newId("evt", NOW - offset) };
+          await commitEvents(h.tx, [item(a, "browser")], ctx);
+          const seen = await dedup(h.tx, item(event(h.ws, { eventId: "s2", value: 99 }), "server"), ctx);
+          expect(seen.status === "duplicate" && seen.outcome.superseded?.value).toBe(99);
+          expect(await h.tx.storedCopy(h.ws, a.id)).toMatchObject({ value: 99, receivedAt: NOW });
+        }),
+      );
     });
 
     describe("identify", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newId, newSecret } from "./ids.js";
+import { idTime, newId, newSecret } from "./ids.js";
 
 describe("newId", () => {
   it("has the prefix, 26 base32 characters, and sorts by time", () => {
@@ -12,6 +12,24 @@ describe("newId", () => {
   it("does not repeat over many ids drawn from the random pool", () => {
     const ids = new Set(Array.from({ length: 20_000 }, () => newId("x", 1)));
     expect(ids.size).toBe(20_000);
+  });
+});
+
+describe("idTime", () => {
+  it("reads back the milliseconds an id was made with", () => {
+    for (const t of [0, 1, 1_700_000_000_123, Date.UTC(2026, 11, 7), 2 ** 48 - 1])
+      expect(idTime(newId("evt", t))).toBe(t);
+  });
+
+  it("is null for what is not a time-sortable id", () => {
+    for (const id of [
+      "",
+      "evt_",
+      "evt_0123",
+      "nounderscore0123456789abcdefghjk",
+      "evt_UUUUUUUUUU0123456789abcdef",
+    ])
+      expect(idTime(id)).toBeNull();
   });
 });
 

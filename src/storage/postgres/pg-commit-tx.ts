@@ -43,7 +43,7 @@ import type {
 } from "../../commit/tx.js";
 import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
 import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
-import { newId } from "../../domain/ids.js";
+import { idTime, newId } from "../../domain/ids.js";
 import { planLinks, rankedIdents, type IdentSeen, type PersonFacts } from "../../domain/identity-limits.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import { creditInserts, type CreditInsert } from "../conversion-rows.js";
@@ -111,6 +111,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Identifiers seen absent; trusted only until an insert says otherwise. */
   private readonly absent = new Set<string>();
   private readonly lockedPersons = new Set<string>();
+  /** Events `storedCopy` found in the partition their id names (`received_at` = the id's time). */
+  private readonly inPartitionOfId = new Set<string>();
   /** workspace|person → what the identity limits need of it, for persons locked or made here. */
   private readonly facts = new Map<string, PersonFacts>();
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
@@ -493,11 +495,19 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async storedCopy(workspaceId: string, eventRef: string): Promise<StoredCopy | null> {
     // The original may be a row this group has not written yet.
     if (this.events.some((e) => e.event.id === eventRef)) await this.sendFlush();
-    const r = await this.read<StoredCopyRow>(
-      `SELECT ${STORED_COPY_COLUMNS} FROM events WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
-      [workspaceId, eventRef],
-    );
-    const row = r.rows[0];
+    // An event's id carries its received_at (normalize.ts): asked with it, PostgreSQL reads one
+    // monthly partition instead of probing every one. A row whose id does not (none that Tally
+    // writes) is found by the second read, over all of them.
+    const at = idTime(eventRef);
+    const byId = `SELECT ${STORED_COPY_COLUMNS} FROM events WHERE workspace_id = $1 AND id = $2`;
+    let row: StoredCopyRow | undefined;
+    if (at !== null) {
+      row = (
+        await this.read<StoredCopyRow>(`${byId} AND received_at = $3 FOR UPDATE`, [workspaceId, eventRef, at])
+      ).rows[0];
+      if (row) this.inPartitionOfId.add(k(workspaceId, eventRef));
+    }
+    row ??= (await this.read<StoredCopyRow>(`${byId} FOR UPDATE`, [workspaceId, eventRef])).rows[0];
     return row ? storedCopyFromRow(row) : null;
   }
 
@@ -507,6 +517,10 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     identifiers: Identifier[],
     supersededAt: number,
   ): Promise<Credits> {
+    // The partition its id names, when storedCopy found it there (it always reads it first).
+    const at = idTime(eventRef);
+    const pruned =
+      at !== null && this.inPartitionOfId.has(k(copy.workspaceId, eventRef)) ? " AND received_at = $9" : "";
     // storedCopy wrote the event (and its credits) if this group had buffered it.
     // `old` reads the credits as they were (every part of the statement sees the same
     // snapshot): the rollup takes their value away and adds the new one.
@@ -516,7 +530,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
       `WITH old AS (SELECT model, ord, value, currency FROM credits WHERE workspace_id = $8 AND event_ref = $7),
        e AS (
          UPDATE events SET value = $1, currency = $2, payload = $3, ip_enc = $4, order_id = COALESCE(order_id, $5),
-           superseded_at = $6 WHERE workspace_id = $8 AND id = $7 RETURNING id, workspace_id)
+           superseded_at = $6 WHERE workspace_id = $8 AND id = $7${pruned} RETURNING id, workspace_id)
        UPDATE credits c SET value = $1, currency = $2 FROM e, old o
        WHERE c.workspace_id = e.workspace_id AND c.event_ref = e.id AND o.model = c.model AND o.ord = c.ord
        RETURNING c.workspace_id, c.model, c.ord, c.event_time, c.platform, c.campaign, c.ad, c.touch_time AS time,
@@ -530,6 +544,7 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
         supersededAt,
         eventRef,
         copy.workspaceId,
+        ...(pruned ? [at] : []),
       ],
     );
     const out: Credits = { last_click: [], first_click: [], linear: [], time_decay: [], position_based: [] };
