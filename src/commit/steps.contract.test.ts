@@ -585,8 +585,7 @@ describe.each([
           expect(await latest(2)).toEqual(["d1", "d2"]);
           expect(await latest(3)).toEqual(["d1", "d2", "d3"]);
           expect(await latest(100)).toEqual(["d1", "d2", "d3", "d4", "d5"]);
-        }),
-      );
+        }));
     });
 
     describe("persist", () => {
