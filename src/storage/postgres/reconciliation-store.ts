@@ -7,7 +7,7 @@
 import { CreditRollupAccumulator, deltaOfRow, type StoredCreditRow } from "../credit-rollup.js";
 import { writeCreditRollup } from "./credit-rollup.js";
 import type pg from "pg";
-import { newId } from "../../domain/ids.js";
+import { idTime, newId } from "../../domain/ids.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import {
   applyAdjustment,
@@ -80,17 +80,29 @@ class PgAdjustTx implements AdjustTx {
       const k = JSON.stringify([req.orderId, req.eventName]);
       if (this.known.has(k)) return this.known.get(k) ?? null;
     }
-    const r =
-      req.conversionId !== null
-        ? await this.c.query<ConversionRow>(
-            `${CONVERSION} WHERE workspace_id = $1 AND id = $2 AND is_conversion AND test_event_code IS NULL FOR UPDATE`,
-            [req.workspaceId, req.conversionId],
-          )
-        : await this.c.query<ConversionRow>(
-            `${CONVERSION} WHERE workspace_id = $1 AND order_id = $2 AND ($3::text IS NULL OR event_name = $3)
-               AND is_conversion AND test_event_code IS NULL ORDER BY event_time, id LIMIT 1 FOR UPDATE`,
-            [req.workspaceId, req.orderId, req.eventName],
-          );
+    if (req.conversionId !== null) {
+      // In the partition its id names first (pg-commit-tx.ts, `storedCopy`), then in all.
+      const byId = `${CONVERSION} WHERE workspace_id = $1 AND id = $2 AND is_conversion AND test_event_code IS NULL`;
+      const at = idTime(req.conversionId);
+      const row =
+        (at === null
+          ? undefined
+          : (
+              await this.c.query<ConversionRow>(`${byId} AND received_at = $3 FOR UPDATE`, [
+                req.workspaceId,
+                req.conversionId,
+                at,
+              ])
+            ).rows[0]) ??
+        (await this.c.query<ConversionRow>(`${byId} FOR UPDATE`, [req.workspaceId, req.conversionId]))
+          .rows[0];
+      return row ? stateOf(row) : null;
+    }
+    const r = await this.c.query<ConversionRow>(
+      `${CONVERSION} WHERE workspace_id = $1 AND order_id = $2 AND ($3::text IS NULL OR event_name = $3)
+         AND is_conversion AND test_event_code IS NULL ORDER BY event_time, id LIMIT 1 FOR UPDATE`,
+      [req.workspaceId, req.orderId, req.eventName],
+    );
     return r.rows[0] ? stateOf(r.rows[0]) : null;
   }
 
@@ -112,8 +124,9 @@ class PgAdjustTx implements AdjustTx {
     await writeCreditRollup(this.c, deltas.drain());
     await this.c.query(
       `UPDATE events SET tracked_value = CASE WHEN adjusted_at IS NULL THEN value ELSE tracked_value END,
-         value = $1, currency = $2, retracted = $3, adjusted_at = $4 WHERE workspace_id = $6 AND id = $5`,
-      [next.value, next.currency, next.retracted, now, c.id, ws],
+         value = $1, currency = $2, retracted = $3, adjusted_at = $4
+       WHERE workspace_id = $6 AND id = $5 AND received_at = $7`,
+      [next.value, next.currency, next.retracted, now, c.id, ws, c.receivedAt],
     );
     await this.c.query(
       "UPDATE credits SET value = $1, currency = $2, retracted = $3 WHERE workspace_id = $5 AND event_ref = $4",
