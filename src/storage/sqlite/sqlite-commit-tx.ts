@@ -142,7 +142,6 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
       ),
       relabelIdent: p("UPDATE identities SET person = ? WHERE workspace_id = ? AND person = ?"),
       relabelTouches: p("UPDATE touches SET person = ? WHERE workspace_id = ? AND person = ?"),
-
       touchById: p("SELECT id FROM touches WHERE workspace_id = ? AND touch_id = ?"),
       touchByClick: p("SELECT id, person FROM touches WHERE workspace_id = ? AND click_id = ?"),
       setTouchPerson: p("UPDATE touches SET person = ? WHERE id = ? AND person IS NULL"),
@@ -268,9 +267,7 @@ export class SqliteCommitTx implements CommitTx, ReattributeTx {
   }
 
   private personFacts(workspaceId: string, person: string): PersonFacts {
-    const { n } = this.s.personCount.get(workspaceId, person) as {
-      n: number;
-    };
+    const { n } = this.s.personCount.get(workspaceId, person) as { n: number };
     const externals = (this.s.personExternals.all(workspaceId, person) as { ident: string }[]).map(
       (r) => r.ident,
     );
