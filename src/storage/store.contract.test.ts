@@ -581,6 +581,20 @@ describe.each([
     });
 
     describe("reads", () => {
+      it.each([
+        ["made from its received_at", 0],
+        ["made 40 days before it was received", 40 * DAY_MS],
+      ])("finds a conversion's ledger when its id is %s", async (_name, offset) => {
+        const ws = await workspace();
+        const ev = { ...event(ws.id, { value: 12 }), id: newId("evt", NOW - offset) };
+        await commit(item(ev));
+        expect(await store.monitoring.conversionLedger(ws.id, ev.id)).toMatchObject({
+          id: ev.id,
+          value: 12,
+          receivedAt: NOW,
+        });
+      });
+
       it("lists conversions newest first and pages with the cursor, conversions only", async () => {
         const ws = await workspace();
         const evs = [5, 4, 4, 3, 2, 1].map((m) => event(ws.id, { eventTime: NOW - m * MINUTE_MS }));

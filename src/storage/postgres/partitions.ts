@@ -7,6 +7,7 @@
  * advisory lock).
  */
 import type pg from "pg";
+import { idTime } from "../../domain/ids.js";
 
 /** Months made ahead of the current one. */
 export const MONTHS_AHEAD = 2;
@@ -16,6 +17,20 @@ export interface PartitionUpkeep {
   created: string[];
   /** Partitions dropped by retention. */
   dropped: string[];
+}
+
+/**
+ * An event read by id in the partition its id names first: an event's id carries its
+ * `received_at` (normalize.ts), so `read(at)`, the query with `AND received_at = at`, probes one
+ * monthly partition's key instead of every one. If the row is not there (an id that would not
+ * carry its time; none that Tally writes), `read(null)` asks again without it.
+ */
+export async function readByEventId<T>(
+  id: string,
+  read: (at: number | null) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const at = idTime(id);
+  return (at === null ? undefined : await read(at)) ?? (await read(null));
 }
 
 /** Start of the UTC month `months` before the month holding `now` (unix ms). */

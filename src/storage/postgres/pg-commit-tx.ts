@@ -43,7 +43,7 @@ import type {
 } from "../../commit/tx.js";
 import { routeFromRow, type DestinationRoute } from "../../domain/destination-route.js";
 import type { CreditRow, EventSource, Identifier, NormalizedEvent, TouchInput } from "../../domain/event.js";
-import { idTime, newId } from "../../domain/ids.js";
+import { newId } from "../../domain/ids.js";
 import { planLinks, rankedIdents, type IdentSeen, type PersonFacts } from "../../domain/identity-limits.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import { creditInserts, type CreditInsert } from "../conversion-rows.js";
@@ -55,6 +55,7 @@ import {
   type StoredCreditRow,
 } from "../credit-rollup.js";
 import { writeCreditRollup } from "./credit-rollup.js";
+import { readByEventId } from "./partitions.js";
 import {
   CONVERSION_COLUMNS,
   payloadOf,
@@ -111,8 +112,8 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   /** Identifiers seen absent; trusted only until an insert says otherwise. */
   private readonly absent = new Set<string>();
   private readonly lockedPersons = new Set<string>();
-  /** Events `storedCopy` found in the partition their id names (`received_at` = the id's time). */
-  private readonly inPartitionOfId = new Set<string>();
+  /** workspace|event → the `received_at` of a stored copy `storedCopy` read: its partition. */
+  private readonly storedReceivedAt = new Map<string, number>();
   /** workspace|person → what the identity limits need of it, for persons locked or made here. */
   private readonly facts = new Map<string, PersonFacts>();
   /** Persons created by this transaction that no touch belongs to yet: nothing to attribute. */
@@ -495,20 +496,21 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
   async storedCopy(workspaceId: string, eventRef: string): Promise<StoredCopy | null> {
     // The original may be a row this group has not written yet.
     if (this.events.some((e) => e.event.id === eventRef)) await this.sendFlush();
-    // An event's id carries its received_at (normalize.ts): asked with it, PostgreSQL reads one
-    // monthly partition instead of probing every one. A row whose id does not (none that Tally
-    // writes) is found by the second read, over all of them.
-    const at = idTime(eventRef);
     const byId = `SELECT ${STORED_COPY_COLUMNS} FROM events WHERE workspace_id = $1 AND id = $2`;
-    let row: StoredCopyRow | undefined;
-    if (at !== null) {
-      row = (
-        await this.read<StoredCopyRow>(`${byId} AND received_at = $3 FOR UPDATE`, [workspaceId, eventRef, at])
-      ).rows[0];
-      if (row) this.inPartitionOfId.add(k(workspaceId, eventRef));
-    }
-    row ??= (await this.read<StoredCopyRow>(`${byId} FOR UPDATE`, [workspaceId, eventRef])).rows[0];
-    return row ? storedCopyFromRow(row) : null;
+    const row = await readByEventId(
+      eventRef,
+      async (at) =>
+        (
+          await this.read<StoredCopyRow>(
+            at === null ? `${byId} FOR UPDATE` : `${byId} AND received_at = $3 FOR UPDATE`,
+            at === null ? [workspaceId, eventRef] : [workspaceId, eventRef, at],
+          )
+        ).rows[0],
+    );
+    if (!row) return null;
+    const copy = storedCopyFromRow(row);
+    this.storedReceivedAt.set(k(workspaceId, eventRef), copy.receivedAt);
+    return copy;
   }
 
   async supersedeEvent(
@@ -517,10 +519,9 @@ export class PgCommitTx implements CommitTx, ReattributeTx {
     identifiers: Identifier[],
     supersededAt: number,
   ): Promise<Credits> {
-    // The partition its id names, when storedCopy found it there (it always reads it first).
-    const at = idTime(eventRef);
-    const pruned =
-      at !== null && this.inPartitionOfId.has(k(copy.workspaceId, eventRef)) ? " AND received_at = $9" : "";
+    // Its partition, from storedCopy (the commit core always reads the stored copy first).
+    const at = this.storedReceivedAt.get(k(copy.workspaceId, eventRef));
+    const pruned = at === undefined ? "" : " AND received_at = $9";
     // storedCopy wrote the event (and its credits) if this group had buffered it.
     // `old` reads the credits as they were (every part of the statement sees the same
     // snapshot): the rollup takes their value away and adds the new one.

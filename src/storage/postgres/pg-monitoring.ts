@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { newId } from "../../domain/ids.js";
+import { readByEventId } from "./partitions.js";
 import type {
   AlertChannelRecord,
   AlertQuery,
@@ -210,7 +211,17 @@ export class PgMonitoringStore implements MonitoringStore {
 
   conversionLedger(workspaceId: string, id: string): Promise<LedgerRecord | null> {
     return this.guard(async () => {
-      const ev = (await all(this.pool, SQL.ledgerEvent, [workspaceId, id]))[0];
+      const ev = await readByEventId(
+        id,
+        async (at) =>
+          (
+            await all(
+              this.pool,
+              at === null ? SQL.ledgerEvent : `${SQL.ledgerEvent} AND received_at = ?`,
+              at === null ? [workspaceId, id] : [workspaceId, id, at],
+            )
+          )[0],
+      );
       if (!ev) return null;
       const [credits, arrivals, deliveries] = await Promise.all([
         all(this.pool, SQL.ledgerCredits, [workspaceId, id]),

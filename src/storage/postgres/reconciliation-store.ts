@@ -7,7 +7,8 @@
 import { CreditRollupAccumulator, deltaOfRow, type StoredCreditRow } from "../credit-rollup.js";
 import { writeCreditRollup } from "./credit-rollup.js";
 import type pg from "pg";
-import { idTime, newId } from "../../domain/ids.js";
+import { newId } from "../../domain/ids.js";
+import { readByEventId } from "./partitions.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import {
   applyAdjustment,
@@ -81,21 +82,18 @@ class PgAdjustTx implements AdjustTx {
       if (this.known.has(k)) return this.known.get(k) ?? null;
     }
     if (req.conversionId !== null) {
-      // In the partition its id names first (pg-commit-tx.ts, `storedCopy`), then in all.
       const byId = `${CONVERSION} WHERE workspace_id = $1 AND id = $2 AND is_conversion AND test_event_code IS NULL`;
-      const at = idTime(req.conversionId);
-      const row =
-        (at === null
-          ? undefined
-          : (
-              await this.c.query<ConversionRow>(`${byId} AND received_at = $3 FOR UPDATE`, [
-                req.workspaceId,
-                req.conversionId,
-                at,
-              ])
-            ).rows[0]) ??
-        (await this.c.query<ConversionRow>(`${byId} FOR UPDATE`, [req.workspaceId, req.conversionId]))
-          .rows[0];
+      const { workspaceId, conversionId } = req;
+      const row = await readByEventId(
+        conversionId,
+        async (at) =>
+          (
+            await this.c.query<ConversionRow>(
+              at === null ? `${byId} FOR UPDATE` : `${byId} AND received_at = $3 FOR UPDATE`,
+              at === null ? [workspaceId, conversionId] : [workspaceId, conversionId, at],
+            )
+          ).rows[0],
+      );
       return row ? stateOf(row) : null;
     }
     const r = await this.c.query<ConversionRow>(
