@@ -11,13 +11,13 @@
 //    workspace. "Accepted" is the server's `received_at` stamp (same machine clock), so the
 //    figure includes the durable group commit; beside it, publish → subscriber (the hub and
 //    the socket alone) from the message's `published_at`. Both stamps have millisecond
-//    resolution. The subscribers run in this process, beside the load generator: at 100
-//    subscribers they read 200,000 frames a second, and on a small machine part of what is
-//    measured is this process keeping up. Beside both, request → subscriber: from the moment
+//    resolution. The subscribers run on a thread of their own (bench/lib/live-subscribers.mjs)
+//    beside the load generator's: at 100 subscribers they read 200,000 frames a second, and on
+//    a small machine part of what is measured is that thread keeping up. Beside both, request → subscriber: from the moment
 //    this process started the POST carrying the event (its `event_id` names the send time),
 //    which adds the client's own queueing and the HTTP round trip up to the server's stamp;
-//    both of its ends are this process's clock (`performance.now()`), so it has sub-millisecond
-//    resolution.
+//    both of its ends are this process's clock (`performance.timeOrigin + performance.now()`,
+//    shared by its threads), so it has sub-millisecond resolution.
 //    Targets (on request → subscriber): p50 < 5 ms, p99 < 25 ms. The live-feed connection
 //    caps (TALLY_LIVE_MAX_PER_CLIENT, _PER_WORKSPACE) are raised to the subscriber count: the
 //    subscribers all come from this one loopback address.
@@ -27,7 +27,8 @@
 //    Target: < 50 ms.
 import Database from "better-sqlite3";
 import { join } from "node:path";
-import WebSocket from "ws";
+import { Worker } from "node:worker_threads";
+import { clock } from "./lib/live-subscribers.mjs";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { cpuSecondsOf } from "./lib/proc.mjs";
 import { createWorkspace, post, ROOT, startTally } from "./lib/server.mjs";
@@ -38,11 +39,6 @@ const BATCH = 20;
 const SECONDS = QUICK ? 3 : 6;
 const WARMUP_S = 1;
 const SUBSCRIBERS = (process.env.BENCH_LIVE_SUBSCRIBERS ?? "1,10,100").split(",").map(Number);
-
-const CONVERSION = Buffer.from('{"type":"conversion"');
-const RECEIVED_AT = '"received_at":"';
-const PUBLISHED_AT = '"published_at":"';
-const EVENT_ID = '"event_id":"o-';
 
 printMachine("bench/live — live feed latency and metrics queries");
 await liveLatency();
@@ -114,57 +110,30 @@ async function liveLatency() {
 
 async function oneRun(url, ws, n) {
   const wsUrl = `${url.replace(/^http/, "ws")}/v1/live?token=${ws.secret_key}`;
-  const lat = [];
-  const hub = [];
-  const fromRequest = [];
-  const sentAt = []; // seq → performance.now() when its POST started (both ends in this process: sub-ms)
-  let delivered = 0;
-  let measureFrom = Infinity;
-  const sockets = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise((resolve, reject) => {
-          // A browser validates UTF-8 natively; ws would do it in JavaScript, 200,000 times a second.
-          const s = new WebSocket(wsUrl, { skipUTF8Validation: true, perMessageDeflate: false });
-          s.on("open", () => resolve(s));
-          s.on("error", reject);
-          s.on("message", (data) => {
-            const now = Date.now();
-            const nowHr = performance.now();
-            if (data.indexOf(CONVERSION) !== 0) return;
-            delivered++;
-            // Read the two stamps without decoding the whole message: the reader is part of the measurement.
-            const at = data.indexOf(RECEIVED_AT) + RECEIVED_AT.length;
-            const r = Date.parse(data.toString("latin1", at, at + 24));
-            if (r < measureFrom) return;
-            const pt = data.indexOf(PUBLISHED_AT, at) + PUBLISHED_AT.length;
-            const p = Date.parse(data.toString("latin1", pt, pt + 24));
-            lat.push(now - r);
-            hub.push(now - p);
-            const et = data.indexOf(EVENT_ID, at);
-            if (et >= 0) {
-              const from = et + EVENT_ID.length;
-              const seq = Number(data.toString("latin1", from, data.indexOf(34, from)));
-              const s0 = sentAt[seq];
-              if (s0 !== undefined) fromRequest.push(nowHr - s0);
-            }
-          });
-        }),
-    ),
-  );
+  const total = RATE * SECONDS;
+  // seq → when its POST started, on the clock the subscribers' thread shares (sub-ms).
+  const shared = new SharedArrayBuffer(8 * total);
+  const sentAt = new Float64Array(shared);
+  const readers = new Worker(new URL("./lib/live-subscribers.mjs", import.meta.url), {
+    workerData: { wsUrl, n, sentAt: shared },
+  });
+  const message = () =>
+    new Promise((resolve, reject) => {
+      readers.once("message", resolve);
+      readers.once("error", reject);
+    });
+  await message(); // every socket open
 
   const started = Date.now();
-  measureFrom = started + WARMUP_S * 1000;
+  readers.postMessage({ measureFrom: started + WARMUP_S * 1000 });
   let sent = 0;
   let seq = 0;
   const inflight = new Set();
-  const total = RATE * SECONDS;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * RATE));
     while (sent < due) {
       const data = [];
-      const at = performance.now();
+      const at = clock();
       for (let k = 0; k < BATCH; k++, seq++) {
         sentAt[seq] = at;
         data.push({
@@ -184,9 +153,10 @@ async function oneRun(url, ws, n) {
   await Promise.all(inflight);
   // Let the last messages arrive.
   const expected = sent * n;
-  const deadline = Date.now() + 10_000;
-  while (delivered < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const s of sockets) s.close();
+  const done = message();
+  readers.postMessage({ finish: true, expected, waitMs: 10_000 });
+  const { delivered, lat, hub, fromRequest } = await done;
+  await readers.terminate();
   return {
     expected,
     delivered,
