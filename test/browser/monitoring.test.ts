@@ -8,7 +8,7 @@
 // waits have generous timeouts and the figures are printed.
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulateCommand } from "../../src/cli/simulate.js";
 import { newId } from "../../src/domain/ids.js";
@@ -58,6 +58,28 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     custom_data: { value, currency: "USD" },
     ...extra,
   });
+  /** A firing alert as the Alerts view shows it: its words, and its chart with the series that fired. */
+  const expectAlertShown = async (firing: Locator, words: string[], series: string, fired: RegExp) => {
+    const text = (await firing.locator(".alert-diagnosis").textContent()) ?? "";
+    for (const w of words) expect(text).toContain(w);
+    const chart = firing.locator("figure.alert-chart");
+    await chart.waitFor();
+    expect(await chart.getAttribute("data-series")).toBe(series);
+    expect(await chart.locator(".legend-fired").textContent()).toMatch(fired);
+  };
+  /** Sets a rule's window and min count in the Alerts view's rules table, then waits for the API to hold them. */
+  const saveRule = async (kind: string, label: string, windowSeconds: number, minCount: number) => {
+    const rule = page.locator(`.alert-rules tr[data-kind="${kind}"]`);
+    await rule.getByLabel(`${label} window seconds`).fill(String(windowSeconds));
+    await rule.getByLabel(`${label} min count`).fill(String(minCount));
+    await rule.getByRole("button", { name: `Save ${label}` }).click();
+    await expect
+      .poll(async () => {
+        const r = await ws.api("GET", "/v1/alert-rules");
+        return (r.body.data as { kind: string }[]).find((x) => x.kind === kind);
+      })
+      .toMatchObject({ window_seconds: windowSeconds, min_count: minCount });
+  };
 
   it("shows $10,999.33 whole in the value tile, wide and narrow", async () => {
     const res = await ws.api("POST", "/v1/events", { data: [purchase(10999.33)] });
@@ -171,17 +193,7 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     await rule.getByRole("button", { name: "Save Error rate" }).click();
     await page.getByRole("alert").filter({ hasText: "window_seconds" }).waitFor();
     expect(await rule.getByLabel("Error rate window seconds").getAttribute("aria-invalid")).toBe("true");
-    await rule.getByLabel("Error rate window seconds").fill("10");
-    await rule.getByLabel("Error rate min count").fill("10");
-    await rule.getByRole("button", { name: "Save Error rate" }).click();
-    await expect
-      .poll(async () => {
-        const r = await ws.api("GET", "/v1/alert-rules");
-        return (r.body.data as { kind: string; window_seconds: number; min_count: number }[]).find(
-          (x) => x.kind === "error_rate",
-        );
-      })
-      .toMatchObject({ window_seconds: 10, min_count: 10 });
+    await saveRule("error_rate", "Error rate", 10, 10);
 
     const form = page.getByRole("form", { name: "Add an alert channel" });
     await form.getByLabel("URL").fill("not a url");
@@ -227,13 +239,12 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     console.log(
       `error_rate alert shown firing ${(Date.now() - started) / 1000} s after the first rejections (${sent} sent)`,
     );
-    const words = (await firing.locator(".alert-diagnosis").textContent()) ?? "";
-    expect(words).toContain("Tracking looks broken");
-    expect(words).toContain("Test events view");
-    const chart = firing.locator("figure.alert-chart");
-    await chart.waitFor();
-    expect(await chart.getAttribute("data-series")).toBe("t:received t:rejected");
-    expect(await chart.locator(".legend-fired").textContent()).toMatch(/rejected \(fired\) · [1-9]/);
+    await expectAlertShown(
+      firing,
+      ["Tracking looks broken", "Test events view"],
+      "t:received t:rejected",
+      /rejected \(fired\) · [1-9]/,
+    );
     await page.getByRole("alert").filter({ hasText: "Error rate" }).first().waitFor();
     expect(await page.locator(".tab-count[aria-label='1 firing']").count()).toBe(1);
     await shot("alert-firing");
@@ -244,16 +255,7 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
   }, 180_000);
 
   it("shows an identity_conflicts alert, set in the rules table, when one email is sent for many customers", async () => {
-    const rule = page.locator('.alert-rules tr[data-kind="identity_conflicts"]');
-    await rule.getByLabel("Identity conflicts window seconds").fill("10");
-    await rule.getByLabel("Identity conflicts min count").fill("5");
-    await rule.getByRole("button", { name: "Save Identity conflicts" }).click();
-    await expect
-      .poll(async () => {
-        const r = await ws.api("GET", "/v1/alert-rules");
-        return (r.body.data as { kind: string }[]).find((x) => x.kind === "identity_conflicts");
-      })
-      .toMatchObject({ window_seconds: 10, min_count: 5 });
+    await saveRule("identity_conflicts", "Identity conflicts", 10, 5);
     // Each batch: customers of their own, and the same agency email sent for each of them (the
     // placeholder bug): after its first customer, the email is kept apart from every other one.
     const started = Date.now();
@@ -271,13 +273,10 @@ describe.skipIf(!hasChromium)("monitoring in the dashboard (Chromium)", () => {
     console.log(
       `identity_conflicts alert shown firing ${(Date.now() - started) / 1000} s after the first (${n} sent)`,
     );
-    const words = (await firing.locator(".alert-diagnosis").textContent()) ?? "";
-    expect(words).toContain("Tracking looks broken");
-    expect(words).toContain("placeholder");
-    const chart = firing.locator("figure.alert-chart");
-    await chart.waitFor();
-    expect(await chart.getAttribute("data-series")).toBe("t:accepted t:identity_conflicts");
-    expect(await chart.locator(".legend-fired").textContent()).toMatch(
+    await expectAlertShown(
+      firing,
+      ["Tracking looks broken", "placeholder"],
+      "t:accepted t:identity_conflicts",
       /with a conflicting identifier \(fired\) · [1-9]/,
     );
     await shot("alert-identity-conflicts");

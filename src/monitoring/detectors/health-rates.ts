@@ -17,38 +17,61 @@ import type { Condition } from "./condition.js";
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 
+/**
+ * A share of the window's events (`part` of `whole`, each named for the alert's details) as
+ * one condition on the whole workspace once it reaches the threshold with at least
+ * `min_count` in the whole: error_rate, dedup_rate and identity_conflicts are this.
+ */
+function shareOfEvents(
+  s: RuleSettings,
+  kind: Condition["kind"],
+  diagnosis: Condition["diagnosis"],
+  [partName, part]: [string, number],
+  [wholeName, whole]: [string, number],
+  message: (rate: string) => string,
+): Condition[] {
+  if (whole < s.min_count || part / whole < s.threshold) return [];
+  const rate = part / whole;
+  return [
+    {
+      kind,
+      subject: "total",
+      severity: s.severity,
+      diagnosis,
+      message: message(pct(rate)),
+      details: { [partName]: part, [wholeName]: whole, rate, window_seconds: s.window_seconds },
+    },
+  ];
+}
+
 export function errorRate(v: SeriesView, s: RuleSettings): Condition[] {
   const w = s.window_seconds * 1000;
   const received = v.window(totalKey("received"), w);
   const rejected = v.window(totalKey("rejected"), w);
-  if (received < s.min_count || rejected / received < s.threshold) return [];
-  return [
-    {
-      kind: "error_rate",
-      subject: "total",
-      severity: s.severity,
-      diagnosis: "tracking_broken",
-      message: `${pct(rejected / received)} of events were rejected in the last ${s.window_seconds} s (${rejected} of ${received}): open the test-events view to see why.`,
-      details: { rejected, received, rate: rejected / received, window_seconds: s.window_seconds },
-    },
-  ];
+  return shareOfEvents(
+    s,
+    "error_rate",
+    "tracking_broken",
+    ["rejected", rejected],
+    ["received", received],
+    (rate) =>
+      `${rate} of events were rejected in the last ${s.window_seconds} s (${rejected} of ${received}): open the test-events view to see why.`,
+  );
 }
 
 export function dedupRate(v: SeriesView, s: RuleSettings): Condition[] {
   const w = s.window_seconds * 1000;
   const duplicates = v.window(totalKey("duplicates"), w);
   const seen = v.window(totalKey("accepted"), w) + duplicates;
-  if (seen < s.min_count || duplicates / seen < s.threshold) return [];
-  return [
-    {
-      kind: "dedup_rate",
-      subject: "total",
-      severity: s.severity,
-      diagnosis: "duplicate_sending",
-      message: `${pct(duplicates / seen)} of events in the last ${s.window_seconds} s were duplicates: check that the browser and server copies share an event_id and that retries reuse it.`,
-      details: { duplicates, seen, rate: duplicates / seen, window_seconds: s.window_seconds },
-    },
-  ];
+  return shareOfEvents(
+    s,
+    "dedup_rate",
+    "duplicate_sending",
+    ["duplicates", duplicates],
+    ["seen", seen],
+    (rate) =>
+      `${rate} of events in the last ${s.window_seconds} s were duplicates: check that the browser and server copies share an event_id and that retries reuse it.`,
+  );
 }
 
 export function trackingSilent(v: SeriesView, s: RuleSettings): Condition[] {
@@ -75,15 +98,13 @@ export function identityConflicts(v: SeriesView, s: RuleSettings): Condition[] {
   const w = s.window_seconds * 1000;
   const conflicts = v.window(IDENTITY_CONFLICTS_KEY, w);
   const accepted = v.window(totalKey("accepted"), w);
-  if (accepted < s.min_count || conflicts / accepted < s.threshold) return [];
-  return [
-    {
-      kind: "identity_conflicts",
-      subject: "total",
-      severity: s.severity,
-      diagnosis: "tracking_broken",
-      message: `${pct(conflicts / accepted)} of events in the last ${s.window_seconds} s (${conflicts} of ${accepted}) carried an identifier already linked to another customer: an integration may send one email, phone or device id for many people.`,
-      details: { conflicts, accepted, rate: conflicts / accepted, window_seconds: s.window_seconds },
-    },
-  ];
+  return shareOfEvents(
+    s,
+    "identity_conflicts",
+    "tracking_broken",
+    ["conflicts", conflicts],
+    ["accepted", accepted],
+    (rate) =>
+      `${rate} of events in the last ${s.window_seconds} s (${conflicts} of ${accepted}) carried an identifier already linked to another customer: an integration may send one email, phone or device id for many people.`,
+  );
 }

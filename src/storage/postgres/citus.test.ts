@@ -114,40 +114,64 @@ export function statementsWithoutWorkspace(source: string): string[] {
   return out;
 }
 
-describe("joins name the workspace (Citus-ready)", () => {
-  it("finds a join without it, and passes one with it", () => {
-    expect(
-      joinsWithoutWorkspace("FROM claimed c LEFT JOIN events e ON e.id = c.event_ref ORDER BY c.id"),
-    ).toEqual(["JOIN events e ON e.id = c.event_ref"]);
-    expect(
-      joinsWithoutWorkspace(
-        "FROM claimed c LEFT JOIN events e ON e.workspace_id = c.workspace_id AND e.id = c.id",
-      ),
-    ).toEqual([]);
-    expect(joinsWithoutWorkspace("FROM retired_keys r JOIN workspaces w ON w.id = r.workspace_id")).toEqual(
+describe("the finders, on examples (Citus-ready)", () => {
+  it.each<[string, (source: string) => string[], string, string[]]>([
+    [
+      "a join by id alone",
+      joinsWithoutWorkspace,
+      "FROM claimed c LEFT JOIN events e ON e.id = c.event_ref ORDER BY c.id",
+      ["JOIN events e ON e.id = c.event_ref"],
+    ],
+    [
+      "a join that names it",
+      joinsWithoutWorkspace,
+      "FROM claimed c LEFT JOIN events e ON e.workspace_id = c.workspace_id AND e.id = c.id",
       [],
-    );
-    expect(joinsWithoutWorkspace("FROM unnest($1::text[]) AS t(k) CROSS JOIN LATERAL (SELECT 1) c")).toEqual(
+    ],
+    [
+      "a join to a reference table",
+      joinsWithoutWorkspace,
+      "FROM retired_keys r JOIN workspaces w ON w.id = r.workspace_id",
       [],
-    );
-  });
-});
-
-describe("statements name the workspace (Citus-ready)", () => {
-  it("finds a statement by id alone, and passes one that names the workspace", () => {
-    expect(statementsWithoutWorkspace("`UPDATE deliveries SET last_error = $1 WHERE id = $2`")).toEqual([
-      "UPDATE deliveries SET last_error = $1 WHERE id = $2",
-    ]);
-    expect(
-      statementsWithoutWorkspace('"SELECT model FROM credits WHERE event_ref = ? ORDER BY model"'),
-    ).toEqual(["FROM credits WHERE event_ref = ? ORDER BY model"]);
-    expect(
-      statementsWithoutWorkspace(
-        "`UPDATE deliveries SET last_error = $1 WHERE workspace_id = $2 AND id = $3`",
-      ),
-    ).toEqual([]);
-    expect(statementsWithoutWorkspace('"SELECT * FROM workspaces WHERE id = $1"')).toEqual([]);
-    expect(statementsWithoutWorkspace('"DELETE FROM dedup_keys WHERE received_at < $1"')).toEqual([]);
+    ],
+    [
+      "a lateral join",
+      joinsWithoutWorkspace,
+      "FROM unnest($1::text[]) AS t(k) CROSS JOIN LATERAL (SELECT 1) c",
+      [],
+    ],
+    [
+      "an update by id alone",
+      statementsWithoutWorkspace,
+      "`UPDATE deliveries SET last_error = $1 WHERE id = $2`",
+      ["UPDATE deliveries SET last_error = $1 WHERE id = $2"],
+    ],
+    [
+      "a read by a key alone",
+      statementsWithoutWorkspace,
+      '"SELECT model FROM credits WHERE event_ref = ? ORDER BY model"',
+      ["FROM credits WHERE event_ref = ? ORDER BY model"],
+    ],
+    [
+      "an update that names it",
+      statementsWithoutWorkspace,
+      "`UPDATE deliveries SET last_error = $1 WHERE workspace_id = $2 AND id = $3`",
+      [],
+    ],
+    [
+      "a read of a reference table",
+      statementsWithoutWorkspace,
+      '"SELECT * FROM workspaces WHERE id = $1"',
+      [],
+    ],
+    [
+      "a purge listed as across workspaces",
+      statementsWithoutWorkspace,
+      '"DELETE FROM dedup_keys WHERE received_at < $1"',
+      [],
+    ],
+  ])("%s", (_name, find, source, expected) => {
+    expect(find(source)).toEqual(expected);
   });
 });
 
