@@ -769,6 +769,30 @@ describe.each([
     });
 
     describe("destinations and the outbox", () => {
+      it.each([
+        ["made from its received_at", 0],
+        ["made 40 days before it was received", 40 * DAY_MS],
+      ])("claims a delivery with its event when the event's id is %s", async (_name, offset) => {
+        const ws = await workspace();
+        const d = await store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws.id,
+          type: "webhook",
+          name: "hook",
+          events: null,
+          configEnc: "enc",
+          createdAt: NOW,
+        });
+        // On PostgreSQL the claim reads an event in the partition its id names; an id made 40
+        // days before its event was received (none that Tally makes) is found by id alone.
+        const ev = { ...event(ws.id, { eventId: "by-id", value: 3 }), id: newId("evt", NOW - offset) };
+        await commit(item(ev));
+        const jobs = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 1, 60_000, "W");
+        expect(
+          jobs.map((j) => [eventOf(j).id, eventOf(j).eventId, eventOf(j).value, eventOf(j).receivedAt]),
+        ).toEqual([[ev.id, "by-id", 3, NOW]]);
+      });
+
       it("claims under a lease, lets an expired lease be reclaimed, and settles only for the holder", async () => {
         const ws = await workspace();
         const d = await store.createDestination({

@@ -33,6 +33,35 @@ export async function readByEventId<T>(
   return (at === null ? undefined : await read(at)) ?? (await read(null));
 }
 
+/**
+ * Many events read by id the same way, in one statement: `read(ids, span)` is the query with
+ * `id = ANY(ids) AND received_at BETWEEN span[0] AND span[1]`, the span of the times the ids
+ * carry, which PostgreSQL prunes to the monthly partitions it covers before it probes their
+ * keys (a join by id alone probes every partition's key for every row; the span's two bounds
+ * plan faster than the list of times). The ids not found so (or whose id carries no time) are
+ * asked again with `read(ids, null)`, by id alone. Returned by id.
+ */
+export async function readByEventIds<T extends { id: string }>(
+  ids: string[],
+  read: (ids: string[], span: [number, number] | null) => Promise<T[]>,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  const timed = ids.filter((id) => idTime(id) !== null);
+  if (timed.length > 0) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const id of timed) {
+      const at = idTime(id)!;
+      lo = Math.min(lo, at);
+      hi = Math.max(hi, at);
+    }
+    for (const row of await read(timed, [lo, hi])) found.set(row.id, row);
+  }
+  const rest = ids.filter((id) => !found.has(id));
+  if (rest.length > 0) for (const row of await read(rest, null)) found.set(row.id, row);
+  return found;
+}
+
 /** Start of the UTC month `months` before the month holding `now` (unix ms). */
 export function retentionCutoff(now: number, months: number): number {
   const d = new Date(now);

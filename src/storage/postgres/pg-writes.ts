@@ -23,6 +23,7 @@ import type {
   WorkspacePatch,
 } from "../storage.js";
 import { destinationsLockKey } from "./destination-lock.js";
+import { readByEventIds } from "./partitions.js";
 import { PgCommitTx } from "./pg-commit-tx.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 
@@ -195,17 +196,15 @@ export class PgWrites {
     leaseMs: number,
     owner: string,
   ): Promise<DeliveryJob[]> {
-    const r = await this.pool.query<
-      EventRow & {
-        delivery_id: string;
-        destination_id: string;
-        attempts: number;
-        delivery_created_at: number;
-        delivery_kind: string;
-        delivery_ref: string;
-        delivery_payload: string | null;
-      }
-    >(
+    const r = await this.pool.query<{
+      delivery_id: string;
+      destination_id: string;
+      attempts: number;
+      delivery_created_at: number;
+      delivery_kind: string;
+      delivery_ref: string;
+      delivery_payload: string | null;
+    }>(
       `WITH due AS (
          SELECT id FROM deliveries
          WHERE workspace_id = $6 AND destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2
@@ -213,17 +212,42 @@ export class PgWrites {
          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
        claimed AS (
          UPDATE deliveries d SET lease_owner = $4, lease_until = $5 FROM due WHERE d.workspace_id = $6 AND d.id = due.id
-         RETURNING d.id, d.workspace_id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
+         RETURNING d.id, d.destination_id, d.attempts, d.created_at, d.event_ref, d.next_attempt_at, d.kind, d.payload)
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
-              c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload,
-              ${EVENT_READ_COLUMNS.split(", ")
-                .map((col) => `e.${col}`)
-                .join(", ")}
-       FROM claimed c LEFT JOIN events e
-         ON e.workspace_id = c.workspace_id AND e.id = c.event_ref AND c.kind IN ('event', 'adjustment')
-       ORDER BY c.next_attempt_at, c.id`,
+              c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload
+       FROM claimed c ORDER BY c.next_attempt_at, c.id`,
       [destinationId, now, limit, owner, now + leaseMs, workspaceId],
     );
+    // The claimed rows' events, read in the partitions their ids name (a join by id would
+    // probe every monthly partition's key for each row). Claimed first, read after: the lease
+    // keeps the rows this worker's, and an event row changes only by being superseded, which
+    // sends the delivery again anyway.
+    const refs = [
+      ...new Set(
+        r.rows
+          .filter((x) => x.delivery_kind === "event" || x.delivery_kind === "adjustment")
+          .map((x) => x.delivery_ref),
+      ),
+    ];
+    const events =
+      refs.length === 0
+        ? new Map<string, EventRow>()
+        : await readByEventIds(
+            refs,
+            async (ids, span) =>
+              (
+                await this.pool.query<EventRow>(
+                  span === null
+                    ? // By id alone, one key probe per id (the planner reads `id = ANY` over every
+                      // partition as scans of them all).
+                      `SELECT e.* FROM unnest($2::text[]) AS k(id) CROSS JOIN LATERAL
+                       (SELECT ${EVENT_READ_COLUMNS} FROM events WHERE workspace_id = $1 AND id = k.id LIMIT 1) AS e`
+                    : `SELECT ${EVENT_READ_COLUMNS} FROM events
+                     WHERE workspace_id = $1 AND id = ANY($2::text[]) AND received_at BETWEEN $3 AND $4`,
+                  span === null ? [workspaceId, ids] : [workspaceId, ids, ...span],
+                )
+              ).rows,
+          );
     return r.rows.map((x): DeliveryJob => {
       const base = {
         id: x.delivery_id,
@@ -231,7 +255,8 @@ export class PgWrites {
         attempts: x.attempts,
         createdAt: x.delivery_created_at,
       };
-      if (x.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(x) };
+      const row = events.get(x.delivery_ref);
+      if (x.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(row!) };
       if (x.delivery_kind === "adjustment") {
         // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
         const payload = JSON.parse(x.delivery_payload ?? "null") as AdjustmentPayload;
@@ -240,7 +265,7 @@ export class PgWrites {
           kind: "adjustment",
           ref: payload.id,
           payload,
-          event: x.id ? eventFromRow(x) : null,
+          event: row ? eventFromRow(row) : null,
         };
       }
       return {
