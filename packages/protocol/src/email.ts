@@ -34,7 +34,19 @@ export function normalizeEmail(raw: string): string | null {
  */
 export function normalizeEmailGoogle(raw: string): string | null {
   const email = normalizeEmail(raw);
-  if (email === null) return null;
+  return email === null ? null : googleFormOf(email);
+}
+
+/**
+ * The Google form of an email {@link normalizeEmail} already returned: the same string unless
+ * its domain is `gmail.com` or `googlemail.com` (then without dots and `+tag` in the local
+ * part); `null` when nothing of the local part is left.
+ *
+ * @example
+ * googleFormOf("jane.doe+x@gmail.com"); // "janedoe@gmail.com"
+ * googleFormOf("jane.doe@example.com"); // "jane.doe@example.com"
+ */
+export function googleFormOf(email: string): string | null {
   const at = email.indexOf("@");
   const domain = email.slice(at + 1);
   if (!GOOGLE_MAIL_DOMAINS.has(domain)) return email;

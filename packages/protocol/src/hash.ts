@@ -1,4 +1,4 @@
-import { normalizeEmail, normalizeEmailGoogle } from "./email.js";
+import { googleFormOf, normalizeEmail, normalizeEmailGoogle } from "./email.js";
 import { normalizePhone, normalizePhoneMeta } from "./phone.js";
 import { isSha256Hex, sha256Hex } from "./sha256.js";
 
@@ -39,6 +39,29 @@ export function hashEmail(raw: string): string | null {
  */
 export function hashEmailGoogle(raw: string): string | null {
   return hashField(raw, normalizeEmailGoogle);
+}
+
+/**
+ * Both hashed forms of one email, normalized once: `em` as {@link hashEmail}, `google` as
+ * {@link hashEmailGoogle} (or `em` where that has none: a gmail local part of only dots and a
+ * tag). Outside gmail the two forms are one string, hashed once. `null` when the value is not
+ * an email address.
+ *
+ * @example
+ * hashEmailForms("Jane.Doe@gmail.com"); // { em: sha256Hex("jane.doe@gmail.com"), google: sha256Hex("janedoe@gmail.com") }
+ */
+export function hashEmailForms(raw: string): { em: string; google: string } | null {
+  if (typeof raw !== "string") return null;
+  const trimmed = raw.trim();
+  if (isSha256Hex(trimmed)) {
+    const em = trimmed.toLowerCase();
+    return { em, google: em };
+  }
+  const email = normalizeEmail(raw);
+  if (email === null) return null;
+  const em = sha256Hex(email);
+  const google = googleFormOf(email);
+  return { em, google: google === null || google === email ? em : sha256Hex(google) };
 }
 
 /**

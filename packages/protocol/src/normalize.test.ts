@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   hashEmail,
   hashEmailGoogle,
+  hashEmailForms,
   hashField,
   hashPhone,
   hashPhoneMeta,
@@ -80,6 +81,15 @@ const HASHERS: Record<string, (raw: string, country?: string) => string | null> 
   "microsoft_uet/ph": hashPhoneMeta,
 };
 
+/** hashEmailForms gives both email forms from one normalization: each against its vectors. */
+const FORMS: Record<string, "em" | "google"> = {
+  "meta/em": "em",
+  "google/hashed_email": "google",
+  "tiktok/email": "em",
+  "linkedin/SHA256_EMAIL": "em",
+  "microsoft_uet/em": "em",
+};
+
 describe("hash-vectors.json", () => {
   it("is the repository's fixture with all 63 vectors", () => {
     expect(fileURLToPath(vectorsUrl)).toMatch(/\/test\/fixtures\/hash-vectors\.json$/);
@@ -101,6 +111,8 @@ describe("hash-vectors.json", () => {
       expect(hashField(v.raw, normalize, v.country_default)).toBe(v.sha256);
       const hasher = HASHERS[key];
       if (hasher) expect(hasher(v.raw, v.country_default)).toBe(v.sha256);
+      const form = FORMS[key];
+      if (form) expect(hashEmailForms(v.raw)?.[form]).toBe(v.sha256);
     },
   );
 });
@@ -116,6 +128,7 @@ describe("already hashed values", () => {
     expect(isSha256Hex(value.trim())).toBe(true);
     expect(hashEmail(value)).toBe(digest);
     expect(hashEmailGoogle(value)).toBe(digest);
+    expect(hashEmailForms(value)).toEqual({ em: digest, google: digest });
     expect(hashPhone(value)).toBe(digest);
     expect(hashPhoneMeta(value)).toBe(digest);
   });

@@ -14,7 +14,7 @@
  * hashPhone("07700 900123", "GB"); // sha256Hex("+447700900123")
  */
 export { sha256Hex, isSha256Hex } from "./sha256.js";
-export { normalizeEmail, normalizeEmailGoogle } from "./email.js";
+export { normalizeEmail, normalizeEmailGoogle, googleFormOf } from "./email.js";
 export { normalizePhone, normalizePhoneMeta, phoneDigits } from "./phone.js";
 export {
   normalizeNameMeta,
@@ -24,4 +24,12 @@ export {
 } from "./name.js";
 export { normalizeCity, normalizeState, normalizeZip, normalizeCountry } from "./location.js";
 export { normalizeGender, normalizeDateOfBirth, normalizeExternalId } from "./person.js";
-export { hashField, hashEmail, hashEmailGoogle, hashPhone, hashPhoneMeta, type Normalizer } from "./hash.js";
+export {
+  hashField,
+  hashEmail,
+  hashEmailGoogle,
+  hashEmailForms,
+  hashPhone,
+  hashPhoneMeta,
+  type Normalizer,
+} from "./hash.js";

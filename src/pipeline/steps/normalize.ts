@@ -5,14 +5,7 @@
  * outside the store, and truncated. Identifiers for the identity graph and the click touch
  * of a landing PageView are derived here too.
  */
-import {
-  hashEmail,
-  hashEmailGoogle,
-  isSha256Hex,
-  normalizePhone,
-  phoneDigits,
-  sha256Hex,
-} from "@tally/protocol";
+import { hashEmailForms, isSha256Hex, normalizePhone, phoneDigits, sha256Hex } from "@tally/protocol";
 import { LRUCache } from "lru-cache";
 import { platformForClickIdKind } from "../../attribution/index.js";
 import {
@@ -100,11 +93,12 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
 
   const email = u.email ?? u.em;
   if (email !== undefined) {
-    const em = hashEmail(email);
-    if (em) {
-      user.em = em;
-      user.em_google = isSha256Hex(email.trim()) ? em : (hashEmailGoogle(email) ?? em);
-      identifiers.push({ kind: "email", value: em });
+    // Both forms from one normalization; outside gmail they are one hash.
+    const forms = hashEmailForms(email);
+    if (forms) {
+      user.em = forms.em;
+      user.em_google = forms.google;
+      identifiers.push({ kind: "email", value: forms.em });
     } else warnings.push("user_data.email is not an email address and was dropped");
   }
   const phone = u.phone ?? u.ph;
