@@ -3,12 +3,16 @@
 //
 //   npm run bench -- postgres
 //   node scripts/build.mjs && node bench/postgres.mjs [--duration 8] [--connections 50] [--rounds 3]
-//     [--only ceiling,sqlite,pg,pg2,pinned] [--baseline-root DIR] [--profile DIR]
+//     [--only ceiling,sqlite,pg,pg2,pinned] [--baseline-root DIR] [--profile DIR] [--shape merging|shop]
 //
 // Every scenario runs `--rounds` times (default 3) back to back and the median is printed; only
 // the servers of the scenario being measured are up. Requests are single
 // events (50 connections) and 100-event batches (half as many connections), fresh event ids
-// each, external ids repeating now and then so identity groups grow and persons are found.
+// each. `--shape merging` (the default, the shape every figure before it was measured with):
+// each event pairs an external id and an anonymous id drawn apart from 100,000 each, so
+// almost every event links two identity groups that were apart (a merge) and concurrent groups
+// keep meeting on the same persons. `--shape shop`: a shop's returning customers, customer i
+// always with anonymous id i (100,000 customers), so persons are found, not merged.
 // `pinned`: on a 2-core machine `taskset` puts one node on CPU 0 and compares it with node A
 // on CPU 0 plus node B on CPU 1 (PostgreSQL and wrk stay unpinned, sharing both cores).
 // `--baseline-root` runs the PostgreSQL scenarios against another build of Tally too (a copy
@@ -39,6 +43,8 @@ const ROUNDS = Number(opt("rounds", QUICK ? "1" : "3"));
 const ONLY = opt("only", null);
 const BASELINE = opt("baseline-root", null);
 const PROFILE = opt("profile", null);
+const SHAPE = opt("shape", "merging");
+if (SHAPE !== "merging" && SHAPE !== "shop") throw new Error(`--shape is merging or shop, not ${SHAPE}`);
 const KEY = "5a".repeat(32);
 const want = (s) => ONLY === null || ONLY.split(",").includes(s);
 
@@ -110,8 +116,10 @@ end
 local headers = { ["Authorization"] = "Bearer ${secretKey}", ["Content-Type"] = "application/json" }
 local function event(n)
   local t = os.time() - 5
+  local customer = math.random(1, 100000)
+  local visitor = ${SHAPE === "shop" ? "customer" : "math.random(1, 100000)"}
   return string.format('{"event_name":"Purchase","event_time":%d,"event_id":"b-%d-%d-%d-%d","action_source":"website","user_data":{"external_id":"u%d","anonymous_id":"a%d"},"custom_data":{"value":%d.5,"currency":"USD","order_id":"o-%d-%d-%d"}}',
-    t, tid, counter, n, math.random(1, 1000000000), math.random(1, 100000), math.random(1, 100000), math.random(1, 500), tid, counter, n)
+    t, tid, counter, n, math.random(1, 1000000000), customer, visitor, math.random(1, 500), tid, counter, n)
 end
 function request()
   counter = counter + 1
@@ -164,6 +172,9 @@ async function runSet(name, start, batches = [1, 100]) {
 }
 
 printMachine("PostgreSQL ingest: one node, two nodes, pinned");
+console.log(
+  `   events shaped as ${SHAPE === "shop" ? "a shop's returning customers (--shape shop: persons found, not merged)" : "merging identity groups (--shape merging: each event links an external id and an anonymous id drawn apart)"}`,
+);
 if (want("ceiling"))
   await runSet(
     "ceiling: bare node:http",

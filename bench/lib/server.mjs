@@ -60,6 +60,11 @@ function stopper(child) {
 export const BENCH_LIMITS = {
   TALLY_RATE_LIMIT_PER_SECOND: process.env.TALLY_RATE_LIMIT_PER_SECOND ?? "0",
   TALLY_RATE_LIMIT_PER_IP: process.env.TALLY_RATE_LIMIT_PER_IP ?? "0",
+  // Passed through only when set: `TALLY_SQLITE_SYNCHRONOUS=normal` measures what the fsync
+  // before every reply costs (never the shipped setting; the run says so).
+  ...(process.env.TALLY_SQLITE_SYNCHRONOUS
+    ? { TALLY_SQLITE_SYNCHRONOUS: process.env.TALLY_SQLITE_SYNCHRONOUS }
+    : {}),
 };
 /** `BENCH_NODE_ARGS="--max-semi-space-size=32"`: node options for the measured server (an A/B of a V8 setting). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -75,6 +80,11 @@ function sayLimits(env) {
     `   (server limits: TALLY_RATE_LIMIT_PER_IP=${v("TALLY_RATE_LIMIT_PER_IP")}${v("TALLY_RATE_LIMIT_PER_IP") === "0" ? " (off: the load generator is one loopback client)" : ""}; ` +
       `TALLY_RATE_LIMIT_PER_SECOND=${perKey}${perKey === "0" ? " (off, the default)" : ""})`,
   );
+  const sync = v("TALLY_SQLITE_SYNCHRONOUS");
+  if (sync)
+    console.log(
+      `   (TALLY_SQLITE_SYNCHRONOUS=${sync}${sync === "full" ? ", as shipped" : ": not the shipped setting, a 200 is not fsynced"})`,
+    );
 }
 
 /**
