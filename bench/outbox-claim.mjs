@@ -9,7 +9,10 @@
 // merge join over every partition's key is as long as it would be). After each claim the leases are reset (untimed), so every round claims the same deliveries.
 //
 //   node scripts/build.mjs && node bench/outbox-claim.mjs [--months 13] [--rows-per-month 100000]
-//     [--deliveries 1000] [--rounds 30]
+//     [--deliveries 1000] [--rounds 30] [--old 0]
+//
+// `--old N`: N of the claimed deliveries are of events received in the oldest past month (an
+// adjustment of an old conversion, a dead delivery replayed), the rest of this month's.
 //
 // The database is TALLY_BENCH_DATABASE_URL, else TALLY_TEST_DATABASE_URL, else
 // postgres://postgres@127.0.0.1:5432/test.
@@ -28,6 +31,8 @@ const MONTHS = opt("months", 13);
 const ROWS_PER_MONTH = opt("rows-per-month", QUICK ? 20_000 : 100_000);
 const DELIVERIES = opt("deliveries", 1000);
 const ROUNDS = opt("rounds", QUICK ? 10 : 30);
+const OLD = Math.min(opt("old", 0), DELIVERIES);
+if (OLD > 0 && MONTHS < 1) throw new Error("--old needs --months ≥ 1");
 const DAY = 86_400_000;
 
 const { PostgresStore } = await import(`${ROOT}/dist/src/storage/postgres/postgres-store.js`);
@@ -77,12 +82,14 @@ async function fill(c, ws, dst, now) {
     );
     await c.query(`ALTER TABLE events ATTACH PARTITION ${name} FOR VALUES FROM (${lo}) TO (${hi})`);
   }
-  // This month's events (ids made from their received_at, as normalize makes them), each with a
-  // pending delivery to the destination.
+  // This month's events (ids made from their received_at, as normalize makes them; `--old` of
+  // them in the oldest month), each with a pending delivery to the destination.
   const ids = [];
   const times = [];
+  const d = new Date(now);
+  const oldest = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - MONTHS, 1) + DAY;
   for (let i = 0; i < DELIVERIES; i++) {
-    const at = now - DAY + i * 1000;
+    const at = (i < OLD ? oldest : now - DAY) + i * 1000;
     times.push(at);
     ids.push(newId("evt", at));
   }
@@ -105,7 +112,9 @@ async function fill(c, ws, dst, now) {
 }
 
 async function main() {
-  printMachine(`outbox claim: ${fmt.int(DELIVERIES)} deliveries a claim, events over ${MONTHS} past months`);
+  printMachine(
+    `outbox claim: ${fmt.int(DELIVERIES)} deliveries a claim (${OLD} of them of events ${MONTHS} months old), events over ${MONTHS} past months`,
+  );
   const done = await withBenchSchema("tally_claim", async (url) => {
     const store = new PostgresStore({ url, dedupWindowMs: 7 * DAY, maxGroupWeight: 1000, core: commitCore });
     await store.init();

@@ -793,6 +793,80 @@ describe.each([
         ).toEqual([[ev.id, "by-id", 3, NOW]]);
       });
 
+      it("claims an adjustment of a conversion received months ago beside this month's events, each with its event", async () => {
+        const ws = await workspace();
+        const d = await store.createDestination({
+          id: newId("dst"),
+          workspaceId: ws.id,
+          type: "webhook",
+          name: "hook",
+          events: null,
+          configEnc: "enc",
+          createdAt: NOW,
+        });
+        // On PostgreSQL the claimed events are read month by month: the old conversion's month
+        // and this one's, each in its own partition.
+        const then = NOW - 90 * DAY_MS;
+        const old = {
+          ...event(ws.id, { value: 20, eventTime: then, receivedAt: then }),
+          id: newId("evt", then),
+        };
+        await commit(item(old));
+        const [first] = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW, 60_000, "W");
+        await store.completeDeliveries(
+          ws.id,
+          [
+            {
+              id: first!.id,
+              status: "delivered",
+              attempts: 1,
+              lastStatusCode: 200,
+              lastError: null,
+              nextAttemptAt: null,
+              deliveredAt: NOW,
+              dedupId: old.id,
+            },
+          ],
+          "W",
+        );
+        const [adjusted] = await store.reconciliation.adjust(
+          [
+            {
+              workspaceId: ws.id,
+              conversionId: old.id,
+              orderId: null,
+              eventName: null,
+              type: "restate",
+              value: 25,
+              currency: null,
+              at: NOW,
+              source: "api",
+            },
+          ],
+          NOW,
+        );
+        expect(adjusted).toMatchObject({ status: "applied" });
+        const fresh = await commit(
+          ...[1, 2].map((i) => item(event(ws.id, { eventId: `now-${i}`, value: i }))),
+        );
+        const jobs = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 1, 60_000, "W");
+        expect(
+          jobs
+            .map((j) => [
+              j.kind,
+              j.kind === "signal" ? null : j.event?.id,
+              j.kind === "signal" ? null : j.event?.value,
+            ])
+            .sort(),
+        ).toEqual(
+          [
+            ["adjustment", old.id, 25],
+            ["event", fresh[0]!.id, 1],
+            ["event", fresh[1]!.id, 2],
+          ].sort(),
+        );
+      });
+
       it("claims under a lease, lets an expired lease be reclaimed, and settles only for the holder", async () => {
         const ws = await workspace();
         const d = await store.createDestination({

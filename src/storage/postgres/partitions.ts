@@ -34,29 +34,33 @@ export async function readByEventId<T>(
 }
 
 /**
- * Many events read by id the same way, in one statement: `read(ids, span)` is the query with
- * `id = ANY(ids) AND received_at BETWEEN span[0] AND span[1]`, the span of the times the ids
- * carry, which PostgreSQL prunes to the monthly partitions it covers before it probes their
- * keys (a join by id alone probes every partition's key for every row; the span's two bounds
- * plan faster than the list of times). The ids not found so (or whose id carries no time) are
- * asked again with `read(ids, null)`, by id alone. Returned by id.
+ * Many events read by id the same way: for each month the ids' times fall in, `read(ids, span)`
+ * is the query with `id = ANY(ids) AND received_at BETWEEN span[0] AND span[1]` (the earliest
+ * and latest time those ids carry), which PostgreSQL prunes to that month's partition before it
+ * probes its key; a join by id alone probes every partition's key for every row. One query per
+ * month, not one span over all: one old id (an adjustment of a months-old conversion) would
+ * stretch a single span over every month between. The ids not found so (or whose id carries no
+ * time) are asked again with `read(ids, null)`, by id alone. Returned by id.
  */
 export async function readByEventIds<T extends { id: string }>(
   ids: string[],
   read: (ids: string[], span: [number, number] | null) => Promise<T[]>,
 ): Promise<Map<string, T>> {
   const found = new Map<string, T>();
-  const timed = ids.filter((id) => idTime(id) !== null);
-  if (timed.length > 0) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const id of timed) {
-      const at = idTime(id)!;
-      lo = Math.min(lo, at);
-      hi = Math.max(hi, at);
+  const months = new Map<number, { span: [number, number]; ids: string[] }>();
+  for (const id of ids) {
+    const at = idTime(id);
+    if (at === null) continue;
+    const d = new Date(at);
+    const month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const m = months.get(month);
+    if (m === undefined) months.set(month, { span: [at, at], ids: [id] });
+    else {
+      m.span = [Math.min(m.span[0], at), Math.max(m.span[1], at)];
+      m.ids.push(id);
     }
-    for (const row of await read(timed, [lo, hi])) found.set(row.id, row);
   }
+  for (const m of months.values()) for (const row of await read(m.ids, m.span)) found.set(row.id, row);
   const rest = ids.filter((id) => !found.has(id));
   if (rest.length > 0) for (const row of await read(rest, null)) found.set(row.id, row);
   return found;

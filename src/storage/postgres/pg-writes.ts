@@ -196,16 +196,19 @@ export class PgWrites {
     leaseMs: number,
     owner: string,
   ): Promise<DeliveryJob[]> {
-    const r = await this.pool.query<{
-      delivery_id: string;
-      destination_id: string;
-      attempts: number;
-      delivery_created_at: number;
-      delivery_kind: string;
-      delivery_ref: string;
-      delivery_payload: string | null;
-    }>(
-      `WITH due AS (
+    // Claimed, then the claimed rows' events read, in one transaction: a failed read leaves no
+    // lease behind.
+    const { r, events } = await inTransaction(this.pool, async (c) => {
+      const r = await c.query<{
+        delivery_id: string;
+        destination_id: string;
+        attempts: number;
+        delivery_created_at: number;
+        delivery_kind: string;
+        delivery_ref: string;
+        delivery_payload: string | null;
+      }>(
+        `WITH due AS (
          SELECT id FROM deliveries
          WHERE workspace_id = $6 AND destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2
            AND lease_until <= $2
@@ -216,38 +219,41 @@ export class PgWrites {
        SELECT c.id AS delivery_id, c.destination_id, c.attempts, c.created_at AS delivery_created_at,
               c.kind AS delivery_kind, c.event_ref AS delivery_ref, c.payload AS delivery_payload
        FROM claimed c ORDER BY c.next_attempt_at, c.id`,
-      [destinationId, now, limit, owner, now + leaseMs, workspaceId],
-    );
-    // The claimed rows' events, read in the partitions their ids name (a join by id would
-    // probe every monthly partition's key for each row). Claimed first, read after: the lease
-    // keeps the rows this worker's, and an event row changes only by being superseded, which
-    // sends the delivery again anyway.
-    const refs = [
-      ...new Set(
-        r.rows
-          .filter((x) => x.delivery_kind === "event" || x.delivery_kind === "adjustment")
-          .map((x) => x.delivery_ref),
-      ),
-    ];
-    const events =
-      refs.length === 0
-        ? new Map<string, EventRow>()
-        : await readByEventIds(
-            refs,
-            async (ids, span) =>
-              (
-                await this.pool.query<EventRow>(
-                  span === null
-                    ? // By id alone, one key probe per id (the planner reads `id = ANY` over every
-                      // partition as scans of them all).
-                      `SELECT e.* FROM unnest($2::text[]) AS k(id) CROSS JOIN LATERAL
+        [destinationId, now, limit, owner, now + leaseMs, workspaceId],
+      );
+      // The claimed rows' events, read in the partitions their ids name (a join by id would
+      // probe every monthly partition's key for each row). Read by a statement after the claim's,
+      // an event shows what committed in between (a supersede, an adjustment, an erasure), as on
+      // any retry of the delivery: a superseded event's delivery is sent again anyway, and an
+      // adjustment made in between reaches the platform in the event and as its own adjustment.
+      const refs = [
+        ...new Set(
+          r.rows
+            .filter((x) => x.delivery_kind === "event" || x.delivery_kind === "adjustment")
+            .map((x) => x.delivery_ref),
+        ),
+      ];
+      const events =
+        refs.length === 0
+          ? new Map<string, EventRow>()
+          : await readByEventIds(
+              refs,
+              async (ids, span) =>
+                (
+                  await c.query<EventRow>(
+                    span === null
+                      ? // By id alone, each id probing the partitions' keys until it is found (the
+                        // planner reads `id = ANY` over every partition as scans of them all).
+                        `SELECT e.* FROM unnest($2::text[]) AS k(id) CROSS JOIN LATERAL
                        (SELECT ${EVENT_READ_COLUMNS} FROM events WHERE workspace_id = $1 AND id = k.id LIMIT 1) AS e`
-                    : `SELECT ${EVENT_READ_COLUMNS} FROM events
+                      : `SELECT ${EVENT_READ_COLUMNS} FROM events
                      WHERE workspace_id = $1 AND id = ANY($2::text[]) AND received_at BETWEEN $3 AND $4`,
-                  span === null ? [workspaceId, ids] : [workspaceId, ids, ...span],
-                )
-              ).rows,
-          );
+                    span === null ? [workspaceId, ids] : [workspaceId, ids, ...span],
+                  )
+                ).rows,
+            );
+      return { r, events };
+    });
     return r.rows.map((x): DeliveryJob => {
       const base = {
         id: x.delivery_id,
