@@ -151,6 +151,18 @@ describe.each([
       );
     }
     const commit = (...items: CommitItem[]) => store.commitEvents(items, []);
+    /** A webhook destination of workspace `ws` taking every event; `o` changes any field. */
+    const webhook = (ws: string, o: Partial<DestinationRecord> = {}) =>
+      store.createDestination({
+        id: newId("dst"),
+        workspaceId: ws,
+        type: "webhook",
+        name: "hook",
+        events: null,
+        configEnc: "enc",
+        createdAt: NOW,
+        ...o,
+      });
 
     describe("workspaces and keys", () => {
       it("finds a workspace by id, public key and secret key hash, and nothing for unknown keys", async () => {
@@ -774,15 +786,7 @@ describe.each([
         ["made 40 days before it was received", 40 * DAY_MS],
       ])("claims a delivery with its event when the event's id is %s", async (_name, offset) => {
         const ws = await workspace();
-        const d = await store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws.id,
-          type: "webhook",
-          name: "hook",
-          events: null,
-          configEnc: "enc",
-          createdAt: NOW,
-        });
+        const d = await webhook(ws.id);
         // On PostgreSQL the claim reads an event in the partition its id names; an id made 40
         // days before its event was received (none that Tally makes) is found by id alone.
         const ev = { ...event(ws.id, { eventId: "by-id", value: 3 }), id: newId("evt", NOW - offset) };
@@ -795,15 +799,7 @@ describe.each([
 
       it("claims an adjustment of a conversion received months ago beside this month's events, each with its event", async () => {
         const ws = await workspace();
-        const d = await store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws.id,
-          type: "webhook",
-          name: "hook",
-          events: null,
-          configEnc: "enc",
-          createdAt: NOW,
-        });
+        const d = await webhook(ws.id);
         // On PostgreSQL the claimed events are read month by month: the old conversion's month
         // and this one's, each in its own partition.
         const then = NOW - 90 * DAY_MS;
@@ -869,15 +865,7 @@ describe.each([
 
       it("claims under a lease, lets an expired lease be reclaimed, and settles only for the holder", async () => {
         const ws = await workspace();
-        const d = await store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws.id,
-          type: "webhook",
-          name: "hook",
-          events: ["Purchase"],
-          configEnc: "enc",
-          createdAt: NOW,
-        });
+        const d = await webhook(ws.id, { events: ["Purchase"] });
         expect(await store.listDestinations(ws.id)).toEqual([d]);
         expect(await store.getDestination(ws.id, d.id)).toEqual(d);
         const evs = [1, 2, 3].map((i) => event(ws.id, { eventId: `dl-${i}`, orderId: `o-${i}` }));
@@ -980,15 +968,7 @@ describe.each([
       it("keeps the first check value written and hands out sealed values to test a key on", async () => {
         expect(await store.getKeyCheck()).toBeNull();
         const ws = await workspace();
-        await store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws.id,
-          type: "webhook",
-          name: "hook",
-          events: null,
-          configEnc: "v1.sealed-config",
-          createdAt: NOW,
-        });
+        await webhook(ws.id, { configEnc: "v1.sealed-config" });
         expect(await store.sealedSamples(1000)).toContain("v1.sealed-config");
         expect((await store.sealedSamples(1)).length).toBeLessThanOrEqual(1);
         // Two nodes starting together: the first value written stays, both read it back.
@@ -1005,16 +985,7 @@ describe.each([
 
     describe("routing from the destinations in the database", () => {
       const dest = (ws: string, type: string, o: Partial<DestinationRecord> = {}) =>
-        store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws,
-          type,
-          name: type,
-          events: null,
-          configEnc: "enc",
-          createdAt: NOW,
-          ...o,
-        });
+        webhook(ws, { type, name: type, ...o });
       const pendingOf = async (ws: string, d: string) =>
         (await store.listDeliveries(ws, d, null, 100)).map((r) => r.id).sort();
 
@@ -1203,15 +1174,7 @@ describe.each([
         expect(later[0]!.attribution!.last_click.map((c) => c.platform)).toEqual(["meta"]);
 
         // what a destination is sent: the server's copy, under the first copy's ids
-        const d = await store.createDestination({
-          id: newId("dst"),
-          workspaceId: ws.id,
-          type: "webhook",
-          name: "hook",
-          events: null,
-          configEnc: "enc",
-          createdAt: NOW,
-        });
+        const d = await webhook(ws.id);
         await commit(item(event(ws.id, { eventId: "order-3", value: 1 }), "browser"));
         const [job] = await store.claimDeliveries(d.workspaceId, d.id, 10, NOW + 10, 60_000, "W");
         await commit(item(event(ws.id, { eventId: "order-3", value: 42, orderId: "1003" }), "server"));
@@ -1240,16 +1203,7 @@ describe.each([
 
       it("re-sends to a destination that delivered the browser copy; a waiting delivery just sends the current row", async () => {
         const ws = await workspace();
-        const mk = (name: string) =>
-          store.createDestination({
-            id: newId("dst"),
-            workspaceId: ws.id,
-            type: "webhook",
-            name,
-            events: null,
-            configEnc: "enc",
-            createdAt: NOW,
-          });
+        const mk = (name: string) => webhook(ws.id, { name });
         const sent = await mk("sent");
         const waiting = await mk("waiting");
         const browser = event(ws.id, { eventId: "order-4", value: 1, user: { anonymous_id: "b4" } });
@@ -1371,16 +1325,7 @@ describe.each([
 
       it("erasure scrubs the person's events, touches and delivery errors, keeps value and credit, and logs it", async () => {
         const ws = await workspace();
-        const dest = (name: string) =>
-          store.createDestination({
-            id: newId("dst"),
-            workspaceId: ws.id,
-            type: "webhook",
-            name,
-            events: null,
-            configEnc: "enc",
-            createdAt: NOW,
-          });
+        const dest = (name: string) => webhook(ws.id, { name });
         const failing = await dest("failing");
         const waiting = await dest("waiting");
         const anon = "er-anon-7c1d";
