@@ -64,6 +64,23 @@ export function hourOf(ms: number): number {
  * acc.sample(ws, receivedAt, "pipeline", 12); // one latency sample, 12 ms
  * await store.addRollups(acc.drain());
  */
+/**
+ * `<slot>|<key>` for each 10-second slot of a minute, made once per series key: the writer
+ * counts some fifteen series per event, and a key made anew for each costs a concatenation and
+ * its hashing as a property name every time. Bounded: past 10,000 keys it starts over.
+ */
+const SLOT_KEYS = new Map<string, readonly string[]>();
+const MAX_SLOT_KEYS = 10_000;
+function slotKeys(key: string): readonly string[] {
+  let ks = SLOT_KEYS.get(key);
+  if (ks === undefined) {
+    if (SLOT_KEYS.size >= MAX_SLOT_KEYS) SLOT_KEYS.clear();
+    ks = Array.from({ length: MINUTE_MS / SLOT_MS }, (_, slot) => `${slot}|${key}`);
+    SLOT_KEYS.set(key, ks);
+  }
+  return ks;
+}
+
 export class RollupAccumulator {
   private map = new Map<string, RollupDelta>();
 
@@ -87,7 +104,7 @@ export class RollupAccumulator {
     const slot = Math.floor((at - d.minute) / SLOT_MS);
     const series = (d.series ??= {});
     for (const k of keys) {
-      const sk = `${slot}|${k}`;
+      const sk = slotKeys(k)[slot]!;
       series[sk] = (series[sk] ?? 0) + 1;
     }
   }

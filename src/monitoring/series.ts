@@ -78,10 +78,30 @@ export function fieldsOf(ev: NormalizedEvent): string[] {
   return out;
 }
 
+/**
+ * {@link fieldKey}, made once per (event name, field) and kept (bounded: 1,000 names of 200
+ * fields each at most, then it starts over), so counting passes the same string each time.
+ */
+const FIELD_KEYS = new Map<string, Map<string, string>>();
+function cachedFieldKey(eventName: string, field: string): string {
+  let byField = FIELD_KEYS.get(eventName);
+  if (byField === undefined || byField.size >= 200) {
+    if (byField === undefined && FIELD_KEYS.size >= 1000) FIELD_KEYS.clear();
+    byField = new Map();
+    FIELD_KEYS.set(eventName, byField);
+  }
+  let key = byField.get(field);
+  if (key === undefined) {
+    key = fieldKey(eventName, field);
+    byField.set(field, key);
+  }
+  return key;
+}
+
 /** The series an accepted (not test) event counts in, besides the totals. */
 export function eventSeries(ev: NormalizedEvent, source: EventSource): string[] {
   const keys = [nameKey(ev.eventName), sourceKey(source)];
-  for (const f of fieldsOf(ev)) keys.push(fieldKey(ev.eventName, f));
+  for (const f of fieldsOf(ev)) keys.push(cachedFieldKey(ev.eventName, f));
   const b = ev.value === null ? null : valueBucket(ev.value);
   if (b !== null) keys.push(valueKey(ev.eventName, b));
   return keys;
