@@ -34,6 +34,7 @@ import { reattribute } from "./reattribute.js";
 import type { CommitContext, CommitItem, CommitTx, ReattributeTx } from "./tx.js";
 import { DEFAULT_QUALITY_SETTINGS, type QualitySettings } from "../quality/settings.js";
 import type { QualityInput } from "../quality/input.js";
+import { normalizedEvent, type EventOverrides } from "../../test/helpers/events.js";
 
 const WINDOW = 7 * DAY_MS;
 const NOW = Date.now();
@@ -196,34 +197,7 @@ function destination(workspaceId: string, type: string, events: string[] | null)
   return { id: newId("dst"), workspaceId, type, name: type, events, configEnc: "x", createdAt: Date.now() };
 }
 
-function event(
-  ws: string,
-  o: Partial<NormalizedEvent> & { ids?: [Identifier["kind"], string][] } = {},
-): NormalizedEvent {
-  const { ids, ...rest } = o;
-  return {
-    id: newId("evt"),
-    workspaceId: ws,
-    eventName: "Purchase",
-    isConversion: true,
-    eventTime: NOW - MINUTE_MS,
-    receivedAt: NOW,
-    eventId: null,
-    orderId: null,
-    actionSource: "website",
-    eventSourceUrl: null,
-    value: 10,
-    currency: "USD",
-    user: {},
-    identifiers: (ids ?? []).map(([kind, value]) => ({ kind, value })),
-    customData: {},
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
-    ...rest,
-  };
-}
+const event = (ws: string, o: EventOverrides = {}): NormalizedEvent => normalizedEvent(ws, NOW, o);
 
 const item = (
   ev: NormalizedEvent,

@@ -2,32 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../domain/event.js";
 import { RollupAccumulator } from "./rollups.js";
 import { eventSeries, fieldKey, nameKey, sourceKey, SLOT_MS } from "./series.js";
+import { normalizedEvent } from "../../test/helpers/events.js";
 
 const MINUTE = Date.UTC(2026, 11, 7, 12, 0);
 
-function event(customData: Record<string, unknown>, eventName = "Purchase"): NormalizedEvent {
-  return {
-    id: "evt_x",
-    workspaceId: "ws_x",
-    eventName,
-    isConversion: true,
-    eventTime: MINUTE,
-    receivedAt: MINUTE,
-    eventId: null,
-    orderId: null,
-    actionSource: "website",
-    eventSourceUrl: null,
-    value: null,
-    currency: null,
-    user: {},
-    identifiers: [],
-    customData,
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
-  };
-}
+const event = (customData: Record<string, unknown>, eventName = "Purchase"): NormalizedEvent =>
+  normalizedEvent("ws_x", MINUTE, { eventName, value: null, currency: null, customData });
 
 describe("series keys made once and kept", () => {
   it("names every field of every event alike, past the cache's bound of fields for one event name", () => {

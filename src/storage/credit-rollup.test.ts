@@ -16,6 +16,7 @@ import type { EventSource, NormalizedEvent, TouchInput } from "../domain/event.j
 import { newId } from "../domain/ids.js";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../domain/time.js";
 import { standardActions } from "../domain/workspace.js";
+import { normalizedEvent } from "../../test/helpers/events.js";
 import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
 import { createTestSchema, postgresAvailable } from "../../test/postgres/pg-test-db.js";
 import { blockStart, coverRange, ROLLUP_SPANS } from "./credit-rollup.js";
@@ -151,30 +152,15 @@ const ADS = ["a1", "a2", "", null];
 const CURRENCIES = ["USD", "EUR", null];
 
 function event(ws: string, rng: Rng, o: Partial<NormalizedEvent>): NormalizedEvent {
-  return {
-    id: newId("evt"),
-    workspaceId: ws,
-    eventName: "Purchase",
-    isConversion: true,
+  return normalizedEvent(ws, T0 + 21 * DAY_MS, {
     eventTime: T0 + rng.int(0, 20 * 24 * 60) * MINUTE_MS + rng.int(0, 59_999),
-    receivedAt: T0 + 21 * DAY_MS,
-    eventId: null,
-    orderId: null,
-    actionSource: "website",
-    eventSourceUrl: null,
     value: rng.chance(0.1) ? null : rng.int(1, 50_000) / 100,
     currency: rng.pick(CURRENCIES),
-    user: {},
-    identifiers: [{ kind: "external_id", value: `u${rng.int(1, 15)}` }],
-    customData: {},
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
+    ids: [["external_id", `u${rng.int(1, 15)}`]],
     // Some conversions flagged by traffic quality: their credits are kept apart.
     quality: rng.chance(0.2) ? { score: 40, flags: ["bot"] } : null,
     ...o,
-  };
+  });
 }
 
 function touch(rng: Rng): TouchInput {

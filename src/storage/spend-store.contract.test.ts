@@ -3,6 +3,7 @@
  * real PostgreSQL schema: replacing rows by key, sums per key and day, credit sums, and the
  * spend sources' claim and sync record.
  */
+import { normalizedEvent } from "../../test/helpers/events.js";
 import { pgBackend, sqliteBackend } from "../../test/helpers/stores.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../domain/event.js";
@@ -136,27 +137,8 @@ describe.each([
         NOW,
         [],
       );
-      const ev = (value: number, currency: string): NormalizedEvent => ({
-        id: newId("evt"),
-        workspaceId: ws.id,
-        eventName: "Purchase",
-        isConversion: true,
-        eventTime: NOW - MINUTE_MS,
-        receivedAt: NOW,
-        eventId: null,
-        orderId: null,
-        actionSource: "website",
-        eventSourceUrl: null,
-        value,
-        currency,
-        user: { fbclid: "x1" },
-        identifiers: [{ kind: "fbclid", value: "x1" }],
-        customData: {},
-        consent: null,
-        testEventCode: null,
-        touch: null,
-        warnings: [],
-      });
+      const ev = (value: number, currency: string): NormalizedEvent =>
+        normalizedEvent(ws.id, NOW, { value, currency, user: { fbclid: "x1" }, ids: [["fbclid", "x1"]] });
       const windows = { clickWindowDays: 30, viewWindowDays: 1 };
       await store.commitEvents(
         [ev(40, "USD"), ev(10, "EUR")].map((event) => ({ event, windows, source: "server" as const })),

@@ -17,6 +17,7 @@ import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { CommitItem, DeliveryJob, DestinationRecord, Store, StoredEvent } from "./storage.js";
 import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
+import { normalizedEvent, type EventOverrides } from "../../test/helpers/events.js";
 
 /** The event of a claimed outbox row of kind `event` (every row these tests claim). */
 function eventOf(j: DeliveryJob): StoredEvent {
@@ -74,34 +75,7 @@ const pgUp = await postgresAvailable("the PostgreSQL half of the storage contrac
 
 const NOW = Date.now();
 
-function event(
-  ws: string,
-  o: Partial<NormalizedEvent> & { ids?: [Identifier["kind"], string][] } = {},
-): NormalizedEvent {
-  const { ids, ...rest } = o;
-  return {
-    id: newId("evt"),
-    workspaceId: ws,
-    eventName: "Purchase",
-    isConversion: true,
-    eventTime: NOW - MINUTE_MS,
-    receivedAt: NOW,
-    eventId: null,
-    orderId: null,
-    actionSource: "website",
-    eventSourceUrl: null,
-    value: 10,
-    currency: "USD",
-    user: {},
-    identifiers: (ids ?? []).map(([kind, value]) => ({ kind, value })),
-    customData: {},
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
-    ...rest,
-  };
-}
+const event = (ws: string, o: EventOverrides = {}): NormalizedEvent => normalizedEvent(ws, NOW, o);
 
 const item = (ev: NormalizedEvent, source: EventSource = "server"): CommitItem => ({
   event: ev,

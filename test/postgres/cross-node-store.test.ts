@@ -7,40 +7,20 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventSource, Identifier, NormalizedEvent } from "../../src/domain/event.js";
 import { newId } from "../../src/domain/ids.js";
-import { DAY_MS, MINUTE_MS } from "../../src/domain/time.js";
+import { DAY_MS } from "../../src/domain/time.js";
 import { standardActions } from "../../src/domain/workspace.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import type { CommitItem, Store } from "../../src/storage/storage.js";
 import { createTestSchema, postgresAvailable, type TestSchema } from "./pg-test-db.js";
 import { commitCore } from "../../src/open-store.js";
+import { normalizedEvent } from "../helpers/events.js";
 
 const pgUp = await postgresAvailable("the cross-node store tests");
 const NOW = Date.now();
 
 function event(ws: string, o: Partial<NormalizedEvent> & { ids?: Identifier[] } = {}): NormalizedEvent {
   const { ids, ...rest } = o;
-  return {
-    id: newId("evt"),
-    workspaceId: ws,
-    eventName: "Purchase",
-    isConversion: true,
-    eventTime: NOW - MINUTE_MS,
-    receivedAt: NOW,
-    eventId: null,
-    orderId: null,
-    actionSource: null,
-    eventSourceUrl: null,
-    value: 1,
-    currency: "USD",
-    user: {},
-    identifiers: ids ?? [],
-    customData: {},
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
-    ...rest,
-  };
+  return normalizedEvent(ws, NOW, { actionSource: null, value: 1, identifiers: ids ?? [], ...rest });
 }
 const item = (ev: NormalizedEvent, source: EventSource = "server"): CommitItem => ({
   event: ev,
@@ -216,7 +196,7 @@ describe.skipIf(!pgUp)("two nodes' stores on one database", () => {
       ),
     );
     const refused = settled.filter((s) => s.status === "rejected");
-    expect(refused.map((r) => String((r).reason))).toEqual([]);
+    expect(refused.map((r) => String(r.reason))).toEqual([]);
     const outcomes = settled.flatMap((s) => (s.status === "fulfilled" ? s.value : []));
     expect(outcomes.filter((o) => o.status === "accepted")).toHaveLength(4000);
   });

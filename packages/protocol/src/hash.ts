@@ -6,6 +6,19 @@ import { isSha256Hex, sha256Hex } from "./sha256.js";
 export type Normalizer = (raw: string, defaultCountry?: string) => string | null;
 
 /**
+ * A value that already is a SHA-256 hex digest (padded or not, either case), as every platform
+ * client takes it: trimmed and lowercased. `null` for anything else.
+ *
+ * @example
+ * preHashed(" 62A14E…F62F "); // "62a14e…f62f"
+ * preHashed("jane@example.com"); // null
+ */
+export function preHashed(raw: string): string | null {
+  const trimmed = raw.trim();
+  return isSha256Hex(trimmed) ? trimmed.toLowerCase() : null;
+}
+
+/**
  * Hash one identifier for a platform: a value that already is a SHA-256 hex digest is taken
  * as hashed (lowercased, the convention of every platform client), anything else is
  * normalized with `normalize` and hashed. `null` when the value does not normalize.
@@ -15,8 +28,8 @@ export type Normalizer = (raw: string, defaultCountry?: string) => string | null
  */
 export function hashField(raw: string, normalize: Normalizer, defaultCountry?: string): string | null {
   if (typeof raw !== "string") return null;
-  const trimmed = raw.trim();
-  if (isSha256Hex(trimmed)) return trimmed.toLowerCase();
+  const hashed = preHashed(raw);
+  if (hashed !== null) return hashed;
   const normalized = normalize(raw, defaultCountry);
   return normalized === null ? null : sha256Hex(normalized);
 }
@@ -52,11 +65,8 @@ export function hashEmailGoogle(raw: string): string | null {
  */
 export function hashEmailForms(raw: string): { em: string; google: string } | null {
   if (typeof raw !== "string") return null;
-  const trimmed = raw.trim();
-  if (isSha256Hex(trimmed)) {
-    const em = trimmed.toLowerCase();
-    return { em, google: em };
-  }
+  const hashed = preHashed(raw);
+  if (hashed !== null) return { em: hashed, google: hashed };
   const email = normalizeEmail(raw);
   if (email === null) return null;
   const em = sha256Hex(email);

@@ -29,6 +29,7 @@ export {
   hashEmail,
   hashEmailGoogle,
   hashEmailForms,
+  preHashed,
   hashPhone,
   hashPhoneMeta,
   type Normalizer,

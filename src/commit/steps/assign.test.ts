@@ -1,38 +1,26 @@
 import { describe, expect, it } from "vitest";
 import type { NormalizedEvent } from "../../domain/event.js";
-import { newId } from "../../domain/ids.js";
 import { RollupAccumulator } from "../../monitoring/rollups.js";
 import { commitEvents } from "../commit-events.js";
 import { MemoryTx } from "../memory-tx.js";
 import { assign } from "./assign.js";
+import { normalizedEvent } from "../../../test/helpers/events.js";
 
 const WS = "ws_1";
 const T = Date.UTC(2026, 11, 1);
 
 function ev(o: Partial<NormalizedEvent> & { anon?: string[]; exp?: [string, string] } = {}): NormalizedEvent {
   const { anon, exp, ...rest } = o;
-  return {
-    id: newId("evt"),
-    workspaceId: WS,
+  return normalizedEvent(WS, T, {
     eventName: "Exposure",
     isConversion: false,
     eventTime: T,
-    receivedAt: T,
-    eventId: null,
-    orderId: null,
-    actionSource: "website",
-    eventSourceUrl: null,
     value: null,
     currency: null,
-    user: {},
-    identifiers: (anon ?? ["a"]).map((value) => ({ kind: "anonymous_id" as const, value })),
+    ids: (anon ?? ["a"]).map((value) => ["anonymous_id", value]),
     customData: exp ? { experiment: exp[0], variant: exp[1] } : {},
-    consent: null,
-    testEventCode: null,
-    touch: null,
-    warnings: [],
     ...rest,
-  };
+  });
 }
 
 const ctx = () => ({ rollups: new RollupAccumulator(), dedupWindowMs: 86_400_000, currencyOf: () => "USD" });

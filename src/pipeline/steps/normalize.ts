@@ -5,7 +5,7 @@
  * outside the store, and truncated. Identifiers for the identity graph and the click touch
  * of a landing PageView are derived here too.
  */
-import { hashEmailForms, isSha256Hex, normalizePhone, phoneDigits, sha256Hex } from "@tally/protocol";
+import { hashEmailForms, normalizePhone, phoneDigits, preHashed, sha256Hex } from "@tally/protocol";
 import { LRUCache } from "lru-cache";
 import { platformForClickIdKind } from "../../attribution/index.js";
 import {
@@ -104,12 +104,12 @@ export function normalizeEvent(v: ValidEvent, ctx: NormalizeContext): Normalized
   const phone = u.phone ?? u.ph;
   if (phone !== undefined) {
     // One parse for both forms: libphonenumber is the costliest step of the hot path.
-    const hashed = isSha256Hex(phone.trim());
-    const e164 = hashed ? null : cachedPhone(phone, ctx.defaultCountry);
-    if (hashed || e164) {
-      const ph = hashed ? phone.trim().toLowerCase() : sha256Hex(e164!);
+    const hashed = preHashed(phone);
+    const e164 = hashed === null ? cachedPhone(phone, ctx.defaultCountry) : null;
+    if (hashed !== null || e164) {
+      const ph = hashed ?? sha256Hex(e164!);
       user.ph = ph;
-      user.ph_digits = hashed ? ph : sha256Hex(phoneDigits(e164!));
+      user.ph_digits = hashed ?? sha256Hex(phoneDigits(e164!));
       identifiers.push({ kind: "phone", value: ph });
     } else warnings.push("user_data.phone is not a phone number and was dropped");
   }
