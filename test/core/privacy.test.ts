@@ -282,7 +282,8 @@ describe("privacy of emails, phones and IPs", () => {
 
   it("after a graceful stop (WAL checkpointed into the main file): still none", async () => {
     const output = tally.output();
-    expect(await tally.stop()).toBe(0);
+    const code = await tally.stop();
+    expect({ code, signal: tally.exitSignal() }, tally.output()).toEqual({ code: 0, signal: null });
     expectAbsent(haystacks(tally.dataDir, output + tally.output()));
   });
 });

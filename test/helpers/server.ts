@@ -49,8 +49,13 @@ export interface TallyProcess {
   child: ChildProcess;
   /** Everything the process printed (stdout + stderr). */
   output(): string;
-  /** SIGTERM and wait for exit; resolves with the exit code. */
+  /**
+   * SIGTERM and wait for exit; resolves with the exit code, or null when a signal ended the
+   * process (then `exitSignal()` names it).
+   */
   stop(): Promise<number | null>;
+  /** The signal that ended the process, if one did (null while it runs or after a clean exit). */
+  exitSignal(): NodeJS.Signals | null;
   /** SIGKILL and wait. */
   kill(): Promise<void>;
   /** Start again on the same data folder and port. */
@@ -86,7 +91,13 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let signal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, sig) => {
+      signal = sig;
+      resolve(code);
+    }),
+  );
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tally exited with ${child.exitCode}:\n${out}`);
@@ -110,6 +121,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
     env,
     child,
     output: () => out,
+    exitSignal: () => signal,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill("SIGTERM");

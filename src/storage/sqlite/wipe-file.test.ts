@@ -1,6 +1,8 @@
 import Database from "better-sqlite3";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -92,5 +94,22 @@ describe("wipeErased", () => {
       "edge-marker",
       "the shm",
     ]);
+  });
+
+  it("keeps this process's SQLite locks: another process that opens and closes the database leaves its log alone", () => {
+    db.pragma("secure_delete = ON");
+    db.prepare("INSERT INTO ids VALUES ('w', 'email:held-locks-5678')").run();
+    db.prepare("DELETE FROM ids WHERE ident = 'email:held-locks-5678'").run();
+    wipeErased(db, path, ["held-locks-5678"]);
+    db.prepare("INSERT INTO ids VALUES ('w', 'email:after-the-wipe')").run();
+    // A descriptor of the file opened and closed here would have released this process's locks:
+    // the other process, thinking itself the last connection, would checkpoint and delete the
+    // log (and the index) while `db` still writes to them.
+    const other = `const D = require(${JSON.stringify(createRequire(import.meta.url).resolve("better-sqlite3"))});
+const d = new D(${JSON.stringify(path)}); d.prepare("SELECT count(*) FROM ids").get(); d.close();`;
+    execFileSync(process.execPath, ["-e", other]);
+    expect([existsSync(`${path}-wal`), existsSync(`${path}-shm`)]).toEqual([true, true]);
+    db.prepare("INSERT INTO ids VALUES ('w', 'email:still-logged')").run();
+    expect(db.prepare("SELECT count(*) AS n FROM ids WHERE ident LIKE 'email:%-%'").get()).toEqual({ n: 2 });
   });
 });

@@ -16,11 +16,10 @@
  * id); any other hit is a dead copy, and `VACUUM` rewrites the file without it. Only when the
  * search then comes back clean is the erasure done.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import type * as NodeFs from "node:fs";
 import type Database from "better-sqlite3";
 import { ErasureIncompleteError } from "../storage.js";
-
-const CHUNK = 8 * 1024 * 1024;
 
 /**
  * Empties the write-ahead log. Each try waits up to `waitMs` (the busy handler) for readers
@@ -43,25 +42,57 @@ export function checkpointTruncate(db: Database.Database, tries = 3, waitMs = 10
   );
 }
 
-/** The patterns found in the database file, its write-ahead log or its shared-memory index. */
+/**
+ * The patterns found in the database file, its write-ahead log or its shared-memory index.
+ *
+ * The files are read by a child process, never through a descriptor of this one: closing any
+ * descriptor of a file releases every POSIX lock the process holds on that file, SQLite's
+ * included. Another process that opened the database after that would think itself alone:
+ * closing, it checkpoints and deletes the log a writer here still appends to (the commits that
+ * follow are lost), and opening, it truncates the shared-memory index a writer here has mapped
+ * (SIGBUS). The patterns travel over a pipe, not the command line.
+ */
 export function patternsInFiles(path: string, patterns: readonly string[]): string[] {
+  if (patterns.length === 0) return [];
+  const files = [path, `${path}-wal`, `${path}-shm`];
+  const script = `const fs = require("node:fs");
+const { files, patterns } = JSON.parse(fs.readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify((${scanFiles.toString()})(fs, files, patterns)));`;
+  const run = spawnSync(process.execPath, ["-e", script], {
+    input: JSON.stringify({ files, patterns }),
+    encoding: "utf8",
+    env: {},
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.status !== 0)
+    throw new ErasureIncompleteError(
+      `the store's files could not be searched: ${run.error?.message ?? run.stderr.trim().split("\n")[0] ?? `exit ${run.status}`}`,
+    );
+  return JSON.parse(run.stdout) as string[];
+}
+
+/**
+ * The search itself, run in the child (its source is sent there, so it uses nothing but its
+ * arguments). Chunks overlap by one pattern length, so a pattern across a boundary is seen.
+ */
+function scanFiles(fs: typeof NodeFs, files: string[], patterns: string[]): string[] {
+  const chunk = 8 * 1024 * 1024;
   const left = new Map(patterns.map((p) => [p, Buffer.from(p, "utf8")]));
   const longest = Math.max(0, ...[...left.values()].map((b) => b.length));
   const found: string[] = [];
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+  for (const file of files) {
     let fd: number;
     try {
-      fd = openSync(file, "r");
+      fd = fs.openSync(file, "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
       throw err;
     }
     try {
-      // Chunks overlap by one pattern length, so a pattern across a boundary is still seen.
-      const buf = Buffer.alloc(CHUNK + longest);
+      const buf = Buffer.alloc(chunk + longest);
       let carry = 0;
       for (;;) {
-        const n = readSync(fd, buf, carry, CHUNK, null);
+        const n = fs.readSync(fd, buf, carry, chunk, null);
         if (n === 0) break;
         const view = buf.subarray(0, carry + n);
         for (const [p, bytes] of left)
@@ -74,7 +105,7 @@ export function patternsInFiles(path: string, patterns: readonly string[]): stri
         view.copy(buf, 0, view.length - carry);
       }
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
   }
   return found;
