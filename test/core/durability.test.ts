@@ -313,6 +313,33 @@ describe("SIGTERM", () => {
     expect(await exited).toBe(0);
   });
 
+  it(
+    "signals that keep coming until the process is gone (a supervisor's, npm's forwarded copy) never end it by the signal",
+    { timeout: 60_000 },
+    async () => {
+      // A natural exit removes the signal handlers before the process is gone: a TERM landing in
+      // that window killed the process by SIGTERM after a clean flush (10 of 10 runs).
+      const tally = await start();
+      const ws = await createWorkspace(tally.url, tally.adminToken, "Keeps signalling");
+      const sent = await ws.api("POST", "/v1/events", {
+        data: [{ event_name: "Lead", event_time: nowSeconds(), event_id: "before-the-signals" }],
+      });
+      expect(sent.status).toBe(200);
+      let gone = false;
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        tally.child.once("exit", (code, signal) => {
+          gone = true;
+          resolve({ code, signal });
+        }),
+      );
+      while (!gone) {
+        tally.child.kill("SIGTERM");
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(await exited, tally.output()).toEqual({ code: 0, signal: null });
+    },
+  );
+
   it("an idle server exits 0 on SIGTERM and on SIGINT", { timeout: 60_000 }, async () => {
     const a = await start();
     expect(await a.stop()).toBe(0);
