@@ -44,10 +44,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
   tally.deps.logger.info({ signal: signalled }, "stopping");
   await tally.stop();
-  // Everything is flushed and closed: exit here rather than let the event loop run dry. A
-  // natural exit tears the environment down with the signal handlers removed first (their
-  // default action restored), and a signal that arrives then (npm's forwarded copy, a
-  // supervisor's second TERM) ends the process by that signal after a clean flush, which a
-  // supervisor reads as a crash. process.exit keeps the handlers in place until the end.
-  process.exit(0);
+  // Everything is flushed and closed. Once the event loop has nothing left to do (the log's last
+  // writes included), exit from within it rather than let it run dry: a natural exit tears the
+  // environment down with the signal handlers removed first (their default action restored), and
+  // a signal landing then (npm's forwarded copy, a supervisor's second TERM) ended the process
+  // by that signal after a clean flush, which a supervisor reads as a crash. process.exit keeps
+  // the handlers in place to the end.
+  process.once("beforeExit", () => process.exit(0));
+  return 0;
 }

@@ -91,13 +91,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  let signal: NodeJS.Signals | null = null;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code, sig) => {
-      signal = sig;
-      resolve(code);
-    }),
-  );
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tally exited with ${child.exitCode}:\n${out}`);
@@ -121,7 +115,7 @@ export async function startTally(opts: StartOptions = {}): Promise<TallyProcess>
     env,
     child,
     output: () => out,
-    exitSignal: () => signal,
+    exitSignal: () => child.signalCode,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill("SIGTERM");

@@ -96,6 +96,14 @@ describe("wipeErased", () => {
     ]);
   });
 
+  it("a search that fails says how (the error's code), without the patterns, as an ErasureIncompleteError", () => {
+    // A directory opens for reading and then refuses to be read: EISDIR, in the child.
+    const run = () => patternsInFiles(dir, ["a-secret@example.com"]);
+    expect(run).toThrow(ErasureIncompleteError);
+    expect(run).toThrow("the store's files could not be searched: EISDIR");
+    expect(run).not.toThrow(/a-secret/);
+  });
+
   it("keeps this process's SQLite locks: another process that opens and closes the database leaves its log alone", () => {
     db.pragma("secure_delete = ON");
     db.prepare("INSERT INTO ids VALUES ('w', 'email:held-locks-5678')").run();

@@ -55,25 +55,51 @@ export function checkpointTruncate(db: Database.Database, tries = 3, waitMs = 10
 export function patternsInFiles(path: string, patterns: readonly string[]): string[] {
   if (patterns.length === 0) return [];
   const files = [path, `${path}-wal`, `${path}-shm`];
+  // The child says what failed by the error's code and path only: a message could quote the
+  // input, which holds the patterns.
   const script = `const fs = require("node:fs");
-const { files, patterns } = JSON.parse(fs.readFileSync(0, "utf8"));
-process.stdout.write(JSON.stringify((${scanFiles.toString()})(fs, files, patterns)));`;
+try {
+  const { files, patterns } = JSON.parse(fs.readFileSync(0, "utf8"));
+  process.stdout.write(JSON.stringify((${scanFiles.toString()})(fs, files, patterns)));
+} catch (e) {
+  process.stderr.write(e && e.code ? e.code + (e.path ? " " + e.path : "") : "the search failed (" + (e && e.name) + ")");
+  process.exitCode = 2;
+}`;
   const run = spawnSync(process.execPath, ["-e", script], {
     input: JSON.stringify({ files, patterns }),
     encoding: "utf8",
-    env: {},
+    env: childEnv(),
     maxBuffer: 64 * 1024 * 1024,
   });
   if (run.status !== 0)
     throw new ErasureIncompleteError(
-      `the store's files could not be searched: ${run.error?.message ?? run.stderr.trim().split("\n")[0] ?? `exit ${run.status}`}`,
+      `the store's files could not be searched: ${
+        run.error?.message ||
+        run.stderr.trim() ||
+        (run.signal ? `the search was ended by ${run.signal}` : `the search exited with ${run.status}`)
+      }`,
     );
   return JSON.parse(run.stdout) as string[];
 }
 
 /**
- * The search itself, run in the child (its source is sent there, so it uses nothing but its
- * arguments). Chunks overlap by one pattern length, so a pattern across a boundary is seen.
+ * What the child needs of this process's environment to start: the loader's paths, and none of
+ * the server's settings or NODE_OPTIONS (a `--require` or `--inspect` meant for the server).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  // eslint-disable-next-line no-restricted-syntax -- not settings: what the child's loader needs
+  const parent = process.env;
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of ["PATH", "LD_LIBRARY_PATH", "SystemRoot", "TMPDIR"])
+    if (parent[k] !== undefined) env[k] = parent[k];
+  return env;
+}
+
+/**
+ * The search itself, run in the child: its source is sent there, so it may use nothing but its
+ * arguments and the globals (no module-level name, no helper; only running it checks this, as
+ * the tests do on the sources and on the build). Chunks overlap by one pattern length, so a
+ * pattern across a boundary is seen.
  */
 function scanFiles(fs: typeof NodeFs, files: string[], patterns: string[]): string[] {
   const chunk = 8 * 1024 * 1024;
