@@ -6,12 +6,12 @@
  * a control read before the erasure that finds every one of them.
  */
 import Database from "better-sqlite3";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, client, createWorkspace, startInProcess } from "../helpers/server.js";
 import { expectError } from "./expect-error.js";
 import { plantCrowd, plantPerson, type PlantedPerson } from "./erasure-scenario.js";
+import { readOutOfProcess } from "../helpers/store-files.js";
 
 type Tally = Awaited<ReturnType<typeof startInProcess>>;
 type Ws = Awaited<ReturnType<typeof createWorkspace>>;
@@ -25,7 +25,7 @@ let bystander: PlantedPerson;
 /** Everything of the person's the store held before the erasure. */
 let secrets: string[];
 
-const files = () => [path, `${path}-wal`, `${path}-shm`].filter(existsSync).map((f) => readFileSync(f));
+const files = () => [path, `${path}-wal`, `${path}-shm`].map(readOutOfProcess);
 const holds = (bufs: Buffer[], s: string) => bufs.some((b) => b.includes(Buffer.from(s, "utf8")));
 
 /** The store's own forms of the person: hashes, sealed IPs, cookies, touch click ids. */

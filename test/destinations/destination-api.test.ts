@@ -2,13 +2,14 @@
  * The destination endpoints against the real server: validation naming the field, secrets
  * never echoed nor stored in clear, list/read/delete, the delivery log's exact shape, stats.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { client, createWorkspace, startInProcess } from "../helpers/server.js";
 import { startFakeMeta } from "../fakes/fake-meta.js";
 import type { FakeServer } from "../fakes/fake-server.js";
 import { createDestination, purchase, sendEvents, settled } from "./helpers.js";
+import { readOutOfProcess } from "../helpers/store-files.js";
 
 type Tally = Awaited<ReturnType<typeof startInProcess>>;
 let tally: Tally;
@@ -173,7 +174,8 @@ describe("destinations CRUD", () => {
     // Nothing in the data folder holds the token in clear.
     const files = readdirSync(tally.dataDir);
     expect(files.some((f) => f.startsWith("tally.db"))).toBe(true);
-    for (const f of files) expect(readFileSync(join(tally.dataDir, f)).includes(SECRET_TOKEN), f).toBe(false);
+    for (const f of files)
+      expect(readOutOfProcess(join(tally.dataDir, f)).includes(SECRET_TOKEN), f).toBe(false);
 
     const other = await createWorkspace(tally.url);
     expect((await other.api("GET", `/v1/destinations/${id}`)).status).toBe(404);

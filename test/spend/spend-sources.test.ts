@@ -5,7 +5,7 @@
  * each platform — a click and a conversion attributed to a campaign meeting that campaign's
  * pulled spend in the performance report.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkspace, startInProcess } from "../helpers/server.js";
@@ -15,6 +15,7 @@ import { startFakeLinkedInAnalytics } from "../fakes/fake-linkedin-analytics.js"
 import { startFakeMetaInsights } from "../fakes/fake-meta-insights.js";
 import { startFakeTikTokReport } from "../fakes/fake-tiktok-report.js";
 import type { FakeSpendRow } from "../fakes/spend-data.js";
+import { readOutOfProcess } from "../helpers/store-files.js";
 
 type Tally = Awaited<ReturnType<typeof startInProcess>>;
 type Ws = Awaited<ReturnType<typeof createWorkspace>>;
@@ -185,7 +186,8 @@ describe.each(CASES)("spend source $type", (c) => {
     const from = new Date(Date.now() - 5 * DAY).toISOString();
     const rep = await ws.api("GET", `/v1/reports/performance?from=${from}&group_by=campaign`);
     const brand = rep.body.rows.find(
-      (r: { key: string; platform: string; conversions: number }) => r.platform === c.platform && r.conversions > 0,
+      (r: { key: string; platform: string; conversions: number }) =>
+        r.platform === c.platform && r.conversions > 0,
     );
     expect(brand, JSON.stringify(rep.body.rows)).toMatchObject({
       spend: c.brandSpend,
@@ -240,7 +242,7 @@ describe("spend sources", () => {
     expect(list.body.data.map((s: { id: string }) => s.id)).toContain(res.body.id);
     expect(JSON.stringify(list.body)).not.toContain(SECRET);
     const files = readdirSync(tally.dataDir).filter((f) => f.startsWith("tally.db"));
-    for (const f of files) expect(readFileSync(join(tally.dataDir, f)).includes(SECRET)).toBe(false);
+    for (const f of files) expect(readOutOfProcess(join(tally.dataDir, f)).includes(SECRET)).toBe(false);
     const del = await ws.api("DELETE", `/v1/spend-sources/${res.body.id}`);
     expect(del.body).toEqual({ id: res.body.id, deleted: true });
     expect((await ws.api("GET", `/v1/spend-sources/${res.body.id}`)).status).toBe(404);
