@@ -446,6 +446,7 @@ describe("dedup after a restart", () => {
           purchase({ event_id: "new-1" }),
         ],
       });
+      expect(second.status, JSON.stringify(second.body)).toBe(200);
       expect(second.body.results.map((r: { status: string; id: string }) => [r.status, r.id])).toEqual([
         ["duplicate", first.body.results[0].id],
         ["duplicate", first.body.results[1].id],
