@@ -56,15 +56,6 @@ export function hourOf(ms: number): number {
 }
 
 /**
- * Sums rollup deltas per (workspace, minute).
- *
- * @example
- * const acc = new RollupAccumulator();
- * acc.add(ws, receivedAt, { received: 1, accepted: 1 });
- * acc.sample(ws, receivedAt, "pipeline", 12); // one latency sample, 12 ms
- * await store.addRollups(acc.drain());
- */
-/**
  * `<slot>|<key>` for each 10-second slot of a minute, made once per series key: the writer
  * counts some fifteen series per event, and a key made anew for each costs a concatenation and
  * its hashing as a property name every time. Bounded: past 10,000 keys it starts over.
@@ -81,6 +72,15 @@ function slotKeys(key: string): readonly string[] {
   return ks;
 }
 
+/**
+ * Sums rollup deltas per (workspace, minute).
+ *
+ * @example
+ * const acc = new RollupAccumulator();
+ * acc.add(ws, receivedAt, { received: 1, accepted: 1 });
+ * acc.sample(ws, receivedAt, "pipeline", 12); // one latency sample, 12 ms
+ * await store.addRollups(acc.drain());
+ */
 export class RollupAccumulator {
   private map = new Map<string, RollupDelta>();
 

@@ -51,8 +51,7 @@ export async function readByEventIds<T extends { id: string }>(
   for (const id of ids) {
     const at = idTime(id);
     if (at === null) continue;
-    const d = new Date(at);
-    const month = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const month = monthStart(at);
     const m = months.get(month);
     if (m === undefined) months.set(month, { span: [at, at], ids: [id] });
     else {
@@ -66,10 +65,15 @@ export async function readByEventIds<T extends { id: string }>(
   return found;
 }
 
+/** Start of the UTC month `monthsBefore` months before the one holding `ms` (unix ms). */
+function monthStart(ms: number, monthsBefore = 0): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - monthsBefore, 1);
+}
+
 /** Start of the UTC month `months` before the month holding `now` (unix ms). */
 export function retentionCutoff(now: number, months: number): number {
-  const d = new Date(now);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - months, 1);
+  return monthStart(now, months);
 }
 
 /**

@@ -5,13 +5,13 @@
  * when it resolves); the high-rate writes go through the group committer instead.
  */
 import type pg from "pg";
-import type { AdjustmentPayload } from "../reconciliation-store.js";
 import type { CommitCore, WindowsByWorkspace } from "../../commit/tx.js";
 import { workspacePatchColumns } from "../workspace-patch.js";
 import type { Identifier } from "../../domain/event.js";
 import { newId } from "../../domain/ids.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
-import { eventFromRow, EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
+import { EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
+import { deliveryJobOf, type ClaimedDeliveryRow } from "../delivery-row.js";
 import type {
   DeliveryJob,
   DeliveryUpdate,
@@ -199,15 +199,7 @@ export class PgWrites {
     // Claimed, then the claimed rows' events read, in one transaction: a failed read leaves no
     // lease behind.
     const { r, events } = await inTransaction(this.pool, async (c) => {
-      const r = await c.query<{
-        delivery_id: string;
-        destination_id: string;
-        attempts: number;
-        delivery_created_at: number;
-        delivery_kind: string;
-        delivery_ref: string;
-        delivery_payload: string | null;
-      }>(
+      const r = await c.query<ClaimedDeliveryRow>(
         `WITH due AS (
          SELECT id FROM deliveries
          WHERE workspace_id = $6 AND destination_id = $1 AND status = 'pending' AND next_attempt_at <= $2
@@ -254,33 +246,7 @@ export class PgWrites {
             );
       return { r, events };
     });
-    return r.rows.map((x): DeliveryJob => {
-      const base = {
-        id: x.delivery_id,
-        destinationId: x.destination_id,
-        attempts: x.attempts,
-        createdAt: x.delivery_created_at,
-      };
-      const row = events.get(x.delivery_ref);
-      if (x.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(row!) };
-      if (x.delivery_kind === "adjustment") {
-        // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
-        const payload = JSON.parse(x.delivery_payload ?? "null") as AdjustmentPayload;
-        return {
-          ...base,
-          kind: "adjustment",
-          ref: payload.id,
-          payload,
-          event: row ? eventFromRow(row) : null,
-        };
-      }
-      return {
-        ...base,
-        kind: "signal",
-        ref: x.delivery_ref,
-        payload: JSON.parse(x.delivery_payload ?? "null"),
-      };
-    });
+    return r.rows.map((x) => deliveryJobOf(x, events.get(x.delivery_ref) ?? null));
   }
 
   async completeDeliveries(workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {

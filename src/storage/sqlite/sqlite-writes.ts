@@ -5,12 +5,12 @@
  * the writer thread's group transaction (group-committer.ts), so it is durable when answered.
  */
 import type Database from "better-sqlite3";
-import type { AdjustmentPayload } from "../reconciliation-store.js";
 import { newId } from "../../domain/ids.js";
 import type { Identifier } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { Erasure } from "../erase-payload.js";
-import { eventFromRow, EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
+import { EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
+import { deliveryJobOf, type ClaimedDeliveryRow } from "../delivery-row.js";
 import type {
   DeliveryJob,
   DeliveryUpdate,
@@ -181,48 +181,16 @@ export class SqliteWrites {
        WHERE d.destination_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
-    const rows = select.all(destinationId, now, now, limit) as (EventRow & {
-      delivery_rowid: number;
-      delivery_id: string;
-      destination_id: string;
-      attempts: number;
-      delivery_created_at: number;
-      delivery_kind: string;
-      delivery_ref: string;
-      delivery_payload: string | null;
-    })[];
+    // The event's columns come joined beside the delivery's (null when it has none).
+    const rows = select.all(destinationId, now, now, limit) as (EventRow &
+      ClaimedDeliveryRow & { delivery_rowid: number })[];
     if (rows.length === 0) return [];
     // One statement leases the whole claim (by rowid, from a JSON array: one prepared statement).
     const lease = (this.leaseDeliveries ??= this.db.prepare(
       "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE rowid IN (SELECT value FROM json_each(?))",
     ));
     lease.run(owner, now + leaseMs, JSON.stringify(rows.map((r) => r.delivery_rowid)));
-    return rows.map((r): DeliveryJob => {
-      const base = {
-        id: r.delivery_id,
-        destinationId: r.destination_id,
-        attempts: r.attempts,
-        createdAt: r.delivery_created_at,
-      };
-      if (r.delivery_kind === "event") return { ...base, kind: "event", event: eventFromRow(r) };
-      if (r.delivery_kind === "adjustment") {
-        // event_ref is the conversion; the adjustment (its id the dedup id) is the payload.
-        const payload = JSON.parse(r.delivery_payload ?? "null") as AdjustmentPayload;
-        return {
-          ...base,
-          kind: "adjustment",
-          ref: payload.id,
-          payload,
-          event: r.id ? eventFromRow(r) : null,
-        };
-      }
-      return {
-        ...base,
-        kind: "signal",
-        ref: r.delivery_ref,
-        payload: JSON.parse(r.delivery_payload ?? "null"),
-      };
-    });
+    return rows.map((r) => deliveryJobOf(r, r.id ? r : null));
   }
 
   completeDeliveries(updates: DeliveryUpdate[], owner: string): void {
