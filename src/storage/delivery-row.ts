@@ -18,6 +18,12 @@ export interface ClaimedDeliveryRow {
   delivery_payload: string | null;
 }
 
+/**
+ * A claimed row with its event's columns joined beside it (`EVENT_READ_COLUMNS`), null when
+ * the delivery has no event: what SQLite's claim reads in one statement.
+ */
+export type ClaimedEventRow = ClaimedDeliveryRow & (EventRow | { [K in keyof EventRow]: null });
+
 /** The job for a claimed row; `event` is the row's event, null when it has none (or none left). */
 export function deliveryJobOf(r: ClaimedDeliveryRow, event: EventRow | null): DeliveryJob {
   const base = {

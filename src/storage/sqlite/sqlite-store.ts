@@ -37,6 +37,7 @@ import type {
   WindowsOf,
 } from "../storage.js";
 import { windowsFor } from "../reattribute-windows.js";
+import { deliveryJobOf, type ClaimedEventRow } from "../delivery-row.js";
 import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
@@ -353,7 +354,11 @@ export class SqliteStore implements Store {
     leaseMs: number,
     owner: string,
   ): Promise<DeliveryJob[]> {
-    return this.call("claimDeliveries", [destinationId, limit, now, leaseMs, owner]);
+    // The writer answers with the rows as read; the jobs (the stored events' JSON parsed) are
+    // made here, off the writer thread, which the drain keeps busier than this one.
+    return this.call<ClaimedEventRow[]>("claimDeliveries", [destinationId, limit, now, leaseMs, owner]).then(
+      (rows) => rows.map((r) => deliveryJobOf(r, r.id === null ? null : r)),
+    );
   }
   completeDeliveries(_workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {
     return this.call("completeDeliveries", [updates, owner], updates.length);

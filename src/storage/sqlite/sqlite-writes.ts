@@ -9,10 +9,9 @@ import { newId } from "../../domain/ids.js";
 import type { Identifier } from "../../domain/event.js";
 import type { ConversionAction, Workspace } from "../../domain/workspace.js";
 import { Erasure } from "../erase-payload.js";
-import { EVENT_READ_COLUMNS, type EventRow } from "../event-row.js";
-import { deliveryJobOf, type ClaimedDeliveryRow } from "../delivery-row.js";
+import { EVENT_READ_COLUMNS } from "../event-row.js";
+import type { ClaimedEventRow } from "../delivery-row.js";
 import type {
-  DeliveryJob,
   DeliveryUpdate,
   DestinationRecord,
   Link,
@@ -167,7 +166,7 @@ export class SqliteWrites {
     now: number,
     leaseMs: number,
     owner: string,
-  ): DeliveryJob[] {
+  ): ClaimedEventRow[] {
     // ORDER BY must follow the deliveries_due index (ties by rowid, which the index carries):
     // a tie-break on `id` made SQLite sort the whole backlog on every claim.
     const select = (this.claimDue ??= this.db.prepare(
@@ -182,15 +181,18 @@ export class SqliteWrites {
        ORDER BY d.next_attempt_at, d.rowid LIMIT ?`,
     ));
     // The event's columns come joined beside the delivery's (null when it has none).
-    const rows = select.all(destinationId, now, now, limit) as (EventRow &
-      ClaimedDeliveryRow & { delivery_rowid: number })[];
+    const rows = select.all(destinationId, now, now, limit) as (ClaimedEventRow & {
+      delivery_rowid: number;
+    })[];
     if (rows.length === 0) return [];
     // One statement leases the whole claim (by rowid, from a JSON array: one prepared statement).
     const lease = (this.leaseDeliveries ??= this.db.prepare(
       "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE rowid IN (SELECT value FROM json_each(?))",
     ));
     lease.run(owner, now + leaseMs, JSON.stringify(rows.map((r) => r.delivery_rowid)));
-    return rows.map((r) => deliveryJobOf(r, r.id ? r : null));
+    // The rows go back as read: the store makes the jobs on its own thread (sqlite-store.ts),
+    // which keeps this one, the outbox drain's busiest, to the statements.
+    return rows;
   }
 
   completeDeliveries(updates: DeliveryUpdate[], owner: string): void {
