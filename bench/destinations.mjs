@@ -13,7 +13,8 @@
 //   BENCH_DEST_STORE=postgres …   the same on PostgreSQL (TALLY_BENCH_DATABASE_URL, else
 //     TALLY_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; a private schema
 //     is made and dropped)
-//   BENCH_DEST_SKIP_LATENCY=1 …   throughput only; BENCH_DEST_SKIP_INGEST=1 …   drained alone only
+//   BENCH_DEST_SKIP_LATENCY=1 …   throughput only; BENCH_DEST_SKIP_INGEST=1 …   drained alone only;
+//     BENCH_DEST_SKIP_ALONE=1 …   drained while ingesting only (with the ingest requests' latency)
 //   BENCH_DEST_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" …   node flags of the
 //     draining server (a CPU profile of the drain, every thread)
 import { spawn } from "node:child_process";
@@ -235,12 +236,14 @@ async function drain(ids, rate) {
   const cpu0 = cpuSecondsOf(server.child.pid);
   let draining = true;
   let ingested = 0;
+  const ingestMs = [];
   const ingester = (async () => {
     // Paced ingestion in batches of 100, ten times a second.
     while (draining && rate > 0) {
       const tick = performance.now();
       const batch = Array.from({ length: Math.max(1, Math.round(rate / 10)) }, purchase);
       await call(ws.secret_key, "POST", "/v1/events", { data: batch });
+      ingestMs.push(performance.now() - tick);
       ingested += batch.length;
       await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - tick))));
     }
@@ -262,10 +265,17 @@ async function drain(ids, rate) {
   console.log(
     `  sent meanwhile: ${fmt(sent)} events in ${fmt(reqs)} requests (${fmt(sent / reqs)} events/request); ingested meanwhile ${fmt(ingested)} (${fmt(ingested / secs)} events/s)`,
   );
+  // What the drain costs the hot path: an ingest request waits for the writer's current work.
+  if (ingestMs.length > 0)
+    console.log(
+      `  ingest requests meanwhile (${Math.max(1, Math.round(rate / 10))} events each): p50 ${fmt(pct(ingestMs, 0.5))} ms, p99 ${fmt(pct(ingestMs, 0.99))} ms, max ${fmt(Math.max(...ingestMs))} ms over ${ingestMs.length}`,
+    );
 }
 
-console.log(`\noutbox throughput to the fake Meta, drained alone:`);
-await drain(await buildBacklog(BACKLOG), 0);
+if (process.env.BENCH_DEST_SKIP_ALONE !== "1") {
+  console.log(`\noutbox throughput to the fake Meta, drained alone:`);
+  await drain(await buildBacklog(BACKLOG), 0);
+}
 if (process.env.BENCH_DEST_SKIP_INGEST !== "1") {
   console.log(
     `\noutbox throughput to the fake Meta while ingestion continues at ${fmt(INGEST_RATE)} events/s:`,

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { CommitCore } from "../../commit/tx.js";
 import { SqliteGroupCommitter, type OpMessage, type Reply, type WriterOptions } from "./group-committer.js";
+import { nextGroup } from "./writer-queue.js";
 
 export type { Reply };
 
@@ -26,16 +27,17 @@ export function runWriterThread(core: CommitCore): void {
     setImmediate(() => void drain());
   };
 
+  // Whether the last group left the outbox's operations behind: they wait one group at most.
+  let deferred = false;
+
   const drain = async (): Promise<void> => {
     try {
       while (queue.length > 0) {
-        let weight = 0;
-        let n = 0;
-        while (n < queue.length && (n === 0 || weight + queue[n]!.weight <= maxGroupWeight))
-          weight += queue[n++]!.weight;
-        const group = queue.slice(0, n);
-        queue = queue.slice(n);
-        port.postMessage(await committer.run(group));
+        // The outbox's claims and settlements wait behind requests queued with them (writer-queue.ts).
+        const next = nextGroup(queue, maxGroupWeight, !deferred);
+        deferred = next.deferred;
+        queue = next.rest;
+        port.postMessage(await committer.run(next.group));
       }
     } finally {
       scheduled = false;
