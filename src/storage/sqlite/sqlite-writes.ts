@@ -344,12 +344,28 @@ export class SqliteWrites {
     }
   }
 
-  purge(now: number, dedupBefore: number, ipBefore: number): void {
-    this.db.prepare("DELETE FROM dedup_keys WHERE received_at < ?").run(dedupBefore);
-    this.db
-      .prepare("UPDATE events SET ip_enc = NULL WHERE ip_enc IS NOT NULL AND received_at < ?")
-      .run(ipBefore);
+  /**
+   * One slice of the purge: at most `limit` expired dedup keys deleted and `limit` sealed IPs
+   * past retention cleared (oldest first, by their age indexes), expired sessions deleted.
+   * Returns whether either kind had more. The store calls it again until nothing is left: a
+   * purge in one statement held the writer, and every request's commit, for as long as it took
+   * (1.75 s for a million keys, an hour's at 140 events a second).
+   */
+  purge(now: number, dedupBefore: number, ipBefore: number, limit: number): boolean {
+    const keys = this.db
+      .prepare(
+        `DELETE FROM dedup_keys WHERE (workspace_id, key) IN
+           (SELECT workspace_id, key FROM dedup_keys WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+      )
+      .run(dedupBefore, limit).changes;
+    const ips = this.db
+      .prepare(
+        `UPDATE events SET ip_enc = NULL WHERE rowid IN
+           (SELECT rowid FROM events WHERE ip_enc IS NOT NULL AND received_at < ? ORDER BY received_at LIMIT ?)`,
+      )
+      .run(ipBefore, limit).changes;
     this.db.prepare("DELETE FROM sessions WHERE expires_at < ?").run(now);
+    return keys === limit || ips === limit;
   }
 
   createSession(s: Session): void {

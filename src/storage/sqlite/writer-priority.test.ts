@@ -1,17 +1,21 @@
 /**
- * The writer puts a request's commit ahead of the outbox's claims and settlements queued with
- * it (writer-queue.ts), on a real store: a claim sent in the same turn as a commit, and before
- * it, runs after it — so it finds the delivery the commit routed. In the commit's group it
- * would have run first, holding the commit's answer for as long as the claim took.
+ * The writer puts a request's commit ahead of background work queued with it (writer-queue.ts),
+ * on a real store. A claim sent in the same turn as a commit, and before it, runs after it — so
+ * it finds the delivery the commit routed; in the commit's group it would have run first,
+ * holding the commit's answer for as long as the claim took. A purge goes slice by slice, and a
+ * commit sent while it runs is answered before it ends.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../domain/ids.js";
 import { DAY_MS } from "../../domain/time.js";
 import { standardActions } from "../../domain/workspace.js";
 import { SQLITE_WRITER_ENTRY } from "../../open-store.js";
+import type { NormalizedEvent } from "../../domain/event.js";
+import type { CommitItem } from "../storage.js";
 import { normalizedEvent } from "../../../test/helpers/events.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -27,6 +31,7 @@ beforeAll(async () => {
     dedupWindowMs: 7 * DAY_MS,
     maxGroupWeight: 5000,
     writer: SQLITE_WRITER_ENTRY,
+    purgeSliceRows: 3,
   });
   await store.init();
 });
@@ -36,12 +41,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it("runs a request's commit before the outbox claim queued ahead of it in the same turn", async () => {
-  const ws = await store.createWorkspace(
+const workspace = () =>
+  store.createWorkspace(
     { name: "Shop", currency: "USD", timezone: "UTC" },
     { publicKey: `pk_${newId("k")}`, secretKeyHash: newId("h") },
     standardActions(),
   );
+
+it("runs a request's commit before the outbox claim queued ahead of it in the same turn", async () => {
+  const ws = await workspace();
   const d = await store.createDestination({
     id: newId("dst"),
     workspaceId: ws.id,
@@ -61,4 +69,39 @@ it("runs a request's commit before the outbox claim queued ahead of it in the sa
   expect((await committed).map((o) => o.status)).toEqual(["accepted"]);
   const jobs = await claimed;
   expect(jobs.map((j) => (j.kind === "event" ? j.event.eventId : j.kind))).toEqual(["same-turn"]);
+});
+
+it("purges slice by slice: a commit sent meanwhile is answered first, and nothing expired is left", async () => {
+  const ws = await workspace();
+  const OLD = NOW - 30 * DAY_MS;
+  const item = (ev: NormalizedEvent): CommitItem => ({ event: ev, windows: null, source: "server" });
+  // Ten dedup keys past the window and ten sealed IPs past retention (slices of 3: four each),
+  // and one fresh event of each.
+  const old = Array.from({ length: 10 }, (_, i) =>
+    normalizedEvent(ws.id, OLD, { eventId: `old-${i}`, user: { client_ip_enc: `v1.old-${i}` } }),
+  );
+  const fresh = normalizedEvent(ws.id, NOW, { eventId: "fresh", user: { client_ip_enc: "v1.fresh" } });
+  await store.commitEvents([...old, fresh].map(item), []);
+
+  const order: string[] = [];
+  const purged = store.purge(NOW, NOW - 7 * DAY_MS, NOW - 7 * DAY_MS).then(() => order.push("purge"));
+  await new Promise((r) => setImmediate(r)); // the first slice is on its way to the writer
+  const during = store
+    .commitEvents([item(normalizedEvent(ws.id, NOW, { eventId: "during" }))], [])
+    .then(() => order.push("commit"));
+  await Promise.all([purged, during]);
+  // In one statement the purge was one operation, and the commit waited for all of it.
+  expect(order).toEqual(["commit", "purge"]);
+
+  const db = new Database(join(dir, "tally.db"), { readonly: true });
+  try {
+    const keys = db.prepare("SELECT key FROM dedup_keys WHERE workspace_id = ? ORDER BY key").all(ws.id);
+    expect(keys.map((k) => (k as { key: string }).key)).toEqual(["e|Purchase|during", "e|Purchase|fresh"]);
+    const ips = db
+      .prepare("SELECT ip_enc FROM events WHERE workspace_id = ? AND ip_enc IS NOT NULL")
+      .all(ws.id);
+    expect(ips.map((r) => (r as { ip_enc: string }).ip_enc)).toEqual(["v1.fresh"]);
+  } finally {
+    db.close();
+  }
 });

@@ -32,6 +32,14 @@ describe("the writer's next group", () => {
     expect(names(nextGroup(rest, 5000).group)).toEqual(names([claim, settle, claim2]));
   });
 
+  it("leaves the purge's slices behind requests too", () => {
+    const slice = op("purge");
+    const commit = op("commitEvents");
+    const { group, rest } = nextGroup([slice, commit], 5000);
+    expect(names(group)).toEqual(names([commit]));
+    expect(names(rest)).toEqual(names([slice]));
+  });
+
   it("lets them wait one group at most: the next one is in plain order", () => {
     const claim = op("claimDeliveries");
     const commit = op("commitEvents");

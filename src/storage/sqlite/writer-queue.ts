@@ -1,16 +1,17 @@
 /**
  * How the writer thread picks its next group from the operations queued for it: in order, up
- * to the group weight, except that the outbox's claims and settlements wait while anything
- * else is queued. A backlog's drain claims and settles a thousand rows or more per operation
- * (each some 10–30 ms of the writer); in the group of a request's commit they would hold its
- * answer that long. Only they move, only behind operations queued with them, and their order
- * among themselves is kept: a claim that comes after a commit queued with it sees the commit's
- * rows, which is what a claim made a moment later would see anyway.
+ * to the group weight, except that background work — the outbox's claims and settlements, the
+ * purge's slices — waits while anything else is queued. A backlog's drain claims and settles a
+ * thousand rows or more per operation (each some 10–30 ms of the writer), a purge slice deletes
+ * thousands; in the group of a request's commit they would hold its answer that long. Only they
+ * move, only behind operations queued with them, and their order among themselves is kept: a
+ * claim that comes after a commit queued with it sees the commit's rows, which is what a claim
+ * made a moment later would see anyway.
  */
 import type { OpMessage } from "./group-committer.js";
 
-/** Operations of the outbox's drain, which wait behind the requests'. */
-const BACKGROUND = new Set(["claimDeliveries", "completeDeliveries"]);
+/** Operations of the outbox's drain and the purge's slices, which wait behind the requests'. */
+const BACKGROUND = new Set(["claimDeliveries", "completeDeliveries", "purge"]);
 
 /**
  * Splits `queue` into the next group and what stays queued (in order). A group always takes at
