@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QUICK, printMachine } from "./lib/machine.mjs";
 import { ROOT } from "./lib/server.mjs";
+import { quantile } from "./lib/stats.mjs";
 
 const i = process.argv.indexOf("--keys");
 const N = i > 0 ? Number(process.argv[i + 1]) : QUICK ? 200_000 : 1_000_000;
@@ -96,9 +97,8 @@ const commitOne = async () => {
 };
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 const summary = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(1);
-  return `p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${s.at(-1).toFixed(1)} ms over ${s.length} commits`;
+  const q = (p) => quantile(xs, p).toFixed(1);
+  return `p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${q(1)} ms over ${xs.length} commits`;
 };
 
 await commitOne(); // the writer's statements prepared
@@ -109,9 +109,13 @@ for (const end = performance.now() + 2000; performance.now() < end; await pause(
 const now = Date.now();
 const t0 = performance.now();
 let purgeMs = null;
-const purge = store.purge(now, now - 7 * DAY, now - 7 * DAY).then(() => (purgeMs = performance.now() - t0));
+let purging = true;
+const purge = store
+  .purge(now, now - 7 * DAY, now - 7 * DAY)
+  .then(() => (purgeMs = performance.now() - t0))
+  .finally(() => (purging = false));
 const during = [];
-while (purgeMs === null) {
+while (purging) {
   during.push(await commitOne());
   await pause(20);
 }

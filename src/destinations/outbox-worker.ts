@@ -54,7 +54,7 @@ const REQUEST_CONCURRENCY = 4;
  * Rows of one claim for platforms that take batches: one full request, and at least this many.
  * Claims of four requests' worth (up to 5,000 rows) drained a backlog with fewer statements,
  * but each claim and settlement was one operation of SQLite's writer for 50–100 ms, and a
- * request ingesting meanwhile waited for it: 100-event requests took 170–180 ms at the median
+ * request ingesting meanwhile waited for it: 100-event requests took 170–183 ms at the median
  * during a drain instead of 18 (docs/benchmarks.md, "the outbox drain beside ingestion").
  */
 const MIN_CLAIM_ROWS = 1000;
@@ -200,7 +200,7 @@ export class OutboxWorker {
 
     let prepared = 0;
     for (const job of jobs) {
-      // A claim holds up to a thousand rows or more: requests that arrived meanwhile go first
+      // A claim holds a thousand rows or more: requests that arrived meanwhile go first
       // between slices, so a backlog's drain does not hold the event loop for its whole claim.
       if (++prepared % PREPARE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       if (job.kind !== "event") {

@@ -86,7 +86,10 @@ export interface PlatformAdapter<C extends DestinationConfig = DestinationConfig
   type: DestinationType;
   /** Most events in one request (the platform's limit). */
   batchLimit: number;
-  /** Requests of one destination in flight at once. */
+  /**
+   * Claims of one destination in flight at once: for a platform that takes batches, requests
+   * (a claim is one request's worth); for one event per request, claims of 8 sent 4 at a time.
+   */
   parallel: number;
   /** Whether test events may go to it (the platform has a test mode). */
   testMode: boolean;

@@ -113,9 +113,7 @@ export class SqliteGroupCommitter {
   /** Runs the group in one transaction and answers each operation. */
   async run(group: OpMessage[]): Promise<Reply[]> {
     try {
-      const replies = this.finishErasures(group, await this.runGroup(group));
-      if (group.some((m) => m.op === "purge")) this.checkpointAfterPurge();
-      return replies;
+      return this.finishErasures(group, await this.runGroup(group));
     } catch (err) {
       // BEGIN itself failed (another process held the write lock past busy_timeout, the
       // disk is gone, …): the group is answered with the error and the writer carries on.
@@ -128,6 +126,21 @@ export class SqliteGroupCommitter {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * After a group's replies are posted. A purge slice rewrites thousands of pages: copied into
+   * the database now, they do not fall to the automatic checkpoint after some request's commit,
+   * which would hold its answer (55–170 ms seen during a purge of a million keys). PASSIVE: it
+   * waits for no reader; what it cannot copy now, a later checkpoint does.
+   */
+  afterGroup(group: OpMessage[]): void {
+    if (!group.some((m) => m.op === "purge")) return;
+    try {
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch {
+      // The purge itself committed; the automatic checkpoint copies these pages later.
+    }
   }
 
   // ---- ingest operations: the commit core over this transaction ---------------------------
@@ -249,20 +262,6 @@ export class SqliteGroupCommitter {
    * After the COMMIT of a group with erasures, and before their replies: the files must hold
    * none of the erased bytes (wipe-file.ts). The group's other operations are unaffected.
    */
-  /**
-   * A purge slice rewrites thousands of pages. Copied into the database now, in the slice's own
-   * group (background work, writer-queue.ts), they do not fall to the automatic checkpoint
-   * after some request's commit, which would hold its answer (55–170 ms seen during a purge of
-   * a million keys). PASSIVE: it waits for no reader; what it cannot copy now, a later one does.
-   */
-  private checkpointAfterPurge(): void {
-    try {
-      this.db.pragma("wal_checkpoint(PASSIVE)");
-    } catch {
-      // The purge itself committed; the automatic checkpoint copies these pages later.
-    }
-  }
-
   private finishErasures(group: OpMessage[], replies: Reply[]): Reply[] {
     const patterns = this.writes.takeErasurePatterns();
     if (patterns.length === 0) return replies;

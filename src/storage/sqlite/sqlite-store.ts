@@ -38,9 +38,6 @@ import type {
 } from "../storage.js";
 import { windowsFor } from "../reattribute-windows.js";
 import { deliveryJobOf, type ClaimedEventRow } from "../delivery-row.js";
-
-/** Rows of each kind one slice of the purge deletes: some 6 ms of the writer warm, 50–70 ms cold. */
-const PURGE_SLICE_ROWS = 2000;
 import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
@@ -56,6 +53,9 @@ import { SqliteRulesStore } from "./rules-store.js";
 import { SqliteRulesReads } from "./rules-reads.js";
 import { listExperiments } from "./experiments.js";
 import type { ExperimentCounts, ExperimentQuery, ExperimentSummary } from "../../experiments/types.js";
+
+/** Rows of each kind one slice of the purge deletes: some 6 ms of the writer warm, 50–70 ms cold. */
+const PURGE_SLICE_ROWS = 2000;
 
 export interface SqliteStoreOptions {
   path: string;
@@ -119,7 +119,7 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
-    const { writer, ...data } = this.opts;
+    const { writer, purgeSliceRows: _slice, ...data } = this.opts;
     const worker = new Worker(await workerScriptUrl(writer), { workerData: data });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
@@ -361,9 +361,12 @@ export class SqliteStore implements Store {
   ): Promise<DeliveryJob[]> {
     // The writer answers with the rows as read; the jobs (the stored events' JSON parsed) are
     // made here, off the writer thread, which the drain keeps busier than this one.
-    return this.call<ClaimedEventRow[]>("claimDeliveries", [destinationId, limit, now, leaseMs, owner]).then(
-      (rows) => rows.map((r) => deliveryJobOf(r, r.id === null ? null : r)),
-    );
+    // Weighed by its rows, like a settlement: a group of the writer holds a bounded number of them.
+    return this.call<ClaimedEventRow[]>(
+      "claimDeliveries",
+      [destinationId, limit, now, leaseMs, owner],
+      limit,
+    ).then((rows) => rows.map((r) => deliveryJobOf(r, r.id === null ? null : r)));
   }
   completeDeliveries(_workspaceId: string, updates: DeliveryUpdate[], owner: string): Promise<void> {
     return this.call("completeDeliveries", [updates, owner], updates.length);
@@ -392,7 +395,7 @@ export class SqliteStore implements Store {
   async purge(now: number, dedupBefore: number, ipBefore: number): Promise<void> {
     // Slice by slice, each its own writer operation that waits behind requests queued with it
     // (writer-queue.ts): a request waits for one slice at most, never for the whole purge.
-    const slice = this.opts.purgeSliceRows ?? PURGE_SLICE_ROWS;
+    const slice = Math.max(1, Math.floor(this.opts.purgeSliceRows ?? PURGE_SLICE_ROWS));
     while (await this.call<boolean>("purge", [now, dedupBefore, ipBefore, slice])) {
       if (this.closed) return;
     }

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { CommitCore } from "../../commit/tx.js";
 import { SqliteGroupCommitter, type OpMessage, type Reply, type WriterOptions } from "./group-committer.js";
-import { nextGroup } from "./writer-queue.js";
+import { nextGroup, type Queued } from "./writer-queue.js";
 
 export type { Reply };
 
@@ -16,7 +16,7 @@ export function runWriterThread(core: CommitCore): void {
   const { maxGroupWeight, ...opts } = workerData as WriterOptions & { maxGroupWeight: number };
   const committer = new SqliteGroupCommitter(opts, core);
 
-  let queue: OpMessage[] = [];
+  let queue: Queued[] = [];
   let scheduled = false;
   let closing = false;
 
@@ -27,17 +27,16 @@ export function runWriterThread(core: CommitCore): void {
     setImmediate(() => void drain());
   };
 
-  // Whether the last group left the outbox's operations behind: they wait one group at most.
-  let deferred = false;
-
   const drain = async (): Promise<void> => {
     try {
       while (queue.length > 0) {
-        // The outbox's claims and settlements wait behind requests queued with them (writer-queue.ts).
-        const next = nextGroup(queue, maxGroupWeight, !deferred);
-        deferred = next.deferred;
+        // Background work (claims, settlements, purge slices) waits behind requests queued
+        // with it, once (writer-queue.ts).
+        const next = nextGroup(queue, maxGroupWeight);
         queue = next.rest;
         port.postMessage(await committer.run(next.group));
+        // After the answers are on their way: work of the group's own that no reply waits for.
+        committer.afterGroup(next.group);
       }
     } finally {
       scheduled = false;

@@ -1,9 +1,10 @@
 /**
- * The writer puts a request's commit ahead of background work queued with it (writer-queue.ts),
- * on a real store. A claim sent in the same turn as a commit, and before it, runs after it — so
- * it finds the delivery the commit routed; in the commit's group it would have run first,
- * holding the commit's answer for as long as the claim took. A purge goes slice by slice, and a
- * commit sent while it runs is answered before it ends.
+ * Background work on a real store does not hold a request's commit. The writer puts a commit
+ * ahead of the outbox claim queued with it (writer-queue.ts): a claim sent in the same turn as a
+ * commit, and before it, runs after it — so it finds the delivery the commit routed; in the
+ * commit's group it would have run first, holding the commit's answer for as long as the claim
+ * took. The purge goes slice by slice: a commit sent while it runs is answered before it ends
+ * (between two slices; in one statement the purge was one operation the commit waited for).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
