@@ -6,7 +6,7 @@ import { DAY_MS } from "../../src/domain/time.js";
 import { standardActions } from "../../src/domain/workspace.js";
 import { commitCore, SQLITE_WRITER_ENTRY } from "../../src/open-store.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
-import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
+import { SqliteStore, type SqliteStoreOptions } from "../../src/storage/sqlite/sqlite-store.js";
 import type { Store } from "../../src/storage/storage.js";
 import { createTestSchema } from "../postgres/pg-test-db.js";
 
@@ -17,7 +17,8 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-export async function sqliteBackend(): Promise<Backend> {
+/** `options` change the store's settings (e.g. `purgeSliceRows`). */
+export async function sqliteBackend(options: Partial<SqliteStoreOptions> = {}): Promise<Backend> {
   const dir = mkdtempSync(join(tmpdir(), "tally-store-"));
   const path = join(dir, "tally.db");
   const store = new SqliteStore({
@@ -26,6 +27,7 @@ export async function sqliteBackend(): Promise<Backend> {
     dedupWindowMs: 7 * DAY_MS,
     maxGroupWeight: 5000,
     writer: SQLITE_WRITER_ENTRY,
+    ...options,
   });
   await store.init();
   return {

@@ -6,51 +6,30 @@
  * took. The purge goes slice by slice: a commit sent while it runs is answered before it ends
  * (between two slices; in one statement the purge was one operation the commit waited for).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { newId } from "../../domain/ids.js";
 import { DAY_MS } from "../../domain/time.js";
-import { standardActions } from "../../domain/workspace.js";
-import { SQLITE_WRITER_ENTRY } from "../../open-store.js";
 import type { NormalizedEvent } from "../../domain/event.js";
-import type { CommitItem } from "../storage.js";
+import type { CommitItem, Store } from "../storage.js";
 import { normalizedEvent } from "../../../test/helpers/events.js";
-import { SqliteStore } from "./sqlite-store.js";
+import { sqliteBackend, workspace, type Backend } from "../../../test/helpers/stores.js";
 
 const NOW = Date.now();
-let dir: string;
-let store: SqliteStore;
+let b: Backend;
+let store: Store;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tally-writer-priority-"));
-  store = new SqliteStore({
-    path: join(dir, "tally.db"),
-    synchronous: "normal",
-    dedupWindowMs: 7 * DAY_MS,
-    maxGroupWeight: 5000,
-    writer: SQLITE_WRITER_ENTRY,
-    purgeSliceRows: 3,
-  });
-  await store.init();
+  b = await sqliteBackend({ purgeSliceRows: 3 });
+  store = b.store;
 });
 
 afterAll(async () => {
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await b?.cleanup();
 });
 
-const workspace = () =>
-  store.createWorkspace(
-    { name: "Shop", currency: "USD", timezone: "UTC" },
-    { publicKey: `pk_${newId("k")}`, secretKeyHash: newId("h") },
-    standardActions(),
-  );
-
 it("runs a request's commit before the outbox claim queued ahead of it in the same turn", async () => {
-  const ws = await workspace();
+  const ws = await workspace(store);
   const d = await store.createDestination({
     id: newId("dst"),
     workspaceId: ws.id,
@@ -73,7 +52,7 @@ it("runs a request's commit before the outbox claim queued ahead of it in the sa
 });
 
 it("purges slice by slice: a commit sent meanwhile is answered first, and nothing expired is left", async () => {
-  const ws = await workspace();
+  const ws = await workspace(store);
   const OLD = NOW - 30 * DAY_MS;
   const item = (ev: NormalizedEvent): CommitItem => ({ event: ev, windows: null, source: "server" });
   // Ten dedup keys past the window and ten sealed IPs past retention (slices of 3: four each),
@@ -94,7 +73,7 @@ it("purges slice by slice: a commit sent meanwhile is answered first, and nothin
   // In one statement the purge was one operation, and the commit waited for all of it.
   expect(order).toEqual(["commit", "purge"]);
 
-  const db = new Database(join(dir, "tally.db"), { readonly: true });
+  const db = new Database(b.path, { readonly: true });
   try {
     const keys = db.prepare("SELECT key FROM dedup_keys WHERE workspace_id = ? ORDER BY key").all(ws.id);
     expect(keys.map((k) => (k as { key: string }).key)).toEqual(["e|Purchase|during", "e|Purchase|fresh"]);
