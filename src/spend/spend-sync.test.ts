@@ -65,7 +65,7 @@ const tiktokOk = (date: string): HttpAnswer => ({
   }),
 });
 
-async function setup(answers: (req: HttpRequest) => HttpAnswer, t0: number) {
+async function setup(answers: (req: HttpRequest) => HttpAnswer, t0: number, upsertRows?: number) {
   const ws = await store.createWorkspace(
     { name: "Shop", currency: "USD", timezone: "UTC" },
     { publicKey: newId("pk"), secretKeyHash: newId("h") },
@@ -109,6 +109,7 @@ async function setup(answers: (req: HttpRequest) => HttpAnswer, t0: number) {
     tickMs: 20,
     now: () => clock.now,
     sleep: () => Promise.resolve(),
+    ...(upsertRows !== undefined ? { upsertRows } : {}),
   });
   return { ws, id, clock, sent, heard, sync };
 }
@@ -142,6 +143,60 @@ describe("spend sync scheduler", () => {
     expect(t).toMatchObject([
       { platform: "tiktok", campaignName: "Spring", adId: "9", spend: 12.5, account: "7" },
     ]);
+  });
+
+  it("stores a pull larger than one store operation whole, a chunk at a time", async () => {
+    const t0 = Date.now();
+    const today = new Date(t0).toISOString().slice(0, 10);
+    const ads = ["1", "2", "3", "4", "5"];
+    const { ws, id, heard, sync } = await setup(
+      () => ({
+        kind: "response",
+        status: 200,
+        headers: {},
+        text: JSON.stringify({
+          code: 0,
+          message: "OK",
+          data: {
+            list: ads.map((ad) => ({
+              dimensions: { ad_id: ad, stat_time_day: `${today} 00:00:00` },
+              metrics: {
+                spend: "1.00",
+                impressions: "10",
+                clicks: "1",
+                campaign_id: "1",
+                campaign_name: "Spring",
+                ad_name: ad,
+              },
+            })),
+            page_info: { page: 1, total_page: 1 },
+          },
+        }),
+      }),
+      t0,
+      2,
+    );
+    // The real store's upsert, watched: how many rows each operation carried.
+    const upsert = store.spend.upsert.bind(store.spend);
+    const carried: number[] = [];
+    store.spend.upsert = (rows, now) => (carried.push(rows.length), upsert(rows, now));
+    try {
+      sync.start();
+      await until(async () => (await store.spend.getSource(ws.id, id))?.lastSyncAt != null);
+      await sync.stop();
+    } finally {
+      store.spend.upsert = upsert;
+    }
+    expect(carried).toEqual([2, 2, 1]);
+    expect(await store.spend.getSource(ws.id, id)).toMatchObject({ lastError: null, lastRows: 5 });
+    expect(heard).toEqual([5]);
+    const t = await store.spend.totals(ws.id, {
+      fromDate: today,
+      toDate: today,
+      groupBy: "ad",
+      perDay: false,
+    });
+    expect(t.map((r) => r.adId).sort()).toEqual(ads);
   });
 
   it("records a refusal and pulls again once the interval has passed; nothing else stops", async () => {

@@ -35,6 +35,8 @@ export interface SpendSyncDeps {
   leaseMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Rows stored per store operation (default 1,000; see run). */
+  upsertRows?: number;
 }
 
 export interface SyncOutcome {
@@ -118,7 +120,13 @@ export function createSpendSync(deps: SpendSyncDeps): SpendSync {
           continue;
         records.push({ ...r, account: r.account || account, workspaceId: ws.id, sourceId: source.id });
       }
-      await store.spend.upsert(records, t);
+      // A large account's pull is tens of thousands of rows (35,000 took SQLite's writer 230–430 ms
+      // in one operation, every request's commit waiting): stored a thousand at a time, each its
+      // own operation, so a request waits for one of them at most. Upserts by key: a pull cut
+      // short is stored whole by the next one.
+      const chunk = Math.max(1, deps.upsertRows ?? 1000);
+      for (let i = 0; i < records.length; i += chunk)
+        await store.spend.upsert(records.slice(i, i + chunk), t);
       const outcome = {
         ok: true,
         rows: records.length,
