@@ -39,7 +39,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const tiktokOk = (date: string): HttpAnswer => ({
+/** TikTok's report answer: one row per ad of `ads` (id, spend, name), all of campaign 1 "Spring" on `date`. */
+const tiktokAds = (date: string, ads: [id: string, spend: string, name: string][]): HttpAnswer => ({
   kind: "response",
   status: 200,
   headers: {},
@@ -47,23 +48,23 @@ const tiktokOk = (date: string): HttpAnswer => ({
     code: 0,
     message: "OK",
     data: {
-      list: [
-        {
-          dimensions: { ad_id: "9", stat_time_day: `${date} 00:00:00` },
-          metrics: {
-            spend: "12.50",
-            impressions: "100",
-            clicks: "3",
-            campaign_id: "1",
-            campaign_name: "Spring",
-            ad_name: "A",
-          },
+      list: ads.map(([id, spend, name]) => ({
+        dimensions: { ad_id: id, stat_time_day: `${date} 00:00:00` },
+        metrics: {
+          spend,
+          impressions: "100",
+          clicks: "3",
+          campaign_id: "1",
+          campaign_name: "Spring",
+          ad_name: name,
         },
-      ],
+      })),
       page_info: { page: 1, total_page: 1 },
     },
   }),
 });
+
+const tiktokOk = (date: string): HttpAnswer => tiktokAds(date, [["9", "12.50", "A"]]);
 
 async function setup(answers: (req: HttpRequest) => HttpAnswer, t0: number, upsertRows?: number) {
   const ws = await store.createWorkspace(
@@ -150,29 +151,11 @@ describe("spend sync scheduler", () => {
     const today = new Date(t0).toISOString().slice(0, 10);
     const ads = ["1", "2", "3", "4", "5"];
     const { ws, id, heard, sync } = await setup(
-      () => ({
-        kind: "response",
-        status: 200,
-        headers: {},
-        text: JSON.stringify({
-          code: 0,
-          message: "OK",
-          data: {
-            list: ads.map((ad) => ({
-              dimensions: { ad_id: ad, stat_time_day: `${today} 00:00:00` },
-              metrics: {
-                spend: "1.00",
-                impressions: "10",
-                clicks: "1",
-                campaign_id: "1",
-                campaign_name: "Spring",
-                ad_name: ad,
-              },
-            })),
-            page_info: { page: 1, total_page: 1 },
-          },
-        }),
-      }),
+      () =>
+        tiktokAds(
+          today,
+          ads.map((ad) => [ad, "1.00", ad]),
+        ),
       t0,
       2,
     );
