@@ -48,7 +48,10 @@ export interface WorkerDeps {
 
 /** Rows claimed at once when the platform takes one event per request (webhooks). */
 const SINGLE_EVENT_CLAIM = 8;
-/** Requests of one claimed batch sent at the same time (webhooks, several test groups, a backlog). */
+/**
+ * Requests of one claim sent at the same time: a webhook's single events, or a claim split into
+ * groups (test event codes).
+ */
 const REQUEST_CONCURRENCY = 4;
 /**
  * Rows of one claim for platforms that take batches: one full request, and at least this many.

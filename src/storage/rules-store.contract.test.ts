@@ -4,7 +4,7 @@
  * concurrent signals for one rule and key, one is stored), signal outbox rows claimed as
  * `kind: "signal"` beside event rows, pending applies claimed once, the day's budget base.
  */
-import { pgBackend, sqliteBackend } from "../../test/helpers/stores.js";
+import { pgBackend, sqliteBackend, webhookDestination } from "../../test/helpers/stores.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../domain/ids.js";
 import { MINUTE_MS } from "../domain/time.js";
@@ -111,15 +111,7 @@ describe.each([
 
     it("queues a signal outbox row per destination, claimed as kind signal", async () => {
       const ws = await workspace();
-      const d = await store.createDestination({
-        id: newId("dst"),
-        workspaceId: ws.id,
-        type: "webhook",
-        name: "hook",
-        events: null,
-        configEnc: "x",
-        createdAt: NOW,
-      });
+      const d = await webhookDestination(store, ws.id, { configEnc: "x", createdAt: NOW });
       const r = (await store.rules.createRule(rule(ws.id), 10))!;
       const s = signal(ws.id, r.id, NOW);
       const payload = JSON.stringify({ id: s.id, key: "Brand" });

@@ -7,7 +7,8 @@ import { standardActions } from "../../src/domain/workspace.js";
 import { commitCore, SQLITE_WRITER_ENTRY } from "../../src/open-store.js";
 import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import { SqliteStore, type SqliteStoreOptions } from "../../src/storage/sqlite/sqlite-store.js";
-import type { Store } from "../../src/storage/storage.js";
+import type { DestinationRecord, Store } from "../../src/storage/storage.js";
+import { newId } from "../../src/domain/ids.js";
 import { createTestSchema } from "../postgres/pg-test-db.js";
 
 export interface Backend {
@@ -65,4 +66,18 @@ export async function workspace(store: Store, name = "Shop") {
     { publicKey: `pk_${tag}${"x".repeat(16)}`, secretKeyHash: `${tag}${"0".repeat(54)}` },
     standardActions(),
   );
+}
+
+/** A webhook destination of workspace `workspaceId` taking every event; `o` changes any field. */
+export function webhookDestination(store: Store, workspaceId: string, o: Partial<DestinationRecord> = {}) {
+  return store.createDestination({
+    id: newId("dst"),
+    workspaceId,
+    type: "webhook",
+    name: "hook",
+    events: null,
+    configEnc: "enc",
+    createdAt: Date.now(),
+    ...o,
+  });
 }

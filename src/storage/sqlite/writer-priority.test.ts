@@ -8,12 +8,11 @@
  */
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { newId } from "../../domain/ids.js";
 import { DAY_MS } from "../../domain/time.js";
 import type { NormalizedEvent } from "../../domain/event.js";
 import type { CommitItem, Store } from "../storage.js";
 import { normalizedEvent } from "../../../test/helpers/events.js";
-import { sqliteBackend, workspace, type Backend } from "../../../test/helpers/stores.js";
+import { sqliteBackend, webhookDestination, workspace, type Backend } from "../../../test/helpers/stores.js";
 
 const NOW = Date.now();
 let b: Backend;
@@ -30,15 +29,7 @@ afterAll(async () => {
 
 it("runs a request's commit before the outbox claim queued ahead of it in the same turn", async () => {
   const ws = await workspace(store);
-  const d = await store.createDestination({
-    id: newId("dst"),
-    workspaceId: ws.id,
-    type: "webhook",
-    name: "hook",
-    events: null,
-    configEnc: "enc",
-    createdAt: NOW,
-  });
+  const d = await webhookDestination(store, ws.id);
   const ev = normalizedEvent(ws.id, NOW, { eventId: "same-turn", value: 5 });
   // Both calls in this turn: the store posts them to the writer as one list, claim first.
   const claimed = store.claimDeliveries(ws.id, d.id, 10, NOW + 1, 60_000, "W");
