@@ -18,6 +18,7 @@ import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { CommitItem, DeliveryJob, DestinationRecord, Store, StoredEvent } from "./storage.js";
 import { SQLITE_WRITER_ENTRY, commitCore } from "../open-store.js";
 import { normalizedEvent, type EventOverrides } from "../../test/helpers/events.js";
+import { webhookDestination, webhookRecord } from "../../test/helpers/stores.js";
 
 /** The event of a claimed outbox row of kind `event` (every row these tests claim). */
 function eventOf(j: DeliveryJob): StoredEvent {
@@ -127,16 +128,7 @@ describe.each([
     const commit = (...items: CommitItem[]) => store.commitEvents(items, []);
     /** A webhook destination of workspace `ws` taking every event; `o` changes any field. */
     const webhook = (ws: string, o: Partial<DestinationRecord> = {}) =>
-      store.createDestination({
-        id: newId("dst"),
-        workspaceId: ws,
-        type: "webhook",
-        name: "hook",
-        events: null,
-        configEnc: "enc",
-        createdAt: NOW,
-        ...o,
-      });
+      webhookDestination(store, ws, { createdAt: NOW, ...o });
 
     describe("workspaces and keys", () => {
       it("finds a workspace by id, public key and secret key hash, and nothing for unknown keys", async () => {
@@ -911,15 +903,7 @@ describe.each([
 
       it("creates destinations up to a limit per workspace: deleted ones free a place, racers get one each", async () => {
         const [ws, other] = [await workspace(), await workspace()];
-        const dst = (workspaceId: string) => ({
-          id: newId("dst"),
-          workspaceId,
-          type: "webhook",
-          name: "hook",
-          events: null,
-          configEnc: "enc",
-          createdAt: NOW,
-        });
+        const dst = (workspaceId: string) => webhookRecord(workspaceId, { createdAt: NOW });
         const first = await store.createDestinationWithinLimit(dst(ws.id), 3);
         expect(first).not.toBeNull();
         expect(await store.getDestination(ws.id, first!.id)).toEqual(first);

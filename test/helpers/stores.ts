@@ -68,9 +68,9 @@ export async function workspace(store: Store, name = "Shop") {
   );
 }
 
-/** A webhook destination of workspace `workspaceId` taking every event; `o` changes any field. */
-export function webhookDestination(store: Store, workspaceId: string, o: Partial<DestinationRecord> = {}) {
-  return store.createDestination({
+/** The record of a webhook destination of `workspaceId` taking every event; `o` changes any field. */
+export function webhookRecord(workspaceId: string, o: Partial<DestinationRecord> = {}): DestinationRecord {
+  return {
     id: newId("dst"),
     workspaceId,
     type: "webhook",
@@ -79,5 +79,10 @@ export function webhookDestination(store: Store, workspaceId: string, o: Partial
     configEnc: "enc",
     createdAt: Date.now(),
     ...o,
-  });
+  };
+}
+
+/** That destination, created in `store`. */
+export function webhookDestination(store: Store, workspaceId: string, o: Partial<DestinationRecord> = {}) {
+  return store.createDestination(webhookRecord(workspaceId, o));
 }
