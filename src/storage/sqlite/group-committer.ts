@@ -23,12 +23,15 @@ import { SqliteRollupWriter } from "./rollups.js";
 import { SqliteCommitTx } from "./sqlite-commit-tx.js";
 import { SqliteMonitoringWrites } from "./sqlite-monitoring.js";
 import { SqliteWrites } from "./sqlite-writes.js";
+import { Checkpointer, type CheckpointerOptions } from "./checkpointer.js";
 import { wipeErased } from "./wipe-file.js";
 
 export interface WriterOptions {
   path: string;
   synchronous: "full" | "normal";
   dedupWindowMs: number;
+  /** Checkpoints on a thread of their own (checkpointer.ts); absent: SQLite's automatic ones. */
+  checkpointer?: CheckpointerOptions | null;
 }
 
 /** One operation as the store posts it to the writer thread. */
@@ -60,6 +63,8 @@ export class SqliteGroupCommitter {
   private readonly currencies = new Map<string, string>();
   private readonly currencyStmt: Database.Statement;
   private readonly ops: Record<string, (...args: never[]) => unknown>;
+  /** The log's checkpoints beside the writer, when the options ask for them. */
+  readonly checkpointer: Checkpointer | null;
 
   constructor(
     private readonly opts: WriterOptions,
@@ -67,6 +72,7 @@ export class SqliteGroupCommitter {
   ) {
     this.db = openDatabase(opts.path, opts.synchronous);
     migrate(this.db);
+    this.checkpointer = opts.checkpointer ? new Checkpointer(this.db, opts.path, opts.checkpointer) : null;
     this.tx = new SqliteCommitTx(this.db);
     this.writes = new SqliteWrites(this.db, {
       onWorkspaceChanged: (ws) => this.currencies.delete(ws),
@@ -124,17 +130,25 @@ export class SqliteGroupCommitter {
     }
   }
 
-  close(): void {
+  /** Ends the checkpoint thread first: the writer's connection, closing last, copies what is left. */
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
   /**
-   * After a group's replies are posted. A purge slice rewrites thousands of pages: copied into
-   * the database now, they do not fall to the automatic checkpoint after some request's commit,
-   * which would hold its answer (55–170 ms seen during a purge of a million keys). PASSIVE: it
-   * waits for no reader; what it cannot copy now, a later checkpoint does.
+   * After a group's replies are posted. The checkpoint thread hears of the commit (and may have
+   * the writer start the log over, checkpointer.ts). Without that thread: a purge slice
+   * rewrites thousands of pages; copied into the database now, they do not fall to the
+   * automatic checkpoint after some request's commit, which would hold its answer (55–170 ms
+   * seen during a purge of a million keys). PASSIVE: it waits for no reader; what it cannot
+   * copy now, a later checkpoint does.
    */
   afterGroup(group: OpMessage[]): void {
+    if (this.checkpointer?.running) {
+      this.checkpointer.afterGroup();
+      return;
+    }
     if (!group.some((m) => m.op === "purge")) return;
     try {
       this.db.pragma("wal_checkpoint(PASSIVE)");
@@ -266,7 +280,9 @@ export class SqliteGroupCommitter {
     const patterns = this.writes.takeErasurePatterns();
     if (patterns.length === 0) return replies;
     try {
-      wipeErased(this.db, this.opts.path, patterns);
+      const wipe = () => wipeErased(this.db, this.opts.path, patterns);
+      if (this.checkpointer) this.checkpointer.paused(wipe);
+      else wipe();
       return replies;
     } catch (err) {
       const erasures = new Set(group.filter((m) => m.op === "erase").map((m) => m.id));

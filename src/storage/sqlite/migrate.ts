@@ -1,5 +1,6 @@
 /** Opening the SQLite file with the pragmas durability and erasure need, and its migrations. */
 import Database from "better-sqlite3";
+import { WAL_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
 import { MIGRATIONS } from "./schema.js";
 
 export function openDatabase(path: string, synchronous: "full" | "normal"): Database.Database {
@@ -15,11 +16,10 @@ export function openDatabase(path: string, synchronous: "full" | "normal"): Data
   // at random places (hashed identities, dedup keys), and with SQLite's default 2 MB most of
   // them were read back from the OS on every group. 32 MB here.
   db.pragma("cache_size = -32768");
-  // Checkpoint the log into the database every ~32 MB of log instead of every 4 MB (1000
-  // pages): each checkpoint copies and fsyncs the pages written since the last, and the hot
-  // ones (index roots, rollup rows) are written by every group, so a longer log copies each of
-  // them once for many groups. The log itself is fsynced at every COMMIT as before.
-  db.pragma("wal_autocheckpoint = 8192");
+  // Checkpoint the log into the database every ~32 MB of log (checkpointer.ts says why). The
+  // store's writer hands its checkpoints to a thread of their own (checkpointer.ts) once that
+  // thread runs. The log itself is fsynced at every COMMIT either way.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   return db;
 }
 

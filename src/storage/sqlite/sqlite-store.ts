@@ -41,7 +41,8 @@ import { deliveryJobOf, type ClaimedEventRow } from "../delivery-row.js";
 import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
-import type { Reply } from "./group-committer.js";
+import type { Reply, WriterOptions } from "./group-committer.js";
+import { CHECKPOINT_ENTRY, CHECKPOINT_INTERVAL_MS, PASS_FRAMES, RESTART_FRAMES } from "./checkpointer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { ReportThread } from "./report-thread.js";
 import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
@@ -70,6 +71,13 @@ export interface SqliteStoreOptions {
   writer: URL;
   /** Rows of each kind one slice of the purge takes (default PURGE_SLICE_ROWS). */
   purgeSliceRows?: number;
+  /**
+   * The log's checkpoints on a thread beside the writer (checkpointer.ts), by default looking
+   * every CHECKPOINT_INTERVAL_MS, copying about PASS_FRAMES a pass and starting the log over at
+   * RESTART_FRAMES; `false`: SQLite's
+   * automatic checkpoints inside the writer's commits.
+   */
+  checkpointer?: false | { intervalMs?: number; passFrames?: number; restartFrames?: number };
 }
 
 interface Pending {
@@ -119,7 +127,19 @@ export class SqliteStore implements Store {
   }
 
   async init(): Promise<void> {
-    const { writer, purgeSliceRows: _slice, ...data } = this.opts;
+    const { writer, purgeSliceRows: _slice, checkpointer, ...rest } = this.opts;
+    const data: WriterOptions & { maxGroupWeight: number } = {
+      ...rest,
+      checkpointer:
+        checkpointer === false
+          ? null
+          : {
+              script: (await workerScriptUrl(CHECKPOINT_ENTRY)).href,
+              intervalMs: checkpointer?.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+              passFrames: checkpointer?.passFrames ?? PASS_FRAMES,
+              restartFrames: checkpointer?.restartFrames ?? RESTART_FRAMES,
+            },
+    };
     const worker = new Worker(await workerScriptUrl(writer), { workerData: data });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {

@@ -42,7 +42,7 @@ export function runWriterThread(core: CommitCore): void {
       scheduled = false;
     }
     if (closing) {
-      committer.close();
+      await committer.close();
       port.postMessage({ closed: true });
     }
   };
