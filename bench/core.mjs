@@ -14,14 +14,16 @@
 // under that load. Every event has its own event_id: none is a duplicate.
 // Beside each figure, the server's CPU time per request (all threads, and by thread): on a
 // shared machine the steadier measure of cost; its "share" is what the throughput share would
-// be if both servers were CPU-bound.
+// be if both servers were CPU-bound. For POST /v1/events also the server's own latency
+// histogram (`tally_ingest_seconds` on /metrics, request parsed → durable answer): the share
+// answered within 20 and 50 ms and after 100 ms, free of the load generator's own queueing.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { printMachine, QUICK } from "./lib/machine.mjs";
 import { cpuSecondsOf, memoryOf, threadCpuDelta, threadCpuOf } from "./lib/proc.mjs";
 import { printProfiles, printSteps } from "./lib/profile.mjs";
-import { createWorkspace, startCeiling, startTally } from "./lib/server.mjs";
+import { ADMIN_TOKEN, createWorkspace, startCeiling, startTally } from "./lib/server.mjs";
 import { fmt, median, medianRun, table, verdict } from "./lib/stats.mjs";
 import { latencyProbe } from "./lib/probe.mjs";
 import { runWrk, uniqueRequestsLua } from "./lib/wrk.mjs";
@@ -104,6 +106,31 @@ const scenarios = (key, pk) => [
     }),
   },
 ];
+
+/**
+ * The server's own histogram of POST /v1/events (`tally_ingest_seconds`, from the request
+ * parsed to its durable answer): cumulative counts by upper bound in seconds.
+ */
+async function ingestAcks(url) {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const counts = new Map();
+  for (const line of (await res.text()).split("\n")) {
+    if (!line.startsWith("tally_ingest_seconds_bucket{") || !line.includes('route="events"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le) counts.set(le, Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return counts;
+}
+
+const pct1 = (x) => `${(x * 100).toFixed(1)}%`;
+
+/** Shares of the requests between two readings answered within 20 and 50 ms, and after 100 ms. */
+function ackShares(before, after) {
+  const d = (le) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const n = d("+Inf");
+  if (n <= 0) return null;
+  return { n, within20: d("0.02") / n, within50: d("0.05") / n, after100: 1 - d("0.1") / n };
+}
 
 /** Median of RUNS wrk runs, with the server's CPU time per request (all threads, and by thread). */
 async function measure(server, lua, connections) {
@@ -260,7 +287,9 @@ async function main() {
     const ws = await createWorkspace(tally.url);
     for (const s of scenarios(ws.secret_key, ws.public_key).filter((x) => !ONLY || ONLY.includes(x.name))) {
       const connections = s.connections ?? CONNECTIONS;
+      const acked0 = await ingestAcks(tally.url);
       const t = await measure(tally, s.lua, connections);
+      const acked = ackShares(acked0, await ingestAcks(tally.url));
       const c = await measure(ceiling, s.lua, connections);
       results[s.name] = { ...s, tally: t, ceiling: c };
       const th = t.threadMsPerRequest;
@@ -268,6 +297,10 @@ async function main() {
         `   ${s.title}, ${connections} connections: tally ${fmt.int(t.rps)} req/s (runs ${t.runs.map(fmt.int).join(", ")}), ceiling ${fmt.int(c.rps)} req/s; ` +
           `tally CPU per request: event loop ${fmt.ms(th.main)}, writer ${fmt.ms(th.busiest)}, other threads ${fmt.ms(th.rest)}`,
       );
+      if (acked)
+        console.log(
+          `     answered by the server (its tally_ingest_seconds, parsed → durable, warm-up included): within 20 ms ${pct1(acked.within20)}, within 50 ms ${pct1(acked.within50)}, after 100 ms ${pct1(acked.after100)} of ${fmt.int(acked.n)}`,
+        );
     }
     // Latency, measured per request by a Node client (see lib/probe.mjs): at 1 connection the
     // service time (nothing queued in front; the fsync shows), at 50 the latency under load.
