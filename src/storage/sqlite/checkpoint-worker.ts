@@ -12,6 +12,8 @@ const CATCH_UP_FRAMES = 256;
 const CATCH_UP_PASSES = 6;
 /** Longest between two passes while the writer commits (ms). */
 const MAX_WAIT_MS = 1000;
+/** Failed looks in a row after which the thread stops and the writer checkpoints on its own. */
+const MAX_FAILURES = 10;
 
 interface Pass {
   /** 1: another connection was checkpointing (an erasure's wipe), nothing copied. */
@@ -27,6 +29,9 @@ if (port) {
   const { path, cells: buffer, intervalMs, passFrames, restartFrames } = workerData as CheckpointerData;
   const cells = new Int32Array(buffer);
   const db = new Database(path, { fileMustExist: true });
+  // A checkpoint syncs the log before it copies and the database before it counts the frames
+  // as copied (after which the log may be started over); only OFF would skip both.
+  db.pragma("synchronous = NORMAL");
   const pass = (): Pass => (db.pragma("wal_checkpoint(PASSIVE)") as Pass[])[0]!;
   // Pacing: a pass when the groups committed since the last one have written about
   // `passFrames` (at the frames a group wrote over the last interval), or a second after it.
@@ -77,21 +82,27 @@ if (port) {
     }
   };
 
+  let failures = 0;
+  const stop = (): void => {
+    clearInterval(timer);
+    db.close();
+    port.close();
+  };
   const timer = setInterval(() => {
     // The writer's turn: no pass until it has copied the rest and its next transaction has
     // started the log over (checkpointer.ts, `copyRest`).
     if (Atomics.load(cells, Cell.restart) !== Restart.none) return;
     try {
       if (tick()) Atomics.store(cells, Cell.restart, Restart.wanted);
+      failures = 0;
     } catch {
-      // A failed copy loses nothing: the log still holds every commit, and the next pass copies it.
+      // A failed copy loses nothing: the log still holds every commit. Failing on, the thread
+      // stops, and the writer's connection copies the log itself as SQLite does by default.
+      if (++failures >= MAX_FAILURES) stop();
     }
   }, intervalMs);
   port.on("message", (m: unknown) => {
-    if (m !== "close") return;
-    clearInterval(timer);
-    db.close();
-    port.close();
+    if (m === "close") stop();
   });
   port.postMessage("ready");
 }

@@ -1,19 +1,20 @@
 /**
  * The write-ahead log's checkpoints on a thread beside the writer (checkpointer.ts), on real
- * SQLite files. The log is copied and started over while the writer commits, so it stays near
- * its restart length where SQLite alone lets it reach 32 MB; the writer's connection goes back
- * to its automatic checkpoints when the thread stops; an erasure empties the log while the
- * thread copies it every millisecond.
+ * SQLite files. The log is copied and started over while the writer commits, so it stays a
+ * fraction of what SQLite alone lets it reach; the writer's connection goes back to its
+ * automatic checkpoints when the thread stops or fails; an erasure waits for a pass in progress
+ * (a stand-in thread holds one) and empties the log while the thread copies it every millisecond.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import type { Identifier } from "../../domain/event.js";
 import { normalizedEvent } from "../../../test/helpers/events.js";
 import { sqliteBackend, workspace, type Backend } from "../../../test/helpers/stores.js";
-import { CHECKPOINT_ENTRY, Checkpointer, WAL_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
+import { Cell, CHECKPOINT_ENTRY, Checkpointer, WAL_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
 import { migrate, openDatabase } from "./migrate.js";
 import { workerScriptUrl } from "./worker-script.js";
 
@@ -59,7 +60,7 @@ async function write(b: Backend, batches: number, tag: string): Promise<number> 
   return largest;
 }
 
-it("copies the log beside the writer and starts it over: it stays near its restart length", async () => {
+it("copies the log beside the writer and starts it over: it stays a fraction of what SQLite alone lets it reach", async () => {
   // SQLite alone (the writer checkpoints at 8,192 pages): the log holds everything written.
   const alone = await backend(false);
   const grown = await write(alone, 60, "alone");
@@ -78,25 +79,86 @@ it("copies the log beside the writer and starts it over: it stays near its resta
   }
 });
 
-it("hands the writer's connection its automatic checkpoints back when the thread stops", async () => {
+/** A database file with the schema, opened as the writer opens it, and a temporary folder. */
+function writerDb(): { db: Database.Database; path: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), "tally-ckpt-"));
   const path = join(dir, "tally.db");
   const db = openDatabase(path, "normal");
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   cleanups.push(() => void db.close());
   migrate(db);
-  const auto = () => db.pragma("wal_autocheckpoint", { simple: true });
-  expect(auto()).toBe(WAL_AUTOCHECKPOINT_PAGES);
+  return { db, path, dir };
+}
+
+const autoPages = (db: Database.Database) => db.pragma("wal_autocheckpoint", { simple: true });
+
+/**
+ * A stand-in for the thread, in a file: says it is ready while inside a pass (the `passing`
+ * cell set), then `then` runs. Only the handshake is faked; the cells are the real ones.
+ */
+function standIn(dir: string, then: string): string {
+  const file = join(dir, `stand-in-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(
+    file,
+    `import { parentPort, workerData } from "node:worker_threads";
+import { writeFileSync } from "node:fs";
+const cells = new Int32Array(workerData.cells);
+Atomics.store(cells, ${Cell.passing}, 1);
+parentPort.postMessage("ready");
+${then}
+`,
+  );
+  return pathToFileURL(file).href;
+}
+
+it("hands the writer's connection its automatic checkpoints back when the thread stops", async () => {
+  const { db, path } = writerDb();
+  expect(autoPages(db)).toBe(WAL_AUTOCHECKPOINT_PAGES);
 
   const script = (await workerScriptUrl(CHECKPOINT_ENTRY)).href;
   const cp = new Checkpointer(db, path, { script, intervalMs: 5, passFrames: 16, restartFrames: 64 });
-  for (let i = 0; i < 500 && !cp.running; i++) await pause(10);
+  await cp.started;
   expect(cp.running).toBe(true);
-  expect(auto()).toBe(0);
+  expect(autoPages(db)).toBe(0);
 
   await cp.stop();
   expect(cp.running).toBe(false);
-  expect(auto()).toBe(WAL_AUTOCHECKPOINT_PAGES);
+  expect(autoPages(db)).toBe(WAL_AUTOCHECKPOINT_PAGES);
+});
+
+it("waits for a pass in progress before an erasure's own checkpoint", async () => {
+  const { db, path, dir } = writerDb();
+  const done = join(dir, "pass-done");
+  // The pass ends 300 ms after "ready": its end is written down before the cell is cleared.
+  const script = standIn(
+    dir,
+    `setTimeout(() => {
+  writeFileSync(${JSON.stringify(done)}, "");
+  Atomics.store(cells, ${Cell.passing}, 0);
+  Atomics.notify(cells, ${Cell.passing});
+}, 300);
+parentPort.on("message", () => parentPort.close());`,
+  );
+  const cp = new Checkpointer(db, path, { script, intervalMs: 5, passFrames: 16, restartFrames: 64 });
+  cleanups.push(() => cp.stop());
+  await cp.started;
+  expect(cp.running).toBe(true);
+  expect(cp.passInProgress).toBe(true);
+  // Without the wait the wipe would run beside the pass (and SQLite answer it "busy").
+  expect(cp.paused(() => existsSync(done))).toBe(true);
+});
+
+it("a thread that ends inside a pass leaves the writer its own checkpoints and no pass to wait for", async () => {
+  const { db, path, dir } = writerDb();
+  const script = standIn(dir, `setTimeout(() => { throw new Error("the thread fails"); }, 20);`);
+  const cp = new Checkpointer(db, path, { script, intervalMs: 5, passFrames: 16, restartFrames: 64 });
+  await cp.started;
+  for (let i = 0; i < 500 && cp.running; i++) await pause(10);
+  expect(cp.running).toBe(false);
+  expect(autoPages(db)).toBe(WAL_AUTOCHECKPOINT_PAGES);
+  // An erasure does not wait (10 s) for the pass the thread was in when it ended.
+  expect(cp.passInProgress).toBe(false);
+  expect(cp.paused(() => "wiped")).toBe("wiped");
 });
 
 it("empties the log for an erasure while the thread copies it every millisecond", async () => {

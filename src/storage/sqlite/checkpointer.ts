@@ -4,10 +4,10 @@
  * SQLite checkpoints automatically: the COMMIT that takes the log past `wal_autocheckpoint`
  * pages also copies the whole log into the database and fsyncs it before it returns. That
  * COMMIT's group waited for it: under single events at 50 connections, 1 % of commits took
- * over 20 ms (up to 130 ms), each one a checkpoint of some 32 MB.
+ * over 20 ms (up to 100–130 ms), each one a checkpoint of some 32 MB.
  *
  * Here a thread of its own (checkpoint-worker.ts), with its own connection, copies the log
- * with PASSIVE checkpoints, which take no lock a commit needs, while the writer goes on, and
+ * with PASSIVE checkpoints, which never make a commit wait, while the writer goes on, and
  * the writer's connection checkpoints no more on its own. What a thread beside the writer
  * cannot do is start the log over: SQLite does that at the start of a write transaction, and
  * only when every frame of the log is already in the database. Under steady load the writer
@@ -16,8 +16,9 @@
  * its next group's replies are posted, the writer copies that little itself, and its next
  * transaction starts the log over.
  *
- * If the thread cannot start or stops, the writer checkpoints automatically as before. An
- * erasure's wipe (wipe-file.ts) empties the log itself; the thread waits while it does.
+ * If the thread cannot start or stops (it stops after repeated failed passes), the writer
+ * checkpoints automatically as before. An erasure's wipe (wipe-file.ts) empties the log itself;
+ * the thread waits while it does.
  */
 import type Database from "better-sqlite3";
 import { Worker } from "node:worker_threads";
@@ -73,7 +74,7 @@ export const Cell = {
   restart: 1,
   /** 1: the writer is emptying the log itself (an erasure); no pass starts. */
   paused: 2,
-  /** 1: the thread is copying (it holds SQLite's checkpoint lock). */
+  /** 1: the thread is in a pass (SQLite's checkpoint lock), or about to look at `paused`. */
   passing: 3,
 } as const;
 
@@ -88,6 +89,11 @@ export const Restart = {
 
 /** Longest the writer waits for a pass in progress before an erasure's wipe (ms). */
 const PASS_WAIT_MS = 10_000;
+/**
+ * Groups the writer tries to copy the rest of a long log (a reader may hold part of it) before
+ * it hands the log back to the thread, which copies on and asks again.
+ */
+const COPY_TRIES = 20;
 
 /** The writer thread's side: starts the thread and keeps its own connection's setting in step. */
 export class Checkpointer {
@@ -95,6 +101,10 @@ export class Checkpointer {
   private worker: Worker | null;
   /** True while the thread runs: the writer's connection does not checkpoint on its own. */
   private deferring = false;
+  /** Groups since the thread asked for the rest to be copied. */
+  private copyTries = 0;
+  /** Settles once the thread runs, or has failed to start (the automatic checkpoints stay). */
+  readonly started: Promise<void>;
 
   constructor(
     private readonly db: Database.Database,
@@ -112,14 +122,25 @@ export class Checkpointer {
     this.worker = worker;
     // The writer's port keeps its thread alive; this one never does on its own.
     worker.unref();
+    let settle = (): void => {};
+    this.started = new Promise<void>((resolve) => (settle = resolve));
     worker.on("message", (m) => {
-      if (m === "ready") this.defer(true);
+      if (m !== "ready") return;
+      this.defer(true);
+      settle();
     });
-    // An error ends the thread: its `exit` follows and puts the automatic checkpoints back.
+    // An error ends the thread (as do repeated failed passes): its `exit` follows, and the
+    // writer's connection checkpoints on its own again. Nothing is lost: the log holds every
+    // commit until some checkpoint copies it.
     worker.on("error", () => {});
     worker.on("exit", () => {
       this.worker = null;
+      // A thread ended inside a pass (terminated) leaves no pass for an erasure to wait for.
+      Atomics.store(this.cells, Cell.passing, 0);
+      Atomics.notify(this.cells, Cell.passing);
+      Atomics.store(this.cells, Cell.restart, Restart.none);
       this.defer(false);
+      settle();
     });
   }
 
@@ -128,36 +149,46 @@ export class Checkpointer {
     return this.deferring;
   }
 
+  /** Whether an erasure's wipe would wait for a pass of the thread now (`paused`). */
+  get passInProgress(): boolean {
+    return this.worker !== null && Atomics.load(this.cells, Cell.passing) === 1;
+  }
+
   /**
    * After a group's replies are posted: counts the commit for the thread and, when it asks,
    * copies what is left of a long log, so that the next transaction starts it over.
    */
   afterGroup(): void {
     if (!this.deferring) return;
-    // Before the commit is counted: a count the thread has not seen yet starts no pass now.
     const restart = Atomics.load(this.cells, Cell.restart);
-    // This group's transaction was the first after the copy: it started the log over.
+    // This group's transaction was the first after the copy: it started the log over (unless
+    // a reader held part of it; the thread then finds the log long again and asks again).
     if (restart === Restart.copied) Atomics.store(this.cells, Cell.restart, Restart.none);
     else if (restart === Restart.wanted) this.copyRest();
     Atomics.add(this.cells, Cell.commits, 1);
   }
 
   /**
-   * Copies what the thread left of a long log: the next transaction starts it over. The thread
-   * starts no pass from its request until that transaction has committed (a pass beside its
-   * start holds a lock the start-over needs). Should a pass still be running (two checkpoints
-   * at once: one answers "busy"), this waits for the next group.
+   * Copies what the thread left of a long log, so that the next transaction starts it over.
+   * It runs alone: the thread starts no pass while `restart` is not `none`. What a reader still
+   * holds cannot be copied; the writer tries again after each group, COPY_TRIES times, then
+   * hands the log back to the thread.
    */
   private copyRest(): void {
-    Atomics.store(this.cells, Cell.paused, 1);
+    let whole = false;
     try {
-      if (Atomics.load(this.cells, Cell.passing) !== 0) return;
-      const [r] = this.db.pragma("wal_checkpoint(PASSIVE)") as { busy: number }[];
-      if (r?.busy === 0) Atomics.store(this.cells, Cell.restart, Restart.copied);
+      const [r] = this.db.pragma("wal_checkpoint(PASSIVE)") as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      }[];
+      whole = r !== undefined && r.busy === 0 && r.checkpointed === r.log;
     } catch {
-      // Asked again after the next group.
-    } finally {
-      Atomics.store(this.cells, Cell.paused, 0);
+      // Tried again after the next group.
+    }
+    if (whole || ++this.copyTries >= COPY_TRIES) {
+      this.copyTries = 0;
+      Atomics.store(this.cells, Cell.restart, whole ? Restart.copied : Restart.none);
     }
   }
 
@@ -166,6 +197,7 @@ export class Checkpointer {
    * answers a checkpoint "busy" at once, without waiting, while another holds its lock.
    */
   paused<T>(fn: () => T): T {
+    if (!this.worker) return fn(); // no thread, no pass
     Atomics.store(this.cells, Cell.paused, 1);
     try {
       // Set before looking at `passing`, which the thread sets before looking at this: either

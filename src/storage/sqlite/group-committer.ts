@@ -130,7 +130,7 @@ export class SqliteGroupCommitter {
     }
   }
 
-  /** Ends the checkpoint thread first: the writer's connection, closing last, copies what is left. */
+  /** Ends the checkpoint thread first, so that nothing touches the shared cells after the close. */
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     this.db.close();

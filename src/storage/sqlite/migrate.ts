@@ -18,7 +18,7 @@ export function openDatabase(path: string, synchronous: "full" | "normal"): Data
   db.pragma("cache_size = -32768");
   // Checkpoint the log into the database every ~32 MB of log (checkpointer.ts says why). The
   // store's writer hands its checkpoints to a thread of their own (checkpointer.ts) once that
-  // thread runs. The log itself is fsynced at every COMMIT either way.
+  // thread runs. Either way the log itself is fsynced at every COMMIT with synchronous=FULL.
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   return db;
 }

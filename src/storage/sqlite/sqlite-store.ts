@@ -74,8 +74,7 @@ export interface SqliteStoreOptions {
   /**
    * The log's checkpoints on a thread beside the writer (checkpointer.ts), by default looking
    * every CHECKPOINT_INTERVAL_MS, copying about PASS_FRAMES a pass and starting the log over at
-   * RESTART_FRAMES; `false`: SQLite's
-   * automatic checkpoints inside the writer's commits.
+   * RESTART_FRAMES; `false`: SQLite's automatic checkpoints inside the writer's commits.
    */
   checkpointer?: false | { intervalMs?: number; passFrames?: number; restartFrames?: number };
 }

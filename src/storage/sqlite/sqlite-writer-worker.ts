@@ -53,5 +53,7 @@ export function runWriterThread(core: CommitCore): void {
     else if (m.op === "close") closing = true;
     schedule();
   });
-  port.postMessage({ ready: true });
+  // Ready once the checkpoint thread runs (or has failed to start): a store's first commits
+  // are then counted for it.
+  void (committer.checkpointer?.started ?? Promise.resolve()).then(() => port.postMessage({ ready: true }));
 }
