@@ -5,16 +5,22 @@
  * automatic checkpoints when the thread stops or fails; an erasure waits for a pass in progress
  * (a stand-in thread holds one) and empties the log while the thread copies it every millisecond.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { afterEach, expect, it } from "vitest";
 import type { Identifier } from "../../domain/event.js";
 import { normalizedEvent } from "../../../test/helpers/events.js";
+import { tempDataDir } from "../../../test/helpers/server.js";
 import { sqliteBackend, workspace, type Backend } from "../../../test/helpers/stores.js";
-import { Cell, CHECKPOINT_ENTRY, Checkpointer, WAL_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
+import {
+  Cell,
+  CHECKPOINT_ENTRY,
+  Checkpointer,
+  WAL_AUTOCHECKPOINT_PAGES,
+  type CheckpointSettings,
+} from "./checkpointer.js";
 import { migrate, openDatabase } from "./migrate.js";
 import { workerScriptUrl } from "./worker-script.js";
 
@@ -24,9 +30,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Settings = { intervalMs: number; passFrames: number; restartFrames: number };
-
-async function backend(checkpointer: false | Settings): Promise<Backend> {
+async function backend(checkpointer: false | CheckpointSettings): Promise<Backend> {
   const b = await sqliteBackend({ checkpointer });
   cleanups.push(() => b.cleanup());
   return b;
@@ -81,7 +85,7 @@ it("copies the log beside the writer and starts it over: it stays a fraction of 
 
 /** A database file with the schema, opened as the writer opens it, and a temporary folder. */
 function writerDb(): { db: Database.Database; path: string; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), "tally-ckpt-"));
+  const dir = tempDataDir("tally-ckpt-");
   const path = join(dir, "tally.db");
   const db = openDatabase(path, "normal");
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

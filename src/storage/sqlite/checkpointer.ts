@@ -31,16 +31,20 @@ import { Worker } from "node:worker_threads";
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 8192;
 
-/** How the writer runs its checkpoints (`WriterOptions.checkpointer`). */
-export interface CheckpointerOptions {
-  /** The thread's module (checkpoint-worker.ts, built or bundled: worker-script.ts). */
-  script: string;
+/** The thread's pace (defaults: CHECKPOINT_INTERVAL_MS, PASS_FRAMES, RESTART_FRAMES). */
+export interface CheckpointSettings {
   /** How often the thread looks for new commits to copy (ms). */
   intervalMs: number;
   /** Frames (pages) of log a pass aims to copy: fewer, larger passes at a light load. */
   passFrames: number;
   /** Log length (frames, i.e. pages) at which the log is started over. */
   restartFrames: number;
+}
+
+/** How the writer runs its checkpoints (`WriterOptions.checkpointer`). */
+export interface CheckpointerOptions extends CheckpointSettings {
+  /** The thread's module (checkpoint-worker.ts, built or bundled: worker-script.ts). */
+  script: string;
 }
 
 /** The thread's module, as this file is run: built, or from the sources (bundled by worker-script.ts). */
@@ -57,13 +61,10 @@ export const PASS_FRAMES = 4096;
 export const RESTART_FRAMES = 16_384;
 
 /** What the thread gets (workerData). */
-export interface CheckpointerData {
+export interface CheckpointerData extends CheckpointSettings {
   path: string;
   /** `Int32Array` cells over this buffer, indexed by `Cell`, shared with the writer. */
   cells: SharedArrayBuffer;
-  intervalMs: number;
-  passFrames: number;
-  restartFrames: number;
 }
 
 /** The shared cells. */

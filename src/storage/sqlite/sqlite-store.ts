@@ -42,7 +42,13 @@ import { ErasureIncompleteError, StoreError } from "../storage.js";
 import { rowToWorkspace, type WorkspaceRow } from "./rows.js";
 import { workerScriptUrl } from "./worker-script.js";
 import type { Reply, WriterOptions } from "./group-committer.js";
-import { CHECKPOINT_ENTRY, CHECKPOINT_INTERVAL_MS, PASS_FRAMES, RESTART_FRAMES } from "./checkpointer.js";
+import {
+  CHECKPOINT_ENTRY,
+  CHECKPOINT_INTERVAL_MS,
+  PASS_FRAMES,
+  RESTART_FRAMES,
+  type CheckpointSettings,
+} from "./checkpointer.js";
 import { SqliteReader } from "./sqlite-reader.js";
 import { ReportThread } from "./report-thread.js";
 import { SqliteMonitoringStore } from "./sqlite-monitoring.js";
@@ -76,7 +82,7 @@ export interface SqliteStoreOptions {
    * every CHECKPOINT_INTERVAL_MS, copying about PASS_FRAMES a pass and starting the log over at
    * RESTART_FRAMES; `false`: SQLite's automatic checkpoints inside the writer's commits.
    */
-  checkpointer?: false | { intervalMs?: number; passFrames?: number; restartFrames?: number };
+  checkpointer?: false | Partial<CheckpointSettings>;
 }
 
 interface Pending {
